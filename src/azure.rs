@@ -1,0 +1,358 @@
+//! Azure facts the generator and the rules share: name rules, key URIs, clouds, role ids,
+//! API versions. Sources: `../shared/docs/cmk-facts.md` §2–§5.
+
+/// Key Vault Crypto Service Encryption User: exactly wrapKey/unwrapKey/get on keys.
+pub const ROLE_CRYPTO_SERVICE_ENCRYPTION_USER: &str = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
+/// Key Vault Crypto User: works for CMK, but also encrypt/decrypt/sign/verify.
+pub const ROLE_CRYPTO_USER: &str = "12338af0-0e69-4776-bea7-57ae8d297424";
+/// Key Vault Crypto Officer: works, and can also manage (delete, purge) keys.
+pub const ROLE_CRYPTO_OFFICER: &str = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603";
+/// Key Vault Administrator: every data-plane action on the vault.
+pub const ROLE_ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
+
+/// The latest stable registry API version (the generator's default).
+pub const REGISTRY_API_DEFAULT: &str = "2025-11-01";
+/// The first registry API version with `properties.encryption`.
+pub const REGISTRY_API_FIRST_ENCRYPTION: &str = "2019-12-01-preview";
+
+/// Registry API versions that predate `encryption` (cmk-facts §5).
+pub const REGISTRY_API_WITHOUT_ENCRYPTION: &[&str] = &[
+    "2016-06-27-preview",
+    "2017-03-01",
+    "2017-06-01-preview",
+    "2017-10-01",
+    "2019-05-01",
+];
+
+/// Does this registry API version know `properties.encryption`? API versions are dates, so the
+/// comparison is on the `YYYY-MM-DD` prefix (a `-preview` of the same date sorts before it).
+pub fn registry_api_has_encryption(api: &str) -> bool {
+    let date = api.get(..10).unwrap_or(api);
+    if date < "2019-12-01" {
+        return false;
+    }
+    !REGISTRY_API_WITHOUT_ENCRYPTION.contains(&api)
+}
+
+/// Sovereign clouds with their DNS suffixes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cloud {
+    AzureCloud,
+    AzureChinaCloud,
+    AzureUSGovernment,
+}
+
+impl Cloud {
+    pub const ALL: [Cloud; 3] = [
+        Cloud::AzureCloud,
+        Cloud::AzureChinaCloud,
+        Cloud::AzureUSGovernment,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Cloud::AzureCloud => "AzureCloud",
+            Cloud::AzureChinaCloud => "AzureChinaCloud",
+            Cloud::AzureUSGovernment => "AzureUSGovernment",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Cloud> {
+        Cloud::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s))
+    }
+    pub fn vault_suffix(self) -> &'static str {
+        match self {
+            Cloud::AzureCloud => "vault.azure.net",
+            Cloud::AzureChinaCloud => "vault.azure.cn",
+            Cloud::AzureUSGovernment => "vault.usgovcloudapi.net",
+        }
+    }
+    pub fn hsm_suffix(self) -> &'static str {
+        match self {
+            Cloud::AzureCloud => "managedhsm.azure.net",
+            Cloud::AzureChinaCloud => "managedhsm.azure.cn",
+            Cloud::AzureUSGovernment => "managedhsm.usgovcloudapi.net",
+        }
+    }
+    pub fn login_suffix(self) -> &'static str {
+        match self {
+            Cloud::AzureCloud => "azurecr.io",
+            Cloud::AzureChinaCloud => "azurecr.cn",
+            Cloud::AzureUSGovernment => "azurecr.us",
+        }
+    }
+}
+
+/// A parsed key-encryption-key URI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyUri {
+    /// Vault (or managed HSM) name: the first DNS label.
+    pub vault: String,
+    /// DNS suffix after the vault name, e.g. `vault.azure.net`.
+    pub suffix: String,
+    /// Which cloud the suffix belongs to, and whether it is a Managed HSM.
+    pub cloud: Option<Cloud>,
+    pub managed_hsm: bool,
+    pub name: String,
+    /// The 32-character version, if the URI is versioned.
+    pub version: Option<String>,
+}
+
+impl KeyUri {
+    pub fn versionless(&self) -> String {
+        format!("https://{}.{}/keys/{}", self.vault, self.suffix, self.name)
+    }
+}
+
+/// Parse `https://{vault}.{suffix}/keys/{name}[/{version}]`. The error says what is wrong, in
+/// words fit for a diagnostic.
+pub fn parse_key_uri(uri: &str) -> Result<KeyUri, String> {
+    let rest = uri
+        .strip_prefix("https://")
+        .ok_or_else(|| "a key identifier must start with https://".to_string())?;
+    let (host, path) = rest
+        .split_once('/')
+        .ok_or_else(|| "no /keys/<name> path after the vault host".to_string())?;
+    let host = host.strip_suffix(":443").unwrap_or(host);
+    let (vault, suffix) = host
+        .split_once('.')
+        .ok_or_else(|| format!("'{host}' is not a Key Vault host"))?;
+    let suffix_lc = suffix.to_ascii_lowercase();
+    let mut cloud = None;
+    let mut managed_hsm = false;
+    for c in Cloud::ALL {
+        if suffix_lc == c.vault_suffix() {
+            cloud = Some(c);
+        } else if suffix_lc == c.hsm_suffix() {
+            cloud = Some(c);
+            managed_hsm = true;
+        }
+    }
+    if cloud.is_none() {
+        return Err(format!(
+            "'{suffix}' is not a Key Vault or Managed HSM DNS suffix (expected e.g. vault.azure.net, vault.azure.cn, vault.usgovcloudapi.net or managedhsm.azure.net)"
+        ));
+    }
+    if managed_hsm {
+        check_hsm_name(vault)?;
+    } else {
+        check_vault_name(vault)?;
+    }
+    let path = path.strip_suffix('/').unwrap_or(path);
+    let mut segs = path.split('/');
+    if !segs.next().is_some_and(|s| s.eq_ignore_ascii_case("keys")) {
+        return Err("the path must be /keys/<name>[/<version>] (secrets and certificates cannot encrypt a registry)".into());
+    }
+    let name = segs
+        .next()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| "the key name is missing after /keys/".to_string())?;
+    check_key_name(name)?;
+    let version = match segs.next() {
+        None | Some("") => None,
+        Some(v) => {
+            if v.len() != 32 || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(format!(
+                    "key version '{v}' is not a 32-character key version"
+                ));
+            }
+            Some(v.to_string())
+        }
+    };
+    if segs.next().is_some() {
+        return Err("too many path segments: expected /keys/<name>[/<version>]".into());
+    }
+    if uri.contains('?') || uri.contains('#') {
+        return Err("a key identifier has no query or fragment".into());
+    }
+    Ok(KeyUri {
+        vault: vault.to_string(),
+        suffix: suffix.to_string(),
+        cloud,
+        managed_hsm,
+        name: name.to_string(),
+        version,
+    })
+}
+
+/// Registry: 5–50 letters and digits.
+pub fn check_registry_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if !(5..=50).contains(&n) {
+        return Err(format!(
+            "registry names are 5–50 characters long; '{name}' has {n}"
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| !c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "registry names have only letters and digits; '{name}' has {c:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Key vault: 3–24, letters/digits/hyphens, starts with a letter, ends with a letter or digit,
+/// no consecutive hyphens.
+pub fn check_vault_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if !(3..=24).contains(&n) {
+        return Err(format!(
+            "key vault names are 3–24 characters long; '{name}' has {n}"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(format!(
+            "key vault names have only letters, digits and hyphens; '{name}' has {c:?}"
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Err(format!(
+            "key vault names start with a letter; '{name}' does not"
+        ));
+    }
+    if name.ends_with('-') {
+        return Err(format!(
+            "key vault names end with a letter or digit; '{name}' ends with '-'"
+        ));
+    }
+    if name.contains("--") {
+        return Err(format!(
+            "key vault names have no consecutive hyphens; '{name}' has '--'"
+        ));
+    }
+    Ok(())
+}
+
+/// Managed HSM: 3–24, letters/digits/hyphens, starts with a letter.
+pub fn check_hsm_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if !(3..=24).contains(&n)
+        || !name.starts_with(|c: char| c.is_ascii_alphabetic())
+        || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    {
+        return Err(format!(
+            "'{name}' is not a valid Managed HSM name (3–24 letters, digits, hyphens; starts with a letter)"
+        ));
+    }
+    Ok(())
+}
+
+/// User-assigned identity: 3–128, letters/digits/`-`/`_`, starts with a letter or digit.
+pub fn check_identity_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if !(3..=128).contains(&n) {
+        return Err(format!(
+            "identity names are 3–128 characters long; '{name}' has {n}"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+    {
+        return Err(format!(
+            "identity names have only letters, digits, '-' and '_'; '{name}' has {c:?}"
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "identity names start with a letter or digit; '{name}' does not"
+        ));
+    }
+    Ok(())
+}
+
+/// Key: 1–127 letters, digits, hyphens.
+pub fn check_key_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if !(1..=127).contains(&n) {
+        return Err(format!(
+            "key names are 1–127 characters long; '{name}' has {n}"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(format!(
+            "key names have only letters, digits and hyphens; '{name}' has {c:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Key types a registry accepts.
+pub fn key_type_supported(kty: &str) -> bool {
+    kty.eq_ignore_ascii_case("RSA") || kty.eq_ignore_ascii_case("RSA-HSM")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_uri_versioned_and_versionless() {
+        let k = parse_key_uri(
+            "https://myvault.vault.azure.net/keys/mykey/0123456789abcdef0123456789abcdef",
+        )
+        .unwrap();
+        assert_eq!(k.vault, "myvault");
+        assert_eq!(k.cloud, Some(Cloud::AzureCloud));
+        assert_eq!(
+            k.version.as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(
+            k.versionless(),
+            "https://myvault.vault.azure.net/keys/mykey"
+        );
+        let k = parse_key_uri("https://myhsm.managedhsm.azure.net/keys/k").unwrap();
+        assert!(k.managed_hsm && k.version.is_none());
+    }
+
+    #[test]
+    fn key_uri_errors_say_what_is_wrong() {
+        assert!(
+            parse_key_uri("http://v.vault.azure.net/keys/k")
+                .unwrap_err()
+                .contains("https://")
+        );
+        assert!(
+            parse_key_uri("https://v1.vault.azure.net/secrets/k")
+                .unwrap_err()
+                .contains("/keys/")
+        );
+        assert!(
+            parse_key_uri("https://vlt.vault.azure.com/keys/k")
+                .unwrap_err()
+                .contains("suffix")
+        );
+        assert!(
+            parse_key_uri("https://vlt.vault.azure.net/keys/k/123")
+                .unwrap_err()
+                .contains("32-character")
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_registry_name("myregistry01").is_ok());
+        assert!(check_registry_name("my-registry").is_err());
+        assert!(check_registry_name("abcd").is_err());
+        assert!(check_vault_name("kv-prod-01").is_ok());
+        assert!(check_vault_name("1kv").is_err());
+        assert!(check_vault_name("kv--x").is_err());
+        assert!(check_identity_name("id_ok-1").is_ok());
+        assert!(check_identity_name("_id").is_err());
+    }
+
+    #[test]
+    fn api_versions() {
+        assert!(registry_api_has_encryption("2019-12-01-preview"));
+        assert!(registry_api_has_encryption("2025-11-01"));
+        assert!(!registry_api_has_encryption("2019-05-01"));
+        assert!(!registry_api_has_encryption("2017-10-01"));
+    }
+}

@@ -1,0 +1,105 @@
+//! Raw command-line arguments (clap). Resolved settings live with the commands that use them.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "acr-cmk",
+    version,
+    about = "Generate, validate and lint Azure Container Registry customer-managed-key deployments",
+    long_about = None,
+    after_help = "Exit codes: 0 ok · 1 rule violations (or drift with --check) · 2 usage error, unreadable or unparseable input, I/O failure"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Write a commented starter spec (refuses to overwrite an existing file).
+    Init {
+        /// Where to write the spec.
+        #[arg(default_value = "acr-cmk.spec.toml")]
+        path: PathBuf,
+    },
+    /// Compile TOML specs into CMKtemplate.json, its parameters, Bicep and deploy.sh.
+    Build {
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+        /// Output directory (several specs build into DIR/<spec stem>/).
+        #[arg(long, default_value = "out")]
+        out_dir: PathBuf,
+        /// Write nothing; exit 1 and print a diff when the files on disk differ.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Validate specs and their generated templates without writing anything.
+    Validate {
+        #[arg(required = true)]
+        specs: Vec<PathBuf>,
+    },
+    /// Lint ARM JSON templates, parameter files, Bicep and .bicepparam files.
+    Lint(LintArgs),
+    /// Print the documentation of a rule.
+    Explain {
+        /// Rule code (CMK003) or name (content-trust-unsupported).
+        code: String,
+    },
+    /// List the rule catalogue.
+    Rules {
+        #[arg(long, value_enum, default_value_t = CatalogFormat::Text)]
+        format: CatalogFormat,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct LintArgs {
+    /// Files and directories (directories are walked recursively, honouring .gitignore).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// ARM parameters file to apply (repeatable; later files win).
+    #[arg(long = "parameters", short = 'p')]
+    pub parameters: Vec<PathBuf>,
+    /// Skip paths matching this glob (repeatable).
+    #[arg(long)]
+    pub exclude: Vec<String>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Lowest level that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Configuration file (default: acr-cmk.toml found upward from the working directory).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The previous version of the template, for cmk-immutable (CMK010).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Also list skipped files.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    Human,
+    Json,
+    Sarif,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatalogFormat {
+    Text,
+    Json,
+}

@@ -1,0 +1,6 @@
+use crate::Exit;
+
+pub fn run(_code: &str) -> Exit {
+    eprintln!("explain: not implemented yet");
+    Exit::Error
+}

@@ -1,0 +1,1 @@
+//! The lint driver: walking, pairing, configuration, suppressions. Placeholder until it lands.

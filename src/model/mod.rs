@@ -1,0 +1,233 @@
+//! The format-neutral resource model the rules run on.
+//!
+//! ARM JSON (`crate::arm`), Bicep (`crate::bicep`) and the generator all end here: a list of
+//! resources with their full type, evaluated body ([`Node`]s that remember their source
+//! location), canonical id, condition and resolved dependencies. Rules never see the source
+//! format.
+
+pub mod value;
+
+pub use value::{Key, Node, Object, Part, Sym, SymStr, Value};
+
+use crate::source::Loc;
+
+/// Whether a resource is deployed: declared unconditionally (or with a condition that evaluates to
+/// true), or behind a condition the tool cannot evaluate. Resources whose condition is known to be
+/// false are not in the model at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    Always,
+    IfDeployed,
+}
+
+#[derive(Clone, Debug)]
+pub struct Resource {
+    /// Full type, e.g. `Microsoft.KeyVault/vaults/accessPolicies` (as written; compare with
+    /// [`Resource::is_type`], which ignores case).
+    pub ty: String,
+    pub api_version: Option<String>,
+    /// Full name as ARM sees it (`vault/add` for a child), evaluated.
+    pub name: Node,
+    /// Canonical resource id (see [`resource_id`]).
+    pub id: SymStr,
+    /// Bicep symbolic name or ARM `languageVersion 2.0` key.
+    pub symbolic_name: Option<String>,
+    /// Declared `existing`: a reference, not deployed by this template.
+    pub existing: bool,
+    pub presence: Presence,
+    /// Direct dependencies (indexes into [`Model::resources`]), explicit or implicit (parent,
+    /// Bicep symbolic references).
+    pub depends_on: Vec<usize>,
+    /// For `Microsoft.Resources/deployments`: the resources its template declares.
+    pub contains: Vec<usize>,
+    /// The deployment whose template declares this resource (None at top level).
+    pub parent_deployment: Option<usize>,
+    /// The evaluated resource object: `properties`, `sku`, `identity`, `location`, `scope`, …
+    pub body: Node,
+    /// Where resource-level findings point (the type string or the resource declaration).
+    pub loc: Loc,
+    /// JSON pointer (ARM) or path (Bicep) of the resource declaration, for machine output.
+    pub pointer: String,
+}
+
+/// An in-source suppression (`metadata.acr-cmk.ignore` in ARM, `#disable-next-line` in Bicep).
+#[derive(Clone, Debug)]
+pub struct Suppression {
+    /// Upper-case rule codes; empty means every code (Bicep `#disable-diagnostics` without codes).
+    pub codes: Vec<String>,
+    pub reason: Option<String>,
+    pub scope: SuppressionScope,
+    /// Where the suppression is written (a suppression without a reason is reported there).
+    pub loc: Loc,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SuppressionScope {
+    /// Every finding of the unit.
+    All,
+    /// Findings on this resource (index into [`Model::resources`]).
+    Resource(usize),
+    /// Findings whose location starts inside this byte range of this file.
+    Range {
+        file: crate::source::FileId,
+        start: u32,
+        end: u32,
+    },
+}
+
+/// Everything the rules need about one unit (a template with its parameters, or a Bicep file with
+/// its modules).
+#[derive(Clone, Debug, Default)]
+pub struct Model {
+    pub resources: Vec<Resource>,
+    pub suppressions: Vec<Suppression>,
+}
+
+impl Resource {
+    /// Case-insensitive type comparison (ARM types are case-insensitive).
+    pub fn is_type(&self, ty: &str) -> bool {
+        self.ty.eq_ignore_ascii_case(ty)
+    }
+    pub fn get(&self, dotted: &str) -> Option<&Node> {
+        self.body.path(dotted)
+    }
+    pub fn properties(&self) -> Option<&Node> {
+        self.body.get("properties")
+    }
+    /// Display name for messages: the literal name, or the symbolic text.
+    pub fn display_name(&self) -> String {
+        match &self.name.value {
+            Value::Str(s) => s.clone(),
+            Value::Sym(s) => s.to_string(),
+            other => other.type_name().to_string(),
+        }
+    }
+}
+
+impl Model {
+    pub fn of_type<'a>(&'a self, ty: &'a str) -> impl Iterator<Item = (usize, &'a Resource)> + 'a {
+        self.resources
+            .iter()
+            .enumerate()
+            .filter(move |(_, r)| r.is_type(ty))
+    }
+
+    /// Find a resource by canonical id.
+    pub fn by_id(&self, id: &SymStr) -> Option<usize> {
+        self.resources.iter().position(|r| r.id.same(id))
+    }
+
+    /// Does `from` depend on `to`, directly or transitively? Follows explicit and implicit edges,
+    /// the dependencies of the deployments that enclose `from`, and treats a dependency on a
+    /// deployment as a dependency on everything that deployment's template declares.
+    pub fn depends_on(&self, from: usize, to: usize) -> bool {
+        let mut seen = vec![false; self.resources.len()];
+        let mut stack: Vec<usize> = Vec::new();
+        // Edges out of `from` and out of every deployment enclosing it.
+        let mut cur = Some(from);
+        while let Some(i) = cur {
+            stack.extend(self.resources[i].depends_on.iter().copied());
+            cur = self.resources[i].parent_deployment;
+        }
+        while let Some(i) = stack.pop() {
+            if i == to {
+                return true;
+            }
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            let r = &self.resources[i];
+            stack.extend(r.depends_on.iter().copied());
+            stack.extend(r.contains.iter().copied());
+        }
+        false
+    }
+}
+
+/// The scope a template is deployed to, as symbolic parts of a resource id.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub subscription: Option<SymStr>,
+    pub resource_group: Option<SymStr>,
+}
+
+impl Scope {
+    /// The top-level resource-group deployment: `subscription().subscriptionId`, `resourceGroup().name`.
+    pub fn resource_group_deployment() -> Scope {
+        Scope {
+            subscription: Some(SymStr::sym(Sym::Expr(
+                "subscription().subscriptionId".into(),
+            ))),
+            resource_group: Some(SymStr::sym(Sym::Expr("resourceGroup().name".into()))),
+        }
+    }
+}
+
+/// Canonical resource id: `/subscriptions/{s}/resourceGroups/{rg}/providers/{ns}/{t1}/{n1}/{t2}/{n2}`.
+/// `ty` is the full type (`Microsoft.KeyVault/vaults/keys`) and `names` its name segments
+/// (`[vault, key]`). Missing subscription/resource group give subscription- or tenant-level ids.
+pub fn resource_id(scope: &Scope, ty: &str, names: &[SymStr]) -> SymStr {
+    let mut id = SymStr::default();
+    if let Some(s) = &scope.subscription {
+        id.push_lit("/subscriptions/");
+        id.append(s);
+        if let Some(rg) = &scope.resource_group {
+            id.push_lit("/resourceGroups/");
+            id.append(rg);
+        }
+    }
+    id.push_lit("/providers/");
+    let mut segs = ty.split('/');
+    let ns = segs.next().unwrap_or_default();
+    id.push_lit(ns);
+    for (t, n) in segs.zip(names.iter().map(Some).chain(std::iter::repeat(None))) {
+        id.push_lit("/");
+        id.push_lit(t);
+        id.push_lit("/");
+        match n {
+            Some(n) => id.append(n),
+            None => id.push_sym(Sym::Opaque("missing name segment".into())),
+        }
+    }
+    id
+}
+
+/// An extension resource's id (`roleAssignments` with a `scope`): `{scope}/providers/{type}/{name}`.
+pub fn extension_resource_id(scope_id: &SymStr, ty: &str, names: &[SymStr]) -> SymStr {
+    let mut id = scope_id.clone();
+    let tail = resource_id(
+        &Scope {
+            subscription: None,
+            resource_group: None,
+        },
+        ty,
+        names,
+    );
+    id.append(&tail);
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resource_ids_compare_across_case() {
+        let scope = Scope::resource_group_deployment();
+        let a = resource_id(
+            &scope,
+            "Microsoft.KeyVault/vaults/keys",
+            &[SymStr::lit("kv"), SymStr::lit("k")],
+        );
+        let b = resource_id(
+            &scope,
+            "microsoft.keyvault/VAULTS/keys",
+            &[SymStr::lit("KV"), SymStr::lit("k")],
+        );
+        assert!(a.same(&b));
+        assert!(
+            a.to_string()
+                .ends_with("/providers/Microsoft.KeyVault/vaults/kv/keys/k")
+        );
+    }
+}

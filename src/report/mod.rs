@@ -1,0 +1,3 @@
+//! Report writers: human (miette), JSON, SARIF.
+
+pub mod human;

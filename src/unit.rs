@@ -1,0 +1,16 @@
+//! A unit of work: the sources, the model built from them and the findings met while loading.
+
+use crate::finding::Finding;
+use crate::model::Model;
+use crate::source::SourceMap;
+
+#[derive(Debug, Default)]
+pub struct Unit {
+    /// The primary file is `FileId` 0; parameter files and linked templates follow.
+    pub sources: SourceMap,
+    pub model: Model,
+    /// Load-time findings (ARM000/BICEP000 parse errors, bad parameter files, …).
+    pub findings: Vec<Finding>,
+    /// The primary file could not be parsed: no model, and the run exits 2.
+    pub unparseable: bool,
+}
