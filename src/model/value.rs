@@ -65,9 +65,12 @@ pub enum Part {
 pub enum Sym {
     /// A template parameter that has no value (no default, no parameters file).
     Param(String),
-    /// A runtime property of a resource: `reference(id).clientId`, Bicep `uai.properties.clientId`
-    /// (path `["clientId"]`), or a top-level field such as `reference(id, api, 'Full').identity`.
-    /// `id` is the resource's canonical id (see [`crate::model::resource_id`]).
+    /// A runtime property of a resource. `path` is relative to the resource *root*, so property
+    /// values start with `"properties"`: ARM `reference(id).clientId` and Bicep
+    /// `uai.properties.clientId` are both `path = ["properties", "clientId"]`;
+    /// `reference(id, api, 'Full').identity.principalId` and Bicep `acr.identity.principalId` are
+    /// `["identity", "principalId"]`. `id` is the resource's canonical id (see
+    /// [`crate::model::resource_id`]). Comparison ignores ASCII case.
     ResourceProp { id: SymStr, path: Vec<String> },
     /// A deterministic but unknown expression, kept as canonical text so equal expressions compare
     /// equal: `subscription().subscriptionId`, `resourceGroup().name`, `guid(...)`, `uniqueString(...)`.
