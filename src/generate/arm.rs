@@ -134,13 +134,35 @@ fn with_default(mut param: Value, default: Value) -> Value {
     param
 }
 
-fn tags_literal(p: &Plan) -> Value {
-    Value::Object(
-        p.tags
-            .iter()
-            .map(|(k, v)| (arm_literal(k), lit(v)))
-            .collect(),
-    )
+/// Tags as a literal object on every resource the template creates: the official schemas type
+/// a resource's `tags` as an object, so `[parameters('tags')]` would not validate.
+fn with_tags(p: &Plan, resource: Value) -> Value {
+    let Value::Object(fields) = resource else {
+        return resource;
+    };
+    if p.tags.is_empty() {
+        return Value::Object(fields);
+    }
+    let tags: Map<String, Value> = p
+        .tags
+        .iter()
+        .map(|(k, v)| (arm_literal(k), lit(v)))
+        .collect();
+    // Right after `location`, or after `name` for resources without a location.
+    let anchor = if fields.contains_key("location") {
+        "location"
+    } else {
+        "name"
+    };
+    let mut out = Map::new();
+    for (k, v) in fields {
+        let at_anchor = k == anchor;
+        out.insert(k, v);
+        if at_anchor {
+            out.insert("tags".into(), Value::Object(tags.clone()));
+        }
+    }
+    Value::Object(out)
 }
 
 fn template_parameters(p: &Plan) -> Value {
@@ -157,10 +179,6 @@ fn template_parameters(p: &Plan) -> Value {
                 .as_deref()
                 .map_or_else(|| expr("resourceGroup().location".into()), lit),
         ),
-    );
-    m.insert(
-        "tags".into(),
-        json!({ "type": "object", "defaultValue": tags_literal(p), "metadata": { "description": lit(desc::TAGS) } }),
     );
     match p.identity {
         Identity2::Create(_) => m.insert(
@@ -205,14 +223,16 @@ fn template_parameters(p: &Plan) -> Value {
     Value::Object(m)
 }
 
-fn identity_resource() -> Value {
-    json!({
-        "type": IDENTITY_TYPE,
-        "apiVersion": api::IDENTITY,
-        "name": "[parameters('identity_name')]",
-        "location": "[parameters('location')]",
-        "tags": "[parameters('tags')]"
-    })
+fn identity_resource(p: &Plan) -> Value {
+    with_tags(
+        p,
+        json!({
+            "type": IDENTITY_TYPE,
+            "apiVersion": api::IDENTITY,
+            "name": "[parameters('identity_name')]",
+            "location": "[parameters('location')]"
+        }),
+    )
 }
 
 /// The access policy entry for the identity (principal given as an expression).
@@ -237,23 +257,25 @@ fn vault_resource(p: &Plan) -> Value {
     if !p.rbac && !p.identity_existing() {
         depends.push(expr(identity_id(p)));
     }
-    let mut v = json!({
-        "type": VAULT_TYPE,
-        "apiVersion": api::KEY_VAULT,
-        "name": "[parameters('vault_name')]",
-        "location": "[parameters('location')]",
-        "tags": "[parameters('tags')]",
-        "properties": {
-            "tenantId": "[subscription().tenantId]",
-            "sku": { "family": "A", "name": p.vault_sku() },
-            "enableSoftDelete": true,
-            "softDeleteRetentionInDays": 90,
-            "enablePurgeProtection": true,
-            "enableRbacAuthorization": p.rbac,
-            "accessPolicies": policies,
-            "networkAcls": { "bypass": "AzureServices", "defaultAction": "Allow" }
-        }
-    });
+    let mut v = with_tags(
+        p,
+        json!({
+            "type": VAULT_TYPE,
+            "apiVersion": api::KEY_VAULT,
+            "name": "[parameters('vault_name')]",
+            "location": "[parameters('location')]",
+            "properties": {
+                "tenantId": "[subscription().tenantId]",
+                "sku": { "family": "A", "name": p.vault_sku() },
+                "enableSoftDelete": true,
+                "softDeleteRetentionInDays": 90,
+                "enablePurgeProtection": true,
+                "enableRbacAuthorization": p.rbac,
+                "accessPolicies": policies,
+                "networkAcls": { "bypass": "AzureServices", "defaultAction": "Allow" }
+            }
+        }),
+    );
     if !depends.is_empty() {
         v["dependsOn"] = Value::Array(depends);
     }
@@ -261,17 +283,19 @@ fn vault_resource(p: &Plan) -> Value {
 }
 
 fn key_resource(p: &Plan) -> Value {
-    let mut v = json!({
-        "type": KEY_TYPE,
-        "apiVersion": api::KEY_VAULT,
-        "name": "[format('{0}/{1}', parameters('vault_name'), parameters('key_name'))]",
-        "tags": "[parameters('tags')]",
-        "properties": {
-            "kty": p.kty,
-            "keySize": p.key_size,
-            "keyOps": ["wrapKey", "unwrapKey"]
-        }
-    });
+    let mut v = with_tags(
+        p,
+        json!({
+            "type": KEY_TYPE,
+            "apiVersion": api::KEY_VAULT,
+            "name": "[format('{0}/{1}', parameters('vault_name'), parameters('key_name'))]",
+            "properties": {
+                "kty": p.kty,
+                "keySize": p.key_size,
+                "keyOps": ["wrapKey", "unwrapKey"]
+            }
+        }),
+    );
     if p.vault_create {
         v["dependsOn"] = json!([expr(vault_id())]);
     }
@@ -382,31 +406,33 @@ fn registry_resource(p: &Plan) -> Value {
     depends.push(expr(grant_id(p)));
     let mut identities = Map::new();
     identities.insert(format!("[{}]", identity_id(p)), json!({}));
-    json!({
-        "type": REGISTRY_TYPE,
-        "apiVersion": p.registry_api,
-        "name": "[parameters('registry_name')]",
-        "location": "[parameters('location')]",
-        "tags": "[parameters('tags')]",
-        "sku": { "name": p.sku },
-        "identity": {
-            "type": "UserAssigned",
-            "userAssignedIdentities": identities
-        },
-        "dependsOn": depends,
-        "properties": {
-            "adminUserEnabled": p.admin_user,
-            "publicNetworkAccess": p.public_network_access,
-            "zoneRedundancy": p.zone_redundancy,
-            "encryption": {
-                "status": "enabled",
-                "keyVaultProperties": {
-                    "identity": expr(identity_ref(p, "clientId")),
-                    "keyIdentifier": expr(key_id(p))
+    with_tags(
+        p,
+        json!({
+            "type": REGISTRY_TYPE,
+            "apiVersion": p.registry_api,
+            "name": "[parameters('registry_name')]",
+            "location": "[parameters('location')]",
+            "sku": { "name": p.sku },
+            "identity": {
+                "type": "UserAssigned",
+                "userAssignedIdentities": identities
+            },
+            "dependsOn": depends,
+            "properties": {
+                "adminUserEnabled": p.admin_user,
+                "publicNetworkAccess": p.public_network_access,
+                "zoneRedundancy": p.zone_redundancy,
+                "encryption": {
+                    "status": "enabled",
+                    "keyVaultProperties": {
+                        "identity": expr(identity_ref(p, "clientId")),
+                        "keyIdentifier": expr(key_id(p))
+                    }
                 }
             }
-        }
-    })
+        }),
+    )
 }
 
 fn outputs(p: &Plan) -> Value {
@@ -425,7 +451,7 @@ fn outputs(p: &Plan) -> Value {
 pub fn template(p: &Plan) -> Value {
     let mut resources = Vec::new();
     if !p.identity_existing() {
-        resources.push(identity_resource());
+        resources.push(identity_resource(p));
     }
     if p.vault_create {
         resources.push(vault_resource(p));
@@ -467,12 +493,6 @@ pub fn parameters(p: &Plan) -> Value {
     put("registry_name", json!(p.registry_name));
     if let Some(l) = &p.location {
         put("location", json!(l));
-    }
-    if !p.tags.is_empty() {
-        put(
-            "tags",
-            Value::Object(p.tags.iter().map(|(k, v)| (k.clone(), json!(v))).collect()),
-        );
     }
     match &p.identity {
         Identity2::Create(n) => put("identity_name", json!(n)),
