@@ -138,6 +138,8 @@ fn context(p: &Plan) -> Value {
         "rotation_manual": p.rotation == crate::spec::Rotation::Manual,
         "kty": p.kty,
         "key_size": p.key_size,
+        "cloud": p.cloud.name(),
+        "sovereign_cloud": p.cloud != crate::azure::Cloud::AzureCloud,
         "grant_prefix": Plan::GRANT_DEPLOYMENT_PREFIX,
         "module_file": BICEP_GRANT_MODULE_FILE,
     })

@@ -43,6 +43,7 @@ pub struct Plan {
     pub rotation: Rotation,
     pub kty: String,
     pub key_size: i64,
+    pub cloud: crate::azure::Cloud,
 }
 
 #[derive(Clone, Debug)]
@@ -106,6 +107,7 @@ impl Plan {
             rotation: k.rotation.value,
             kty: k.kty.value.clone(),
             key_size: k.size.value,
+            cloud: spec.deployment.cloud.value,
         }
     }
 

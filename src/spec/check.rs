@@ -153,8 +153,8 @@ fn cmk005_key_identifier(spec: &Spec, out: &mut Vec<Finding>) {
             };
             if k.cloud != Some(cloud) {
                 let other = k.cloud.map_or("another cloud", |c| c.name());
-                out.push(
-                    Finding::new(
+                let explicit = spec.deployment.cloud.explicit;
+                let mut f = Finding::new(
                         meta("CMK005"),
                         id.loc,
                         format!(
@@ -164,14 +164,17 @@ fn cmk005_key_identifier(spec: &Spec, out: &mut Vec<Finding>) {
                         ),
                     )
                     .label("wrong cloud")
-                    .related(spec.deployment.cloud.loc, "deployment cloud")
                     .help(format!(
-                        "{} keys live under {} (or {} for a Managed HSM); fix the key id or `deployment.cloud`",
+                        "{} keys live under {} (or {} for a Managed HSM); fix the key id or set `deployment.cloud`{}",
                         cloud.name(),
                         cloud.vault_suffix(),
-                        cloud.hsm_suffix()
-                    )),
-                );
+                        cloud.hsm_suffix(),
+                        if explicit { "" } else { " (default AzureCloud)" }
+                    ));
+                if explicit {
+                    f = f.related(spec.deployment.cloud.loc, "deployment cloud");
+                }
+                out.push(f);
             }
             if !k.vault.eq_ignore_ascii_case(&spec.vault.name.value) {
                 out.push(

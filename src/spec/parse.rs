@@ -44,6 +44,7 @@ pub(super) fn parse(file: FileId, text: &str) -> (Option<Spec>, Vec<Finding>) {
     let mut p = Parser {
         file,
         errors: Vec::new(),
+        suggested: Vec::new(),
     };
     if text.len() > MAX_SPEC_BYTES {
         p.error(
@@ -73,6 +74,7 @@ pub(super) fn parse(file: FileId, text: &str) -> (Option<Spec>, Vec<Finding>) {
         }
     };
     let spec = p.spec(doc.as_table());
+    p.errors.sort_by_key(|f| (f.loc.start, f.loc.end));
     if p.errors.is_empty() {
         (spec, p.errors)
     } else {
@@ -83,6 +85,8 @@ pub(super) fn parse(file: FileId, text: &str) -> (Option<Spec>, Vec<Finding>) {
 struct Parser {
     file: FileId,
     errors: Vec<Finding>,
+    /// `section.key` suggested for an unknown key: not reported again as missing.
+    suggested: Vec<String>,
 }
 
 /// One table of the spec and the keys it may hold.
@@ -125,6 +129,13 @@ impl Parser {
         Loc::new(self.file, s.start, s.end)
     }
 
+    /// Label the last error's span.
+    fn label(&mut self, label: impl Into<String>) {
+        if let Some(last) = self.errors.last_mut() {
+            last.label = Some(label.into());
+        }
+    }
+
     fn error(&mut self, loc: Loc, message: String, help: Option<String>) {
         let mut f = Finding::new(meta("SPEC001"), loc, message);
         if let Some(h) = help {
@@ -146,12 +157,16 @@ impl Parser {
                 format!("{path}.{k}")
             };
             let help = match suggest(k, allowed) {
-                Some(s) => format!("did you mean `{s}`?"),
+                Some(s) => {
+                    self.suggested.push(format!("{path}.{s}"));
+                    format!("did you mean `{s}`?")
+                }
                 None => format!("allowed here: {}", allowed.join(", ")),
             };
-            self.error(loc, format!("unknown key `{shown}`"), Some(help));
+            let what = if path.is_empty() { "table" } else { "key" };
+            self.error(loc, format!("unknown {what} `{shown}`"), Some(help));
             if let Some(last) = self.errors.last_mut() {
-                last.label = Some("unknown key".into());
+                last.label = Some(format!("unknown {what}"));
             }
         }
     }
@@ -223,6 +238,9 @@ impl Parser {
 
     fn required_string(&mut self, s: &Section, key: &str) -> Option<Spanned<String>> {
         if self.item(s, key).is_none() {
+            if self.suggested.contains(&format!("{}.{key}", s.path)) {
+                return None;
+            }
             let header = if s.table.is_some() {
                 format!("add `{key} = \"…\"` to the [{}] table", s.path)
             } else {
@@ -233,6 +251,7 @@ impl Parser {
                 format!("missing required key `{}.{key}`", s.path),
                 Some(header),
             );
+            self.label(format!("`{key}` missing in this table"));
             return None;
         }
         self.string(s, key)
@@ -388,6 +407,7 @@ impl Parser {
                     "`identity.name` and `identity.resource_id` are mutually exclusive".into(),
                     Some("keep `name` to create the identity, or `resource_id` to use an existing one".into()),
                 );
+                self.label("conflicts with `identity.name`");
                 None
             }
             (None, None) => {
@@ -397,6 +417,7 @@ impl Parser {
                         "the identity needs `identity.name` or `identity.resource_id`".into(),
                         Some("a registry reaches its key through a user-assigned identity: name one to create, or give the resource id of an existing one".into()),
                     );
+                    self.label("neither `name` nor `resource_id` here");
                 }
                 None
             }
@@ -462,6 +483,7 @@ impl Parser {
                     "`key.id` and `key.name` are mutually exclusive".into(),
                     Some("give the full key URI as `id`, or `name` (and `version`) to build it from the vault".into()),
                 );
+                self.label("conflicts with `key.id`");
                 return None;
             }
             (None, None) => {
@@ -471,6 +493,7 @@ impl Parser {
                         "the key needs `key.id` or `key.name`".into(),
                         Some("give the key URI (https://<vault>.vault.azure.net/keys/<name>[/<version>]) as `id`, or its `name`".into()),
                     );
+                    self.label("neither `id` nor `name` here");
                 }
                 return None;
             }
