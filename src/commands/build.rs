@@ -1,7 +1,182 @@
+//! `acr-cmk build SPEC... [--out-dir DIR] [--check]`.
+//!
+//! Layout: one spec builds into `DIR` itself; several specs build into `DIR/<spec stem>/`
+//! (two specs with the same stem are a usage error). Nothing is written unless every file of
+//! every spec was generated and validated; each file is written to a temporary file in its
+//! target directory and renamed into place only after all of them were written, so a failed
+//! build leaves the output directory as it was. `--check` writes nothing, prints a unified diff
+//! of every file that differs from what would be generated and exits 1 on drift.
+
 use crate::Exit;
+use crate::generate::validate::compile;
+use crate::generate::{DEPLOY_FILE, Generated};
+use crate::report::human::Style;
+use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub fn run(_specs: &[PathBuf], _out_dir: &Path, _check: bool) -> Exit {
-    eprintln!("build: not implemented yet");
-    Exit::Error
+/// One spec and where its files go.
+pub struct Target {
+    pub spec: PathBuf,
+    pub dir: PathBuf,
+}
+
+/// Where each spec's files go (see the module docs), or a usage error.
+pub fn targets(specs: &[PathBuf], out_dir: &Path) -> Result<Vec<Target>, String> {
+    if specs.len() == 1 {
+        return Ok(vec![Target {
+            spec: specs[0].clone(),
+            dir: out_dir.to_path_buf(),
+        }]);
+    }
+    let mut seen = BTreeSet::new();
+    specs
+        .iter()
+        .map(|spec| {
+            let stem = spec.file_stem().and_then(|s| s.to_str()).ok_or_else(|| {
+                format!("{}: cannot derive an output directory name", spec.display())
+            })?;
+            if !seen.insert(stem.to_string()) {
+                return Err(format!(
+                    "two specs share the stem '{stem}': each builds into {}/{stem}/; rename one",
+                    out_dir.display()
+                ));
+            }
+            Ok(Target {
+                spec: spec.clone(),
+                dir: out_dir.join(stem),
+            })
+        })
+        .collect()
+}
+
+/// Read and compile one spec, printing its diagnostics to stderr.
+pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Generated>) {
+    let text = match std::fs::read(spec) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(_) => {
+                eprintln!("error: {} is not valid UTF-8", spec.display());
+                return (Exit::Error, None);
+            }
+        },
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", spec.display());
+            return (Exit::Error, None);
+        }
+    };
+    let c = compile(
+        &spec.display().to_string(),
+        &text,
+        &dir.display().to_string(),
+        style,
+    );
+    if !c.diagnostics.is_empty() {
+        eprint!("{}", c.diagnostics);
+    }
+    (c.exit, c.generated)
+}
+
+pub fn run(specs: &[PathBuf], out_dir: &Path, check: bool) -> Exit {
+    let style = Style::for_stderr();
+    let targets = match targets(specs, out_dir) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Error;
+        }
+    };
+    let mut exit = Exit::Ok;
+    let mut built = Vec::new();
+    for t in &targets {
+        let (e, generated) = compile_file(&t.spec, &t.dir, style);
+        exit = exit.max(e);
+        if let Some(g) = generated {
+            built.push((t, g));
+        }
+    }
+    if exit != Exit::Ok {
+        eprintln!("nothing written: fix the errors above and build again");
+        return exit;
+    }
+    if check {
+        return check_drift(&built);
+    }
+    match write_all(&built) {
+        Ok(()) => {
+            for (t, g) in &built {
+                println!(
+                    "{} → {} ({} files)",
+                    t.spec.display(),
+                    t.dir.display(),
+                    g.files.len()
+                );
+            }
+            Exit::Ok
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Error
+        }
+    }
+}
+
+/// Print a unified diff per drifted file; `Findings` when anything drifted.
+fn check_drift(built: &[(&Target, Generated)]) -> Exit {
+    let mut exit = Exit::Ok;
+    for (t, g) in built {
+        for f in &g.files {
+            let path = t.dir.join(f.name);
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            if on_disk == f.text {
+                continue;
+            }
+            exit = Exit::Findings;
+            let shown = path.display().to_string();
+            let diff = similar::TextDiff::from_lines(&on_disk, &f.text);
+            print!(
+                "{}",
+                diff.unified_diff()
+                    .context_radius(3)
+                    .header(&format!("a/{shown}"), &format!("b/{shown}"))
+            );
+        }
+    }
+    if exit != Exit::Ok {
+        eprintln!(
+            "drift: the files on disk differ from what the specs generate (run acr-cmk build)"
+        );
+    }
+    exit
+}
+
+/// Write every file to a temporary file beside its target, then rename them all into place.
+fn write_all(built: &[(&Target, Generated)]) -> Result<(), String> {
+    let mut staged = Vec::new();
+    for (t, g) in built {
+        std::fs::create_dir_all(&t.dir)
+            .map_err(|e| format!("cannot create {}: {e}", t.dir.display()))?;
+        for f in &g.files {
+            let mut tmp = tempfile::NamedTempFile::new_in(&t.dir)
+                .map_err(|e| format!("cannot write in {}: {e}", t.dir.display()))?;
+            tmp.write_all(f.text.as_bytes())
+                .and_then(|_| tmp.as_file().sync_all())
+                .map_err(|e| format!("cannot write in {}: {e}", t.dir.display()))?;
+            #[cfg(unix)]
+            if f.name == DEPLOY_FILE {
+                use std::os::unix::fs::PermissionsExt;
+                tmp.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o755))
+                    .map_err(|e| format!("cannot make {} executable: {e}", f.name))?;
+            }
+            #[cfg(not(unix))]
+            let _ = DEPLOY_FILE;
+            staged.push((tmp, t.dir.join(f.name)));
+        }
+    }
+    for (tmp, path) in staged {
+        tmp.persist(&path)
+            .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+    }
+    Ok(())
 }

@@ -1,5 +1,239 @@
-//! The TOML spec (owned by the build work). Placeholder until it lands.
+//! The TOML spec: one file describes one registry with customer-managed-key encryption.
+//!
+//! [`load`] parses the text (file 0 of the returned [`SourceMap`]) into a typed, defaulted
+//! [`Spec`] in which every field remembers where it came from; a default remembers the table
+//! (or the file start) it was filled in for, so a rule about a defaulted value still points
+//! somewhere sensible. Structural problems (malformed TOML, unknown keys, wrong types, bad enum
+//! values, missing or conflicting keys) are `SPEC001` findings and leave no spec; the Azure CMK
+//! rules run afterwards on a well-formed spec ([`check::check`]).
+
+pub mod check;
+mod parse;
+
+use crate::azure::Cloud;
+use crate::finding::Finding;
+use crate::source::{Loc, SourceMap};
+
+/// A value and the TOML text it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub loc: Loc,
+    /// False when the value is a default filled in by the parser.
+    pub explicit: bool,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, loc: Loc) -> Self {
+        Spanned {
+            value,
+            loc,
+            explicit: true,
+        }
+    }
+    pub fn default_at(value: T, loc: Loc) -> Self {
+        Spanned {
+            value,
+            loc,
+            explicit: false,
+        }
+    }
+}
+
+/// `Enabled` / `Disabled` knobs of the registry (schema casing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Toggle {
+    Enabled,
+    Disabled,
+}
+
+impl Toggle {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Toggle::Enabled => "Enabled",
+            Toggle::Disabled => "Disabled",
+        }
+    }
+}
+
+/// How the identity is allowed to use the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A vault access policy with `get`, `wrapKey`, `unwrapKey`.
+    AccessPolicy,
+    /// A role assignment of Key Vault Crypto Service Encryption User on the vault.
+    Rbac,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::AccessPolicy => "access-policy",
+            Access::Rbac => "rbac",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rotation {
+    /// Versionless key id: the registry picks up new key versions within an hour.
+    Automatic,
+    /// Versioned key id: the registry keeps that version until `az acr encryption rotate-key`.
+    Manual,
+}
+
+impl Rotation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rotation::Automatic => "automatic",
+            Rotation::Manual => "manual",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub name: Spanned<String>,
+    /// `None`: the resource group's location.
+    pub location: Option<Spanned<String>>,
+    /// As written (canonical casing when it names a SKU); anything but `Premium` is CMK001.
+    pub sku: Spanned<String>,
+    pub content_trust: Spanned<bool>,
+    /// In file order.
+    pub tags: Vec<(Spanned<String>, Spanned<String>)>,
+    pub public_network_access: Spanned<Toggle>,
+    pub zone_redundancy: Spanned<Toggle>,
+    pub admin_user: Spanned<bool>,
+    /// The `[registry]` table header.
+    pub loc: Loc,
+}
+
+/// Exactly one of `identity.name` / `identity.resource_id`.
+#[derive(Clone, Debug)]
+pub enum Identity {
+    /// The template creates this user-assigned identity.
+    Create(Spanned<String>),
+    /// An existing user-assigned identity, by resource id.
+    Existing(Spanned<String>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Vault {
+    pub name: Spanned<String>,
+    pub resource_group: Option<Spanned<String>>,
+    pub subscription_id: Option<Spanned<String>>,
+    pub access: Spanned<Access>,
+    pub create: Spanned<bool>,
+    pub loc: Loc,
+}
+
+impl Vault {
+    /// The vault lives outside the deployment's resource group: its grant needs a nested
+    /// deployment.
+    pub fn is_remote(&self) -> bool {
+        self.resource_group.is_some() || self.subscription_id.is_some()
+    }
+}
+
+/// Exactly one of `key.id` / `key.name`.
+#[derive(Clone, Debug)]
+pub enum KeyRef {
+    Id(Spanned<String>),
+    Name {
+        name: Spanned<String>,
+        version: Option<Spanned<String>>,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct Key {
+    pub reference: KeyRef,
+    /// Explicit, or inferred from the id (versionless ⇒ automatic).
+    pub rotation: Spanned<Rotation>,
+    /// As written (canonical casing when it names a key type); EC/oct are CMK002.
+    pub kty: Spanned<String>,
+    pub size: Spanned<i64>,
+    pub create: Spanned<bool>,
+    pub loc: Loc,
+}
+
+impl Key {
+    pub fn name(&self) -> Option<&Spanned<String>> {
+        match &self.reference {
+            KeyRef::Name { name, .. } => Some(name),
+            KeyRef::Id(_) => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Deployment {
+    pub cloud: Spanned<Cloud>,
+    pub api_version: Spanned<String>,
+    pub loc: Loc,
+}
 
 /// A parsed, defaulted spec.
-#[derive(Debug, Default)]
-pub struct Spec {}
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub registry: Registry,
+    pub identity: Identity,
+    pub vault: Vault,
+    pub key: Key,
+    pub deployment: Deployment,
+}
+
+impl Spec {
+    /// The key URI the registry uses when the template does not create the key: `key.id`, or
+    /// built from the vault name, the cloud's vault suffix, `key.name` and `key.version`.
+    pub fn key_uri(&self) -> Option<String> {
+        match &self.key.reference {
+            _ if self.key.create.value => None,
+            KeyRef::Id(id) => Some(id.value.clone()),
+            KeyRef::Name { name, version } => {
+                let mut uri = format!(
+                    "https://{}.{}/keys/{}",
+                    self.vault.name.value,
+                    self.deployment.cloud.value.vault_suffix(),
+                    name.value
+                );
+                if let Some(v) = version {
+                    uri.push('/');
+                    uri.push_str(&v.value);
+                }
+                Some(uri)
+            }
+        }
+    }
+}
+
+/// The result of loading one spec.
+#[derive(Debug)]
+pub struct Loaded {
+    /// File 0 is the spec.
+    pub sources: SourceMap,
+    /// `None` when the text is not a well-formed spec (then `findings` says why).
+    pub spec: Option<Spec>,
+    /// `SPEC001` findings (structural problems).
+    pub findings: Vec<Finding>,
+}
+
+/// Parse spec text. `display` is the file name used in diagnostics.
+pub fn load(display: &str, text: &str) -> Loaded {
+    let mut sources = SourceMap::new();
+    let file = sources.add(display, text);
+    let (spec, findings) = parse::parse(file, text);
+    Loaded {
+        sources,
+        spec,
+        findings,
+    }
+}
+
+/// Read and parse a spec file. The error is an I/O or encoding problem, in words.
+pub fn load_file(path: &std::path::Path) -> Result<Loaded, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("{} is not valid UTF-8", path.display()))?;
+    Ok(load(&path.display().to_string(), &text))
+}

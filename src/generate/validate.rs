@@ -1,0 +1,212 @@
+//! Validation of a generated set, and the whole spec → files pipeline ([`compile`]).
+//!
+//! What is generated is checked like any template a user wrote: the project's JSON Schemas
+//! (`crate::schema`), then the ARM front end and the rule engine. A generated template must be
+//! clean, so an error there is a generator bug: it is reported, located in the generated file,
+//! and the run exits 2. Warnings and notes (e.g. a rule that points out the RBAC propagation
+//! delay) are printed but do not fail the build.
+
+use super::{Generated, PARAMETERS_FILE, TEMPLATE_FILE, generate};
+use crate::Exit;
+use crate::finding::{Finding, Level};
+use crate::report::human::{Style, render_all};
+use crate::rules::{self, Ctx, meta};
+use crate::source::{Loc, SourceMap};
+
+/// Findings and the sources they point into.
+#[derive(Debug, Default)]
+pub struct Problems {
+    pub sources: SourceMap,
+    pub findings: Vec<Finding>,
+}
+
+impl Problems {
+    fn render(&self, style: Style, keep: impl Fn(&Finding) -> bool) -> String {
+        let shown: Vec<Finding> = self.findings.iter().filter(|f| keep(f)).cloned().collect();
+        render_all(&shown, &self.sources, style)
+    }
+}
+
+/// The outcome of checking one generated set.
+#[derive(Debug, Default)]
+pub struct Validation {
+    /// Schema violations (always generator bugs).
+    pub schema: Problems,
+    /// Load findings and rule findings from the ARM front end and the rule engine.
+    pub rules: Problems,
+}
+
+impl Validation {
+    /// Does the set contain a generator bug?
+    pub fn has_errors(&self) -> bool {
+        !self.schema.findings.is_empty()
+            || self.rules.findings.iter().any(|f| f.level == Level::Error)
+    }
+    pub fn render(&self, style: Style) -> String {
+        let mut parts = vec![
+            self.schema.render(style, |_| true),
+            self.rules.render(style, |f| f.level >= Level::Warning),
+        ];
+        parts.retain(|p| !p.is_empty());
+        parts.join("\n")
+    }
+}
+
+/// Byte range of the value a JSON pointer names, found by walking the pretty-printed text key
+/// by key (good enough to point at a generated file; array indices are skipped).
+fn locate(text: &str, pointer: &str) -> (usize, usize) {
+    let mut pos = 0;
+    let mut found = (0, 0);
+    for seg in pointer.split('/').skip(1) {
+        if seg.parse::<usize>().is_ok() {
+            continue;
+        }
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        let needle = serde_json::to_string(&seg).unwrap_or_default() + ":";
+        if let Some(i) = text[pos..].find(&needle) {
+            found = (pos + i, pos + i + needle.len() - 1);
+            pos += i + needle.len();
+        }
+    }
+    found
+}
+
+/// Check a generated set. `dir` prefixes the file names in diagnostics.
+pub fn validate(generated: &Generated, dir: &str) -> Validation {
+    let name = |f: &str| {
+        if dir.is_empty() {
+            f.to_string()
+        } else {
+            format!("{}/{f}", dir.trim_end_matches('/'))
+        }
+    };
+    let template_text = generated.get(TEMPLATE_FILE).unwrap_or_default();
+    let params_text = generated.get(PARAMETERS_FILE).unwrap_or_default();
+    let mut v = Validation::default();
+    let t_id = v.schema.sources.add(name(TEMPLATE_FILE), template_text);
+    let p_id = v.schema.sources.add(name(PARAMETERS_FILE), params_text);
+    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t);
+    let (Ok(template), Ok(params)) = (parse(template_text), parse(params_text)) else {
+        v.schema.findings.push(Finding::new(
+            meta("SCH001"),
+            Loc::new(t_id, 0, 0),
+            "generated JSON does not parse (generator bug)",
+        ));
+        return v;
+    };
+    for (file, text, errors) in [
+        (
+            t_id,
+            template_text,
+            crate::schema::validate_template(&template),
+        ),
+        (
+            p_id,
+            params_text,
+            crate::schema::validate_parameters(&params),
+        ),
+    ] {
+        for e in errors {
+            let (s, end) = locate(text, &e.pointer);
+            v.schema.findings.push(
+                Finding::new(
+                    meta("SCH001"),
+                    Loc::new(file, s, end),
+                    format!("generator bug: {} ({})", e.message, e.pointer),
+                )
+                .pointer(e.pointer),
+            );
+        }
+    }
+    let unit = crate::arm::load(
+        &name(TEMPLATE_FILE),
+        None,
+        template_text,
+        &[(name(PARAMETERS_FILE), params_text.to_string())],
+    );
+    let mut findings = unit.findings;
+    if !unit.unparseable {
+        let ctx = Ctx {
+            model: &unit.model,
+            baseline: None,
+        };
+        findings.extend(rules::run(&ctx, &|m| m.default_enabled));
+    }
+    v.rules = Problems {
+        sources: unit.sources,
+        findings,
+    };
+    v
+}
+
+/// What compiling one spec produced.
+#[derive(Debug)]
+pub struct Compiled {
+    /// `Ok`, `Findings` (rule violations in the spec) or `Error` (unparseable spec, generator bug).
+    pub exit: Exit,
+    /// Present only when the spec is clean and every file was generated and validated.
+    pub generated: Option<Generated>,
+    /// Rendered diagnostics for stderr (empty when there is nothing to say).
+    pub diagnostics: String,
+}
+
+/// The pipeline: parse the spec, run the spec rules, generate, validate the generated set.
+/// `display` names the spec in diagnostics, `out_display` the directory of generated files.
+pub fn compile(display: &str, text: &str, out_display: &str, style: Style) -> Compiled {
+    let loaded = crate::spec::load(display, text);
+    let fail = |exit, diagnostics| Compiled {
+        exit,
+        generated: None,
+        diagnostics,
+    };
+    let Some(spec) = loaded.spec else {
+        return fail(
+            Exit::Error,
+            render_all(&loaded.findings, &loaded.sources, style),
+        );
+    };
+    let findings = crate::spec::check::check(&spec);
+    if !findings.is_empty() {
+        let exit = if findings.iter().any(|f| f.level == Level::Error) {
+            Exit::Findings
+        } else {
+            Exit::Ok
+        };
+        let text = render_all(&findings, &loaded.sources, style);
+        if exit != Exit::Ok {
+            return fail(exit, text);
+        }
+    }
+    let generated = match generate(&spec) {
+        Ok(g) => g,
+        Err(e) => return fail(Exit::Error, format!("error: generator bug: {e}\n")),
+    };
+    let validation = validate(&generated, out_display);
+    let diagnostics = validation.render(style);
+    if validation.has_errors() {
+        return fail(
+            Exit::Error,
+            format!(
+                "{diagnostics}error: the generated template for {display} is invalid: this is a bug in acr-cmk\n"
+            ),
+        );
+    }
+    Compiled {
+        exit: Exit::Ok,
+        generated: Some(generated),
+        diagnostics,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_walks_keys() {
+        let text = "{\n  \"a\": {\n    \"b\": 1\n  },\n  \"b\": 2\n}";
+        let (s, e) = locate(text, "/a/b");
+        assert_eq!(&text[s..e], "\"b\"");
+        assert!(s < text.find("\"b\": 2").unwrap());
+    }
+}
