@@ -719,10 +719,11 @@ fn dep_matches(target: &SymStr, inst: &Inst, decl: &Decl) -> bool {
     if inst.id.same(target) {
         return true;
     }
-    if let (Some(a), Some(b)) = (provider_tail(target), provider_tail(&inst.id))
-        && a.same(&b)
-    {
-        return true;
+    if let Some(tail) = provider_tail(&inst.id) {
+        // `…/providers/ns/type/name` with another scope prefix, or `ns/vaults/kv/keys/k`.
+        if provider_tail(target).is_some_and(|t| t.same(&tail)) || tail.same(target) {
+            return true;
+        }
     }
     // `type/name` form.
     let mut tn = SymStr::lit(&inst.ty);
