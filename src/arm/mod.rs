@@ -1,7 +1,16 @@
-//! ARM JSON front end: lenient JSON with spans, expression evaluator, template → model.
-//! Placeholder API until it lands.
+//! ARM JSON front end: lenient JSON with spans ([`json`]), the expression language ([`expr`],
+//! [`eval`], [`functions`]) and template → model ([`load`]).
 
+pub mod eval;
+pub mod expr;
+pub mod functions;
+pub mod json;
+pub mod load;
+
+use crate::finding::Finding;
+use crate::source::{Loc, SourceMap};
 use crate::unit::Unit;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// What a JSON file is.
@@ -17,19 +26,78 @@ pub enum JsonKind {
     Unparseable,
 }
 
-/// Classify JSON text (cheap: looks at `$schema`).
-pub fn detect(_text: &str) -> JsonKind {
-    JsonKind::Other
+/// Classify JSON text by its top-level `$schema`.
+pub fn detect(text: &str) -> JsonKind {
+    match json::parse(text) {
+        Ok(j) => kind_of(&j),
+        Err(_) => JsonKind::Unparseable,
+    }
+}
+
+/// Classify an already parsed document.
+pub fn kind_of(j: &json::JVal) -> JsonKind {
+    let schema = j
+        .get("$schema")
+        .and_then(json::JVal::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if schema.contains("deploymenttemplate") {
+        JsonKind::Template
+    } else if schema.contains("deploymentparameters") {
+        JsonKind::Parameters
+    } else {
+        JsonKind::Other
+    }
+}
+
+fn parse_error(file: u32, e: &json::ParseError) -> Finding {
+    Finding::new(
+        crate::rules::meta("ARM000"),
+        Loc::new(file, e.offset, e.offset),
+        format!("invalid JSON: {}", e.message),
+    )
+    .help("ARM accepts JSON with comments; fix the syntax error at the marked position")
 }
 
 /// Load a template and build its model. `display` is the name used in output; `path` is used to
 /// resolve `templateLink.relativePath`; `parameters` are (display name, text) of parameter files
 /// applied in order (later wins).
 pub fn load(
-    _display: &str,
-    _path: Option<&Path>,
-    _text: &str,
-    _parameters: &[(String, String)],
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
 ) -> Unit {
-    Unit::default()
+    let mut sources = SourceMap::new();
+    sources.add(display, text);
+    let mut findings = Vec::new();
+    let mut given: HashMap<String, crate::model::Node> = HashMap::new();
+    for (name, ptext) in parameters {
+        let file = sources.add(name.as_str(), ptext.as_str());
+        match json::parse(ptext) {
+            Ok(j) => given.extend(load::parameter_values(file, &j)),
+            Err(e) => findings.push(parse_error(file, &e)),
+        }
+    }
+    let template = match json::parse(text) {
+        Ok(j) => j,
+        Err(e) => {
+            findings.insert(0, parse_error(0, &e));
+            return Unit {
+                sources,
+                model: Default::default(),
+                findings,
+                unparseable: true,
+            };
+        }
+    };
+    let mut loader = load::Loader::new(sources);
+    loader.findings = findings;
+    loader.load_root(&template, path, given);
+    Unit {
+        sources: loader.sources,
+        model: loader.model,
+        findings: loader.findings,
+        unparseable: false,
+    }
 }

@@ -1,0 +1,955 @@
+//! The ARM expression evaluator.
+//!
+//! Known inputs give known outputs; anything the tool cannot know gives a [`Value::Sym`] that
+//! follows the conventions of `crate::model::value`: named parameters without a value are
+//! `Sym::Param`, deterministic functions of unknowns are `Sym::Expr` with canonical text (so equal
+//! expressions compare equal), runtime properties are `Sym::ResourceProp`, the rest is
+//! `Sym::Opaque`. Evaluation never panics and is bounded (recursion depth, output size).
+
+use super::expr::{self, Expr};
+use super::json::{JKind, JVal, Span};
+use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value};
+use crate::source::{FileId, Loc};
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+
+/// Largest array, string or loop the evaluator builds; larger results are unknown.
+pub const MAX_ITEMS: usize = 10_000;
+const MAX_STRING: usize = 1 << 20;
+const MAX_CANON: usize = 4096;
+/// Nesting of variable, user-function and lambda evaluation.
+const MAX_CALL_DEPTH: usize = 64;
+/// Total value nodes one template level may build before everything becomes unknown.
+const BUDGET: usize = 5_000_000;
+
+/// Where a parameter's value comes from.
+#[derive(Clone, Debug)]
+pub enum ParamSlot<'t> {
+    /// From a parameters file or from the enclosing deployment's `parameters` (already evaluated).
+    Given(Node),
+    /// The template's `defaultValue`, evaluated on first use.
+    Default(&'t JVal),
+    /// No value: `Sym::Param`.
+    Unknown,
+}
+
+/// The names a template level knows for `reference('name')` and `dependsOn`.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    /// (symbolic or literal name, canonical id).
+    pub by_name: Vec<(SymStr, SymStr)>,
+}
+
+impl Names {
+    pub fn lookup(&self, name: &SymStr) -> Option<&SymStr> {
+        self.by_name
+            .iter()
+            .find(|(n, _)| n.same(name))
+            .map(|(_, id)| id)
+    }
+}
+
+/// One template's evaluation context: its parameters, variables, user functions and scope.
+pub struct Frame<'t> {
+    pub file: FileId,
+    pub scope: Scope,
+    pub params: HashMap<String, ParamSlot<'t>>,
+    pub vars: HashMap<String, &'t JVal>,
+    /// `variables.copy` entries by name.
+    pub var_copies: HashMap<String, &'t JVal>,
+    pub functions: HashMap<String, &'t JVal>,
+    pub names: Names,
+    /// Evaluated outputs of nested deployments by deployment name / symbolic name (lower case).
+    pub outputs: RefCell<HashMap<String, Node>>,
+    memo: RefCell<HashMap<String, Node>>,
+    busy: RefCell<HashSet<String>>,
+    budget: Cell<usize>,
+}
+
+/// A copy loop position: loop name (lower case), index (None = unknown), whether it is the
+/// resource loop (what `copyIndex()` without a name refers to).
+#[derive(Clone, Debug)]
+pub struct LoopPos {
+    pub name: String,
+    pub index: Option<i64>,
+    pub resource: bool,
+}
+
+/// Per-evaluation state: copy loop positions, lambda variables, user-function arguments.
+#[derive(Clone, Default)]
+pub struct Env {
+    pub loops: Vec<LoopPos>,
+    lambdas: Vec<(String, Node)>,
+    fn_args: Option<Vec<(String, Node)>>,
+    depth: usize,
+}
+
+impl Env {
+    pub fn with_loop(&self, name: &str, index: Option<i64>, resource: bool) -> Env {
+        let mut e = self.clone();
+        e.loops.push(LoopPos {
+            name: name.to_ascii_lowercase(),
+            index,
+            resource,
+        });
+        e
+    }
+}
+
+fn opaque(why: &str, loc: Loc) -> Node {
+    Node::new(Value::opaque(why), loc)
+}
+
+fn sym_node(s: Sym, loc: Loc) -> Node {
+    Node::new(Value::sym(s), loc)
+}
+
+impl<'t> Frame<'t> {
+    pub fn new(file: FileId, scope: Scope) -> Self {
+        Frame {
+            file,
+            scope,
+            params: HashMap::new(),
+            vars: HashMap::new(),
+            var_copies: HashMap::new(),
+            functions: HashMap::new(),
+            names: Names::default(),
+            outputs: RefCell::new(HashMap::new()),
+            memo: RefCell::new(HashMap::new()),
+            busy: RefCell::new(HashSet::new()),
+            budget: Cell::new(BUDGET),
+        }
+    }
+
+    /// A frame for an outer-scope nested template: same parameters, variables and functions.
+    pub fn outer_copy(&self, scope: Scope) -> Frame<'t> {
+        let mut f = Frame::new(self.file, scope);
+        f.params = self.params.clone();
+        f.vars = self.vars.clone();
+        f.var_copies = self.var_copies.clone();
+        f.functions = self.functions.clone();
+        f.names = self.names.clone();
+        f.memo = RefCell::new(self.memo.borrow().clone());
+        f.budget.set(self.budget.get());
+        f
+    }
+
+    /// Read a template's `parameters`, `variables` and `functions` sections.
+    pub fn declare(&mut self, template: &'t JVal) {
+        if let Some(ps) = template.get("parameters").and_then(JVal::as_obj) {
+            for (k, decl) in ps {
+                let slot = match decl.get("defaultValue") {
+                    Some(d) => ParamSlot::Default(d),
+                    None => ParamSlot::Unknown,
+                };
+                self.params.insert(k.name.to_ascii_lowercase(), slot);
+            }
+        }
+        if let Some(vs) = template.get("variables").and_then(JVal::as_obj) {
+            for (k, v) in vs {
+                if k.name.eq_ignore_ascii_case("copy") && v.as_arr().is_some() {
+                    for c in v.as_arr().unwrap_or_default() {
+                        if let Some(n) = c.get("name").and_then(JVal::as_str) {
+                            self.var_copies.insert(n.to_ascii_lowercase(), c);
+                        }
+                    }
+                } else {
+                    self.vars.insert(k.name.to_ascii_lowercase(), v);
+                }
+            }
+        }
+        if let Some(fs) = template.get("functions").and_then(JVal::as_arr) {
+            for ns in fs {
+                let prefix = ns.get("namespace").and_then(JVal::as_str).unwrap_or("");
+                for (k, f) in ns.get("members").and_then(JVal::as_obj).unwrap_or_default() {
+                    let name = format!("{prefix}.{}", k.name).to_ascii_lowercase();
+                    self.functions.insert(name, f);
+                }
+            }
+        }
+    }
+
+    pub fn loc(&self, span: Span) -> Loc {
+        Loc::new(self.file, span.start as usize, span.end as usize)
+    }
+
+    fn spend(&self, n: usize) -> bool {
+        let left = self.budget.get();
+        if left < n {
+            self.budget.set(0);
+            false
+        } else {
+            self.budget.set(left - n);
+            true
+        }
+    }
+
+    /// Evaluate a JSON value: expression strings are evaluated, `[[` escapes unescaped, object
+    /// keys that are expressions evaluated, property `copy` loops expanded.
+    pub fn value(&self, env: &Env, j: &JVal) -> Node {
+        let loc = self.loc(j.span);
+        if !self.spend(1) {
+            return opaque("template too large to evaluate", loc);
+        }
+        match &j.kind {
+            JKind::Null => Node::null(loc),
+            JKind::Bool(b) => Node::new(Value::Bool(*b), loc),
+            JKind::Int(i) => Node::new(Value::Int(*i), loc),
+            JKind::Float(f) => Node::new(Value::Float(*f), loc),
+            JKind::Str(s) => self.string(env, s, loc),
+            JKind::Arr(items) => Node::new(
+                Value::Array(items.iter().map(|i| self.value(env, i)).collect()),
+                loc,
+            ),
+            JKind::Obj(members) => {
+                let mut obj = Object::default();
+                for (k, v) in members {
+                    if k.name.eq_ignore_ascii_case("copy") && is_property_copy(v) {
+                        self.property_copies(env, v, &mut obj);
+                        continue;
+                    }
+                    let name = self.key(env, &k.name, self.loc(k.span));
+                    obj.insert(
+                        Key {
+                            name,
+                            loc: self.loc(k.span),
+                        },
+                        self.value(env, v),
+                    );
+                }
+                Node::new(Value::Object(obj), loc)
+            }
+        }
+    }
+
+    /// Literal JSON without expression evaluation (parameter files, `json()`).
+    pub fn literal(&self, j: &JVal) -> Node {
+        literal(self.file, j)
+    }
+
+    fn key(&self, env: &Env, name: &str, loc: Loc) -> String {
+        if !expr::is_expression(name) {
+            return expr::unescape_literal(name).to_string();
+        }
+        match self.string(env, name, loc).value {
+            Value::Str(s) => s,
+            Value::Sym(s) => s.to_string(),
+            Value::Int(i) => i.to_string(),
+            other => other.type_name().to_string(),
+        }
+    }
+
+    /// A JSON string: an expression or a literal.
+    pub fn string(&self, env: &Env, s: &str, loc: Loc) -> Node {
+        if !expr::is_expression(s) {
+            return Node::new(Value::Str(expr::unescape_literal(s).to_string()), loc);
+        }
+        match expr::parse(s) {
+            Ok(e) => self.eval(env, &e, loc),
+            Err(why) => opaque(&format!("invalid expression: {why}"), loc),
+        }
+    }
+
+    fn property_copies(&self, env: &Env, copies: &JVal, obj: &mut Object) {
+        for c in copies.as_arr().unwrap_or_default() {
+            let Some((k, name)) = c
+                .entry("name")
+                .and_then(|(k, v)| Some((k, v.as_str()?.to_string())))
+            else {
+                continue;
+            };
+            let loc = self.loc(c.span);
+            let value = match c.get("input") {
+                Some(input) => self.copy_array(env, &name, c.get("count"), input, loc),
+                None => opaque("copy without input", loc),
+            };
+            obj.insert(
+                Key {
+                    name,
+                    loc: self.loc(k.span),
+                },
+                value,
+            );
+        }
+    }
+
+    /// Expand `{name, count, input}` into an array (unknown when the count is).
+    fn copy_array(
+        &self,
+        env: &Env,
+        name: &str,
+        count: Option<&JVal>,
+        input: &JVal,
+        loc: Loc,
+    ) -> Node {
+        let count = match count.map(|c| self.value(env, c)) {
+            Some(n) => match n.as_i64() {
+                Some(n) if (0..=MAX_ITEMS as i64).contains(&n) => n,
+                _ => return opaque("copy count not known", loc),
+            },
+            None => return opaque("copy without count", loc),
+        };
+        let items = (0..count)
+            .map(|i| self.value(&env.with_loop(name, Some(i), false), input))
+            .collect();
+        Node::new(Value::Array(items), loc)
+    }
+
+    pub fn parameter(&self, env: &Env, name: &str, loc: Loc) -> Node {
+        if let Some(args) = &env.fn_args {
+            return args
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| opaque("unknown function parameter", loc));
+        }
+        let key = name.to_ascii_lowercase();
+        match self.params.get(&key) {
+            Some(ParamSlot::Given(n)) => n.clone(),
+            Some(ParamSlot::Default(d)) => {
+                self.memoised(&format!("p:{key}"), || self.value(&Env::default(), d), loc)
+            }
+            Some(ParamSlot::Unknown) => sym_node(Sym::Param(name.to_string()), loc),
+            None => opaque("undeclared parameter", loc),
+        }
+    }
+
+    pub fn variable(&self, name: &str, loc: Loc) -> Node {
+        let key = name.to_ascii_lowercase();
+        if let Some(v) = self.vars.get(&key) {
+            return self.memoised(&format!("v:{key}"), || self.value(&Env::default(), v), loc);
+        }
+        if let Some(c) = self.var_copies.get(&key) {
+            return self.memoised(
+                &format!("v:{key}"),
+                || match c.get("input") {
+                    Some(input) => self.copy_array(
+                        &Env::default(),
+                        name,
+                        c.get("count"),
+                        input,
+                        self.loc(c.span),
+                    ),
+                    None => opaque("copy without input", loc),
+                },
+                loc,
+            );
+        }
+        opaque("undeclared variable", loc)
+    }
+
+    /// Evaluate once; a cycle (a variable that refers to itself) is unknown.
+    fn memoised(&self, key: &str, f: impl FnOnce() -> Node, loc: Loc) -> Node {
+        if let Some(n) = self.memo.borrow().get(key) {
+            return n.clone();
+        }
+        if !self.busy.borrow_mut().insert(key.to_string())
+            || self.busy.borrow().len() > MAX_CALL_DEPTH
+        {
+            return opaque("circular or too deep reference", loc);
+        }
+        let n = f();
+        self.busy.borrow_mut().remove(key);
+        self.memo.borrow_mut().insert(key.to_string(), n.clone());
+        n
+    }
+
+    pub fn eval(&self, env: &Env, e: &Expr, loc: Loc) -> Node {
+        match e {
+            Expr::Str(s) => Node::new(Value::Str(s.clone()), loc),
+            Expr::Int(i) => Node::new(Value::Int(*i), loc),
+            Expr::Bool(b) => Node::new(Value::Bool(*b), loc),
+            Expr::Null => Node::null(loc),
+            Expr::Prop(base, name) => {
+                let b = self.eval(env, base, loc);
+                property(b, name, loc, false)
+            }
+            Expr::Index(base, idx) => {
+                let b = self.eval(env, base, loc);
+                let i = self.eval(env, idx, loc);
+                index(b, &i, loc, false)
+            }
+            Expr::Call(name, args) => self.call(env, name, args, loc),
+        }
+    }
+
+    fn call(&self, env: &Env, name: &str, args: &[Expr], loc: Loc) -> Node {
+        let lname = name.to_ascii_lowercase();
+        if lname.contains('.') {
+            return self.user_function(env, &lname, args, loc);
+        }
+        let ev = |i: usize| -> Node {
+            match args.get(i) {
+                Some(a) => self.eval(env, a, loc),
+                None => opaque("missing argument", loc),
+            }
+        };
+        let all = || -> Vec<Node> { args.iter().map(|a| self.eval(env, a, loc)).collect() };
+        let n = |v: Value| Node::new(v, loc);
+        match lname.as_str() {
+            "parameters" => match ev(0).value {
+                Value::Str(p) => self.parameter(env, &p, loc),
+                _ => opaque("parameters() of an unknown name", loc),
+            },
+            "variables" => match ev(0).value {
+                Value::Str(v) => self.variable(&v, loc),
+                _ => opaque("variables() of an unknown name", loc),
+            },
+            "lambdavariables" => match ev(0).value {
+                Value::Str(v) => env
+                    .lambdas
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(&v))
+                    .map(|(_, n)| n.clone())
+                    .unwrap_or_else(|| opaque("unknown lambda variable", loc)),
+                _ => opaque("lambda variable", loc),
+            },
+            "copyindex" => self.copy_index(env, &all(), loc),
+            "null" => Node::null(loc),
+            "true" => n(Value::Bool(true)),
+            "false" => n(Value::Bool(false)),
+            "if" | "iif" => match ev(0).value {
+                Value::Bool(true) => ev(1),
+                Value::Bool(false) => ev(2),
+                _ => opaque("if() with an unknown condition", loc),
+            },
+            "and" | "or" => self.logic(lname == "and", env, args, loc),
+            "not" => match ev(0).value {
+                Value::Bool(b) => n(Value::Bool(!b)),
+                Value::Sym(_) => opaque("not() of unknown", loc),
+                _ => opaque("not() of a non-boolean", loc),
+            },
+            "coalesce" => self.coalesce(env, args, loc),
+            "tryget" => {
+                let mut cur = ev(0);
+                for a in &args[1.min(args.len())..] {
+                    let k = self.eval(env, a, loc);
+                    cur = index(cur, &k, loc, true);
+                }
+                cur
+            }
+            "reference" => self.reference(&all(), loc),
+            "resourcegroup" => self.resource_group(loc),
+            "subscription" => self.subscription(loc),
+            "tenant" => n(obj_of(
+                loc,
+                vec![
+                    (
+                        "tenantId",
+                        Value::sym(Sym::Expr("tenant().tenantId".into())),
+                    ),
+                    ("id", Value::sym(Sym::Expr("tenant().id".into()))),
+                ],
+            )),
+            "deployment" | "environment" | "managementgroup" => {
+                sym_node(Sym::Expr(format!("{lname}()")), loc)
+            }
+            "utcnow" | "newguid" => opaque(&format!("{name}() is not deterministic"), loc),
+            "map" | "filter" | "reduce" | "sort" | "toobject" => {
+                self.lambda_call(env, &lname, args, loc)
+            }
+            "lambda" => opaque("lambda outside map/filter/reduce", loc),
+            _ if lname.starts_with("list") => opaque(&format!("{name}() is a runtime value"), loc),
+            _ => {
+                let vals = all();
+                super::functions::pure(self, &lname, name, vals, loc)
+            }
+        }
+    }
+
+    fn copy_index(&self, env: &Env, args: &[Node], loc: Loc) -> Node {
+        let (pos, offset) = match args.first().map(|a| &a.value) {
+            Some(Value::Str(l)) => (
+                env.loops
+                    .iter()
+                    .rev()
+                    .find(|p| p.name.eq_ignore_ascii_case(l)),
+                args.get(1),
+            ),
+            _ => (env.loops.iter().rev().find(|p| p.resource), args.first()),
+        };
+        let offset = match offset.map(|o| &o.value) {
+            None => 0,
+            Some(Value::Int(i)) => *i,
+            Some(_) => return opaque("copyIndex offset unknown", loc),
+        };
+        match pos.and_then(|p| p.index) {
+            Some(i) => Node::new(Value::Int(i.saturating_add(offset)), loc),
+            None => opaque("copyIndex() of a loop whose count is not known", loc),
+        }
+    }
+
+    fn logic(&self, and: bool, env: &Env, args: &[Expr], loc: Loc) -> Node {
+        let mut unknown = false;
+        for a in args {
+            match self.eval(env, a, loc).value {
+                Value::Bool(b) if b != and => return Node::new(Value::Bool(b), loc),
+                Value::Bool(_) => {}
+                _ => unknown = true,
+            }
+        }
+        if unknown {
+            opaque(
+                if and {
+                    "and() of unknowns"
+                } else {
+                    "or() of unknowns"
+                },
+                loc,
+            )
+        } else {
+            Node::new(Value::Bool(and), loc)
+        }
+    }
+
+    fn coalesce(&self, env: &Env, args: &[Expr], loc: Loc) -> Node {
+        for a in args {
+            let v = self.eval(env, a, loc);
+            match v.value {
+                Value::Null => continue,
+                Value::Sym(_) => return opaque("coalesce() of an unknown that may be null", loc),
+                _ => return v,
+            }
+        }
+        Node::null(loc)
+    }
+
+    fn resource_group(&self, loc: Loc) -> Node {
+        let mut id = SymStr::default();
+        if let Some(s) = &self.scope.subscription {
+            id.push_lit("/subscriptions/");
+            id.append(s);
+        }
+        id.push_lit("/resourceGroups/");
+        let rg = self
+            .scope
+            .resource_group
+            .clone()
+            .unwrap_or_else(|| SymStr::sym(Sym::Expr("resourceGroup().name".into())));
+        id.append(&rg);
+        Node::new(
+            obj_of(
+                loc,
+                vec![
+                    ("id", Value::from_symstr(id)),
+                    ("name", Value::from_symstr(rg)),
+                    (
+                        "location",
+                        Value::sym(Sym::Expr("resourceGroup().location".into())),
+                    ),
+                    (
+                        "type",
+                        Value::Str("Microsoft.Resources/resourceGroups".into()),
+                    ),
+                    ("tags", Value::sym(Sym::Expr("resourceGroup().tags".into()))),
+                ],
+            ),
+            loc,
+        )
+    }
+
+    fn subscription(&self, loc: Loc) -> Node {
+        let sub = self
+            .scope
+            .subscription
+            .clone()
+            .unwrap_or_else(|| SymStr::sym(Sym::Expr("subscription().subscriptionId".into())));
+        let mut id = SymStr::lit("/subscriptions/");
+        id.append(&sub);
+        Node::new(
+            obj_of(
+                loc,
+                vec![
+                    ("id", Value::from_symstr(id)),
+                    ("subscriptionId", Value::from_symstr(sub)),
+                    (
+                        "tenantId",
+                        Value::sym(Sym::Expr("subscription().tenantId".into())),
+                    ),
+                    (
+                        "displayName",
+                        Value::sym(Sym::Expr("subscription().displayName".into())),
+                    ),
+                ],
+            ),
+            loc,
+        )
+    }
+
+    /// `reference(nameOrId, [apiVersion], ['Full'])`: an object-like symbol whose properties are
+    /// `Sym::ResourceProp`; a nested deployment whose outputs are known gives those outputs.
+    fn reference(&self, args: &[Node], loc: Loc) -> Node {
+        let Some(target) = args.first().and_then(|a| a.value.to_symstr()) else {
+            return opaque("reference() of a non-string", loc);
+        };
+        if target
+            .parts
+            .iter()
+            .any(|p| matches!(p, Part::Sym(Sym::Opaque(_))))
+        {
+            return opaque("reference() of an unknown resource", loc);
+        }
+        let full = args
+            .get(2)
+            .and_then(|a| a.as_str())
+            .is_some_and(|s| s.eq_ignore_ascii_case("full"));
+        let is_id = target.lit_prefix().starts_with('/');
+        if !full
+            && !is_id
+            && let Some(name) = target.as_lit()
+            && let Some(out) = self.outputs.borrow().get(&name.to_ascii_lowercase())
+        {
+            return Node::new(obj_of(loc, vec![("outputs", out.value.clone())]), out.loc);
+        }
+        let id = if is_id {
+            target
+        } else {
+            self.names.lookup(&target).cloned().unwrap_or(target)
+        };
+        let path = if full {
+            vec![]
+        } else {
+            vec!["properties".to_string()]
+        };
+        sym_node(Sym::ResourceProp { id, path }, loc)
+    }
+
+    fn user_function(&self, env: &Env, name: &str, args: &[Expr], loc: Loc) -> Node {
+        let Some(f) = self.functions.get(name) else {
+            return opaque(&format!("unknown function {name}"), loc);
+        };
+        if env.depth >= MAX_CALL_DEPTH {
+            return opaque("user function recursion too deep", loc);
+        }
+        let names: Vec<String> = f
+            .get("parameters")
+            .and_then(JVal::as_arr)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                p.get("name")
+                    .and_then(JVal::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        let vals = args.iter().map(|a| self.eval(env, a, loc));
+        let inner = Env {
+            loops: Vec::new(),
+            lambdas: Vec::new(),
+            fn_args: Some(names.into_iter().zip(vals).collect()),
+            depth: env.depth + 1,
+        };
+        match f.get("output").and_then(|o| o.get("value")) {
+            Some(v) => {
+                let mut out = self.value(&inner, v);
+                out.loc = loc;
+                out
+            }
+            None => opaque("user function without output", loc),
+        }
+    }
+
+    /// `map`/`filter`/`reduce`/`sort`/`toObject` over known arrays.
+    fn lambda_call(&self, env: &Env, name: &str, args: &[Expr], loc: Loc) -> Node {
+        if env.depth >= MAX_CALL_DEPTH {
+            return opaque("lambda nesting too deep", loc);
+        }
+        let input = match args.first().map(|a| self.eval(env, a, loc)) {
+            Some(Node {
+                value: Value::Array(items),
+                ..
+            }) => items,
+            _ => return opaque(&format!("{name}() of an unknown array"), loc),
+        };
+        let lambda_at = if name == "reduce" { 2 } else { 1 };
+        let Some(Expr::Call(l, largs)) = args.get(lambda_at) else {
+            // toObject without a value lambda, sort without lambda: not modelled.
+            return opaque(&format!("{name}() without a lambda"), loc);
+        };
+        if !l.eq_ignore_ascii_case("lambda") || largs.is_empty() {
+            return opaque("expected lambda()", loc);
+        }
+        let (params, body) = largs.split_at(largs.len() - 1);
+        let body = &body[0];
+        let params: Vec<String> = params
+            .iter()
+            .map(|p| match p {
+                Expr::Str(s) => s.clone(),
+                _ => String::new(),
+            })
+            .collect();
+        let apply = |vals: Vec<Node>| -> Node {
+            let mut e = env.clone();
+            e.depth += 1;
+            e.lambdas.extend(params.iter().cloned().zip(vals));
+            self.eval(&e, body, loc)
+        };
+        match name {
+            "map" => {
+                let out = input
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, x)| apply(vec![x, Node::new(Value::Int(i as i64), loc)]))
+                    .collect();
+                Node::new(Value::Array(out), loc)
+            }
+            "filter" => {
+                let mut out = Vec::new();
+                for (i, x) in input.into_iter().enumerate() {
+                    match apply(vec![x.clone(), Node::new(Value::Int(i as i64), loc)]).value {
+                        Value::Bool(true) => out.push(x),
+                        Value::Bool(false) => {}
+                        _ => return opaque("filter() with an unknown predicate", loc),
+                    }
+                }
+                Node::new(Value::Array(out), loc)
+            }
+            "reduce" => {
+                let mut acc = match args.get(1) {
+                    Some(a) => self.eval(env, a, loc),
+                    None => return opaque("reduce() without initial value", loc),
+                };
+                for (i, x) in input.into_iter().enumerate() {
+                    acc = apply(vec![acc, x, Node::new(Value::Int(i as i64), loc)]);
+                }
+                acc
+            }
+            "toobject" => {
+                let mut obj = Object::default();
+                for x in input {
+                    let k = apply(vec![x.clone()]);
+                    let v = match args.get(2) {
+                        Some(Expr::Call(l2, l2args)) if l2.eq_ignore_ascii_case("lambda") => {
+                            let (ps, b) = l2args.split_at(l2args.len().saturating_sub(1));
+                            let mut e = env.clone();
+                            e.depth += 1;
+                            if let Some(Expr::Str(p)) = ps.first() {
+                                e.lambdas.push((p.clone(), x.clone()));
+                            }
+                            match b.first() {
+                                Some(b) => self.eval(&e, b, loc),
+                                None => opaque("empty lambda", loc),
+                            }
+                        }
+                        _ => x,
+                    };
+                    match k.value {
+                        Value::Str(s) => obj.insert(Key { name: s, loc }, v),
+                        _ => return opaque("toObject() with an unknown key", loc),
+                    }
+                }
+                Node::new(Value::Object(obj), loc)
+            }
+            _ => opaque(&format!("{name}() is not modelled"), loc),
+        }
+    }
+}
+
+fn is_property_copy(v: &JVal) -> bool {
+    v.as_arr().is_some_and(|a| {
+        !a.is_empty()
+            && a.iter()
+                .all(|c| c.get("name").is_some() && c.get("input").is_some())
+    })
+}
+
+/// Literal JSON → Node (no expression evaluation).
+pub fn literal(file: FileId, j: &JVal) -> Node {
+    let loc = Loc::new(file, j.span.start as usize, j.span.end as usize);
+    let v = match &j.kind {
+        JKind::Null => Value::Null,
+        JKind::Bool(b) => Value::Bool(*b),
+        JKind::Int(i) => Value::Int(*i),
+        JKind::Float(f) => Value::Float(*f),
+        JKind::Str(s) => Value::Str(s.clone()),
+        JKind::Arr(a) => Value::Array(a.iter().map(|x| literal(file, x)).collect()),
+        JKind::Obj(m) => Value::Object(Object {
+            entries: m
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        Key {
+                            name: k.name.clone(),
+                            loc: Loc::new(file, k.span.start as usize, k.span.end as usize),
+                        },
+                        literal(file, v),
+                    )
+                })
+                .collect(),
+        }),
+    };
+    Node::new(v, loc)
+}
+
+pub fn obj_of(loc: Loc, entries: Vec<(&str, Value)>) -> Value {
+    Value::Object(Object {
+        entries: entries
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    Key {
+                        name: k.to_string(),
+                        loc,
+                    },
+                    Node::new(v, loc),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// `.name` access. `lenient` (tryGet) gives null for a missing property instead of unknown.
+pub fn property(base: Node, name: &str, loc: Loc, lenient: bool) -> Node {
+    match base.value {
+        Value::Object(o) => match o.get(name) {
+            Some(v) => v.clone(),
+            None if lenient => Node::null(loc),
+            None => opaque(&format!("no property `{name}`"), loc),
+        },
+        Value::Null if lenient => Node::null(loc),
+        Value::Sym(s) => Node::new(Value::Sym(sym_access(&s, name, &format!(".{name}"))), loc),
+        _ => opaque(&format!("property `{name}` of a non-object"), loc),
+    }
+}
+
+/// `[i]` access on arrays, objects and symbols.
+pub fn index(base: Node, idx: &Node, loc: Loc, lenient: bool) -> Node {
+    match (&base.value, &idx.value) {
+        (Value::Array(a), Value::Int(i)) => match usize::try_from(*i).ok().and_then(|i| a.get(i)) {
+            Some(v) => v.clone(),
+            None if lenient => Node::null(loc),
+            None => opaque("index out of range", loc),
+        },
+        (Value::Object(_) | Value::Null, Value::Str(k)) => property(base, k, loc, lenient),
+        (Value::Null, _) if lenient => Node::null(loc),
+        (Value::Sym(s), Value::Str(k)) => {
+            Node::new(Value::Sym(sym_access(s, k, &format!(".{k}"))), loc)
+        }
+        (Value::Sym(s), Value::Int(i)) => Node::new(
+            Value::Sym(sym_access(s, &i.to_string(), &format!("[{i}]"))),
+            loc,
+        ),
+        _ => opaque("index of an unknown or wrong type", loc),
+    }
+}
+
+/// Property of a symbol: runtime properties extend their path, named unknowns become canonical
+/// expressions, anything else stays opaque.
+fn sym_access(s: &SymStr, key: &str, suffix: &str) -> SymStr {
+    match s.as_single_sym() {
+        Some(Sym::ResourceProp { id, path }) => {
+            let mut path = path.clone();
+            path.push(key.to_string());
+            SymStr::sym(Sym::ResourceProp {
+                id: id.clone(),
+                path,
+            })
+        }
+        Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
+            let text = format!("{sym}{suffix}");
+            if text.len() > MAX_CANON {
+                SymStr::sym(Sym::Opaque("expression too long".into()))
+            } else {
+                SymStr::sym(Sym::Expr(text))
+            }
+        }
+        _ => SymStr::sym(Sym::Opaque(format!("property {key} of an unknown"))),
+    }
+}
+
+/// Canonical text of a value for `Sym::Expr` (None when it contains an opaque part or is too
+/// long: such a value has no identity).
+pub fn canon(v: &Value, out: &mut String) -> bool {
+    if out.len() > MAX_CANON {
+        return false;
+    }
+    match v {
+        Value::Null => out.push_str("null()"),
+        Value::Bool(b) => out.push_str(if *b { "true()" } else { "false()" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&f.to_string()),
+        Value::Str(s) => {
+            out.push('\'');
+            out.push_str(&s.replace('\'', "''"));
+            out.push('\'');
+        }
+        Value::Array(a) => {
+            out.push_str("createArray(");
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if !canon(&x.value, out) {
+                    return false;
+                }
+            }
+            out.push(')');
+        }
+        Value::Object(o) => {
+            out.push_str("createObject(");
+            for (i, (k, x)) in o.entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                canon(&Value::Str(k.name.clone()), out);
+                out.push_str(", ");
+                if !canon(&x.value, out) {
+                    return false;
+                }
+            }
+            out.push(')');
+        }
+        Value::Sym(s) => {
+            if let Some(sym) = s.as_single_sym() {
+                if matches!(sym, Sym::Opaque(_)) {
+                    return false;
+                }
+                out.push_str(&sym.to_string());
+            } else {
+                out.push_str("concat(");
+                for (i, p) in s.parts.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match p {
+                        Part::Lit(l) => {
+                            canon(&Value::Str(l.clone()), out);
+                        }
+                        Part::Sym(Sym::Opaque(_)) => return false,
+                        Part::Sym(sym) => out.push_str(&sym.to_string()),
+                    }
+                }
+                out.push(')');
+            }
+        }
+    }
+    out.len() <= MAX_CANON
+}
+
+/// A deterministic function of values, some unknown: `Sym::Expr("name(args)")`, or opaque when
+/// an argument has no identity.
+pub fn expr_of(name: &str, args: &[Node], loc: Loc) -> Node {
+    let mut text = String::new();
+    text.push_str(name);
+    text.push('(');
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        if !canon(&a.value, &mut text) {
+            return opaque(&format!("{name}() of an unknown"), loc);
+        }
+    }
+    text.push(')');
+    sym_node(Sym::Expr(text), loc)
+}
+
+pub(crate) fn too_big(n: usize) -> bool {
+    n > MAX_ITEMS
+}
+
+pub(crate) fn string_too_big(n: usize) -> bool {
+    n > MAX_STRING
+}

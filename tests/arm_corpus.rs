@@ -1,0 +1,141 @@
+//! Loads every ARM template of the shared corpus (`../shared/corpus`, written by others and never
+//! copied here): no panic, every template parses, and a few known facts hold.
+
+use acr_cmk::arm::{self, JsonKind};
+use acr_cmk::model::{Model, Value};
+use std::path::{Path, PathBuf};
+
+fn corpus() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "corpus missing at {} (required when CI is set)",
+        dir.display()
+    );
+    eprintln!("note: corpus not found at {}, skipping", dir.display());
+    None
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            json_files(&p, out);
+        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "jsonc")) {
+            out.push(p);
+        }
+    }
+}
+
+fn load_file(path: &Path) -> Option<acr_cmk::unit::Unit> {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    (arm::detect(&text) == JsonKind::Template)
+        .then(|| arm::load(&path.display().to_string(), Some(path), &text, &[]))
+}
+
+fn registries(model: &Model) -> Vec<&acr_cmk::model::Resource> {
+    model
+        .of_type("Microsoft.ContainerRegistry/registries")
+        .map(|(_, r)| r)
+        .collect()
+}
+
+#[test]
+fn every_corpus_template_loads() {
+    let Some(dir) = corpus() else { return };
+    let mut files = Vec::new();
+    json_files(&dir, &mut files);
+    let (mut templates, mut resources) = (0, 0);
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let kind = arm::detect(&text);
+        // Every file, template or not, must survive a load attempt.
+        let unit = arm::load("x.json", Some(f), &text, &[]);
+        if kind == JsonKind::Template {
+            templates += 1;
+            resources += unit.model.resources.len();
+            assert!(!unit.unparseable, "{} did not parse", f.display());
+        }
+    }
+    // The corpus README counts 1,173 ARM templates; a detector that misses many is broken.
+    assert!(templates > 1000, "only {templates} templates detected");
+    assert!(resources > 5000, "only {resources} resources");
+}
+
+#[test]
+fn avm_registry_module_yields_a_registry() {
+    let Some(dir) = corpus() else { return };
+    let p = dir.join("bicep-registry-modules/avm/res/container-registry/registry/main.json");
+    let unit = load_file(&p).expect("AVM registry main.json is a template");
+    // Child modules (scope maps, replications, …) refer to the registry as `existing`.
+    let regs: Vec<_> = registries(&unit.model)
+        .into_iter()
+        .filter(|r| !r.existing)
+        .collect();
+    assert_eq!(regs.len(), 1);
+    let r = regs[0];
+    assert_eq!(r.symbolic_name.as_deref(), Some("registry"));
+    // `name` is a required parameter without default: a named unknown.
+    assert_eq!(r.display_name(), "{parameters('name')}");
+    // The default SKU is Premium (a defaultValue), so it is known.
+    assert_eq!(r.get("sku.name").and_then(|n| n.as_str()), Some("Premium"));
+    // The existing CMK key is referenced by its symbolic name and depends on nothing deployed.
+    let key = unit
+        .model
+        .of_type("Microsoft.KeyVault/vaults/keys")
+        .next()
+        .expect("existing key")
+        .1;
+    assert!(key.existing);
+    // Nested deployments (child modules) declare their own resources.
+    let scope_maps: Vec<_> = unit.model.of_type("Microsoft.Resources/deployments").collect();
+    assert!(!scope_maps.is_empty());
+}
+
+#[test]
+fn checkov_acr_examples_keep_their_literal_sku() {
+    let Some(dir) = corpus() else { return };
+    let mut files = Vec::new();
+    json_files(&dir.join("checkov/tests/arm/checks/resource"), &mut files);
+    let mut seen = 0;
+    for f in files.iter().filter(|f| {
+        f.to_string_lossy().contains("ACR") || f.to_string_lossy().contains("Registr")
+    }) {
+        let Some(unit) = load_file(f) else { continue };
+        for r in registries(&unit.model) {
+            seen += 1;
+            // A few examples omit the SKU; the others write it as a literal.
+            let Some(sku) = r.get("sku.name") else { continue };
+            if let Value::Str(s) = &sku.value {
+                assert!(
+                    ["Basic", "Standard", "Premium", "Classic"]
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(s)),
+                    "{}: sku {s}",
+                    f.display()
+                );
+            }
+        }
+    }
+    assert!(seen >= 5, "only {seen} registries in checkov ACR examples");
+
+    // This example enables CMK on a Basic registry: the literal SKU and key settings survive.
+    let unit = load_file(&dir.join(
+        "checkov/tests/arm/checks/resource/example_ACRAdminAccountDisabled/fail.json",
+    ))
+    .unwrap();
+    let r = registries(&unit.model)[0];
+    assert_eq!(r.get("sku.name").and_then(|n| n.as_str()), Some("Basic"));
+    assert_eq!(
+        r.get("properties.encryption.keyVaultProperties.identity")
+            .and_then(|n| n.as_str()),
+        Some("someIdentity")
+    );
+}

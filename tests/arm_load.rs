@@ -1,0 +1,317 @@
+//! Template → model: child resources, copy loops, conditions, dependsOn, nested deployments,
+//! symbolic names, suppressions, parameter files, parse errors.
+
+use acr_cmk::arm::{self, JsonKind};
+use acr_cmk::model::{Model, Presence, Resource, SuppressionScope, Sym, Value};
+use acr_cmk::unit::Unit;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/arm")
+        .join(name)
+}
+
+fn load(name: &str, params: &[&str]) -> Unit {
+    let path = fixture(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|p| (p.to_string(), std::fs::read_to_string(fixture(p)).unwrap()))
+        .collect();
+    arm::load(name, Some(&path), &text, &params)
+}
+
+fn one<'a>(m: &'a Model, ty: &'a str) -> (usize, &'a Resource) {
+    let all: Vec<_> = m.of_type(ty).collect();
+    assert_eq!(all.len(), 1, "expected one {ty}");
+    all[0]
+}
+
+fn text(unit: &Unit, loc: acr_cmk::source::Loc) -> String {
+    unit.sources.get(loc.file).text[loc.range()].to_string()
+}
+
+#[test]
+fn detects_kinds() {
+    assert_eq!(
+        arm::detect(&std::fs::read_to_string(fixture("cmk.json")).unwrap()),
+        JsonKind::Template
+    );
+    assert_eq!(
+        arm::detect(&std::fs::read_to_string(fixture("cmk.parameters.json")).unwrap()),
+        JsonKind::Parameters
+    );
+    assert_eq!(
+        arm::detect(
+            r#"{"$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"}"#
+        ),
+        JsonKind::Template
+    );
+    assert_eq!(arm::detect(r#"{"a": 1}"#), JsonKind::Other);
+    assert_eq!(arm::detect("{"), JsonKind::Unparseable);
+}
+
+#[test]
+fn children_copy_conditions_and_dependencies() {
+    let unit = load("cmk.json", &[]);
+    assert!(unit.findings.is_empty(), "{:?}", unit.findings);
+    let m = &unit.model;
+    // Nested child `keys` gets its full type and name, and depends on its parent.
+    let (vault_idx, vault) = one(m, "Microsoft.KeyVault/vaults");
+    let (key_idx, key) = one(m, "Microsoft.KeyVault/vaults/keys");
+    assert_eq!(key.name.as_str(), Some("kv-default/acrkey"));
+    assert!(key.depends_on.contains(&vault_idx));
+    assert_eq!(key.pointer, "/resources/1/resources/0");
+    assert_eq!(text(&unit, key.loc), "\"keys\"");
+    // A child declared with its full type keeps its name as written.
+    let (policy_idx, policy) = one(m, "Microsoft.KeyVault/vaults/accessPolicies");
+    assert_eq!(policy.name.as_str(), Some("kv-default/add"));
+    // The registry: unknown name (no parameter file), known SKU from the default.
+    let (reg_idx, reg) = one(m, "Microsoft.ContainerRegistry/registries");
+    assert!(
+        matches!(reg.name.value.to_symstr().unwrap().as_single_sym(), Some(Sym::Param(p)) if p == "registryName")
+    );
+    assert_eq!(
+        reg.get("sku.name").and_then(|n| n.as_str()),
+        Some("Premium")
+    );
+    // dependsOn by resourceId (variable), by resourceId of a child, and by `type/name`.
+    let (uai_idx, _) = one(m, "Microsoft.ManagedIdentity/userAssignedIdentities");
+    for d in [uai_idx, policy_idx, key_idx] {
+        assert!(
+            reg.depends_on.contains(&d),
+            "registry deps {:?} lack {d}",
+            reg.depends_on
+        );
+    }
+    assert!(
+        m.depends_on(reg_idx, vault_idx),
+        "transitively through the key"
+    );
+    // The key identity is the identity's runtime clientId, matched by canonical id.
+    let ident = reg
+        .get("properties.encryption.keyVaultProperties.identity")
+        .unwrap();
+    let Some(Sym::ResourceProp { id, path }) =
+        ident.value.to_symstr().unwrap().as_single_sym().cloned()
+    else {
+        panic!("identity is {:?}", ident.value)
+    };
+    assert!(id.same(&m.resources[uai_idx].id));
+    assert_eq!(path, ["properties", "clientId"]);
+    // userAssignedIdentities keys are evaluated.
+    let uais = reg
+        .get("identity.userAssignedIdentities")
+        .unwrap()
+        .as_object()
+        .unwrap();
+    assert_eq!(uais.entries[0].0.name, m.resources[uai_idx].id.to_string());
+    // Copy loop: 2 replicas by default, with copyIndex evaluated.
+    let replicas: Vec<_> = m
+        .of_type("Microsoft.ContainerRegistry/registries/replications")
+        .collect();
+    assert_eq!(replicas.len(), 2);
+    assert_eq!(
+        replicas[1].1.get("location").and_then(|l| l.as_str()),
+        Some("northeurope")
+    );
+    // Unknown condition ⇒ IfDeployed; its dependency on the copy loop means every instance.
+    let (_, hook) = one(m, "Microsoft.ContainerRegistry/registries/webhooks");
+    assert_eq!(hook.presence, Presence::IfDeployed);
+    for (i, _) in &replicas {
+        assert!(hook.depends_on.contains(i));
+    }
+    // condition: false ⇒ not in the model.
+    assert_eq!(m.of_type("Microsoft.Storage/storageAccounts").count(), 0);
+    // Extension resource scoped to the vault (type/name form): its id hangs off the vault id.
+    let (_, ra) = one(m, "Microsoft.Authorization/roleAssignments");
+    let ra_id = ra.id.to_string();
+    assert!(ra_id.starts_with(&vault.id.to_string()), "{ra_id}");
+    assert!(ra_id.contains("/providers/Microsoft.Authorization/roleAssignments/"));
+    let principal = ra.get("properties.principalId").unwrap();
+    assert!(matches!(
+        principal.value.to_symstr().unwrap().as_single_sym(),
+        Some(Sym::ResourceProp { path, .. }) if path == &["properties", "principalId"]
+    ));
+}
+
+#[test]
+fn suppressions_on_template_and_resource() {
+    let unit = load("cmk.json", &[]);
+    let s = &unit.model.suppressions;
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].codes, ["CMK011"]);
+    assert_eq!(s[0].scope, SuppressionScope::All);
+    assert_eq!(s[0].reason.as_deref(), Some("no tasks logs needed"));
+    assert!(text(&unit, s[0].loc).starts_with("\"acr-cmk\""));
+    let (reg_idx, _) = one(&unit.model, "Microsoft.ContainerRegistry/registries");
+    assert_eq!(s[1].scope, SuppressionScope::Resource(reg_idx));
+    assert_eq!(s[1].codes, ["CMK019"]);
+    assert_eq!(s[1].reason, None);
+}
+
+#[test]
+fn parameter_files_apply_and_keep_their_location() {
+    let unit = load("cmk.json", &["cmk.parameters.json"]);
+    let (_, reg) = one(&unit.model, "Microsoft.ContainerRegistry/registries");
+    assert_eq!(reg.name.as_str(), Some("myacr"));
+    let sku = reg.get("sku.name").unwrap();
+    assert_eq!(sku.as_str(), Some("Standard"));
+    // The finding about the SKU points at the parameters file, where the value was written.
+    assert_eq!(sku.loc.file, 1);
+    assert_eq!(text(&unit, sku.loc), "\"Standard\"");
+    assert_eq!(
+        unit.model
+            .of_type("Microsoft.ContainerRegistry/registries/replications")
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn nested_deployments_inner_outer_linked() {
+    let unit = load("nested.json", &[]);
+    let m = &unit.model;
+    // Inner scope: the parameter passed is evaluated in the outer scope; the inner `prefix`
+    // parameter shadows the outer one; resourceGroup on the deployment changes the scope.
+    let (vault_idx, vault) = one(m, "Microsoft.KeyVault/vaults");
+    assert_eq!(vault.name.as_str(), Some("outer-v"));
+    assert_eq!(
+        vault.get("properties.label").and_then(|l| l.as_str()),
+        Some("inner")
+    );
+    assert!(
+        vault.id.to_string().contains("/resourceGroups/other-rg/"),
+        "{}",
+        vault.id
+    );
+    let dep_idx = vault.parent_deployment.expect("declared by a deployment");
+    assert_eq!(m.resources[dep_idx].name.as_str(), Some("innerScope"));
+    assert_eq!(m.resources[dep_idx].contains, [vault_idx]);
+    assert_eq!(
+        vault.pointer,
+        "/resources/0/properties/template/resources/0"
+    );
+    // Outer scope (default): the inner template sees the outer parameters.
+    let (_, uai) = one(m, "Microsoft.ManagedIdentity/userAssignedIdentities");
+    assert_eq!(uai.name.as_str(), Some("outer-id"));
+    // Linked template by relative path: added to the sources, parameters passed.
+    let linked: Vec<_> = m
+        .of_type("Microsoft.ContainerRegistry/registries")
+        .filter(|(_, r)| r.name.as_str() == Some("fromParent"))
+        .collect();
+    assert_eq!(linked.len(), 1);
+    assert_eq!(linked[0].1.loc.file, 1);
+    assert!(unit.sources.get(1).name.ends_with("child.json"));
+    // A missing linked template is a located finding, not a crash.
+    assert_eq!(unit.findings.len(), 1);
+    assert!(unit.findings[0].message.contains("linked/nope.json"));
+    assert_eq!(text(&unit, unit.findings[0].loc), "\"linked/nope.json\"");
+    // Outputs of a nested deployment resolve through reference(...).outputs.
+    let consumer = m
+        .of_type("Microsoft.ContainerRegistry/registries")
+        .find(|(_, r)| r.name.as_str() == Some("consumer"))
+        .unwrap()
+        .1;
+    let v = consumer.get("properties.vault").unwrap();
+    assert!(
+        v.value.to_symstr().unwrap().same(&vault.id),
+        "{:?}",
+        v.value
+    );
+    assert!(consumer.depends_on.contains(&dep_idx));
+    assert!(
+        m.depends_on(
+            m.resources
+                .iter()
+                .position(|r| std::ptr::eq(r, consumer))
+                .unwrap(),
+            vault_idx
+        )
+    );
+}
+
+#[test]
+fn language_version_2_symbolic_names_and_existing() {
+    let unit = load("lang2.json", &[]);
+    let m = &unit.model;
+    let (vault_idx, vault) = one(m, "Microsoft.KeyVault/vaults");
+    assert!(vault.existing);
+    assert_eq!(vault.symbolic_name.as_deref(), Some("vault"));
+    assert_eq!(vault.pointer, "/resources/vault");
+    let (uai_idx, uai) = one(m, "Microsoft.ManagedIdentity/userAssignedIdentities");
+    let (_, reg) = one(m, "Microsoft.ContainerRegistry/registries");
+    assert_eq!(reg.depends_on, [uai_idx, vault_idx]);
+    // reference('uai') by symbolic name resolves to the identity's id.
+    let ident = reg
+        .get("properties.encryption.keyVaultProperties.identity")
+        .unwrap();
+    match ident.value.to_symstr().unwrap().as_single_sym() {
+        Some(Sym::ResourceProp { id, .. }) => assert!(id.same(&uai.id)),
+        other => panic!("{other:?}"),
+    }
+    // The key URI is built on the existing vault's runtime vaultUri.
+    let key = reg
+        .get("properties.encryption.keyVaultProperties.keyIdentifier")
+        .unwrap();
+    let key = key.value.to_symstr().unwrap();
+    assert!(
+        matches!(&key.parts[0], acr_cmk::model::Part::Sym(Sym::ResourceProp { id, .. }) if id.same(&vault.id))
+    );
+    // The existing vault lives where its id parameter says (named unknown parts).
+    assert!(
+        vault
+            .id
+            .to_string()
+            .contains("split(parameters('keyVaultId'), '/')[4]")
+    );
+    assert!(matches!(
+        reg.get("identity.userAssignedIdentities").unwrap().value,
+        Value::Object(_)
+    ));
+}
+
+#[test]
+fn parse_errors_are_located() {
+    let unit = arm::load("bad.json", None, "{\n  \"a\": [1, 2\n}", &[]);
+    assert!(unit.unparseable);
+    assert_eq!(unit.findings.len(), 1);
+    let f = &unit.findings[0];
+    assert_eq!(f.code, "ARM000");
+    assert_eq!(f.loc.start, 15);
+    assert!(f.message.contains("expected ',' or ']'"), "{}", f.message);
+    // A bad parameter file is located in that file; the template still loads.
+    let unit = arm::load(
+        "t.json",
+        None,
+        r#"{"resources": []}"#,
+        &[("p.json".into(), "{ \"parameters\": ".into())],
+    );
+    assert!(!unit.unparseable);
+    assert_eq!(unit.findings[0].loc.file, 1);
+}
+
+#[test]
+fn hostile_input_does_not_crash() {
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    assert!(arm::load("d.json", None, &deep, &[]).unparseable);
+    // A copy loop far over the limit gives one representative instance.
+    let big = r#"{"resources": [{"type": "A.B/c", "name": "[concat('n', copyIndex())]",
+        "copy": {"name": "l", "count": 100000000}}]}"#;
+    let unit = arm::load("b.json", None, big, &[]);
+    assert_eq!(unit.model.resources.len(), 1);
+    assert_eq!(unit.model.resources[0].presence, Presence::IfDeployed);
+    // Garbage of every shape.
+    for t in [
+        "",
+        "null",
+        "[]",
+        "{\"resources\": 5}",
+        "{\"resources\": [1, \"x\", {}]}",
+        "{\"resources\": [{\"type\": \"[concat(\", \"name\": \"[[x]\"}]}",
+        "{\"variables\": {\"a\": \"[variables('b')]\", \"b\": \"[variables('a')]\"}, \"resources\": [{\"type\": \"A/b\", \"name\": \"[variables('a')]\"}]}",
+    ] {
+        let _ = arm::load("g.json", None, t, &[]);
+    }
+}
