@@ -176,70 +176,61 @@ pub fn uri(name: &str) -> String {
     out
 }
 
-/// The rule table: the whole catalogue plus any other code a finding uses, by code.
+/// The rule table: every rule a finding uses, by code. Described from the catalogue when the
+/// code is in it, else from the finding itself.
 fn descriptors(findings: &[Located<'_>]) -> Vec<ReportingDescriptor> {
-    let mut by_code: BTreeMap<String, ReportingDescriptor> = BTreeMap::new();
-    for m in catalog::known() {
-        let summary = if m.summary.is_empty() {
-            m.name
-        } else {
-            m.summary
-        };
-        let docs = if m.docs.trim().is_empty() {
-            summary.to_string()
-        } else {
-            m.docs.trim().to_string()
-        };
-        by_code.insert(
-            m.code.to_string(),
-            ReportingDescriptor {
-                id: m.code.to_string(),
-                name: m.name.to_string(),
-                short_description: Message {
-                    text: summary.to_string(),
-                },
-                full_description: MultiformatMessage {
-                    text: docs.clone(),
-                    markdown: docs.clone(),
-                },
-                help: MultiformatMessage {
-                    text: docs.clone(),
-                    markdown: docs,
-                },
-                help_uri: help_uri(m.code),
-                default_configuration: Configuration {
-                    level: level(m.level),
-                    enabled: m.default_enabled,
-                },
-            },
-        );
-    }
+    let mut by_code: BTreeMap<&str, ReportingDescriptor> = BTreeMap::new();
     for l in findings {
         let f: &Finding = l.finding;
         by_code
-            .entry(f.code.to_string())
-            .or_insert_with(|| ReportingDescriptor {
-                id: f.code.to_string(),
-                name: f.rule.to_string(),
-                short_description: Message {
-                    text: f.rule.to_string(),
-                },
-                full_description: MultiformatMessage {
-                    text: f.rule.to_string(),
-                    markdown: f.rule.to_string(),
-                },
-                help: MultiformatMessage {
-                    text: f.rule.to_string(),
-                    markdown: f.rule.to_string(),
-                },
-                help_uri: help_uri(f.code),
-                default_configuration: Configuration {
-                    level: level(f.level),
-                    enabled: true,
-                },
+            .entry(f.code)
+            .or_insert_with(|| match catalog::lookup(f.code) {
+                Some(m) => descriptor(
+                    m.code,
+                    m.name,
+                    m.summary,
+                    m.docs,
+                    m.level,
+                    m.default_enabled,
+                ),
+                None => descriptor(f.code, f.rule, "", "", f.level, true),
             });
     }
     by_code.into_values().collect()
+}
+
+fn descriptor(
+    code: &str,
+    name: &str,
+    summary: &str,
+    docs: &str,
+    default_level: Level,
+    enabled: bool,
+) -> ReportingDescriptor {
+    let summary = if summary.is_empty() { name } else { summary };
+    let docs = if docs.trim().is_empty() {
+        summary
+    } else {
+        docs.trim()
+    };
+    let multi = || MultiformatMessage {
+        text: docs.to_string(),
+        markdown: docs.to_string(),
+    };
+    ReportingDescriptor {
+        id: code.to_string(),
+        name: name.to_string(),
+        short_description: Message {
+            text: summary.to_string(),
+        },
+        full_description: multi(),
+        help: multi(),
+        help_uri: help_uri(code),
+        default_configuration: Configuration {
+            level: level(default_level),
+            enabled,
+        },
+    }
 }
 
 fn location(
