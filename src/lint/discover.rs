@@ -83,7 +83,7 @@ impl Excludes {
             cli: globset(cli)?,
             config: globset(config)?,
             config_base: config_base.map(normalize),
-            cwd: cwd.to_path_buf(),
+            cwd: normalize(cwd),
         })
     }
 
@@ -101,19 +101,21 @@ impl Excludes {
         let name = rel.file_name().map(Path::new);
         let matches =
             |set: &GlobSet, p: &Path| set.is_match(p) || name.is_some_and(|n| set.is_match(n));
-        if matches(&self.cli, &rel) {
+        let abs = normalize(&self.cwd.join(&rel));
+        let relative_to = |base: &Path| abs.strip_prefix(base).map(Path::to_path_buf).ok();
+        let from_cwd = relative_to(&self.cwd).unwrap_or_else(|| rel.clone());
+        if matches(&self.cli, &from_cwd) {
             return true;
         }
         if self.config.is_empty() {
             return false;
         }
-        let abs = normalize(&self.cwd.join(&rel));
         let from_base = self
             .config_base
-            .as_ref()
-            .and_then(|b| abs.strip_prefix(b).ok())
-            .unwrap_or(&rel);
-        matches(&self.config, from_base)
+            .as_deref()
+            .and_then(relative_to)
+            .unwrap_or(from_cwd);
+        matches(&self.config, &from_base)
     }
 }
 
@@ -590,8 +592,8 @@ fn pair_bicep(
             continue;
         };
         match bicepparam_using(&text) {
-            Using::Path(target) => {
-                let target = normalize(&p.parent().unwrap_or(Path::new("")).join(target));
+            Using::Path(written) => {
+                let target = normalize(&p.parent().unwrap_or(Path::new("")).join(&written));
                 if extension(&target).as_deref() != Some("bicep") {
                     skipped.push(skipped_file(&p, "its `using` target is not a .bicep file"));
                 } else if files.get(&target).is_some() {
@@ -599,7 +601,7 @@ fn pair_bicep(
                 } else {
                     files.problems.push(Problem {
                         file: display(&p),
-                        message: format!("`using` target {} not found", display(&target)),
+                        message: format!("`using '{written}'`: no such file"),
                     });
                 }
             }
