@@ -69,9 +69,8 @@ impl Config {
 pub struct ConfigError {
     pub message: String,
     pub help: Option<String>,
-    /// (file name, text, byte range of the mistake).
-    pub source: Option<(String, String, std::ops::Range<usize>)>,
-    src: Option<NamedSource<String>>,
+    /// The file and the byte range of the mistake (boxed: errors stay small to pass around).
+    at: Option<Box<(NamedSource<String>, std::ops::Range<usize>)>>,
 }
 
 impl ConfigError {
@@ -79,8 +78,7 @@ impl ConfigError {
         ConfigError {
             message: format!("cannot read {}: {err}", path.display()),
             help: None,
-            source: None,
-            src: None,
+            at: None,
         }
     }
     fn at(name: &str, text: &str, span: Option<std::ops::Range<usize>>, message: String) -> Self {
@@ -89,8 +87,10 @@ impl ConfigError {
         ConfigError {
             message,
             help: None,
-            src: Some(NamedSource::new(name, text.to_string()).with_language("toml")),
-            source: Some((name.to_string(), text.to_string(), span)),
+            at: Some(Box::new((
+                NamedSource::new(name, text.to_string()).with_language("toml"),
+                span,
+            ))),
         }
     }
     fn help(mut self, help: Option<String>) -> Self {
@@ -128,10 +128,10 @@ impl Diagnostic for ConfigError {
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.src.as_ref().map(|s| s as &dyn miette::SourceCode)
+        self.at.as_ref().map(|at| &at.0 as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let (_, _, span) = self.source.as_ref()?;
+        let span = &self.at.as_ref()?.1;
         Some(Box::new(std::iter::once(
             LabeledSpan::new_primary_with_span(
                 Some("here".into()),
