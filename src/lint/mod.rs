@@ -29,29 +29,49 @@ pub struct Settings {
     pub baseline: Option<PathBuf>,
 }
 
-/// Lint with the real front ends.
-pub fn run(settings: &Settings) -> Report {
-    run_with(settings, &crate::arm::detect)
+/// A front end's load function: (display name, path, text, parameter files) → unit.
+pub type Load = fn(&str, Option<&Path>, &str, &[(String, String)]) -> Unit;
+
+/// The front ends the driver calls; tests substitute their own.
+pub struct FrontEnds<'a> {
+    pub detect: &'a Detect,
+    pub arm: Load,
+    pub bicep: Load,
 }
 
-/// Lint with a given JSON classifier (tests pass their own).
-pub fn run_with(settings: &Settings, detect: &Detect) -> Report {
+impl FrontEnds<'static> {
+    pub fn real() -> Self {
+        FrontEnds {
+            detect: &crate::arm::detect,
+            arm: crate::arm::load,
+            bicep: crate::bicep::load,
+        }
+    }
+}
+
+/// Lint with the real front ends.
+pub fn run(settings: &Settings) -> Report {
+    run_with(settings, &FrontEnds::real())
+}
+
+/// Lint with the given front ends.
+pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
     let plan = discover::discover(
         &settings.paths,
         &settings.excludes,
         &settings.parameters,
-        detect,
+        fe.detect,
     );
     let mut problems = plan.problems;
     let mut units = Vec::new();
     let baseline = settings
         .baseline
         .as_deref()
-        .and_then(|path| load_baseline(path, &mut problems, &mut units));
+        .and_then(|path| load_baseline(fe, path, &mut problems, &mut units));
     let linted: Vec<UnitReport> = plan
         .jobs
         .par_iter()
-        .map(|job| lint_job(job, baseline.as_ref(), &settings.config))
+        .map(|job| lint_job(fe, job, baseline.as_ref(), &settings.config))
         .collect();
     units.extend(linted);
     dedup(&mut units);
@@ -63,16 +83,24 @@ pub fn run_with(settings: &Settings, detect: &Detect) -> Report {
     }
 }
 
-fn load(lang: Lang, display: &str, path: &Path, text: &str, params: &[(String, String)]) -> Unit {
+fn load(
+    fe: &FrontEnds,
+    lang: Lang,
+    display: &str,
+    path: &Path,
+    text: &str,
+    params: &[(String, String)],
+) -> Unit {
     match lang {
-        Lang::Arm => crate::arm::load(display, Some(path), text, params),
-        Lang::Bicep => crate::bicep::load(display, Some(path), text, params),
+        Lang::Arm => (fe.arm)(display, Some(path), text, params),
+        Lang::Bicep => (fe.bicep)(display, Some(path), text, params),
     }
 }
 
 /// The previous version of the template (`--baseline`), loaded on its own. When it cannot be
 /// read or parsed, that is a problem of the run (exit 2); its parse errors are reported.
 fn load_baseline(
+    fe: &FrontEnds,
     path: &Path,
     problems: &mut Vec<Problem>,
     units: &mut Vec<UnitReport>,
@@ -92,7 +120,7 @@ fn load_baseline(
         Some(e) if e.eq_ignore_ascii_case("bicep") => Lang::Bicep,
         _ => Lang::Arm,
     };
-    let unit = load(lang, &name, path, &text, &[]);
+    let unit = load(fe, lang, &name, path, &text, &[]);
     if unit.unparseable {
         units.push(UnitReport {
             primary: name,
@@ -106,8 +134,15 @@ fn load_baseline(
 }
 
 /// Front end → rules → suppressions → configured levels.
-fn lint_job(job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
-    let unit = load(job.lang, &job.display, &job.path, &job.text, &job.params);
+fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
+    let unit = load(
+        fe,
+        job.lang,
+        &job.display,
+        &job.path,
+        &job.text,
+        &job.params,
+    );
     let mut findings = unit.findings;
     if !unit.unparseable {
         let ctx = Ctx {
