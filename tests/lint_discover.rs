@@ -6,7 +6,9 @@ use acr_cmk::lint::discover::{self, Excludes, Lang, Plan, Using, bicepparam_usin
 use std::path::{Path, PathBuf};
 
 fn detect(text: &str) -> JsonKind {
-    if text.contains("deploymentTemplate") {
+    if text.contains("BROKEN") {
+        JsonKind::Unparseable
+    } else if text.contains("deploymentTemplate") {
         JsonKind::Template
     } else if text.contains("deploymentParameters") {
         JsonKind::Parameters
@@ -91,7 +93,11 @@ fn sample() -> Tree {
         ("nested/azuredeploy.json", TEMPLATE),
         ("nested/azuredeploy.parameters.json", PARAMS),
         ("package.json", "{\"name\": \"x\"}"),
-        ("broken.jsonc", "not json at all"),
+        (
+            "broken.jsonc",
+            "{\"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\", BROKEN",
+        ),
+        ("tsconfig.json", "{ BROKEN, }"),
         ("README.md", "# not linted"),
         ("infra/app.bicep", "param x string\n"),
         (
@@ -137,10 +143,14 @@ fn walks_pairs_and_skips() {
         ]
     );
     // Hidden and gitignored files are not walked (no git repository needed); README.md is not
-    // a candidate at all; package.json is JSON but neither template nor parameters.
+    // a candidate at all; package.json is JSON but neither template nor parameters;
+    // tsconfig.json does not parse and has no ARM schema, so it is not reported as ARM000.
     assert_eq!(
         t.skipped(&plan),
-        ["package.json: not an ARM template or parameters file"]
+        [
+            "package.json: not an ARM template or parameters file",
+            "tsconfig.json: not valid JSON, and no ARM template or parameters $schema in it",
+        ]
     );
     assert!(plan.problems.is_empty(), "{:?}", plan.problems);
 }

@@ -13,6 +13,9 @@
 //! - Globs match the path relative to the working directory (`--exclude`) or to the
 //!   configuration file's directory (`exclude` in `acr-cmk.toml`), and also the bare file or
 //!   directory name, so `node_modules` or `*.generated.json` work at any depth.
+//! - JSON that does not parse is linted (the ARM front end reports ARM000) only when it mentions
+//!   a deploymentTemplate/deploymentParameters schema; other broken JSON (a `tsconfig.json` with
+//!   trailing commas passed by pre-commit) is skipped and listed with `--verbose`.
 
 use crate::arm::JsonKind;
 use crate::report::{Problem, Skipped};
@@ -291,6 +294,18 @@ enum Kind {
     Other,
     Bicep,
     BicepParam,
+    /// Not valid JSON and no ARM schema in it.
+    Broken,
+}
+
+fn mentions_arm_schema(text: &str) -> bool {
+    ["deploymenttemplate", "deploymentparameters"]
+        .iter()
+        .any(|needle| {
+            text.as_bytes()
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        })
 }
 
 fn kind_of(path: &Path, text: &str, detect: &Detect) -> Kind {
@@ -298,8 +313,12 @@ fn kind_of(path: &Path, text: &str, detect: &Detect) -> Kind {
         Some("bicep") => Kind::Bicep,
         Some("bicepparam") => Kind::BicepParam,
         _ => match detect(text) {
-            // An unparseable file goes to the ARM front end, which reports it (ARM000).
-            JsonKind::Template | JsonKind::Unparseable => Kind::Template,
+            JsonKind::Template => Kind::Template,
+            // A broken template goes to the ARM front end, which reports it (ARM000). Broken JSON
+            // that does not even mention an ARM schema (a tsconfig.json with trailing commas
+            // handed over by pre-commit) is not ours to judge: it is skipped.
+            JsonKind::Unparseable if mentions_arm_schema(text) => Kind::Template,
+            JsonKind::Unparseable => Kind::Broken,
             JsonKind::Parameters => Kind::Parameters,
             JsonKind::Other => Kind::Other,
         },
@@ -533,6 +552,10 @@ fn pair_arm(
             Kind::Other => {
                 skipped.push(skipped_file(path, "not an ARM template or parameters file"))
             }
+            Kind::Broken => skipped.push(skipped_file(
+                path,
+                "not valid JSON, and no ARM template or parameters $schema in it",
+            )),
             Kind::Bicep | Kind::BicepParam => {}
         }
     }
