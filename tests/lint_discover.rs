@@ -227,6 +227,23 @@ fn explicit_parameters_apply_to_every_template_after_the_paired_file() {
 }
 
 #[test]
+fn a_bicepparam_given_with_parameters_applies_to_bicep_only() {
+    let t = sample();
+    let plan = t.discover(
+        &["main.json", "infra/app.bicep"],
+        &[],
+        &["infra/prod.bicepparam"],
+    );
+    assert_eq!(
+        t.jobs(&plan),
+        [
+            "bicep infra/app.bicep <- [infra/app.bicepparam, infra/prod.bicepparam]",
+            "arm main.json <- [main.parameters.json]",
+        ]
+    );
+}
+
+#[test]
 fn the_same_file_named_twice_is_linted_once() {
     let t = sample();
     let plan = t.discover(&["main.json", ".", "./main.json"], &[], &[]);

@@ -568,7 +568,13 @@ fn pair_arm(
             .find_map(|p| files.param(p))
             .into_iter()
             .collect();
-        params.extend(extra.iter().cloned());
+        // A `.bicepparam` given with --parameters is for the Bicep files only.
+        params.extend(
+            extra
+                .iter()
+                .filter(|(name, _)| !name.to_ascii_lowercase().ends_with(".bicepparam"))
+                .cloned(),
+        );
         files.checked.insert(display(&t));
         jobs.push(Job {
             lang: Lang::Arm,
