@@ -21,5 +21,5 @@ pub fn known() -> Vec<&'static RuleMeta> {
 pub fn lookup(name: &str) -> Option<&'static RuleMeta> {
     known()
         .into_iter()
-        .find(|m| m.code.eq_ignore_ascii_case(name) || m.name == name)
+        .find(|m| m.code.eq_ignore_ascii_case(name) || m.name.eq_ignore_ascii_case(name))
 }

@@ -209,10 +209,11 @@ fn descriptor(
 ) -> ReportingDescriptor {
     let summary = if summary.is_empty() { name } else { summary };
     let docs = if docs.trim().is_empty() {
-        summary
+        summary.to_string()
     } else {
-        docs.trim()
+        markdown(docs)
     };
+    let docs = docs.as_str();
     let multi = || MultiformatMessage {
         text: docs.to_string(),
         markdown: docs.to_string(),
@@ -231,6 +232,16 @@ fn descriptor(
             enabled,
         },
     }
+}
+
+/// Rule docs come from doc comments: drop the one space after `///` on each line.
+fn markdown(docs: &str) -> String {
+    docs.lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
 }
 
 fn location(
@@ -363,4 +374,16 @@ pub fn to_string(report: &Report) -> String {
     let mut out = serde_json::to_string_pretty(&log).expect("SARIF serializes");
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn doc_comment_text_becomes_markdown() {
+        let docs = " ## What it does\n Checks the SKU.\n\n ```json\n   \"sku\": 1\n ```\n";
+        assert_eq!(
+            super::markdown(docs),
+            "## What it does\nChecks the SKU.\n\n```json\n  \"sku\": 1\n```"
+        );
+    }
 }
