@@ -1,7 +1,68 @@
-use crate::Exit;
-use crate::cli::LintArgs;
+//! `acr-cmk lint`: resolve settings → `lint::run` → write the report → exit code.
 
-pub fn run(_args: &LintArgs) -> Exit {
-    eprintln!("lint: not implemented yet");
-    Exit::Error
+use crate::Exit;
+use crate::cli::{FailOn, LintArgs};
+use crate::finding::Level;
+use crate::lint::{self, Settings, config, discover::Excludes};
+use crate::report::{self, human::Style};
+use std::io::Write;
+
+pub fn run(args: &LintArgs) -> Exit {
+    let settings = match settings(args) {
+        Ok(s) => s,
+        Err(message) => {
+            eprint!("{message}");
+            return Exit::Error;
+        }
+    };
+    let report = lint::run(&settings);
+    let exit = report.exit(fail_on(args.fail_on));
+    match &args.output {
+        Some(path) => {
+            let text = report::render(&report, args.format, Style::plain(), args.verbose);
+            if let Err(e) = lint::write_atomic(path, &text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Exit::Error;
+            }
+            // The report went to a file: still say how it went.
+            eprintln!("{}", report.summary().line());
+        }
+        None => {
+            let text = report::render(&report, args.format, Style::for_stdout(), args.verbose);
+            let mut out = std::io::stdout().lock();
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                // `acr-cmk lint . | head`: the reader went away; that is not an error to report.
+                if e.kind() != std::io::ErrorKind::BrokenPipe {
+                    eprintln!("error: cannot write the report: {e}");
+                    return Exit::Error;
+                }
+            }
+        }
+    }
+    exit
+}
+
+fn fail_on(f: FailOn) -> Level {
+    match f {
+        FailOn::Error => Level::Error,
+        FailOn::Warning => Level::Warning,
+        FailOn::Note => Level::Note,
+    }
+}
+
+/// Command line + configuration file → settings, or the error text to print.
+fn settings(args: &LintArgs) -> Result<Settings, String> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| format!("error: cannot read the working directory: {e}\n"))?;
+    let config = config::load(args.config.as_deref(), &cwd)
+        .map_err(|e| e.render(Style::for_stderr().color))?;
+    let excludes = Excludes::new(&args.exclude, &config.exclude, config.base_dir(), &cwd)
+        .map_err(|e| format!("error: {e}\n"))?;
+    Ok(Settings {
+        paths: args.paths.clone(),
+        parameters: args.parameters.clone(),
+        excludes,
+        config,
+        baseline: args.baseline.clone(),
+    })
 }

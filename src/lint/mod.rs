@@ -1,1 +1,196 @@
-//! The lint driver: walking, pairing, configuration, suppressions. Placeholder until it lands.
+//! The lint driver: walking, pairing, configuration, suppressions.
+//!
+//! `run` discovers the files (`discover`), lints every unit in parallel (front end → rules →
+//! suppressions → configured levels) and returns a [`Report`] in a deterministic order.
+
+pub mod catalog;
+pub mod config;
+pub mod discover;
+pub mod suppress;
+
+use crate::model::Model;
+use crate::report::{Problem, Report, UnitReport};
+use crate::rules::{self, Ctx};
+use crate::unit::Unit;
+use config::Config;
+use discover::{Detect, Excludes, Job, Lang};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+/// Resolved settings of one run.
+#[derive(Debug)]
+pub struct Settings {
+    pub paths: Vec<PathBuf>,
+    /// `--parameters`, applied to every template in order.
+    pub parameters: Vec<PathBuf>,
+    pub excludes: Excludes,
+    pub config: Config,
+    pub baseline: Option<PathBuf>,
+}
+
+/// A front end's load function: (display name, path, text, parameter files) → unit.
+pub type Load = fn(&str, Option<&Path>, &str, &[(String, String)]) -> Unit;
+
+/// The front ends the driver calls; tests substitute their own.
+pub struct FrontEnds<'a> {
+    pub detect: &'a Detect,
+    pub arm: Load,
+    pub bicep: Load,
+}
+
+impl FrontEnds<'static> {
+    pub fn real() -> Self {
+        FrontEnds {
+            detect: &crate::arm::detect,
+            arm: crate::arm::load,
+            bicep: crate::bicep::load,
+        }
+    }
+}
+
+/// Lint with the real front ends.
+pub fn run(settings: &Settings) -> Report {
+    run_with(settings, &FrontEnds::real())
+}
+
+/// Lint with the given front ends.
+pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
+    let plan = discover::discover(
+        &settings.paths,
+        &settings.excludes,
+        &settings.parameters,
+        fe.detect,
+    );
+    let mut problems = plan.problems;
+    let mut units = Vec::new();
+    let baseline = settings
+        .baseline
+        .as_deref()
+        .and_then(|path| load_baseline(fe, path, &mut problems, &mut units));
+    let linted: Vec<UnitReport> = plan
+        .jobs
+        .par_iter()
+        .map(|job| lint_job(fe, job, baseline.as_ref(), &settings.config))
+        .collect();
+    units.extend(linted);
+    dedup(&mut units);
+    Report {
+        units,
+        problems,
+        skipped: plan.skipped,
+        files_checked: plan.checked.len(),
+    }
+}
+
+fn load(
+    fe: &FrontEnds,
+    lang: Lang,
+    display: &str,
+    path: &Path,
+    text: &str,
+    params: &[(String, String)],
+) -> Unit {
+    match lang {
+        Lang::Arm => (fe.arm)(display, Some(path), text, params),
+        Lang::Bicep => (fe.bicep)(display, Some(path), text, params),
+    }
+}
+
+/// The previous version of the template (`--baseline`), loaded on its own. When it cannot be
+/// read or parsed, that is a problem of the run (exit 2); its parse errors are reported.
+fn load_baseline(
+    fe: &FrontEnds,
+    path: &Path,
+    problems: &mut Vec<Problem>,
+    units: &mut Vec<UnitReport>,
+) -> Option<Model> {
+    let name = discover::display(path);
+    let text = match discover::read_text(path) {
+        Ok(t) => t,
+        Err(message) => {
+            problems.push(Problem {
+                file: name,
+                message: format!("baseline: {message}"),
+            });
+            return None;
+        }
+    };
+    let lang = match path.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("bicep") => Lang::Bicep,
+        _ => Lang::Arm,
+    };
+    let unit = load(fe, lang, &name, path, &text, &[]);
+    if unit.unparseable {
+        units.push(UnitReport {
+            primary: name,
+            sources: unit.sources,
+            findings: unit.findings,
+            unparseable: true,
+        });
+        return None;
+    }
+    Some(unit.model)
+}
+
+/// Front end → rules → suppressions → configured levels.
+fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
+    let unit = load(
+        fe,
+        job.lang,
+        &job.display,
+        &job.path,
+        &job.text,
+        &job.params,
+    );
+    let mut findings = unit.findings;
+    if !unit.unparseable {
+        let ctx = Ctx {
+            model: &unit.model,
+            baseline,
+        };
+        findings.extend(rules::run(&ctx, &|m| config.enabled(m)));
+        findings.extend(suppress::without_reason(&unit.model));
+        suppress::apply(&unit.model, &mut findings);
+    }
+    config.apply_levels(&mut findings);
+    UnitReport {
+        primary: job.display.clone(),
+        sources: unit.sources,
+        findings,
+        unparseable: unit.unparseable,
+    }
+}
+
+/// A file shared by several units (a `--parameters` file, a Bicep file linted with two
+/// `.bicepparam` files) would report the same finding once per unit: keep the first.
+fn dedup(units: &mut [UnitReport]) {
+    let mut seen = HashSet::new();
+    for unit in units.iter_mut() {
+        let sources = &unit.sources;
+        let primary = &unit.primary;
+        unit.findings.retain(|f| {
+            let file = if (f.loc.file as usize) < sources.len() {
+                sources.get(f.loc.file).name.clone()
+            } else {
+                primary.clone()
+            };
+            seen.insert((file, f.loc.start, f.loc.end, f.code, f.message.clone()))
+        });
+    }
+}
+
+/// Write `text` to `path` atomically: a temporary file beside it, then a rename, so a reader
+/// (or a failed run) never sees half a report.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

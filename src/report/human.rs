@@ -1,6 +1,7 @@
 //! Human output: miette's graphical report with labelled spans, code and help.
 
 use crate::finding::{Finding, Level};
+use crate::report::Report;
 use crate::source::SourceMap;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
@@ -166,3 +167,39 @@ pub fn render_all(findings: &[Finding], sources: &SourceMap, style: Style) -> St
 }
 
 use std::fmt::Write as _;
+
+/// The whole human report: skipped files (verbose), findings grouped by file (suppressed ones only
+/// when verbose), files that could not be linted, then the summary line.
+pub fn render_report(report: &Report, style: Style, verbose: bool) -> String {
+    let mut out = String::new();
+    if verbose {
+        for s in &report.skipped {
+            let _ = writeln!(&mut out, "skipped {}: {}", s.file, s.reason);
+        }
+    }
+    for l in report.findings() {
+        let f = l.finding;
+        if f.suppressed.is_some() && !verbose {
+            continue;
+        }
+        if (f.loc.file as usize) < l.unit.sources.len() {
+            out.push_str(&render(f, &l.unit.sources, style));
+            out.push('\n');
+        } else {
+            // No source to show (e.g. a front end gave no location): name the file at least.
+            let _ = writeln!(
+                &mut out,
+                "{}[{}]: {}: {}",
+                f.level.as_str(),
+                f.code,
+                l.file(),
+                f.message
+            );
+        }
+    }
+    for p in &report.problems {
+        let _ = writeln!(&mut out, "error: {}: {}", p.file, p.message);
+    }
+    let _ = writeln!(&mut out, "{}", report.summary().line());
+    out
+}

@@ -1,0 +1,671 @@
+//! File discovery and pairing: which files to lint, and with which parameter files.
+//!
+//! Pure with respect to the front ends: the JSON classifier is passed in, so walking, excludes and
+//! pairing are tested on temporary directories without the ARM front end.
+//!
+//! Decisions:
+//! - Directories are walked recursively honouring `.gitignore`/`.ignore` files (also outside a
+//!   git repository) and skipping hidden files, like ripgrep. Only `.json`, `.jsonc`, `.bicep`
+//!   and `.bicepparam` files are picked up from directories.
+//! - A file named on the command line is linted even when a `.gitignore` would hide it (it was
+//!   asked for by name, as pre-commit does), but `--exclude` and the configuration's `exclude`
+//!   still apply to it, so that excludes work the same under pre-commit and in CI.
+//! - Globs match the path relative to the working directory (`--exclude`) or to the
+//!   configuration file's directory (`exclude` in `acr-cmk.toml`), and also the bare file or
+//!   directory name, so `node_modules` or `*.generated.json` work at any depth.
+//! - JSON that does not parse is linted (the ARM front end reports ARM000) only when it mentions
+//!   a deploymentTemplate/deploymentParameters schema; other broken JSON (a `tsconfig.json` with
+//!   trailing commas passed by pre-commit) is skipped and listed with `--verbose`.
+
+use crate::arm::JsonKind;
+use crate::report::{Problem, Skipped};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Component, Path, PathBuf};
+
+/// Larger inputs are refused rather than read into memory.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The classifier of JSON text (`arm::detect` in production).
+pub type Detect = dyn Fn(&str) -> JsonKind + Sync;
+
+/// Which front end a job goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Arm,
+    Bicep,
+}
+
+/// One unit to lint: a primary file and the parameter files applied to it, in order.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub lang: Lang,
+    pub path: PathBuf,
+    pub display: String,
+    pub text: String,
+    /// (display name, text), later wins.
+    pub params: Vec<(String, String)>,
+}
+
+/// What discovery decided.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub jobs: Vec<Job>,
+    pub problems: Vec<Problem>,
+    pub skipped: Vec<Skipped>,
+    /// Display names of every file read and checked (primary and parameter files).
+    pub checked: BTreeSet<String>,
+}
+
+/// Exclude globs from the command line and from the configuration.
+#[derive(Clone, Debug)]
+pub struct Excludes {
+    cli: GlobSet,
+    config: GlobSet,
+    config_base: Option<PathBuf>,
+    cwd: PathBuf,
+}
+
+fn globset(globs: &[String]) -> Result<GlobSet, String> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        b.add(Glob::new(g).map_err(|e| format!("invalid --exclude glob `{g}`: {}", e.kind()))?);
+    }
+    b.build().map_err(|e| e.to_string())
+}
+
+impl Excludes {
+    pub fn new(
+        cli: &[String],
+        config: &[String],
+        config_base: Option<&Path>,
+        cwd: &Path,
+    ) -> Result<Excludes, String> {
+        Ok(Excludes {
+            cli: globset(cli)?,
+            config: globset(config)?,
+            config_base: config_base.map(normalize),
+            cwd: normalize(cwd),
+        })
+    }
+
+    pub fn none() -> Excludes {
+        Excludes {
+            cli: GlobSet::empty(),
+            config: GlobSet::empty(),
+            config_base: None,
+            cwd: PathBuf::from("."),
+        }
+    }
+
+    pub fn is_excluded(&self, path: &Path) -> bool {
+        let rel = normalize(path);
+        let name = rel.file_name().map(Path::new);
+        let matches =
+            |set: &GlobSet, p: &Path| set.is_match(p) || name.is_some_and(|n| set.is_match(n));
+        let abs = normalize(&self.cwd.join(&rel));
+        let relative_to = |base: &Path| abs.strip_prefix(base).map(Path::to_path_buf).ok();
+        let from_cwd = relative_to(&self.cwd).unwrap_or_else(|| rel.clone());
+        if matches(&self.cli, &from_cwd) {
+            return true;
+        }
+        if self.config.is_empty() {
+            return false;
+        }
+        let from_base = self
+            .config_base
+            .as_deref()
+            .and_then(relative_to)
+            .unwrap_or(from_cwd);
+        matches(&self.config, &from_base)
+    }
+}
+
+/// The path without `.` components (so `./a/b.json` and `a/b.json` are one file).
+pub fn normalize(path: &Path) -> PathBuf {
+    let p: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect();
+    if p.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        p
+    }
+}
+
+/// Display name: the normalized path with `/` separators.
+pub fn display(path: &Path) -> String {
+    let s = normalize(path).to_string_lossy().into_owned();
+    if std::path::MAIN_SEPARATOR == '\\' {
+        s.replace('\\', "/")
+    } else {
+        s
+    }
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+fn is_lintable(path: &Path) -> bool {
+    matches!(
+        extension(path).as_deref(),
+        Some("json" | "jsonc" | "bicep" | "bicepparam")
+    )
+}
+
+/// The result of walking the command-line paths.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Normalized, sorted, deduplicated.
+    pub files: Vec<PathBuf>,
+    pub problems: Vec<Problem>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Expand the command-line paths into the files to look at.
+pub fn walk(paths: &[PathBuf], excludes: &Excludes) -> Walked {
+    let mut out = Walked::default();
+    let mut files = BTreeSet::new();
+    for root in paths {
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) => {
+                out.problems.push(Problem {
+                    file: display(root),
+                    message: io_message(&e),
+                });
+                continue;
+            }
+        };
+        if !meta.is_dir() {
+            if excludes.is_excluded(root) {
+                out.skipped.push(skipped(root, "excluded"));
+            } else if is_lintable(root) {
+                files.insert(normalize(root));
+            } else {
+                out.skipped.push(skipped(
+                    root,
+                    "not a .json, .jsonc, .bicep or .bicepparam file",
+                ));
+            }
+            continue;
+        }
+        walk_dir(root, excludes, &mut files, &mut out.problems);
+    }
+    out.files = files.into_iter().collect();
+    out.files.sort_by_key(|p| display(p));
+    out
+}
+
+fn walk_dir(
+    root: &Path,
+    excludes: &Excludes,
+    files: &mut BTreeSet<PathBuf>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder.require_git(false);
+    let excludes = excludes.clone();
+    let root_depth_ok =
+        move |e: &ignore::DirEntry| e.depth() == 0 || !excludes.is_excluded(e.path());
+    // Excludes are checked on directories too, so an excluded directory is not walked at all.
+    let walker = builder.filter_entry(root_depth_ok).build();
+    for entry in walker {
+        match entry {
+            Ok(e) => {
+                if e.file_type().is_some_and(|t| t.is_file()) && is_lintable(e.path()) {
+                    files.insert(normalize(e.path()));
+                }
+            }
+            Err(err) => problems.push(walk_problem(root, &err)),
+        }
+    }
+}
+
+fn walk_problem(root: &Path, err: &ignore::Error) -> Problem {
+    fn path_of(err: &ignore::Error) -> Option<&Path> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            _ => None,
+        }
+    }
+    let file = display(path_of(err).unwrap_or(root));
+    let message = match err.io_error() {
+        Some(io) => io_message(io),
+        None => err.to_string(),
+    };
+    Problem { file, message }
+}
+
+fn skipped(path: &Path, reason: &str) -> Skipped {
+    Skipped {
+        file: display(path),
+        reason: reason.to_string(),
+    }
+}
+
+fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Read a file as UTF-8 text, with a clear message for each way it can fail.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
+    if meta.is_dir() {
+        return Err("is a directory".into());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "file too large ({} bytes; the limit is {MAX_FILE_BYTES})",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_message(&e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        let col = at
+            - bytes[..at]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        format!("invalid UTF-8 at line {line}, byte column {col} (byte offset {at})")
+    })
+}
+
+/// What a file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Template,
+    Parameters,
+    Other,
+    Bicep,
+    BicepParam,
+    /// Not valid JSON and no ARM schema in it.
+    Broken,
+}
+
+fn mentions_arm_schema(text: &str) -> bool {
+    ["deploymenttemplate", "deploymentparameters"]
+        .iter()
+        .any(|needle| {
+            text.as_bytes()
+                .windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        })
+}
+
+fn kind_of(path: &Path, text: &str, detect: &Detect) -> Kind {
+    match extension(path).as_deref() {
+        Some("bicep") => Kind::Bicep,
+        Some("bicepparam") => Kind::BicepParam,
+        _ => match detect(text) {
+            JsonKind::Template => Kind::Template,
+            // A broken template goes to the ARM front end, which reports it (ARM000). Broken JSON
+            // that does not even mention an ARM schema (a tsconfig.json with trailing commas
+            // handed over by pre-commit) is not ours to judge: it is skipped.
+            JsonKind::Unparseable if mentions_arm_schema(text) => Kind::Template,
+            JsonKind::Unparseable => Kind::Broken,
+            JsonKind::Parameters => Kind::Parameters,
+            JsonKind::Other => Kind::Other,
+        },
+    }
+}
+
+struct FileText {
+    kind: Kind,
+    text: String,
+}
+
+/// The `using` target of a `.bicepparam` file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Using {
+    /// A local file path, as written.
+    Path(String),
+    /// `using none`, or a registry / template-spec reference: nothing local to lint.
+    Opaque,
+    /// No `using` statement found.
+    Missing,
+}
+
+/// Find the `using` statement: the first statement after comments and blank lines.
+pub fn bicepparam_using(text: &str) -> Using {
+    let mut rest = text.trim_start_matches('\u{feff}');
+    loop {
+        rest = rest.trim_start();
+        if let Some(r) = rest.strip_prefix("//") {
+            rest = r.split_once('\n').map_or("", |(_, after)| after);
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.split_once("*/").map_or("", |(_, after)| after);
+        } else if rest.starts_with('#') || rest.starts_with("import ") {
+            // `#disable-next-line …` pragmas and imports may come first.
+            rest = rest.split_once('\n').map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+    }
+    let Some(after) = rest.strip_prefix("using") else {
+        return Using::Missing;
+    };
+    let after = after.trim_start();
+    if let Some(quoted) = after.strip_prefix('\'') {
+        let target = quoted.split('\'').next().unwrap_or_default();
+        if target.starts_with("br:")
+            || target.starts_with("br/")
+            || target.starts_with("ts:")
+            || target.starts_with("ts/")
+        {
+            Using::Opaque
+        } else {
+            Using::Path(target.to_string())
+        }
+    } else if after.starts_with("none") {
+        Using::Opaque
+    } else {
+        Using::Missing
+    }
+}
+
+/// Files read so far, by normalized path, with the problems met reading them.
+struct Files<'a> {
+    by_path: BTreeMap<PathBuf, FileText>,
+    detect: &'a Detect,
+    problems: Vec<Problem>,
+    checked: BTreeSet<String>,
+}
+
+impl Files<'_> {
+    /// A file beside the inputs, read on first use. `None` when it does not exist; a read
+    /// failure is a problem.
+    fn get(&mut self, path: &Path) -> Option<&FileText> {
+        let path = normalize(path);
+        if !self.by_path.contains_key(&path) {
+            if !path.is_file() {
+                return None;
+            }
+            match read_text(&path) {
+                Ok(text) => {
+                    let kind = kind_of(&path, &text, self.detect);
+                    self.by_path.insert(path.clone(), FileText { kind, text });
+                }
+                Err(message) => {
+                    self.problems.push(Problem {
+                        file: display(&path),
+                        message,
+                    });
+                    return None;
+                }
+            }
+        }
+        self.by_path.get(&path)
+    }
+
+    fn param(&mut self, path: &Path) -> Option<(String, String)> {
+        let text = self.get(path)?.text.clone();
+        let name = display(path);
+        self.checked.insert(name.clone());
+        Some((name, text))
+    }
+}
+
+/// `X.parameters.json` / `X.parameters.jsonc` beside template `X.json` / `X.jsonc`.
+fn arm_param_siblings(template: &Path) -> Vec<PathBuf> {
+    let Some(stem) = template
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+    else {
+        return Vec::new();
+    };
+    ["json", "jsonc"]
+        .iter()
+        .map(|ext| template.with_file_name(format!("{stem}.parameters.{ext}")))
+        .collect()
+}
+
+/// The templates a parameters file `X.parameters.json` belongs to: `X.json` / `X.jsonc`.
+fn arm_template_siblings(params: &Path) -> Vec<PathBuf> {
+    let name = params
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let stem_len = [".parameters.json", ".parameters.jsonc"]
+        .iter()
+        .find(|suffix| name.ends_with(*suffix))
+        .map(|suffix| name.len() - suffix.len());
+    let Some(stem_len) = stem_len else {
+        return Vec::new();
+    };
+    let original = params.file_name().unwrap_or_default().to_string_lossy();
+    let stem = &original[..stem_len.min(original.len())];
+    ["json", "jsonc"]
+        .iter()
+        .map(|ext| params.with_file_name(format!("{stem}.{ext}")))
+        .collect()
+}
+
+/// Walk, read (in parallel), classify and pair.
+pub fn discover(
+    paths: &[PathBuf],
+    excludes: &Excludes,
+    parameters: &[PathBuf],
+    detect: &Detect,
+) -> Plan {
+    let walked = walk(paths, excludes);
+    let read: Vec<(PathBuf, Result<FileText, String>)> = walked
+        .files
+        .par_iter()
+        .map(|p| {
+            let r = read_text(p).map(|text| FileText {
+                kind: kind_of(p, &text, detect),
+                text,
+            });
+            (p.clone(), r)
+        })
+        .collect();
+    let mut files = Files {
+        by_path: BTreeMap::new(),
+        detect,
+        problems: walked.problems,
+        checked: BTreeSet::new(),
+    };
+    let mut skipped = walked.skipped;
+    let mut inputs = Vec::new();
+    for (path, r) in read {
+        match r {
+            Ok(ft) => {
+                inputs.push((path.clone(), ft.kind));
+                files.by_path.insert(path, ft);
+            }
+            Err(message) => files.problems.push(Problem {
+                file: display(&path),
+                message,
+            }),
+        }
+    }
+    let extra: Vec<(String, String)> = parameters
+        .iter()
+        .filter_map(|p| match read_text(p) {
+            Ok(text) => {
+                files.checked.insert(display(p));
+                Some((display(p), text))
+            }
+            Err(message) => {
+                files.problems.push(Problem {
+                    file: display(p),
+                    message,
+                });
+                None
+            }
+        })
+        .collect();
+
+    let mut jobs = Vec::new();
+    pair_arm(&inputs, &mut files, &extra, &mut jobs, &mut skipped);
+    pair_bicep(&inputs, &mut files, &extra, &mut jobs, &mut skipped);
+    jobs.sort_by(|a, b| a.display.cmp(&b.display));
+    skipped.sort_by(|a, b| a.file.cmp(&b.file));
+    Plan {
+        jobs,
+        problems: files.problems,
+        skipped,
+        checked: files.checked,
+    }
+}
+
+fn pair_arm(
+    inputs: &[(PathBuf, Kind)],
+    files: &mut Files,
+    extra: &[(String, String)],
+    jobs: &mut Vec<Job>,
+    skipped: &mut Vec<Skipped>,
+) {
+    let mut templates: BTreeSet<PathBuf> = BTreeSet::new();
+    for (path, kind) in inputs {
+        match kind {
+            Kind::Template => {
+                templates.insert(path.clone());
+            }
+            Kind::Parameters => {
+                files.checked.insert(display(path));
+                // Only the parameters changed (pre-commit passes just that file): lint the
+                // template it belongs to.
+                for t in arm_template_siblings(path) {
+                    if files.get(&t).is_some_and(|f| f.kind == Kind::Template) {
+                        templates.insert(normalize(&t));
+                        break;
+                    }
+                }
+            }
+            Kind::Other => {
+                skipped.push(skipped_file(path, "not an ARM template or parameters file"))
+            }
+            Kind::Broken => skipped.push(skipped_file(
+                path,
+                "not valid JSON, and no ARM template or parameters $schema in it",
+            )),
+            Kind::Bicep | Kind::BicepParam => {}
+        }
+    }
+    for t in templates {
+        let Some(text) = files.get(&t).map(|f| f.text.clone()) else {
+            continue;
+        };
+        let mut params: Vec<(String, String)> = arm_param_siblings(&t)
+            .iter()
+            .find_map(|p| files.param(p))
+            .into_iter()
+            .collect();
+        // A `.bicepparam` given with --parameters is for the Bicep files only.
+        params.extend(
+            extra
+                .iter()
+                .filter(|(name, _)| !name.to_ascii_lowercase().ends_with(".bicepparam"))
+                .cloned(),
+        );
+        files.checked.insert(display(&t));
+        jobs.push(Job {
+            lang: Lang::Arm,
+            display: display(&t),
+            path: t,
+            text,
+            params,
+        });
+    }
+}
+
+fn skipped_file(path: &Path, reason: &str) -> Skipped {
+    skipped(path, reason)
+}
+
+fn pair_bicep(
+    inputs: &[(PathBuf, Kind)],
+    files: &mut Files,
+    extra: &[(String, String)],
+    jobs: &mut Vec<Job>,
+    skipped: &mut Vec<Skipped>,
+) {
+    // Bicep file → the .bicepparam files that `using` it.
+    let mut targets: BTreeMap<PathBuf, Vec<PathBuf>> = BTreeMap::new();
+    let mut bicepparams: BTreeSet<PathBuf> = BTreeSet::new();
+    for (path, kind) in inputs {
+        match kind {
+            Kind::Bicep => {
+                targets.entry(path.clone()).or_default();
+                let sibling = path.with_extension("bicepparam");
+                if files.get(&sibling).is_some() {
+                    bicepparams.insert(normalize(&sibling));
+                }
+            }
+            Kind::BicepParam => {
+                bicepparams.insert(path.clone());
+            }
+            _ => {}
+        }
+    }
+    for p in bicepparams {
+        files.checked.insert(display(&p));
+        let Some(text) = files.get(&p).map(|f| f.text.clone()) else {
+            continue;
+        };
+        match bicepparam_using(&text) {
+            Using::Path(written) => {
+                let target = normalize(&p.parent().unwrap_or(Path::new("")).join(&written));
+                if extension(&target).as_deref() != Some("bicep") {
+                    skipped.push(skipped_file(&p, "its `using` target is not a .bicep file"));
+                } else if files.get(&target).is_some() {
+                    targets.entry(target).or_default().push(p);
+                } else {
+                    files.problems.push(Problem {
+                        file: display(&p),
+                        message: format!("`using '{written}'`: no such file"),
+                    });
+                }
+            }
+            Using::Opaque => {
+                skipped.push(skipped_file(&p, "its `using` target is not a local file"))
+            }
+            Using::Missing => files.problems.push(Problem {
+                file: display(&p),
+                message: "no `using` statement".into(),
+            }),
+        }
+    }
+    for (target, mut params) in targets {
+        let Some(text) = files.get(&target).map(|f| f.text.clone()) else {
+            continue;
+        };
+        files.checked.insert(display(&target));
+        // The same-stem file first: it is the one `main.bicep` is linted with.
+        let same_stem = target.with_extension("bicepparam");
+        params.sort_by_key(|p| (normalize(p) != normalize(&same_stem), display(p)));
+        let param_sets: Vec<Option<PathBuf>> = if params.is_empty() {
+            vec![None]
+        } else {
+            params.into_iter().map(Some).collect()
+        };
+        for p in param_sets {
+            let mut list: Vec<(String, String)> = p.iter().filter_map(|p| files.param(p)).collect();
+            list.extend(extra.iter().cloned());
+            jobs.push(Job {
+                lang: Lang::Bicep,
+                path: target.clone(),
+                display: display(&target),
+                text: text.clone(),
+                params: list,
+            });
+        }
+    }
+}

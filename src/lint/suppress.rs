@@ -1,0 +1,147 @@
+//! In-source suppressions (`metadata."acr-cmk"` in ARM, `#disable-next-line` in Bicep), applied
+//! to a unit's findings after the rules ran.
+
+use crate::finding::Finding;
+use crate::model::{Model, Suppression, SuppressionScope};
+use crate::rules;
+
+/// Code of the finding reported for a suppression that gives no reason.
+pub const NO_REASON: &str = "SUP001";
+
+fn covers(s: &Suppression, f: &Finding) -> bool {
+    let code_matches = s.codes.is_empty()
+        || s.codes
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case(f.code) || c.eq_ignore_ascii_case(f.rule));
+    code_matches
+        && match &s.scope {
+            SuppressionScope::All => true,
+            SuppressionScope::Resource(i) => f.resource == Some(*i),
+            SuppressionScope::Range { file, start, end } => {
+                f.loc.file == *file && f.loc.start >= *start && f.loc.start < (*end).max(start + 1)
+            }
+        }
+}
+
+fn reason(s: &Suppression) -> Option<&str> {
+    s.reason.as_deref().map(str::trim).filter(|r| !r.is_empty())
+}
+
+/// Mark every finding a suppression covers (the first matching suppression gives the reason).
+/// SUP001 findings are never suppressed: a suppression cannot silence the warning about itself.
+pub fn apply(model: &Model, findings: &mut [Finding]) {
+    for f in findings.iter_mut().filter(|f| f.code != NO_REASON) {
+        if let Some(s) = model.suppressions.iter().find(|s| covers(s, f)) {
+            f.suppressed = Some(reason(s).unwrap_or_default().to_string());
+        }
+    }
+}
+
+/// A SUP001 finding for every suppression without a reason, at the suppression.
+pub fn without_reason(model: &Model) -> Vec<Finding> {
+    model
+        .suppressions
+        .iter()
+        .filter(|s| reason(s).is_none())
+        .map(|s| {
+            let what = if s.codes.is_empty() {
+                "every rule".to_string()
+            } else {
+                s.codes.join(", ")
+            };
+            Finding::new(
+                rules::meta(NO_REASON),
+                s.loc,
+                format!("suppression of {what} gives no reason"),
+            )
+            .label("suppressed without a reason")
+            .help("say why the finding does not apply: add a \"reason\" (ARM metadata) or a comment after the codes (Bicep)")
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Loc;
+
+    fn finding(code: &'static str, start: usize, resource: Option<usize>) -> Finding {
+        let mut f = Finding::new(rules::meta(code), Loc::new(0, start, start + 2), "m");
+        f.resource = resource;
+        f
+    }
+
+    fn sup(codes: &[&str], reason: Option<&str>, scope: SuppressionScope) -> Suppression {
+        Suppression {
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+            reason: reason.map(str::to_string),
+            scope,
+            loc: Loc::new(0, 100, 110),
+        }
+    }
+
+    #[test]
+    fn scopes_and_codes_select_findings() {
+        let model = Model {
+            resources: Vec::new(),
+            suppressions: vec![
+                sup(
+                    &["cmk011"],
+                    Some("tasks logs are fine"),
+                    SuppressionScope::All,
+                ),
+                sup(
+                    &["CMK012"],
+                    Some("vault is public by design"),
+                    SuppressionScope::Resource(1),
+                ),
+                sup(
+                    &[],
+                    Some("legacy block"),
+                    SuppressionScope::Range {
+                        file: 0,
+                        start: 50,
+                        end: 60,
+                    },
+                ),
+            ],
+        };
+        let mut fs = vec![
+            finding("CMK011", 10, None),
+            finding("CMK012", 20, Some(1)),
+            finding("CMK012", 20, Some(2)),
+            finding("CMK001", 55, None),
+            finding("CMK001", 60, None),
+        ];
+        apply(&model, &mut fs);
+        let got: Vec<Option<&str>> = fs.iter().map(|f| f.suppressed.as_deref()).collect();
+        assert_eq!(
+            got,
+            [
+                Some("tasks logs are fine"),
+                Some("vault is public by design"),
+                None,
+                Some("legacy block"),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn a_suppression_without_reason_is_reported_and_does_not_hide_itself() {
+        let model = Model {
+            resources: Vec::new(),
+            suppressions: vec![
+                sup(&[], Some("  "), SuppressionScope::All),
+                sup(&["CMK003"], Some("why"), SuppressionScope::All),
+            ],
+        };
+        let mut fs = without_reason(&model);
+        assert_eq!(fs.len(), 1);
+        assert_eq!(fs[0].code, "SUP001");
+        assert_eq!(fs[0].loc, Loc::new(0, 100, 110));
+        assert_eq!(fs[0].message, "suppression of every rule gives no reason");
+        apply(&model, &mut fs);
+        assert_eq!(fs[0].suppressed, None);
+    }
+}

@@ -1,0 +1,175 @@
+//! `acr-cmk.toml` parsing: the good case, and every mistake located with a did-you-mean.
+
+use acr_cmk::finding::{Finding, Level};
+use acr_cmk::lint::config::{self, Config};
+use acr_cmk::rules::RuleMeta;
+use acr_cmk::source::Loc;
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+fn error_text(toml: &str) -> String {
+    config::parse("acr-cmk.toml", toml)
+        .expect_err("config should be rejected")
+        .render(false)
+}
+
+#[test]
+fn good_config() {
+    let c = config::parse(
+        "acr-cmk.toml",
+        r#"
+# Policy: every registry must use CMK.
+cmk-required = true
+exclude = ["generated/**", "*.bak.json"]
+
+[rules]
+SUP001 = "error"
+invalid-json = "warning"
+"#,
+    )
+    .unwrap();
+    assert!(c.cmk_required);
+    assert_eq!(c.exclude, ["generated/**", "*.bak.json"]);
+    assert_eq!(c.levels.get("SUP001"), Some(&Some(Level::Error)));
+    // A slug name is stored under its code.
+    assert_eq!(c.levels.get("ARM000"), Some(&Some(Level::Warning)));
+}
+
+#[test]
+fn empty_config_is_the_default() {
+    let c = config::parse("acr-cmk.toml", "").unwrap();
+    assert!(!c.cmk_required && c.exclude.is_empty() && c.levels.is_empty());
+}
+
+#[test]
+fn level_names_are_case_insensitive_and_off_disables() {
+    let c = config::parse("acr-cmk.toml", "[rules]\nsup001 = \"OFF\"\n").unwrap();
+    assert_eq!(c.levels.get("SUP001"), Some(&None));
+}
+
+#[test]
+fn unknown_key_is_located() {
+    snapshot!(
+        "lint__config_unknown_key",
+        error_text("cmk-required = true\nexlude = [\"x\"]\n")
+    );
+}
+
+#[test]
+fn bad_level_is_located() {
+    snapshot!(
+        "lint__config_bad_level",
+        error_text("[rules]\nSUP001 = \"warn\"\n")
+    );
+}
+
+#[test]
+fn unknown_rule_is_located() {
+    snapshot!(
+        "lint__config_unknown_rule",
+        error_text("[rules]\nSUP01 = \"off\"\n")
+    );
+}
+
+#[test]
+fn other_mistakes_are_located() {
+    let cases = [
+        (
+            "cmk-required = \"yes\"\n",
+            "`cmk-required` must be true or false",
+            "1:16",
+        ),
+        (
+            "exclude = \"x\"\n",
+            "`exclude` must be an array of globs",
+            "1:11",
+        ),
+        ("exclude = [\"a[\"]\n", "invalid glob `a[`", "1:12"),
+        ("rules = 1\n", "`rules` must be a table", "1:9"),
+        (
+            "[rules]\nSUP001 = 1\n",
+            "the level of `SUP001` must be a string",
+            "2:10",
+        ),
+        (
+            "[rules]\nSUP001 = \"off\"\nsuppression-without-reason = \"note\"\n",
+            "`SUP001` (suppression-without-reason) is configured twice",
+            "3:1",
+        ),
+        ("[rules\n", "", "1:7"),
+    ];
+    for (toml, message, at) in cases {
+        let text = error_text(toml);
+        assert!(text.contains(message), "{toml:?}: {text}");
+        assert!(
+            text.contains(&format!("[acr-cmk.toml:{at}]")),
+            "{toml:?} should be located at {at}: {text}"
+        );
+    }
+}
+
+static OPT_IN: RuleMeta = RuleMeta {
+    code: "CMK017",
+    name: "cmk-required",
+    level: Level::Error,
+    default_enabled: false,
+    summary: "",
+    docs: "",
+};
+static NORMAL: RuleMeta = RuleMeta {
+    code: "TST001",
+    name: "test",
+    level: Level::Error,
+    default_enabled: true,
+    summary: "",
+    docs: "",
+};
+
+#[test]
+fn rules_are_enabled_by_default_cmk_required_or_a_level() {
+    let mut c = Config::default();
+    assert!(c.enabled(&NORMAL));
+    assert!(!c.enabled(&OPT_IN));
+    c.cmk_required = true;
+    assert!(c.enabled(&OPT_IN));
+    c.cmk_required = false;
+    c.levels.insert("CMK017", Some(Level::Warning));
+    assert!(c.enabled(&OPT_IN));
+    c.levels.insert("TST001", None);
+    assert!(!c.enabled(&NORMAL));
+}
+
+#[test]
+fn levels_are_applied_and_off_drops() {
+    let mut c = Config::default();
+    c.levels.insert("TST001", Some(Level::Note));
+    c.levels.insert("CMK017", None);
+    let mut findings = vec![
+        Finding::new(&NORMAL, Loc::default(), "a"),
+        Finding::new(&OPT_IN, Loc::default(), "b"),
+    ];
+    c.apply_levels(&mut findings);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(findings[0].level, Level::Note);
+}
+
+#[test]
+fn found_upward_from_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("a/b");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(dir.path().join("acr-cmk.toml"), "cmk-required = true\n").unwrap();
+    assert_eq!(config::find(&sub), Some(dir.path().join("acr-cmk.toml")));
+    let c = config::load(None, &sub).unwrap();
+    assert!(c.cmk_required);
+    assert_eq!(c.base_dir(), Some(dir.path()));
+    // --config wins over the file found upward, and a missing --config file is an error.
+    let missing = config::load(Some(&dir.path().join("nope.toml")), &sub).unwrap_err();
+    assert!(missing.to_string().contains("cannot read"), "{missing}");
+}
