@@ -1,14 +1,145 @@
-//! Bicep front end: tree-sitter-bicep → model. Placeholder API until it lands.
+//! Bicep front end: `.bicep` (and `.bicepparam`) → the format-neutral model.
+//!
+//! Parsing is tree-sitter-bicep ([`syntax`], which also works around grammar gaps);
+//! [`eval`], [`funcs`] and [`resources`] evaluate declarations into model resources with the
+//! same symbolic conventions as the ARM front end; [`suppress`] reads `#disable-next-line` /
+//! `#disable-diagnostics`; [`params`] reads `.bicepparam` and ARM parameter files.
 
+pub mod eval;
+mod funcs;
+mod ops;
+pub mod params;
+mod resources;
+pub mod suppress;
+pub mod syntax;
+
+use crate::finding::Finding;
+use crate::model::{Model, Node, Presence, Scope};
+use crate::source::SourceMap;
 use crate::unit::Unit;
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-/// Load a `.bicep` file (with optional `.bicepparam` / ARM parameter files as (display, text)).
+/// What every file of one unit shares: sources, the model under construction, findings.
+#[derive(Default)]
+pub struct Shared {
+    pub sources: SourceMap,
+    pub model: Model,
+    pub findings: Vec<Finding>,
+    /// Module files being evaluated (cycle guard).
+    pub module_stack: Vec<PathBuf>,
+}
+
+/// How a file is evaluated: as the top-level file or as a module.
+pub struct FileSetup {
+    pub inputs: HashMap<String, Node>,
+    pub scope: Scope,
+    pub parent_deployment: Option<usize>,
+    pub presence: Presence,
+    pub pointer_prefix: String,
+}
+
+impl FileSetup {
+    fn top(inputs: HashMap<String, Node>) -> Self {
+        FileSetup {
+            inputs,
+            scope: Scope::resource_group_deployment(),
+            parent_deployment: None,
+            presence: Presence::Always,
+            pointer_prefix: String::new(),
+        }
+    }
+}
+
+/// Parse and evaluate one file into `shared`. Returns its outputs, or `None` if it has syntax
+/// errors (reported as BICEP000 findings).
+pub(crate) fn evaluate_file(
+    shared: &mut Shared,
+    file: crate::source::FileId,
+    text: &str,
+    dir: Option<PathBuf>,
+    setup: FileSetup,
+) -> Option<Vec<(String, Node)>> {
+    let parsed = syntax::parse(text)?;
+    let errors = syntax::syntax_errors(&parsed.tree, text, file);
+    if !errors.is_empty() {
+        shared.findings.extend(errors);
+        return None;
+    }
+    shared
+        .model
+        .suppressions
+        .extend(suppress::collect(text, file));
+    let mut ev = eval::Eval {
+        shared,
+        file,
+        text,
+        spreads: &parsed.spreads,
+        dir,
+        scope: setup.scope,
+        pointer_prefix: setup.pointer_prefix,
+        parent_deployment: setup.parent_deployment,
+        presence: setup.presence,
+        inputs: setup.inputs,
+        decls: HashMap::new(),
+        order: Vec::new(),
+        memo: HashMap::new(),
+        res_memo: HashMap::new(),
+        mod_memo: HashMap::new(),
+        res_index: HashMap::new(),
+        locals: Vec::new(),
+        refs: Vec::new(),
+        pending: Vec::new(),
+        depth: 0,
+    };
+    ev.collect(parsed.tree.root_node());
+    ev.build_resources();
+    ev.resolve_dependencies();
+    Some(ev.outputs())
+}
+
+/// Load a `.bicep` file. `parameters` are (display name, text) of `.bicepparam` or ARM
+/// parameter JSON files, applied in order (later wins); they are added to the unit's sources
+/// after the `.bicep` file (file 0). Local modules are followed relative to `path`.
 pub fn load(
-    _display: &str,
-    _path: Option<&Path>,
-    _text: &str,
-    _parameters: &[(String, String)],
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
 ) -> Unit {
-    Unit::default()
+    let mut shared = Shared::default();
+    let file = shared.sources.add(display, text);
+    let mut inputs = HashMap::new();
+    for (pdisplay, ptext) in parameters {
+        inputs.extend(params::read_parameter_file(&mut shared, pdisplay, ptext));
+    }
+    finish(shared, file, path, text, inputs)
+}
+
+/// Evaluate file `file` (already in `shared.sources`) as the top-level file.
+fn finish(
+    mut shared: Shared,
+    file: crate::source::FileId,
+    path: Option<&Path>,
+    text: &str,
+    inputs: HashMap<String, Node>,
+) -> Unit {
+    let dir = path.and_then(|p| p.parent()).map(|p| p.to_path_buf());
+    if let Some(p) = path {
+        shared.module_stack.push(p.to_path_buf());
+    }
+    let unparseable = evaluate_file(&mut shared, file, text, dir, FileSetup::top(inputs)).is_none();
+    Unit {
+        sources: shared.sources,
+        model: shared.model,
+        findings: shared.findings,
+        unparseable,
+    }
+}
+
+/// Load a `.bicepparam` file: finds its `using` target (relative to `path`) and loads that
+/// `.bicep` file with these values. Without a readable local target, the unit holds just the
+/// parameter file (and a finding when its syntax is wrong).
+pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
+    params::load_bicepparam(display, path, text)
 }

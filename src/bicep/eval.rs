@@ -1,0 +1,954 @@
+//! The evaluator of one Bicep file: declarations, expressions and symbol references.
+//!
+//! Declarations are collected first and evaluated on demand (Bicep declarations may be used
+//! before they are written), memoised, with a guard against cycles. Values follow the symbolic
+//! conventions of `crate::model::value` so that the rules see the same values for a `.bicep`
+//! file and for the ARM JSON the Bicep compiler makes of it.
+
+use super::Shared;
+use super::resources::{Inst, ModInst};
+use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value};
+use crate::source::{FileId, Loc};
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::rc::Rc;
+use tree_sitter::Node as Ts;
+
+/// Deeper expressions than this evaluate to an unknown instead of overflowing the stack.
+const MAX_DEPTH: usize = 150;
+/// Loops are expanded up to this many items; larger ones become one representative instance.
+pub const MAX_LOOP: usize = 1000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeclKind {
+    Param,
+    Var,
+    Resource,
+    Module,
+    Func,
+    Output,
+}
+
+#[derive(Clone, Copy)]
+pub struct Decl<'t> {
+    pub kind: DeclKind,
+    pub node: Ts<'t>,
+    /// For a resource declared inside another resource's body: the parent's symbol.
+    pub parent: Option<Ts<'t>>,
+}
+
+pub enum Memo<T> {
+    InProgress,
+    Done(T),
+}
+
+/// A memoised value and the resource/module symbols its evaluation referenced (so that a
+/// resource using a variable depends on what the variable refers to, as the compiler does).
+#[derive(Clone)]
+pub struct Evaluated {
+    pub node: Node,
+    pub refs: Vec<Ref>,
+}
+
+/// A reference to a resource or module symbol; `index` is the loop instance when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ref {
+    pub symbol: String,
+    pub index: Option<usize>,
+}
+
+pub struct Eval<'t, 's> {
+    pub shared: &'s mut Shared,
+    pub file: FileId,
+    /// The original text (the tree was parsed from a length-preserving rewrite of it).
+    pub text: &'t str,
+    pub spreads: &'t HashSet<usize>,
+    pub dir: Option<PathBuf>,
+    pub scope: Scope,
+    /// `/modules/<name>` prefix for resource pointers inside modules.
+    pub pointer_prefix: String,
+    pub parent_deployment: Option<usize>,
+    /// Presence of the enclosing module (its resources are no more present than it).
+    pub presence: crate::model::Presence,
+    /// Parameter values supplied from outside (module params, parameter files).
+    pub inputs: HashMap<String, Node>,
+    pub decls: HashMap<String, Decl<'t>>,
+    pub order: Vec<(String, Decl<'t>)>,
+    pub memo: HashMap<String, Memo<Evaluated>>,
+    pub res_memo: HashMap<String, Memo<Rc<Vec<Inst<'t>>>>>,
+    pub mod_memo: HashMap<String, Memo<Rc<Vec<ModInst>>>>,
+    /// Model index of each resource instance (symbol → per instance).
+    pub res_index: HashMap<String, Vec<Option<usize>>>,
+    pub locals: Vec<(String, Node)>,
+    pub refs: Vec<Ref>,
+    /// Model resources created by this file and the symbols their bodies referenced.
+    pub pending: Vec<(usize, Vec<Ref>)>,
+    pub depth: usize,
+}
+
+pub fn opaque(why: impl Into<String>, loc: Loc) -> Node {
+    Node::new(Value::opaque(why), loc)
+}
+
+pub fn expr(text: impl Into<String>) -> SymStr {
+    SymStr::sym(Sym::Expr(text.into()))
+}
+
+impl<'t, 's> Eval<'t, 's> {
+    pub fn loc(&self, n: Ts) -> Loc {
+        Loc::new(self.file, n.start_byte(), n.end_byte())
+    }
+
+    pub fn src(&self, n: Ts) -> &'t str {
+        self.text.get(n.byte_range()).unwrap_or("")
+    }
+
+    /// Collect the declarations of a file (including resources nested in resource bodies).
+    pub fn collect(&mut self, root: Ts<'t>) {
+        let mut cursor = root.walk();
+        let children: Vec<Ts<'t>> = root.named_children(&mut cursor).collect();
+        for n in children {
+            self.collect_decl(n, None);
+        }
+    }
+
+    fn collect_decl(&mut self, n: Ts<'t>, parent: Option<Ts<'t>>) {
+        let kind = match n.kind() {
+            "parameter_declaration" => DeclKind::Param,
+            "variable_declaration" => DeclKind::Var,
+            "resource_declaration" => DeclKind::Resource,
+            "module_declaration" => DeclKind::Module,
+            "user_defined_function" => DeclKind::Func,
+            "output_declaration" => DeclKind::Output,
+            _ => return,
+        };
+        let name_node = if kind == DeclKind::Func {
+            n.child_by_field_name("name")
+        } else {
+            first_named(n, "identifier")
+        };
+        let Some(name_node) = name_node else { return };
+        let name = self.src(name_node).to_string();
+        let decl = Decl {
+            kind,
+            node: n,
+            parent,
+        };
+        if kind == DeclKind::Output {
+            self.order.push((name, decl));
+            return;
+        }
+        self.decls.entry(name.clone()).or_insert(decl);
+        self.order.push((name, decl));
+        if kind == DeclKind::Resource {
+            // Nested child resources live in the body object's properties.
+            if let Some(body) = resource_object(n) {
+                let mut c = body.walk();
+                let props: Vec<Ts<'t>> = body.named_children(&mut c).collect();
+                for p in props {
+                    if p.kind() == "object_property"
+                        && let Some(r) = first_named(p, "resource_declaration")
+                    {
+                        self.collect_decl(r, Some(n));
+                    }
+                }
+            }
+        }
+    }
+
+    // ----- symbols -----
+
+    /// Value of a parameter or variable, memoised; its references are replayed into `refs`.
+    fn named_value(&mut self, name: &str, decl: Decl<'t>, at: Loc) -> Node {
+        match self.memo.get(name) {
+            Some(Memo::Done(e)) => {
+                let e = e.clone();
+                self.refs.extend(e.refs);
+                return relocate(e.node, at);
+            }
+            Some(Memo::InProgress) => return opaque(format!("cyclic reference to {name}"), at),
+            None => {}
+        }
+        self.memo.insert(name.to_string(), Memo::InProgress);
+        let saved_refs = std::mem::take(&mut self.refs);
+        let saved_locals = std::mem::take(&mut self.locals);
+        let node = match decl.kind {
+            DeclKind::Param => self.param_value(name, decl.node),
+            _ => match last_expression(decl.node) {
+                Some(e) => self.eval(e),
+                None => opaque(format!("{name} has no value"), self.loc(decl.node)),
+            },
+        };
+        self.locals = saved_locals;
+        let refs = std::mem::replace(&mut self.refs, saved_refs);
+        self.refs.extend(refs.iter().cloned());
+        self.memo.insert(
+            name.to_string(),
+            Memo::Done(Evaluated {
+                node: node.clone(),
+                refs,
+            }),
+        );
+        relocate(node, at)
+    }
+
+    /// A parameter: the supplied value, else its default, else `Sym::Param(name)`.
+    fn param_value(&mut self, name: &str, decl: Ts<'t>) -> Node {
+        if let Some(v) = self.inputs.get(name) {
+            return v.clone();
+        }
+        let has_default = {
+            let mut c = decl.walk();
+            decl.children(&mut c).any(|ch| ch.kind() == "=")
+        };
+        if has_default && let Some(e) = last_expression(decl) {
+            return self.eval(e);
+        }
+        Node::new(Value::sym(Sym::Param(name.to_string())), self.loc(decl))
+    }
+
+    pub fn eval_identifier(&mut self, n: Ts<'t>) -> Node {
+        let name = self.src(n);
+        let at = self.loc(n);
+        if let Some((_, v)) = self.locals.iter().rev().find(|(k, _)| k == name) {
+            return relocate(v.clone(), at);
+        }
+        match self.decls.get(name).copied() {
+            Some(d) if matches!(d.kind, DeclKind::Param | DeclKind::Var) => {
+                let name = name.to_string();
+                self.named_value(&name, d, at)
+            }
+            Some(d) if d.kind == DeclKind::Resource => {
+                self.refs.push(Ref {
+                    symbol: name.to_string(),
+                    index: None,
+                });
+                opaque(format!("resource {name}"), at)
+            }
+            Some(d) if d.kind == DeclKind::Module => {
+                self.refs.push(Ref {
+                    symbol: name.to_string(),
+                    index: None,
+                });
+                opaque(format!("module {name}"), at)
+            }
+            _ => opaque(format!("unknown symbol {name}"), at),
+        }
+    }
+
+    // ----- expressions -----
+
+    pub fn eval(&mut self, n: Ts<'t>) -> Node {
+        if self.depth > MAX_DEPTH {
+            return opaque("expression nested too deeply", self.loc(n));
+        }
+        self.depth += 1;
+        let out = self.eval_inner(n);
+        self.depth -= 1;
+        out
+    }
+
+    fn eval_inner(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        match n.kind() {
+            "string" => self.eval_string(n),
+            "number" => match self.src(n).trim().parse::<i64>() {
+                Ok(i) => Node::new(Value::Int(i), loc),
+                Err(_) => opaque("number out of range", loc),
+            },
+            "boolean" => Node::new(Value::Bool(self.src(n).trim() == "true"), loc),
+            "null" => Node::null(loc),
+            "identifier" => self.eval_identifier(n),
+            "object" => self.eval_object(n),
+            "array" => self.eval_array(n),
+            "parenthesized_expression" => match n.named_child(0) {
+                Some(e) if n.named_child_count() == 1 => relocate(self.eval(e), loc),
+                _ => opaque("tuple", loc),
+            },
+            "unary_expression" => self.eval_unary(n),
+            "binary_expression" => self.eval_binary(n),
+            "ternary_expression" => self.eval_ternary(n),
+            "member_expression" => self.eval_member(n),
+            "subscript_expression" => self.eval_subscript(n),
+            "call_expression" => self.eval_call(n),
+            "for_statement" => self.eval_for(n),
+            "resource_expression" => self.eval_resource_expression(n),
+            "comment" | "diagnostic_comment" => opaque("comment", loc),
+            other => opaque(format!("unsupported expression {other}"), loc),
+        }
+    }
+
+    fn eval_string(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let raw = self.src(n);
+        if raw.starts_with("'''") {
+            // Multi-line strings have no escapes and no interpolation; a leading line break is
+            // not part of the value.
+            let inner = raw
+                .strip_prefix("'''")
+                .and_then(|s| s.strip_suffix("'''"))
+                .unwrap_or("");
+            let inner = inner
+                .strip_prefix("\r\n")
+                .or_else(|| inner.strip_prefix('\n'))
+                .unwrap_or(inner);
+            return Node::new(Value::Str(inner.to_string()), loc);
+        }
+        let mut s = SymStr::default();
+        let mut c = n.walk();
+        let parts: Vec<Ts<'t>> = n.named_children(&mut c).collect();
+        for p in parts {
+            match p.kind() {
+                "string_content" => s.push_lit(self.src(p)),
+                "escape_sequence" => s.push_lit(&unescape(self.src(p))),
+                "interpolation" => {
+                    let v = match p.named_child(0) {
+                        Some(e) => self.eval(e),
+                        None => opaque("empty interpolation", self.loc(p)),
+                    };
+                    append_as_string(&mut s, &v.value);
+                }
+                _ => {}
+            }
+        }
+        Node::new(Value::from_symstr(s), loc)
+    }
+
+    pub fn eval_object(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let mut obj = Object::default();
+        let mut unknown_spread = false;
+        let mut c = n.walk();
+        let props: Vec<Ts<'t>> = n.named_children(&mut c).collect();
+        for p in props {
+            if p.kind() != "object_property" {
+                continue;
+            }
+            // Nested resource declarations are resources, not values.
+            if first_named(p, "resource_declaration").is_some() {
+                continue;
+            }
+            let Some(key_node) = p.named_child(0) else {
+                continue;
+            };
+            let Some(val_node) = last_expression(p) else {
+                continue;
+            };
+            if val_node.id() == key_node.id() {
+                continue;
+            }
+            if self.spreads.contains(&val_node.start_byte()) {
+                let v = self.eval(val_node);
+                match v.value {
+                    Value::Object(o) => {
+                        for (k, v) in o.entries {
+                            obj.insert(k, v);
+                        }
+                    }
+                    Value::Null => {}
+                    _ => unknown_spread = true,
+                }
+                continue;
+            }
+            let key = self.eval_key(key_node);
+            let value = self.eval(val_node);
+            obj.insert(key, value);
+        }
+        if unknown_spread {
+            // Any key may come from the spread: the object as a whole is unknown.
+            return opaque("object spread of an unknown value", loc);
+        }
+        Node::new(Value::Object(obj), loc)
+    }
+
+    fn eval_key(&mut self, k: Ts<'t>) -> Key {
+        let loc = self.loc(k);
+        let name = match k.kind() {
+            "string" => match self.eval_string(k).value {
+                Value::Str(s) => s,
+                Value::Sym(s) => s.to_string(),
+                other => other.type_name().to_string(),
+            },
+            _ => self.src(k).trim_end_matches('?').to_string(),
+        };
+        Key { name, loc }
+    }
+
+    fn eval_array(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let mut items = Vec::new();
+        let mut c = n.walk();
+        let elems: Vec<Ts<'t>> = n.named_children(&mut c).collect();
+        for e in elems {
+            if matches!(e.kind(), "comment" | "decorators" | "diagnostic_comment") {
+                continue;
+            }
+            let v = self.eval(e);
+            if self.spreads.contains(&e.start_byte()) {
+                match v.value {
+                    Value::Array(a) => items.extend(a),
+                    Value::Null => {}
+                    _ => return opaque("array spread of an unknown value", loc),
+                }
+            } else {
+                items.push(v);
+            }
+        }
+        Node::new(Value::Array(items), loc)
+    }
+
+    fn eval_unary(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let op = n
+            .child_by_field_name("operator")
+            .map(|o| self.src(o))
+            .unwrap_or("");
+        let Some(arg) = n.child_by_field_name("argument") else {
+            return opaque("unary", loc);
+        };
+        let v = self.eval(arg);
+        match (op, &v.value) {
+            ("!", Value::Bool(b)) => Node::new(Value::Bool(!b), loc),
+            ("-", Value::Int(i)) => Node::new(Value::Int(i.wrapping_neg()), loc),
+            _ => opaque(format!("{op}{}", describe(&v.value)), loc),
+        }
+    }
+
+    fn eval_binary(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let op = n
+            .child_by_field_name("operator")
+            .map(|o| self.src(o))
+            .unwrap_or("");
+        let (Some(l), Some(r)) = (
+            n.child_by_field_name("left"),
+            n.child_by_field_name("right"),
+        ) else {
+            return opaque("binary", loc);
+        };
+        let a = self.eval(l);
+        // Short-circuit operators evaluate the right side only when needed, as Bicep does.
+        match (op, &a.value) {
+            ("&&", Value::Bool(false)) => return Node::new(Value::Bool(false), loc),
+            ("||", Value::Bool(true)) => return Node::new(Value::Bool(true), loc),
+            ("??", Value::Null) => return relocate(self.eval(r), loc),
+            ("??", v) if v.is_known() || !v.is_sym() => return relocate(a, loc),
+            _ => {}
+        }
+        let b = self.eval(r);
+        super::ops::binary(op, &a.value, &b.value)
+            .map(|v| Node::new(v, loc))
+            .unwrap_or_else(|| {
+                opaque(
+                    format!("{} {op} {}", describe(&a.value), describe(&b.value)),
+                    loc,
+                )
+            })
+    }
+
+    fn eval_ternary(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let (Some(c), Some(t), Some(f)) = (
+            n.child_by_field_name("condition"),
+            n.child_by_field_name("consequence"),
+            n.child_by_field_name("alternative"),
+        ) else {
+            return opaque("conditional", loc);
+        };
+        match self.eval(c).value {
+            Value::Bool(true) => self.eval(t),
+            Value::Bool(false) => self.eval(f),
+            _ => {
+                let a = self.eval(t);
+                let b = self.eval(f);
+                if super::ops::same_known(&a.value, &b.value) {
+                    a
+                } else {
+                    opaque("conditional on an unknown", loc)
+                }
+            }
+        }
+    }
+
+    fn eval_member(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let (Some(obj), Some(prop)) = (
+            n.child_by_field_name("object"),
+            n.child_by_field_name("property"),
+        ) else {
+            return opaque("member", loc);
+        };
+        let prop = self.src(prop).to_string();
+        let safe = {
+            let mut c = n.walk();
+            n.children(&mut c).any(|ch| ch.kind() == ".?")
+        };
+        // `sym.prop` on a resource or module symbol (or one of its loop instances).
+        if let Some(v) = self.symbol_member(obj, &prop, loc) {
+            return v;
+        }
+        if obj.kind() == "member_expression"
+            && let Some(v) = self.symbol_member_path(n, loc)
+        {
+            return v;
+        }
+        let base = self.eval(obj);
+        member(base, &prop, safe, loc)
+    }
+
+    fn eval_subscript(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let (Some(obj), Some(idx)) = (
+            n.child_by_field_name("object"),
+            n.child_by_field_name("index"),
+        ) else {
+            return opaque("subscript", loc);
+        };
+        let base = self.eval(obj);
+        let i = self.eval(idx);
+        subscript(base, &i.value, loc)
+    }
+
+    fn eval_for(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let Some(body) = n.child_by_field_name("body") else {
+            return opaque("for", loc);
+        };
+        let (item_var, index_var) = loop_vars(self, n);
+        let Some(list) = loop_source(n) else {
+            return opaque("for", loc);
+        };
+        let items = self.eval(list);
+        let Some(items) = iterable(&items) else {
+            return opaque("loop over an unknown collection", loc);
+        };
+        if items.len() > MAX_LOOP {
+            return opaque("loop too large", loc);
+        }
+        let mut out = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let mark = self.locals.len();
+            if let Some(v) = &item_var {
+                self.locals.push((v.clone(), item));
+            }
+            if let Some(v) = &index_var {
+                self.locals
+                    .push((v.clone(), Node::new(Value::Int(i as i64), loc)));
+            }
+            let value = if body.kind() == "if_statement" {
+                let cond = if_condition(body).map(|c| self.eval(c).value);
+                match cond {
+                    Some(Value::Bool(true)) => if_body(body).map(|b| self.eval(b)),
+                    Some(Value::Bool(false)) => None,
+                    _ => {
+                        self.locals.truncate(mark);
+                        return opaque("filtered loop with an unknown condition", loc);
+                    }
+                }
+            } else {
+                Some(self.eval(body))
+            };
+            self.locals.truncate(mark);
+            out.extend(value);
+        }
+        Node::new(Value::Array(out), loc)
+    }
+
+    /// `parent::child` — evaluates to the child's symbol (resolved by the member access on it).
+    fn eval_resource_expression(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        if let Some(r) = n.child_by_field_name("resource") {
+            return self.eval_identifier(r);
+        }
+        opaque("resource expression", loc)
+    }
+
+    // ----- resource and module symbols -----
+
+    /// The resource or module symbol an expression denotes, with its loop index if any:
+    /// `kv`, `parent::child`, `kv[0]`, `kv[i]`.
+    pub fn symbol_of(&mut self, n: Ts<'t>) -> Option<(String, DeclKind, Option<Option<usize>>)> {
+        match n.kind() {
+            "identifier" => {
+                let name = self.src(n);
+                if self.locals.iter().any(|(k, _)| k == name) {
+                    return None;
+                }
+                let d = self.decls.get(name)?;
+                matches!(d.kind, DeclKind::Resource | DeclKind::Module)
+                    .then(|| (name.to_string(), d.kind, None))
+            }
+            "resource_expression" => {
+                let r = n.child_by_field_name("resource")?;
+                let name = self.src(r);
+                let d = self.decls.get(name)?;
+                (d.kind == DeclKind::Resource).then(|| (name.to_string(), d.kind, None))
+            }
+            "subscript_expression" => {
+                let obj = n.child_by_field_name("object")?;
+                let (name, kind, None) = self.symbol_of(obj)? else {
+                    return None;
+                };
+                let idx = n.child_by_field_name("index")?;
+                let i = self.eval(idx);
+                let i = i.as_i64().and_then(|i| usize::try_from(i).ok());
+                Some((name, kind, Some(i)))
+            }
+            "parenthesized_expression" if n.named_child_count() == 1 => {
+                self.symbol_of(n.named_child(0)?)
+            }
+            _ => None,
+        }
+    }
+
+    fn symbol_member(&mut self, obj: Ts<'t>, prop: &str, loc: Loc) -> Option<Node> {
+        let (sym, kind, index) = self.symbol_of(obj)?;
+        self.refs.push(Ref {
+            symbol: sym.clone(),
+            index: index.flatten(),
+        });
+        Some(match kind {
+            DeclKind::Resource => self.resource_member(&sym, index, prop, loc),
+            _ => self.module_member(&sym, index, &[prop.to_string()], loc),
+        })
+    }
+
+    /// `m.outputs.x` (the module case needs two property names at once).
+    fn symbol_member_path(&mut self, n: Ts<'t>, loc: Loc) -> Option<Node> {
+        let mut path = Vec::new();
+        let mut cur = n;
+        while cur.kind() == "member_expression" {
+            path.push(self.src(cur.child_by_field_name("property")?).to_string());
+            cur = cur.child_by_field_name("object")?;
+        }
+        path.reverse();
+        if path.len() < 2 {
+            return None;
+        }
+        let (sym, kind, index) = self.symbol_of(cur)?;
+        if kind != DeclKind::Module || !path[0].eq_ignore_ascii_case("outputs") {
+            return None;
+        }
+        self.refs.push(Ref {
+            symbol: sym.clone(),
+            index: index.flatten(),
+        });
+        let v = self.module_member(&sym, index, &path[..2], loc);
+        let mut v = v;
+        for p in &path[2..] {
+            v = member(v, p, true, loc);
+        }
+        Some(v)
+    }
+
+    /// The instance a symbol use denotes: the only one, the indexed one, or none (unknown).
+    pub fn pick<'x, T>(list: &'x [T], index: Option<Option<usize>>) -> Option<&'x T> {
+        match index {
+            None if list.len() == 1 => list.first(),
+            Some(Some(i)) => list.get(i),
+            _ => None,
+        }
+    }
+
+    fn resource_member(
+        &mut self,
+        sym: &str,
+        index: Option<Option<usize>>,
+        prop: &str,
+        loc: Loc,
+    ) -> Node {
+        let insts = self.resource_instances(sym);
+        let looped = self.is_loop_resource(sym);
+        let index = if looped && index.is_none() {
+            Some(None)
+        } else {
+            index
+        };
+        let Some(inst) = Self::pick(&insts, index) else {
+            return opaque(format!("{sym}.{prop} (instance not known)"), loc);
+        };
+        match prop {
+            "id" => Node::new(Value::from_symstr(inst.id.clone()), loc),
+            "name" => relocate(inst.short_name.clone(), loc),
+            "type" => Node::new(Value::Str(inst.ty.clone()), loc),
+            "apiVersion" => match &inst.api {
+                Some(a) => Node::new(Value::Str(a.clone()), loc),
+                None => opaque("api version", loc),
+            },
+            _ => Node::new(
+                Value::sym(Sym::ResourceProp {
+                    id: inst.id.clone(),
+                    path: vec![prop.to_string()],
+                }),
+                loc,
+            ),
+        }
+    }
+
+    fn module_member(
+        &mut self,
+        sym: &str,
+        index: Option<Option<usize>>,
+        path: &[String],
+        loc: Loc,
+    ) -> Node {
+        let insts = self.module_instances(sym);
+        let looped = self.is_loop_module(sym);
+        let index = if looped && index.is_none() {
+            Some(None)
+        } else {
+            index
+        };
+        let Some(inst) = Self::pick(&insts, index) else {
+            return opaque(format!("{sym} (instance not known)"), loc);
+        };
+        match path {
+            [p] if p == "name" => relocate(inst.name.clone(), loc),
+            [p, out] if p.eq_ignore_ascii_case("outputs") => match &inst.outputs {
+                Some(outputs) => match outputs.iter().find(|(k, _)| k == out) {
+                    Some((_, v)) => v.clone(),
+                    None => opaque(format!("module {sym} has no output {out}"), loc),
+                },
+                // A registry module or a module file that could not be read: the output is
+                // what ARM's `reference(<deployment>).outputs.<x>.value` returns.
+                None => Node::new(
+                    Value::sym(Sym::ResourceProp {
+                        id: inst.id.clone(),
+                        path: vec![
+                            "properties".into(),
+                            "outputs".into(),
+                            out.clone(),
+                            "value".into(),
+                        ],
+                    }),
+                    loc,
+                ),
+            },
+            _ => opaque(format!("{sym}.{}", path.join(".")), loc),
+        }
+    }
+}
+
+// ----- value helpers -----
+
+/// The same value, located at the use site (inner values keep their own locations).
+pub fn relocate(mut n: Node, at: Loc) -> Node {
+    n.loc = at;
+    n
+}
+
+pub fn describe(v: &Value) -> String {
+    match v {
+        Value::Sym(s) => s.to_string(),
+        Value::Str(s) => format!("'{s}'"),
+        other => other.type_name().to_string(),
+    }
+}
+
+/// Append a value to a string under construction (interpolation, concat).
+pub fn append_as_string(s: &mut SymStr, v: &Value) {
+    match v {
+        Value::Str(x) => s.push_lit(x),
+        Value::Int(i) => s.push_lit(&i.to_string()),
+        Value::Float(f) => s.push_lit(&f.to_string()),
+        Value::Bool(b) => s.push_lit(if *b { "true" } else { "false" }),
+        Value::Null => {}
+        Value::Sym(x) => s.append(x),
+        Value::Array(_) | Value::Object(_) => {
+            s.push_sym(Sym::Opaque("object or array in a string".into()))
+        }
+    }
+}
+
+/// Property access on a value. On a symbolic value, `ResourceProp` paths grow; parameters and
+/// expressions become a canonical `Expr` (`parameters('p').x`) so equal accesses compare equal.
+pub fn member(base: Node, prop: &str, safe: bool, loc: Loc) -> Node {
+    match base.value {
+        Value::Object(o) => match o.get(prop) {
+            Some(v) => v.clone(),
+            None if safe => Node::null(loc),
+            None => opaque(format!("no property {prop}"), loc),
+        },
+        Value::Null if safe => Node::null(loc),
+        Value::Sym(s) => match s.as_single_sym() {
+            Some(Sym::ResourceProp { id, path }) => {
+                let mut path = path.clone();
+                path.push(prop.to_string());
+                Node::new(
+                    Value::sym(Sym::ResourceProp {
+                        id: id.clone(),
+                        path,
+                    }),
+                    loc,
+                )
+            }
+            Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
+                Node::new(Value::sym(Sym::Expr(format!("{sym}.{prop}"))), loc)
+            }
+            _ => opaque(format!("{s}.{prop}"), loc),
+        },
+        other => opaque(format!("{}.{prop}", other.type_name()), loc),
+    }
+}
+
+pub fn subscript(base: Node, index: &Value, loc: Loc) -> Node {
+    match (&base.value, index) {
+        (Value::Array(a), Value::Int(i)) => {
+            let i = if *i < 0 { a.len() as i64 + i } else { *i };
+            match usize::try_from(i).ok().and_then(|i| a.get(i)) {
+                Some(v) => v.clone(),
+                None => opaque("index out of range", loc),
+            }
+        }
+        (Value::Object(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
+        (Value::Sym(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
+        _ => opaque("subscript", loc),
+    }
+}
+
+/// The items a loop iterates: an array's elements, or an object's `{key, value}` pairs.
+pub fn iterable(n: &Node) -> Option<Vec<Node>> {
+    match &n.value {
+        Value::Array(a) => Some(a.clone()),
+        Value::Object(o) => Some(
+            o.entries
+                .iter()
+                .map(|(k, v)| {
+                    let mut e = Object::default();
+                    e.insert(
+                        Key {
+                            name: "key".into(),
+                            loc: k.loc,
+                        },
+                        Node::new(Value::Str(k.name.clone()), k.loc),
+                    );
+                    e.insert(
+                        Key {
+                            name: "value".into(),
+                            loc: v.loc,
+                        },
+                        v.clone(),
+                    );
+                    Node::new(Value::Object(e), v.loc)
+                })
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+pub fn unescape(esc: &str) -> String {
+    match esc {
+        "\\n" => "\n".into(),
+        "\\r" => "\r".into(),
+        "\\t" => "\t".into(),
+        "\\\\" => "\\".into(),
+        "\\'" => "'".into(),
+        "\\$" => "$".into(),
+        _ if esc.starts_with("\\u{") => {
+            u32::from_str_radix(esc.trim_start_matches("\\u{").trim_end_matches('}'), 16)
+                .ok()
+                .and_then(char::from_u32)
+                .map(String::from)
+                .unwrap_or_default()
+        }
+        other => other.trim_start_matches('\\').to_string(),
+    }
+}
+
+// ----- tree helpers -----
+
+pub fn first_named<'t>(n: Ts<'t>, kind: &str) -> Option<Ts<'t>> {
+    let mut c = n.walk();
+    n.named_children(&mut c).find(|ch| ch.kind() == kind)
+}
+
+/// The last named child that is an expression (a declaration's value, a property's value).
+pub fn last_expression(n: Ts) -> Option<Ts> {
+    let mut c = n.walk();
+    let mut last = None;
+    for ch in n.named_children(&mut c) {
+        if !matches!(
+            ch.kind(),
+            "comment" | "diagnostic_comment" | "decorators" | "type" | "primitive_type"
+        ) {
+            last = Some(ch);
+        }
+    }
+    // `param p string` (no default): the last named child is the name.
+    let mut c2 = n.walk();
+    let after_eq = n
+        .children(&mut c2)
+        .any(|ch| ch.kind() == "=" || ch.kind() == ":");
+    if !after_eq {
+        return None;
+    }
+    last
+}
+
+/// The body object of a resource or module declaration (through `if` and `for`).
+pub fn resource_object(n: Ts) -> Option<Ts> {
+    let mut c = n.walk();
+    let v = n
+        .named_children(&mut c)
+        .find(|ch| matches!(ch.kind(), "object" | "if_statement" | "for_statement"))?;
+    unwrap_body(v)
+}
+
+pub fn unwrap_body(v: Ts) -> Option<Ts> {
+    match v.kind() {
+        "object" => Some(v),
+        "if_statement" => if_body(v),
+        "for_statement" => unwrap_body(v.child_by_field_name("body")?),
+        _ => None,
+    }
+}
+
+pub fn if_condition(n: Ts) -> Option<Ts> {
+    let p = first_named(n, "parenthesized_expression")?;
+    p.named_child(0)
+}
+
+pub fn if_body(n: Ts) -> Option<Ts> {
+    first_named(n, "object")
+}
+
+/// The loop variables of a `for`: `for x in`, `for (x, i) in`.
+pub fn loop_vars(ev: &Eval, n: Ts) -> (Option<String>, Option<String>) {
+    if let Some(init) = n.child_by_field_name("initializer") {
+        return (Some(ev.src(init).to_string()), None);
+    }
+    if let Some(p) = first_named(n, "for_loop_parameters") {
+        let v = first_named(p, "loop_variable").map(|x| ev.src(x).to_string());
+        let i = first_named(p, "loop_enumerator").map(|x| ev.src(x).to_string());
+        return (v, i);
+    }
+    (None, None)
+}
+
+/// The collection a `for` iterates (the expression after `in`).
+pub fn loop_source(n: Ts) -> Option<Ts> {
+    let mut c = n.walk();
+    let mut after_in = false;
+    for ch in n.children(&mut c) {
+        if after_in && ch.is_named() && ch.kind() != "comment" {
+            return Some(ch);
+        }
+        if ch.kind() == "in" {
+            after_in = true;
+        }
+    }
+    None
+}
+
+/// A literal id made of parts (helper for tests and scope functions).
+pub fn symstr_of(parts: Vec<Part>) -> SymStr {
+    let mut s = SymStr::default();
+    for p in parts {
+        match p {
+            Part::Lit(l) => s.push_lit(&l),
+            Part::Sym(x) => s.push_sym(x),
+        }
+    }
+    s
+}

@@ -1,0 +1,569 @@
+//! Bicep's built-in functions (the ones real templates use to build names, ids and keys) and
+//! user-defined functions. Unknown arguments give unknown results; ids and scope functions give
+//! the same canonical symbols as the ARM evaluator.
+
+use super::eval::{Eval, append_as_string, describe, expr, first_named, member, opaque, relocate};
+use super::ops;
+use crate::model::{
+    Key, Node, Object, Scope, Sym, SymStr, Value, extension_resource_id, resource_id,
+};
+use crate::source::Loc;
+use tree_sitter::Node as Ts;
+
+impl<'t, 's> Eval<'t, 's> {
+    pub fn eval_call(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let Some(f) = n.child_by_field_name("function") else {
+            return opaque("call", loc);
+        };
+        let name = match f.kind() {
+            "identifier" => self.src(f).to_string(),
+            // `az.resourceGroup()`, `sys.concat()`; other namespaces are imports.
+            "member_expression" => {
+                let ns = f
+                    .child_by_field_name("object")
+                    .map(|o| self.src(o))
+                    .unwrap_or("");
+                let p = f
+                    .child_by_field_name("property")
+                    .map(|p| self.src(p))
+                    .unwrap_or("");
+                if ns == "az" || ns == "sys" {
+                    p.to_string()
+                } else {
+                    return opaque(format!("imported function {ns}.{p}"), loc);
+                }
+            }
+            _ => return opaque("call of an expression", loc),
+        };
+        let arg_nodes: Vec<Ts<'t>> = match n.child_by_field_name("arguments") {
+            Some(a) => {
+                let mut c = a.walk();
+                a.named_children(&mut c)
+                    .filter(|x| x.kind() != "comment")
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        if let Some(d) = self.decls.get(name.as_str()).copied()
+            && d.kind == super::eval::DeclKind::Func
+        {
+            return self.call_user_function(d.node, &arg_nodes, loc);
+        }
+        let lname = name.to_ascii_lowercase();
+        if matches!(lname.as_str(), "map" | "filter") {
+            return self.call_lambda_function(&lname, &arg_nodes, loc);
+        }
+        let args: Vec<Node> = arg_nodes.iter().map(|a| self.eval(*a)).collect();
+        self.builtin(&lname, &args, loc)
+            .unwrap_or_else(|| opaque(format!("{name}(…)"), loc))
+    }
+
+    fn call_user_function(&mut self, f: Ts<'t>, args: &[Ts<'t>], loc: Loc) -> Node {
+        let params: Vec<String> = first_named(f, "parameters")
+            .map(|ps| {
+                let mut c = ps.walk();
+                ps.named_children(&mut c)
+                    .filter_map(|p| first_named(p, "identifier"))
+                    .map(|i| self.src(i).to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let values: Vec<Node> = args.iter().map(|a| self.eval(*a)).collect();
+        let Some(body) = super::eval::last_expression(f) else {
+            return opaque("function without body", loc);
+        };
+        // A function sees only its parameters.
+        let saved = std::mem::take(&mut self.locals);
+        self.locals = params.into_iter().zip(values).collect();
+        let v = self.eval(body);
+        self.locals = saved;
+        relocate(v, loc)
+    }
+
+    /// `map(items, x => …)` and `filter(items, x => …)` over a known array.
+    fn call_lambda_function(&mut self, name: &str, args: &[Ts<'t>], loc: Loc) -> Node {
+        let [items, lambda] = args else {
+            return opaque(format!("{name}(…)"), loc);
+        };
+        let items = self.eval(*items);
+        let Some(items) = items.as_array().map(|a| a.to_vec()) else {
+            return opaque(format!("{name} over an unknown array"), loc);
+        };
+        let Some((params, body, accessors)) = self.lambda_parts(*lambda) else {
+            return opaque(format!("{name} with an unsupported lambda"), loc);
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.into_iter().enumerate() {
+            let mark = self.locals.len();
+            if let Some(p) = params.first() {
+                self.locals.push((p.clone(), item.clone()));
+            }
+            if let Some(p) = params.get(1) {
+                self.locals
+                    .push((p.clone(), Node::new(Value::Int(i as i64), loc)));
+            }
+            let mut v = self.eval(body);
+            for a in &accessors {
+                v = member(v, a, false, loc);
+            }
+            self.locals.truncate(mark);
+            if name == "map" {
+                out.push(v);
+            } else {
+                match v.value {
+                    Value::Bool(true) => out.push(item),
+                    Value::Bool(false) => {}
+                    _ => return opaque("filter with an unknown condition", loc),
+                }
+            }
+        }
+        Node::new(Value::Array(out), loc)
+    }
+
+    /// A lambda's parameters, body and the property accesses the grammar wrongly attaches to the
+    /// lambda instead of its body (`x => x.id` parses as `(x => x).id`).
+    fn lambda_parts(&self, n: Ts<'t>) -> Option<(Vec<String>, Ts<'t>, Vec<String>)> {
+        let mut accessors = Vec::new();
+        let mut cur = n;
+        while cur.kind() == "member_expression" {
+            accessors.push(self.src(cur.child_by_field_name("property")?).to_string());
+            cur = cur.child_by_field_name("object")?;
+        }
+        accessors.reverse();
+        if cur.kind() != "lambda_expression" {
+            return None;
+        }
+        let head = cur.named_child(0)?;
+        let params = match head.kind() {
+            "identifier" => vec![self.src(head).to_string()],
+            "parenthesized_expression" => {
+                let mut c = head.walk();
+                head.named_children(&mut c)
+                    .map(|p| self.src(p).to_string())
+                    .collect()
+            }
+            _ => return None,
+        };
+        let body = cur.named_child((cur.named_child_count() as u32).checked_sub(1)?)?;
+        Some((params, body, accessors))
+    }
+
+    /// The object `resourceGroup(…)` returns (also used as a module or resource scope).
+    pub fn resource_group_object(&self, sub: SymStr, rg: SymStr, loc: Loc) -> Node {
+        let mut id = SymStr::lit("/subscriptions/");
+        id.append(&sub);
+        id.push_lit("/resourceGroups/");
+        id.append(&rg);
+        object(
+            &[
+                ("id", Value::from_symstr(id)),
+                ("name", Value::from_symstr(rg)),
+                ("subscriptionId", Value::from_symstr(sub)),
+                ("location", Value::Sym(expr("resourceGroup().location"))),
+            ],
+            loc,
+        )
+    }
+
+    fn current_subscription(&self) -> SymStr {
+        self.scope
+            .subscription
+            .clone()
+            .unwrap_or_else(|| expr("subscription().subscriptionId"))
+    }
+
+    fn builtin(&mut self, name: &str, a: &[Node], loc: Loc) -> Option<Node> {
+        let v = |v: Value| Some(Node::new(v, loc));
+        let s = |i: usize| a.get(i).and_then(|n| n.as_str());
+        match (name, a.len()) {
+            ("resourcegroup", 0) => {
+                let rg = self
+                    .scope
+                    .resource_group
+                    .clone()
+                    .unwrap_or_else(|| expr("resourceGroup().name"));
+                Some(self.resource_group_object(self.current_subscription(), rg, loc))
+            }
+            ("resourcegroup", 1) => {
+                let rg = a[0].value.to_symstr()?;
+                Some(self.resource_group_object(self.current_subscription(), rg, loc))
+            }
+            ("resourcegroup", 2) => {
+                let sub = a[0].value.to_symstr()?;
+                let rg = a[1].value.to_symstr()?;
+                Some(self.resource_group_object(sub, rg, loc))
+            }
+            ("subscription", 0 | 1) => {
+                let sub = match a.first() {
+                    Some(x) => x.value.to_symstr()?,
+                    None => self.current_subscription(),
+                };
+                let mut id = SymStr::lit("/subscriptions/");
+                id.append(&sub);
+                Some(object(
+                    &[
+                        ("id", Value::from_symstr(id)),
+                        ("subscriptionId", Value::from_symstr(sub)),
+                        ("tenantId", Value::Sym(expr("subscription().tenantId"))),
+                    ],
+                    loc,
+                ))
+            }
+            ("tenant", 0) => Some(object(
+                &[("tenantId", Value::Sym(expr("tenant().tenantId")))],
+                loc,
+            )),
+            ("deployment", 0) => Some(object(
+                &[("name", Value::Sym(expr("deployment().name")))],
+                loc,
+            )),
+            ("environment", 0) => v(Value::Sym(expr("environment()"))),
+            ("resourceid", _) => self.resource_id_fn(a, loc, IdKind::ResourceGroup),
+            ("subscriptionresourceid", _) => self.resource_id_fn(a, loc, IdKind::Subscription),
+            ("tenantresourceid", _) => self.resource_id_fn(a, loc, IdKind::Tenant),
+            ("extensionresourceid", n) if n >= 3 => {
+                let scope = a[0].value.to_symstr()?;
+                let ty = s(1)?;
+                let names: Option<Vec<SymStr>> =
+                    a[2..].iter().map(|n| n.value.to_symstr()).collect();
+                v(Value::from_symstr(extension_resource_id(
+                    &scope, ty, &names?,
+                )))
+            }
+            ("guid" | "uniquestring", n) if n >= 1 => {
+                let canon = if name == "guid" {
+                    "guid"
+                } else {
+                    "uniquestring"
+                };
+                let args: Vec<String> = a.iter().map(|x| canonical_arg(&x.value)).collect();
+                v(Value::sym(Sym::Expr(format!(
+                    "{canon}({})",
+                    args.join(", ")
+                ))))
+            }
+            ("concat", _) => {
+                if a.iter().all(|x| matches!(x.value, Value::Array(_))) && !a.is_empty() {
+                    let mut out = Vec::new();
+                    for x in a {
+                        out.extend(x.as_array()?.iter().cloned());
+                    }
+                    return v(Value::Array(out));
+                }
+                let mut out = SymStr::default();
+                for x in a {
+                    if matches!(x.value, Value::Array(_) | Value::Object(_)) {
+                        return None;
+                    }
+                    append_as_string(&mut out, &x.value);
+                }
+                v(Value::from_symstr(out))
+            }
+            ("format", n) if n >= 1 => v(Value::from_symstr(format_fn(a)?)),
+            ("string", 1) => {
+                let mut out = SymStr::default();
+                match &a[0].value {
+                    Value::Array(_) | Value::Object(_) => return None,
+                    x => append_as_string(&mut out, x),
+                }
+                v(Value::from_symstr(out))
+            }
+            ("tolower", 1) => v(Value::Str(s(0)?.to_lowercase())),
+            ("toupper", 1) => v(Value::Str(s(0)?.to_uppercase())),
+            ("trim", 1) => v(Value::Str(s(0)?.trim().to_string())),
+            ("replace", 3) => v(Value::Str(s(0)?.replace(s(1)?, s(2)?))),
+            ("startswith", 2) => v(Value::Bool(
+                s(0)?.to_lowercase().starts_with(&s(1)?.to_lowercase()),
+            )),
+            ("endswith", 2) => v(Value::Bool(
+                s(0)?.to_lowercase().ends_with(&s(1)?.to_lowercase()),
+            )),
+            ("split", 2) => {
+                let seps: Vec<String> = match &a[1].value {
+                    Value::Str(x) => vec![x.clone()],
+                    Value::Array(xs) => xs
+                        .iter()
+                        .filter_map(|x| x.as_str().map(String::from))
+                        .collect(),
+                    _ => return None,
+                };
+                let sep = seps.first()?;
+                if seps.len() != 1 || sep.chars().count() != 1 {
+                    let parts: Vec<Node> = s(0)?
+                        .split(|c: char| seps.iter().any(|x| x.starts_with(c)))
+                        .map(|p| Node::new(Value::Str(p.into()), loc))
+                        .collect();
+                    return v(Value::Array(parts));
+                }
+                // Symbols are atoms: a partly unknown string still splits on its literals.
+                let c = sep.chars().next()?;
+                let pieces = a[0].value.to_symstr()?.split(c);
+                v(Value::Array(
+                    pieces
+                        .into_iter()
+                        .map(|p| Node::new(Value::from_symstr(p), loc))
+                        .collect(),
+                ))
+            }
+            ("substring", 2 | 3) => {
+                let text = s(0)?;
+                let start = usize::try_from(a[1].as_i64()?).ok()?;
+                let len = match a.get(2) {
+                    Some(l) => usize::try_from(l.as_i64()?).ok()?,
+                    None => text.len().checked_sub(start)?,
+                };
+                v(Value::Str(
+                    text.get(start..start.checked_add(len)?)?.to_string(),
+                ))
+            }
+            ("contains", 2) => match (&a[0].value, &a[1].value) {
+                (Value::Str(x), Value::Str(y)) => v(Value::Bool(x.contains(y.as_str()))),
+                (Value::Array(xs), y) if xs.iter().all(|x| x.is_known()) && y.is_known() => {
+                    v(Value::Bool(xs.iter().any(|x| ops::same_known(&x.value, y))))
+                }
+                (Value::Object(o), Value::Str(k)) => v(Value::Bool(o.get(k).is_some())),
+                _ => None,
+            },
+            ("empty", 1) => match &a[0].value {
+                Value::Null => v(Value::Bool(true)),
+                Value::Str(x) => v(Value::Bool(x.is_empty())),
+                Value::Array(x) => v(Value::Bool(x.is_empty())),
+                Value::Object(x) => v(Value::Bool(x.is_empty())),
+                Value::Sym(x) if !x.lit_prefix().is_empty() => v(Value::Bool(false)),
+                _ => None,
+            },
+            ("length", 1) => match &a[0].value {
+                Value::Str(x) => v(Value::Int(x.chars().count() as i64)),
+                Value::Array(x) => v(Value::Int(x.len() as i64)),
+                Value::Object(x) => v(Value::Int(x.len() as i64)),
+                _ => None,
+            },
+            ("first", 1) => match &a[0].value {
+                Value::Array(x) => Some(x.first().cloned().unwrap_or(Node::null(loc))),
+                Value::Str(x) => v(Value::Str(x.chars().take(1).collect())),
+                _ => None,
+            },
+            ("last", 1) => match &a[0].value {
+                Value::Array(x) => Some(x.last().cloned().unwrap_or(Node::null(loc))),
+                Value::Str(x) => v(Value::Str(
+                    x.chars().last().map(String::from).unwrap_or_default(),
+                )),
+                _ => None,
+            },
+            ("coalesce", _) => {
+                for x in a {
+                    match x.value {
+                        Value::Null => continue,
+                        Value::Sym(_) => return None,
+                        _ => return Some(x.clone()),
+                    }
+                }
+                Some(Node::null(loc))
+            }
+            ("union", n) if n >= 1 => {
+                if a.iter().all(|x| matches!(x.value, Value::Object(_))) {
+                    let mut out = Object::default();
+                    for x in a {
+                        for (k, val) in x.as_object()?.iter() {
+                            out.insert(k.clone(), val.clone());
+                        }
+                    }
+                    return v(Value::Object(out));
+                }
+                if a.iter().all(|x| matches!(x.value, Value::Array(_))) {
+                    let mut out: Vec<Node> = Vec::new();
+                    for x in a {
+                        for item in x.as_array()? {
+                            if !out.iter().any(|o| ops::same_known(&o.value, &item.value)) {
+                                out.push(item.clone());
+                            }
+                        }
+                    }
+                    return v(Value::Array(out));
+                }
+                None
+            }
+            ("array", 1) => match &a[0].value {
+                Value::Array(_) => Some(a[0].clone()),
+                Value::Sym(_) => None,
+                _ => v(Value::Array(vec![a[0].clone()])),
+            },
+            ("range", 2) => {
+                let (start, count) = (a[0].as_i64()?, a[1].as_i64()?);
+                if !(0..=super::eval::MAX_LOOP as i64).contains(&count) {
+                    return None;
+                }
+                v(Value::Array(
+                    (0..count)
+                        .map(|i| Node::new(Value::Int(start + i), loc))
+                        .collect(),
+                ))
+            }
+            ("int", 1) => match &a[0].value {
+                Value::Int(_) => Some(a[0].clone()),
+                Value::Str(x) => v(Value::Int(x.trim().parse().ok()?)),
+                _ => None,
+            },
+            ("bool", 1) => match &a[0].value {
+                Value::Bool(_) => Some(a[0].clone()),
+                Value::Str(x) => v(Value::Bool(x.eq_ignore_ascii_case("true"))),
+                _ => None,
+            },
+            ("any", 1) => Some(a[0].clone()),
+            ("join", 2) => {
+                let parts: Option<Vec<&str>> =
+                    a[0].as_array()?.iter().map(|x| x.as_str()).collect();
+                v(Value::Str(parts?.join(s(1)?)))
+            }
+            ("take" | "skip", 2) => {
+                let n = usize::try_from(a[1].as_i64()?.max(0)).ok()?;
+                let arr = a[0].as_array()?;
+                let n = n.min(arr.len());
+                let out = if name == "take" { &arr[..n] } else { &arr[n..] };
+                v(Value::Array(out.to_vec()))
+            }
+            ("min" | "max", _) => {
+                let xs: Option<Vec<i64>> = if a.len() == 1 {
+                    a[0].as_array()?.iter().map(|x| x.as_i64()).collect()
+                } else {
+                    a.iter().map(|x| x.as_i64()).collect()
+                };
+                let xs = xs?;
+                let r = if name == "min" {
+                    xs.iter().min()
+                } else {
+                    xs.iter().max()
+                };
+                v(Value::Int(*r?))
+            }
+            ("json", 1) => {
+                let j: serde_json::Value = serde_json::from_str(s(0)?).ok()?;
+                Some(super::params::from_json(&j, loc))
+            }
+            ("items", 1) => Some(Node::new(
+                Value::Array(super::eval::iterable(&a[0]).filter(|_| a[0].as_object().is_some())?),
+                loc,
+            )),
+            ("objectkeys", 1) => v(Value::Array(
+                a[0].as_object()?
+                    .iter()
+                    .map(|(k, _)| Node::new(Value::Str(k.name.clone()), k.loc))
+                    .collect(),
+            )),
+            _ => {
+                let _ = describe;
+                None
+            }
+        }
+    }
+
+    fn resource_id_fn(&self, a: &[Node], loc: Loc, kind: IdKind) -> Option<Node> {
+        // The type is the first argument that looks like `Namespace/type`; what comes before it
+        // is the subscription and/or resource group.
+        let ty_at = a.iter().position(|x| {
+            x.as_str()
+                .is_some_and(|t| t.contains('/') && !t.starts_with('/'))
+        })?;
+        let ty = a[ty_at].as_str()?;
+        let before: Option<Vec<SymStr>> = a[..ty_at].iter().map(|x| x.value.to_symstr()).collect();
+        let before = before?;
+        let names: Option<Vec<SymStr>> =
+            a[ty_at + 1..].iter().map(|x| x.value.to_symstr()).collect();
+        let names = names?;
+        let sub = self.current_subscription();
+        let scope = match (kind, before.as_slice()) {
+            (IdKind::ResourceGroup, []) => Scope {
+                subscription: Some(sub),
+                resource_group: Some(
+                    self.scope
+                        .resource_group
+                        .clone()
+                        .unwrap_or_else(|| expr("resourceGroup().name")),
+                ),
+            },
+            (IdKind::ResourceGroup, [rg]) => Scope {
+                subscription: Some(sub),
+                resource_group: Some(rg.clone()),
+            },
+            (IdKind::ResourceGroup, [s, rg]) => Scope {
+                subscription: Some(s.clone()),
+                resource_group: Some(rg.clone()),
+            },
+            (IdKind::Subscription, []) => Scope {
+                subscription: Some(sub),
+                resource_group: None,
+            },
+            (IdKind::Subscription, [s]) => Scope {
+                subscription: Some(s.clone()),
+                resource_group: None,
+            },
+            (IdKind::Tenant, []) => Scope {
+                subscription: None,
+                resource_group: None,
+            },
+            _ => return None,
+        };
+        Some(Node::new(
+            Value::from_symstr(resource_id(&scope, ty, &names)),
+            loc,
+        ))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum IdKind {
+    ResourceGroup,
+    Subscription,
+    Tenant,
+}
+
+fn object(entries: &[(&str, Value)], loc: Loc) -> Node {
+    let mut o = Object::default();
+    for (k, v) in entries {
+        o.insert(
+            Key {
+                name: (*k).to_string(),
+                loc,
+            },
+            Node::new(v.clone(), loc),
+        );
+    }
+    Node::new(Value::Object(o), loc)
+}
+
+/// An argument of `guid()`/`uniqueString()` in the canonical text shared with the ARM evaluator.
+fn canonical_arg(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        Value::Sym(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => other.type_name().to_string(),
+    }
+}
+
+/// `format('{0}-{1}', a, b)` (format specifiers after `:` are not supported: unknown).
+fn format_fn(a: &[Node]) -> Option<SymStr> {
+    let fmt = a[0].as_str()?;
+    let mut out = SymStr::default();
+    let mut rest = fmt;
+    while let Some(open) = rest.find('{') {
+        if rest[open..].starts_with("{{") {
+            out.push_lit(&rest[..open + 1]);
+            rest = &rest[open + 2..];
+            continue;
+        }
+        out.push_lit(&rest[..open].replace("}}", "}"));
+        let close = rest[open..].find('}')? + open;
+        let idx: usize = rest[open + 1..close].trim().parse().ok()?;
+        let arg = a.get(idx + 1)?;
+        if matches!(arg.value, Value::Array(_) | Value::Object(_)) {
+            return None;
+        }
+        append_as_string(&mut out, &arg.value);
+        rest = &rest[close + 1..];
+    }
+    out.push_lit(&rest.replace("}}", "}"));
+    Some(out)
+}

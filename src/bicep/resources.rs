@@ -1,0 +1,689 @@
+//! Resource and module declarations → model resources: types, names, ids, scopes, conditions,
+//! loops, child resources, modules (local files followed, registry modules opaque) and the
+//! implicit `dependsOn` the Bicep compiler derives from symbol references.
+
+use super::eval::{
+    DeclKind, Eval, Memo, Ref, first_named, if_body, if_condition, loop_source, loop_vars, opaque,
+    relocate,
+};
+use crate::model::{
+    Key, Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
+};
+use crate::source::Loc;
+use std::collections::HashMap;
+use std::rc::Rc;
+use tree_sitter::Node as Ts;
+
+/// One deployed instance of a resource declaration (a loop gives several).
+#[derive(Clone)]
+pub struct Inst<'t> {
+    pub ty: String,
+    pub api: Option<String>,
+    pub names: Vec<SymStr>,
+    /// The `name` property as written (`kv.name`).
+    pub short_name: Node,
+    pub full_name: Node,
+    pub id: SymStr,
+    pub existing: bool,
+    pub presence: Presence,
+    pub locals: Vec<(String, Node)>,
+    pub body: Ts<'t>,
+    pub type_loc: Loc,
+    /// Scope id of an extension resource (`scope: kv`).
+    pub extension_scope: Option<SymStr>,
+    /// `parent:` or the enclosing resource of a nested declaration.
+    pub parent: Option<Ref>,
+}
+
+/// One instance of a module declaration.
+#[derive(Clone)]
+pub struct ModInst {
+    pub name: Node,
+    pub id: SymStr,
+    /// The module's outputs; `None` for a registry module or a file that could not be loaded.
+    pub outputs: Option<Vec<(String, Node)>>,
+    pub index: Option<usize>,
+}
+
+/// Where a resource or module is deployed, from its `scope:` property.
+enum ScopeOf {
+    Default,
+    Scope(Scope),
+    Extension(SymStr),
+}
+
+/// One expansion of a declaration's `if`/`for`: loop bindings, presence and the body object.
+type Expansion<'t> = (Vec<(String, Node)>, Presence, Ts<'t>);
+
+impl<'t, 's> Eval<'t, 's> {
+    pub fn is_loop_resource(&self, sym: &str) -> bool {
+        self.decls
+            .get(sym)
+            .is_some_and(|d| declared_value(d.node).is_some_and(|v| v.kind() == "for_statement"))
+    }
+
+    pub fn is_loop_module(&self, sym: &str) -> bool {
+        self.is_loop_resource(sym)
+    }
+
+    /// Expand `if` and `for` around a declaration body, under the given loop bindings.
+    fn expand(
+        &mut self,
+        value: Ts<'t>,
+        base: Vec<(String, Node)>,
+        presence: Presence,
+    ) -> Vec<Expansion<'t>> {
+        let saved = std::mem::replace(&mut self.locals, base.clone());
+        let out = self.expand_inner(value, base, presence);
+        self.locals = saved;
+        out
+    }
+
+    fn expand_inner(
+        &mut self,
+        value: Ts<'t>,
+        base: Vec<(String, Node)>,
+        presence: Presence,
+    ) -> Vec<Expansion<'t>> {
+        match value.kind() {
+            "object" => vec![(base, presence, value)],
+            "if_statement" => {
+                let Some(body) = if_body(value) else {
+                    return vec![];
+                };
+                let cond = if_condition(value).map(|c| self.eval(c).value);
+                match cond {
+                    Some(Value::Bool(false)) => vec![],
+                    Some(Value::Bool(true)) => vec![(base, presence, body)],
+                    _ => vec![(base, Presence::IfDeployed, body)],
+                }
+            }
+            "for_statement" => {
+                let Some(body) = value.child_by_field_name("body") else {
+                    return vec![];
+                };
+                let (item, index) = loop_vars(self, value);
+                let items = loop_source(value).map(|s| self.eval(s));
+                let items = items.as_ref().and_then(super::eval::iterable);
+                let loc = self.loc(value);
+                match items {
+                    Some(items) if items.len() <= super::eval::MAX_LOOP => {
+                        let mut out = Vec::new();
+                        for (i, it) in items.into_iter().enumerate() {
+                            let mut locals = base.clone();
+                            if let Some(v) = &item {
+                                locals.push((v.clone(), it));
+                            }
+                            if let Some(v) = &index {
+                                locals.push((v.clone(), Node::new(Value::Int(i as i64), loc)));
+                            }
+                            self.locals = locals.clone();
+                            out.extend(self.expand_inner(body, locals, presence));
+                        }
+                        out
+                    }
+                    // Unknown or huge collection: one representative instance, maybe deployed.
+                    _ => {
+                        let mut locals = base.clone();
+                        if let Some(v) = &item {
+                            locals.push((v.clone(), opaque("loop item", loc)));
+                        }
+                        if let Some(v) = &index {
+                            locals.push((v.clone(), opaque("loop index", loc)));
+                        }
+                        self.locals = locals.clone();
+                        self.expand_inner(body, locals, Presence::IfDeployed)
+                            .into_iter()
+                            .map(|(l, _, b)| (l, Presence::IfDeployed, b))
+                            .collect()
+                    }
+                }
+            }
+            _ => vec![],
+        }
+    }
+
+    pub fn resource_instances(&mut self, sym: &str) -> Rc<Vec<Inst<'t>>> {
+        match self.res_memo.get(sym) {
+            Some(Memo::Done(v)) => return v.clone(),
+            Some(Memo::InProgress) => return Rc::new(Vec::new()),
+            None => {}
+        }
+        let Some(decl) = self.decls.get(sym).copied() else {
+            return Rc::new(Vec::new());
+        };
+        self.res_memo.insert(sym.to_string(), Memo::InProgress);
+        let saved_refs = std::mem::take(&mut self.refs);
+        let saved_locals = std::mem::take(&mut self.locals);
+        // A nested declaration is instantiated once per instance of its enclosing resource.
+        let contexts: Vec<(
+            Vec<(String, Node)>,
+            Presence,
+            Option<(Inst<'t>, usize, String)>,
+        )> = match decl.parent {
+            Some(p) => {
+                let pname = first_named(p, "identifier")
+                    .map(|i| self.src(i).to_string())
+                    .unwrap_or_default();
+                let parents = self.resource_instances(&pname);
+                parents
+                    .iter()
+                    .enumerate()
+                    .map(|(i, pi)| {
+                        (
+                            pi.locals.clone(),
+                            pi.presence,
+                            Some((pi.clone(), i, pname.clone())),
+                        )
+                    })
+                    .collect()
+            }
+            None => vec![(Vec::new(), self.presence, None)],
+        };
+        let mut out = Vec::new();
+        for (locals, presence, parent) in contexts {
+            let Some(value) = declared_value(decl.node) else {
+                continue;
+            };
+            for (locals, presence, body) in self.expand(value, locals, presence) {
+                self.locals = locals.clone();
+                let inst = self.make_instance(decl.node, body, locals, presence, parent.as_ref());
+                out.push(inst);
+            }
+        }
+        self.locals = saved_locals;
+        self.refs = saved_refs;
+        let out = Rc::new(out);
+        self.res_memo
+            .insert(sym.to_string(), Memo::Done(out.clone()));
+        out
+    }
+
+    fn make_instance(
+        &mut self,
+        decl: Ts<'t>,
+        body: Ts<'t>,
+        locals: Vec<(String, Node)>,
+        presence: Presence,
+        nested_in: Option<&(Inst<'t>, usize, String)>,
+    ) -> Inst<'t> {
+        let type_node = first_named(decl, "string");
+        let type_loc = type_node.map(|t| self.loc(t)).unwrap_or(self.loc(decl));
+        let type_text = type_node
+            .and_then(|t| self.eval(t).as_str().map(String::from))
+            .unwrap_or_default();
+        let (mut ty, mut api) = match type_text.split_once('@') {
+            Some((t, a)) => (t.to_string(), Some(a.to_string())),
+            None => (type_text.clone(), None),
+        };
+        let existing = {
+            let mut c = decl.walk();
+            decl.children(&mut c).any(|ch| ch.kind() == "existing")
+        };
+        let short_name = match prop(self, body, "name") {
+            Some(n) => self.eval(n),
+            None => opaque("resource without a name", type_loc),
+        };
+        let mut names: Vec<SymStr> = Vec::new();
+        let mut parent = None;
+        let mut scope = ScopeOf::Default;
+        if let Some((pi, i, pname)) = nested_in {
+            ty = format!("{}/{}", pi.ty, ty);
+            api = api.or(pi.api.clone());
+            names = pi.names.clone();
+            parent = Some(Ref {
+                symbol: pname.clone(),
+                index: Some(*i),
+            });
+            scope = inherit_scope(pi);
+        } else if let Some(p) = prop(self, body, "parent") {
+            if let Some((psym, DeclKind::Resource, idx)) = self.symbol_of(p) {
+                let parents = self.resource_instances(&psym);
+                let looped = self.is_loop_resource(&psym);
+                let idx = if looped && idx.is_none() {
+                    Some(None)
+                } else {
+                    idx
+                };
+                if let Some(pi) = Self::pick(&parents, idx) {
+                    names = pi.names.clone();
+                    scope = inherit_scope(pi);
+                    parent = Some(Ref {
+                        symbol: psym.clone(),
+                        index: idx.flatten(),
+                    });
+                } else {
+                    let n_parent_segments = ty.split('/').count().saturating_sub(2);
+                    names = (0..n_parent_segments)
+                        .map(|_| {
+                            SymStr::sym(crate::model::Sym::Opaque(
+                                "parent instance not known".into(),
+                            ))
+                        })
+                        .collect();
+                    parent = Some(Ref {
+                        symbol: psym,
+                        index: None,
+                    });
+                }
+            }
+        }
+        let short = short_name.value.to_symstr().unwrap_or_else(|| {
+            SymStr::sym(crate::model::Sym::Opaque("name is not a string".into()))
+        });
+        if names.is_empty() && parent.is_none() {
+            names = short.split('/');
+        } else {
+            names.push(short);
+        }
+        if let Some(s) = prop(self, body, "scope") {
+            scope = self.scope_of(s);
+        }
+        let id = match &scope {
+            ScopeOf::Default => resource_id(&self.scope, &ty, &names),
+            ScopeOf::Scope(s) => resource_id(s, &ty, &names),
+            ScopeOf::Extension(sid) => extension_resource_id(sid, &ty, &names),
+        };
+        let mut full = SymStr::default();
+        for (i, n) in names.iter().enumerate() {
+            if i > 0 {
+                full.push_lit("/");
+            }
+            full.append(n);
+        }
+        let full_name = Node::new(Value::from_symstr(full), short_name.loc);
+        Inst {
+            ty,
+            api,
+            names,
+            short_name,
+            full_name,
+            id,
+            existing,
+            presence,
+            locals,
+            body,
+            type_loc,
+            extension_scope: match scope {
+                ScopeOf::Extension(s) => Some(s),
+                _ => None,
+            },
+            parent,
+        }
+    }
+
+    /// What a `scope:` expression denotes: a resource (extension resource), a resource group,
+    /// a subscription or the tenant.
+    fn scope_of(&mut self, s: Ts<'t>) -> ScopeOf {
+        if let Some((sym, DeclKind::Resource, idx)) = self.symbol_of(s) {
+            let insts = self.resource_instances(&sym);
+            let looped = self.is_loop_resource(&sym);
+            let idx = if looped && idx.is_none() {
+                Some(None)
+            } else {
+                idx
+            };
+            return match Self::pick(&insts, idx) {
+                Some(i) => ScopeOf::Extension(i.id.clone()),
+                None => ScopeOf::Extension(SymStr::sym(crate::model::Sym::Opaque(
+                    "scope instance not known".into(),
+                ))),
+            };
+        }
+        let v = self.eval(s);
+        match &v.value {
+            Value::Object(o) => {
+                let get = |k: &str| o.get(k).and_then(|n| n.value.to_symstr());
+                match (get("subscriptionId"), get("name"), o.get("tenantId")) {
+                    (Some(sub), Some(rg), _) => ScopeOf::Scope(Scope {
+                        subscription: Some(sub),
+                        resource_group: Some(rg),
+                    }),
+                    (Some(sub), None, _) => ScopeOf::Scope(Scope {
+                        subscription: Some(sub),
+                        resource_group: None,
+                    }),
+                    (None, None, Some(_)) => ScopeOf::Scope(Scope {
+                        subscription: None,
+                        resource_group: None,
+                    }),
+                    _ => ScopeOf::Default,
+                }
+            }
+            Value::Str(_) | Value::Sym(_) => match v.value.to_symstr() {
+                Some(id) => ScopeOf::Extension(id),
+                None => ScopeOf::Default,
+            },
+            _ => ScopeOf::Default,
+        }
+    }
+
+    /// Build the model resources of every resource declaration, in source order.
+    pub fn build_resources(&mut self) {
+        let order = self.order.clone();
+        for (sym, decl) in order {
+            match decl.kind {
+                DeclKind::Resource => self.build_resource(&sym),
+                DeclKind::Module => {
+                    self.module_instances(&sym);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn build_resource(&mut self, sym: &str) {
+        if self.res_index.contains_key(sym) {
+            return;
+        }
+        let insts = self.resource_instances(sym);
+        let mut indexes = Vec::new();
+        for inst in insts.iter() {
+            let saved_locals = std::mem::replace(&mut self.locals, inst.locals.clone());
+            let saved_refs = std::mem::take(&mut self.refs);
+            let mut body = self.eval_object(inst.body);
+            let mut refs = std::mem::replace(&mut self.refs, saved_refs);
+            self.locals = saved_locals;
+            refs.extend(inst.parent.clone());
+            if let Value::Object(o) = &mut body.value {
+                // What ARM sees: the full name, no `parent`/`dependsOn` (they become edges),
+                // an extension resource's scope as an id.
+                o.entries.retain(|(k, _)| {
+                    !k.name.eq_ignore_ascii_case("parent")
+                        && !k.name.eq_ignore_ascii_case("dependsOn")
+                });
+                if let Some((k, _)) = o.get_entry("name") {
+                    let k = k.clone();
+                    o.insert(k, inst.full_name.clone());
+                }
+                if let Some(scope_id) = &inst.extension_scope
+                    && let Some((k, v)) = o.get_entry("scope")
+                {
+                    let (k, loc) = (k.clone(), v.loc);
+                    o.insert(k, Node::new(Value::from_symstr(scope_id.clone()), loc));
+                }
+            }
+            let idx = self.shared.model.resources.len();
+            let pointer = format!("{}/resources/{sym}", self.pointer_prefix);
+            self.shared.model.resources.push(Resource {
+                ty: inst.ty.clone(),
+                api_version: inst.api.clone(),
+                name: inst.full_name.clone(),
+                id: inst.id.clone(),
+                symbolic_name: Some(sym.to_string()),
+                existing: inst.existing,
+                presence: inst.presence,
+                depends_on: Vec::new(),
+                contains: Vec::new(),
+                parent_deployment: self.parent_deployment,
+                body,
+                loc: inst.type_loc,
+                pointer,
+            });
+            self.pending.push((idx, refs));
+            indexes.push(Some(idx));
+        }
+        self.res_index.insert(sym.to_string(), indexes);
+    }
+
+    pub fn module_instances(&mut self, sym: &str) -> Rc<Vec<ModInst>> {
+        match self.mod_memo.get(sym) {
+            Some(Memo::Done(v)) => return v.clone(),
+            Some(Memo::InProgress) => return Rc::new(Vec::new()),
+            None => {}
+        }
+        let Some(decl) = self.decls.get(sym).copied() else {
+            return Rc::new(Vec::new());
+        };
+        self.mod_memo.insert(sym.to_string(), Memo::InProgress);
+        let saved_refs = std::mem::take(&mut self.refs);
+        let saved_locals = std::mem::take(&mut self.locals);
+        let path = first_named(decl.node, "string").map(|s| self.eval(s));
+        let path = path
+            .as_ref()
+            .and_then(|p| p.as_str().map(String::from))
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        if let Some(value) = declared_value(decl.node) {
+            let presence = self.presence;
+            for (locals, presence, body) in self.expand(value, Vec::new(), presence) {
+                self.locals = locals;
+                self.refs.clear();
+                out.push(self.instantiate_module(sym, decl.node, &path, body, presence));
+            }
+        }
+        self.locals = saved_locals;
+        self.refs = saved_refs;
+        let out = Rc::new(out);
+        self.mod_memo
+            .insert(sym.to_string(), Memo::Done(out.clone()));
+        out
+    }
+
+    fn instantiate_module(
+        &mut self,
+        sym: &str,
+        decl: Ts<'t>,
+        path: &str,
+        body: Ts<'t>,
+        presence: Presence,
+    ) -> ModInst {
+        let decl_loc = first_named(decl, "string")
+            .map(|s| self.loc(s))
+            .unwrap_or(self.loc(decl));
+        let name = match prop(self, body, "name") {
+            Some(n) => self.eval(n),
+            // Bicep names an unnamed module deployment itself.
+            None => opaque(format!("generated name of module {sym}"), decl_loc),
+        };
+        let target = match prop(self, body, "scope").map(|s| self.scope_of(s)) {
+            Some(ScopeOf::Scope(s)) => s,
+            _ => self.scope.clone(),
+        };
+        let name_s = name
+            .value
+            .to_symstr()
+            .unwrap_or_else(|| SymStr::sym(crate::model::Sym::Opaque("module name".into())));
+        let id = resource_id(&target, "Microsoft.Resources/deployments", &[name_s]);
+        let evaluated = self.eval_object(body);
+        let refs = std::mem::take(&mut self.refs);
+        let inputs: HashMap<String, Node> = evaluated
+            .get("params")
+            .and_then(|p| p.as_object())
+            .map(|o| o.iter().map(|(k, v)| (k.name.clone(), v.clone())).collect())
+            .unwrap_or_default();
+        let mut body_obj = match evaluated.value {
+            Value::Object(o) => o,
+            _ => Object::default(),
+        };
+        body_obj
+            .entries
+            .retain(|(k, _)| !k.name.eq_ignore_ascii_case("dependsOn"));
+        let idx = self.shared.model.resources.len();
+        let pointer = format!("{}/modules/{sym}", self.pointer_prefix);
+        self.shared.model.resources.push(Resource {
+            ty: "Microsoft.Resources/deployments".into(),
+            api_version: None,
+            name: name.clone(),
+            id: id.clone(),
+            symbolic_name: Some(sym.to_string()),
+            existing: false,
+            presence,
+            depends_on: Vec::new(),
+            contains: Vec::new(),
+            parent_deployment: self.parent_deployment,
+            body: Node::new(Value::Object(body_obj), self.loc(body)),
+            loc: decl_loc,
+            pointer: pointer.clone(),
+        });
+        self.pending.push((idx, refs));
+        let outputs = self.load_module(path, inputs, target, idx, presence, pointer);
+        let contains: Vec<usize> = (idx + 1..self.shared.model.resources.len())
+            .filter(|&i| self.shared.model.resources[i].parent_deployment == Some(idx))
+            .collect();
+        self.shared.model.resources[idx].contains = contains;
+        ModInst {
+            name,
+            id,
+            outputs,
+            index: Some(idx),
+        }
+    }
+
+    /// Load and evaluate a local module file; its resources join the model under deployment
+    /// `idx`. Returns its outputs, or `None` when the module is opaque.
+    fn load_module(
+        &mut self,
+        path: &str,
+        inputs: HashMap<String, Node>,
+        scope: Scope,
+        idx: usize,
+        presence: Presence,
+        pointer: String,
+    ) -> Option<Vec<(String, Node)>> {
+        if path.starts_with("br:")
+            || path.starts_with("br/")
+            || path.starts_with("ts:")
+            || path.is_empty()
+        {
+            return None;
+        }
+        let file = self.dir.as_ref()?.join(path);
+        if self.shared.module_stack.iter().any(|p| p == &file)
+            || self.shared.module_stack.len() > 16
+        {
+            return None;
+        }
+        let text = std::fs::read_to_string(&file).ok()?;
+        let display = module_display(&self.shared.sources.get(self.file).name, path);
+        self.shared.module_stack.push(file.clone());
+        let file_id = self.shared.sources.add(display, text.as_str());
+        let outputs = super::evaluate_file(
+            self.shared,
+            file_id,
+            &text,
+            file.parent().map(|p| p.to_path_buf()),
+            super::FileSetup {
+                inputs,
+                scope,
+                parent_deployment: Some(idx),
+                presence,
+                pointer_prefix: pointer,
+            },
+        );
+        self.shared.module_stack.pop();
+        outputs
+    }
+
+    /// Turn the references collected per resource into `depends_on` edges.
+    pub fn resolve_dependencies(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        for (idx, refs) in pending {
+            let mut deps: Vec<usize> = Vec::new();
+            for r in refs {
+                let targets: Vec<usize> = if let Some(list) = self.res_index.get(&r.symbol) {
+                    match r.index {
+                        Some(i) => list.get(i).copied().flatten().into_iter().collect(),
+                        None => list.iter().flatten().copied().collect(),
+                    }
+                } else if let Some(Memo::Done(m)) = self.mod_memo.get(&r.symbol) {
+                    match r.index {
+                        Some(i) => m.get(i).and_then(|x| x.index).into_iter().collect(),
+                        None => m.iter().filter_map(|x| x.index).collect(),
+                    }
+                } else {
+                    Vec::new()
+                };
+                for t in targets {
+                    if t != idx && !deps.contains(&t) {
+                        deps.push(t);
+                    }
+                }
+            }
+            self.shared.model.resources[idx].depends_on = deps;
+        }
+    }
+
+    /// Evaluate the outputs of this file (for the module that loaded it).
+    pub fn outputs(&mut self) -> Vec<(String, Node)> {
+        let order = self.order.clone();
+        let mut out = Vec::new();
+        for (name, decl) in order {
+            if decl.kind == DeclKind::Output {
+                let loc = self.loc(decl.node);
+                let v = match super::eval::last_expression(decl.node) {
+                    Some(e) => self.eval(e),
+                    None => opaque("output without value", loc),
+                };
+                out.push((name, relocate(v, loc)));
+            }
+        }
+        out
+    }
+}
+
+/// A child keeps its parent's resource group and subscription (or extension scope).
+fn inherit_scope(parent: &Inst) -> ScopeOf {
+    match &parent.extension_scope {
+        Some(s) => ScopeOf::Extension(s.clone()),
+        None => {
+            // The parent's id starts with its scope; recover it from the id's first segments.
+            let parts = parent.id.split('/');
+            // ["", "subscriptions", s, "resourceGroups", rg, "providers", …]
+            if parts.len() > 5
+                && parts[1]
+                    .as_lit()
+                    .is_some_and(|l| l.eq_ignore_ascii_case("subscriptions"))
+                && parts[3]
+                    .as_lit()
+                    .is_some_and(|l| l.eq_ignore_ascii_case("resourceGroups"))
+            {
+                ScopeOf::Scope(Scope {
+                    subscription: Some(parts[2].clone()),
+                    resource_group: Some(parts[4].clone()),
+                })
+            } else {
+                ScopeOf::Default
+            }
+        }
+    }
+}
+
+/// The value after `=` of a resource or module declaration (object, `if` or `for`).
+pub fn declared_value(n: Ts) -> Option<Ts> {
+    let mut c = n.walk();
+    n.named_children(&mut c)
+        .find(|ch| matches!(ch.kind(), "object" | "if_statement" | "for_statement"))
+}
+
+/// The value node of a property of a body object.
+fn prop<'t>(ev: &Eval<'t, '_>, obj: Ts<'t>, key: &str) -> Option<Ts<'t>> {
+    let mut c = obj.walk();
+    for p in obj.named_children(&mut c) {
+        if p.kind() != "object_property" {
+            continue;
+        }
+        let k = p.named_child(0)?;
+        let kt = ev.src(k).trim_matches('\'');
+        if kt == key {
+            return super::eval::last_expression(p).filter(|v| v.id() != k.id());
+        }
+    }
+    None
+}
+
+/// Display name of a module file: relative to the including file's directory, as given.
+fn module_display(parent: &str, path: &str) -> String {
+    match parent.rfind(['/', '\\']) {
+        Some(i) => format!("{}/{}", &parent[..i], path.trim_start_matches("./")),
+        None => path.trim_start_matches("./").to_string(),
+    }
+}
+
+#[allow(dead_code)]
+fn key(name: &str, loc: Loc) -> Key {
+    Key {
+        name: name.into(),
+        loc,
+    }
+}
