@@ -89,7 +89,8 @@ mod tests {
 
     fn trust(status: &str) -> serde_json::Value {
         edit(good(), "acr", |r| {
-            r["properties"]["policies"] = json!({"trustPolicy": {"type": "Notary", "status": status}})
+            r["properties"]["policies"] =
+                json!({"trustPolicy": {"type": "Notary", "status": status}})
         })
     }
 
@@ -102,7 +103,10 @@ mod tests {
     #[test]
     fn enabled_trust_is_reported() {
         let f = check(&ContentTrustUnsupported, &model(trust("Enabled")));
-        assert_eq!(pointers(&f), ["/resources/3/properties/policies/trustPolicy/status"]);
+        assert_eq!(
+            pointers(&f),
+            ["/resources/3/properties/policies/trustPolicy/status"]
+        );
     }
 
     #[test]

@@ -58,7 +58,10 @@ impl Rule for InvalidKeyIdentifier {
             let (loc, problem) = match lookup(&r.body, PATH) {
                 Prop::Absent => (
                     crate::rules::wiring::loc_of(r, "properties.encryption"),
-                    Some("encryption is enabled but keyVaultProperties.keyIdentifier is missing".to_string()),
+                    Some(
+                        "encryption is enabled but keyVaultProperties.keyIdentifier is missing"
+                            .to_string(),
+                    ),
                 ),
                 Prop::Unknown => match r.get(PATH) {
                     Some(n) => (n.loc, symbolic_problem(n)),
@@ -143,7 +146,9 @@ fn symbolic_problem(n: &Node) -> Option<String> {
         && !v.is_empty()
         && (v.len() != 32 || !v.chars().all(|c| c.is_ascii_alphanumeric()))
     {
-        return wrong(format!("key version '{v}' is not a 32-character key version"));
+        return wrong(format!(
+            "key version '{v}' is not a 32-character key version"
+        ));
     }
     if pieces.len() > 6 && pieces[6..].iter().any(|p| p.as_lit() != Some("")) {
         return wrong("too many path segments: expected /keys/<name>[/<version>]".into());
@@ -172,7 +177,10 @@ mod tests {
             "https://${param:vault_name}${expr:environment().suffixes.keyvaultDns}/keys/cmk",
             "${param:kek_id}",
         ] {
-            assert!(check(&InvalidKeyIdentifier, &key(id.into())).is_empty(), "{id}");
+            assert!(
+                check(&InvalidKeyIdentifier, &key(id.into())).is_empty(),
+                "{id}"
+            );
         }
     }
 
@@ -182,7 +190,10 @@ mod tests {
             ("http://kvcmk01.vault.azure.net/keys/cmk", "https://"),
             ("https://kvcmk01.vault.azure.net/secrets/cmk", "/keys/"),
             ("https://kvcmk01.vault.azure.com/keys/cmk", "suffix"),
-            ("https://kvcmk01.vault.azure.net/keys/cmk/42", "32-character"),
+            (
+                "https://kvcmk01.vault.azure.net/keys/cmk/42",
+                "32-character",
+            ),
             ("", "empty"),
         ] {
             let f = check(&InvalidKeyIdentifier, &key(id.into()));
@@ -204,7 +215,11 @@ mod tests {
             "https://${param:v}.vault.azure.net/secrets/${param:k}",
             "https://${param:v}.vault.azure.net/keys/${param:k}/123",
         ] {
-            assert_eq!(check(&InvalidKeyIdentifier, &key(id.into())).len(), 1, "{id}");
+            assert_eq!(
+                check(&InvalidKeyIdentifier, &key(id.into())).len(),
+                1,
+                "{id}"
+            );
         }
     }
 

@@ -70,9 +70,9 @@ macro_rules! declare_rule {
     (@enabled $e:literal) => { $e };
 }
 
-pub mod wiring;
 #[cfg(test)]
 pub mod testing;
+pub mod wiring;
 
 pub mod api_version_without_encryption;
 pub mod cmk_immutable;
@@ -110,6 +110,13 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &rotation_mode_mismatch::RotationModeMismatch,
         &invalid_key_identifier::InvalidKeyIdentifier,
         &user_assigned_identity_required::UserAssignedIdentityRequired,
+        &key_access_missing::KeyAccessMissing,
+        &registry_before_key_access::RegistryBeforeKeyAccess,
+        &vault_purge_protection::VaultPurgeProtection,
+        &vault_firewall_trusted_services::VaultFirewallTrustedServices,
+        &key_vault_mismatch::KeyVaultMismatch,
+        &over_privileged_key_access::OverPrivilegedKeyAccess,
+        &rbac_propagation_race::RbacPropagationRace,
         &invalid_spec::InvalidSpec,
         &suppression_without_reason::SuppressionWithoutReason,
     ]

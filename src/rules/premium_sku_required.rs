@@ -106,7 +106,9 @@ mod tests {
 
     #[test]
     fn standard_is_reported_at_the_sku() {
-        let m = model(edit(good(), "acr", |r| r["sku"]["name"] = "Standard".into()));
+        let m = model(edit(good(), "acr", |r| {
+            r["sku"]["name"] = "Standard".into()
+        }));
         let f = check(&PremiumSkuRequired, &m);
         assert_eq!(pointers(&f), ["/resources/3/sku/name"]);
         assert!(f[0].message.contains("'Standard'"), "{}", f[0].message);
@@ -115,7 +117,9 @@ mod tests {
 
     #[test]
     fn unknown_sku_or_encryption_is_not_reported() {
-        let m = model(edit(good(), "acr", |r| r["sku"]["name"] = "${param:sku}".into()));
+        let m = model(edit(good(), "acr", |r| {
+            r["sku"]["name"] = "${param:sku}".into()
+        }));
         assert!(check(&PremiumSkuRequired, &m).is_empty());
         let m = model(edit(good(), "acr", |r| {
             r["sku"]["name"] = "Basic".into();
@@ -128,7 +132,10 @@ mod tests {
     fn no_encryption_no_finding() {
         let m = model(edit(good(), "acr", |r| {
             r["sku"]["name"] = "Basic".into();
-            r["properties"].as_object_mut().unwrap().remove("encryption");
+            r["properties"]
+                .as_object_mut()
+                .unwrap()
+                .remove("encryption");
         }));
         assert!(check(&PremiumSkuRequired, &m).is_empty());
     }

@@ -140,7 +140,10 @@ mod tests {
             pointers(&f),
             ["/resources/3/properties/encryption/keyVaultProperties/keyRotationEnabled"]
         );
-        assert_eq!(check(&RotationModeMismatch, &kvp(VERSIONLESS, false)).len(), 1);
+        assert_eq!(
+            check(&RotationModeMismatch, &kvp(VERSIONLESS, false)).len(),
+            1
+        );
     }
 
     #[test]

@@ -143,7 +143,13 @@ mod tests {
     fn odd_size_is_reported_unknown_is_not() {
         let f = check(&RsaKeyRequired, &model(with_key("RSA", json!(1024))));
         assert_eq!(pointers(&f), ["/resources/4/properties/keySize"]);
-        assert!(check(&RsaKeyRequired, &model(with_key("${param:kty}", json!("${param:size}")))).is_empty());
+        assert!(
+            check(
+                &RsaKeyRequired,
+                &model(with_key("${param:kty}", json!("${param:size}")))
+            )
+            .is_empty()
+        );
     }
 
     #[test]

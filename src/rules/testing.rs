@@ -144,7 +144,10 @@ pub fn model(resources: J) -> Model {
         model.resources.push(Resource {
             ty: r["type"].as_str().unwrap().to_string(),
             api_version: r.get("apiVersion").and_then(J::as_str).map(String::from),
-            name: body.get("name").cloned().unwrap_or_else(|| ctx.node(&J::Null)),
+            name: body
+                .get("name")
+                .cloned()
+                .unwrap_or_else(|| ctx.node(&J::Null)),
             id: ids[i].clone(),
             symbolic_name: r.get("sym").and_then(J::as_str).map(String::from),
             existing: r.get("existing").and_then(J::as_bool).unwrap_or(false),

@@ -104,7 +104,9 @@ impl Rule for UserAssignedIdentityRequired {
                 continue;
             }
             let (used, node) = used_identity(r);
-            let loc = node.map(|n| n.loc).unwrap_or_else(|| loc_of(r, "properties.encryption"));
+            let loc = node
+                .map(|n| n.loc)
+                .unwrap_or_else(|| loc_of(r, "properties.encryption"));
             match used {
                 UsedIdentity::Missing => push(
                     out,
@@ -145,8 +147,7 @@ fn not_assigned(model: &crate::model::Model, r: &Resource, id: &crate::model::Sy
     !keys.is_empty()
         && keys.iter().all(|k| {
             !key_is_id(&k.name, id)
-                && identity_for_key(model, &k.name)
-                    .is_some_and(|j| !model.resources[j].id.same(id))
+                && identity_for_key(model, &k.name).is_some_and(|j| !model.resources[j].id.same(id))
         })
 }
 
@@ -169,7 +170,9 @@ mod tests {
 
     #[test]
     fn system_assigned_only_is_reported() {
-        let m = model(edit(good(), "acr", |r| r["identity"] = json!({"type": "SystemAssigned"})));
+        let m = model(edit(good(), "acr", |r| {
+            r["identity"] = json!({"type": "SystemAssigned"})
+        }));
         let f = check(&UserAssignedIdentityRequired, &m);
         assert_eq!(pointers(&f), ["/resources/3/identity/type"]);
     }

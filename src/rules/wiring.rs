@@ -151,10 +151,9 @@ fn join(pieces: &[SymStr], sep: char) -> SymStr {
 /// (a vault, key or access-policy id, or a role-assignment scope).
 pub fn vault_name_in_id(id: &SymStr) -> Option<SymStr> {
     let pieces = id.split('/');
-    let at = pieces.iter().position(|p| {
-        p.as_lit()
-            .is_some_and(|s| s.eq_ignore_ascii_case("vaults"))
-    })?;
+    let at = pieces
+        .iter()
+        .position(|p| p.as_lit().is_some_and(|s| s.eq_ignore_ascii_case("vaults")))?;
     let ns = pieces.get(at.checked_sub(1)?)?.as_lit()?;
     if !ns.eq_ignore_ascii_case("Microsoft.KeyVault") {
         return None;
@@ -190,7 +189,10 @@ impl VaultRef {
         }
     }
     fn from_id(model: &Model, id: &SymStr) -> VaultRef {
-        if let Some(i) = model.by_id(id).filter(|&i| model.resources[i].is_type(VAULT)) {
+        if let Some(i) = model
+            .by_id(id)
+            .filter(|&i| model.resources[i].is_type(VAULT))
+        {
             return VaultRef::Resource(i);
         }
         match vault_name_in_id(id) {
@@ -247,9 +249,7 @@ pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
             let last = path.last().map(|s| s.to_ascii_lowercase());
             match last.as_deref() {
                 Some("keyuri") | Some("keyuriwithversion") => {
-                    key.key_resource = model
-                        .by_id(id)
-                        .filter(|&i| model.resources[i].is_type(KEY));
+                    key.key_resource = model.by_id(id).filter(|&i| model.resources[i].is_type(KEY));
                     key.vault = match key.key_resource {
                         Some(i) => key_vault(model, i),
                         None => parent_id(id)
@@ -286,7 +286,11 @@ pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
             }
         }
         _ => {
-            if text.lit_prefix().to_ascii_lowercase().starts_with("https://") {
+            if text
+                .lit_prefix()
+                .to_ascii_lowercase()
+                .starts_with("https://")
+            {
                 let pieces = text.split('/');
                 // ["https:", "", host, "keys", name, version?]
                 if let Some(host) = pieces.get(2) {
@@ -319,7 +323,9 @@ fn count_versioned(path: &[SymStr], versionless_len: usize) -> Tri {
 pub fn key_vault(model: &Model, key: usize) -> VaultRef {
     let r = &model.resources[key];
     if let Some(p) = parent_id(&r.id)
-        && let Some(i) = model.by_id(&p).filter(|&i| model.resources[i].is_type(VAULT))
+        && let Some(i) = model
+            .by_id(&p)
+            .filter(|&i| model.resources[i].is_type(VAULT))
     {
         return VaultRef::Resource(i);
     }
@@ -669,5 +675,136 @@ pub fn shown(node: &Node) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Sym(s) => format!("{{{s}}}"),
         other => other.type_name().to_string(),
+    }
+}
+
+/// Does a vault of the model use Azure RBAC for data access (instead of access policies)?
+pub fn vault_uses_rbac(model: &Model, vault: &VaultRef) -> Tri {
+    let VaultRef::Resource(v) = vault else {
+        return Tri::Unknown;
+    };
+    let r = &model.resources[*v];
+    if r.existing {
+        return Tri::Unknown;
+    }
+    match lookup(&r.body, "properties.enableRbacAuthorization") {
+        Prop::Known(n) => match n.as_bool() {
+            Some(true) => Tri::Yes,
+            Some(false) => Tri::No,
+            None => Tri::Unknown,
+        },
+        // Key Vault API 2026-02-01 made RBAC the default for new vaults.
+        Prop::Absent
+            if r.api_version
+                .as_deref()
+                .is_some_and(|a| a.get(..10).unwrap_or(a) < "2026-02-01") =>
+        {
+            Tri::No
+        }
+        _ => Tri::Unknown,
+    }
+}
+
+/// How the identity a CMK registry uses is granted access to keys.
+pub struct Access<'a> {
+    /// The identity's resource id (from `keyVaultProperties.identity`).
+    pub identity_id: SymStr,
+    /// The identity is declared in the model and deployed by it (a new identity can hold no
+    /// grant made outside the template).
+    pub identity_deployed: bool,
+    pub key: Option<KeyRef<'a>>,
+    /// Grants whose principal is (`Yes`) or may be (`Unknown`) the identity.
+    pub grants: Vec<(Grant<'a>, Tri)>,
+}
+
+impl<'a> Access<'a> {
+    pub fn definite(&self) -> impl Iterator<Item = &Grant<'a>> {
+        self.grants
+            .iter()
+            .filter(|(_, p)| *p == Tri::Yes)
+            .map(|(g, _)| g)
+    }
+}
+
+pub fn access<'a>(model: &'a Model, registry: &'a Resource) -> Option<Access<'a>> {
+    let UsedIdentity::ClientIdOf(identity_id) = used_identity(registry).0 else {
+        return None;
+    };
+    let identity_deployed = model.by_id(&identity_id).is_some_and(|i| {
+        let r = &model.resources[i];
+        r.is_type(IDENTITY) && !r.existing
+    });
+    let grants = grants(model)
+        .into_iter()
+        .filter_map(|g| match principal_is(model, g.principal, &identity_id) {
+            Tri::No => None,
+            p => Some((g, p)),
+        })
+        .collect();
+    Some(Access {
+        identity_id,
+        identity_deployed,
+        key: registry_key(model, registry),
+        grants,
+    })
+}
+
+/// Does this grant give the key access CMK needs, taking the vault's authorization mode into
+/// account (access policies are ignored on an RBAC vault, roles on an access-policy vault)?
+pub fn grant_effective(model: &Model, grant: &Grant) -> Tri {
+    let rbac = vault_uses_rbac(model, &grant.vault);
+    let applies = match (&grant.kind, rbac) {
+        (GrantKind::AccessPolicy { .. }, Tri::Yes) | (GrantKind::Role { .. }, Tri::No) => Tri::No,
+        _ => Tri::Yes,
+    };
+    if applies == Tri::No {
+        return Tri::No;
+    }
+    grant_sufficient(grant)
+}
+
+/// Why a grant is not effective, in words, or `None` if it may be.
+pub fn why_ineffective(model: &Model, grant: &Grant) -> Option<String> {
+    let rbac = vault_uses_rbac(model, &grant.vault);
+    match (&grant.kind, rbac) {
+        (GrantKind::AccessPolicy { .. }, Tri::Yes) => {
+            return Some(
+                "the vault uses Azure RBAC (enableRbacAuthorization: true), so its access policies are ignored".into(),
+            );
+        }
+        (GrantKind::Role { .. }, Tri::No) => {
+            return Some(
+                "the vault uses access policies (enableRbacAuthorization is not true), so role assignments do not give key access".into(),
+            );
+        }
+        _ => {}
+    }
+    match &grant.kind {
+        GrantKind::AccessPolicy { entry, .. } => match missing_key_permissions(entry) {
+            Some(m) if !m.is_empty() => Some(format!(
+                "the access policy lacks the key permission(s) {}",
+                m.join(", ")
+            )),
+            _ => None,
+        },
+        GrantKind::Role { role } => match role.and_then(|r| role_guid(r)) {
+            Some(g) if !role_grants_cmk(&g) => Some(format!(
+                "role {g} does not allow wrapKey/unwrapKey (use Key Vault Crypto Service Encryption User, {})",
+                azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER
+            )),
+            _ => None,
+        },
+    }
+}
+
+/// Where a grant is written, and its pointer.
+pub fn grant_site(model: &Model, grant: &Grant) -> (crate::source::Loc, String) {
+    let r = &model.resources[grant.resource];
+    match &grant.kind {
+        GrantKind::AccessPolicy {
+            entry,
+            entry_pointer,
+        } => (entry.loc, entry_pointer.clone()),
+        GrantKind::Role { .. } => (r.loc, r.pointer.clone()),
     }
 }
