@@ -149,6 +149,24 @@ pub fn docs(meta: &RuleMeta) -> String {
     out
 }
 
+/// The README rule table (Markdown), kept in step with the catalogue by a test.
+pub fn markdown_table() -> String {
+    let mut out =
+        String::from("| Code | Name | Level | Default | What it checks |\n|---|---|---|---|---|\n");
+    for r in all() {
+        let m = r.meta();
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            m.code,
+            m.name,
+            m.level.as_str(),
+            if m.default_enabled { "on" } else { "off" },
+            m.summary.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
 /// Find a rule by code or slug (case-insensitive).
 pub fn find(code: &str) -> Option<&'static dyn Rule> {
     all().iter().copied().find(|r| {
@@ -176,4 +194,90 @@ pub fn run(ctx: &Ctx, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        let codes: Vec<_> = all().iter().map(|r| r.meta().code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        assert_eq!(codes, sorted);
+        let mut dedup = codes.clone();
+        dedup.dedup();
+        assert_eq!(dedup.len(), codes.len());
+    }
+
+    #[test]
+    fn every_rule_is_documented() {
+        for r in all() {
+            let m = r.meta();
+            let docs = docs(m);
+            for h in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Use instead",
+            ] {
+                assert!(docs.contains(&format!("{h}\n")), "{} lacks {h}", m.code);
+            }
+            for lang in ["```json", "```bicep"] {
+                assert!(docs.contains(lang), "{} has no {lang} snippet", m.code);
+            }
+            assert!(
+                !m.summary.is_empty() && !m.summary.contains('\n'),
+                "{}",
+                m.code
+            );
+        }
+    }
+
+    #[test]
+    fn slugs_are_kebab_case_and_unique() {
+        let mut names: Vec<_> = all().iter().map(|r| r.meta().name).collect();
+        for n in &names {
+            assert!(
+                !n.is_empty()
+                    && !n.starts_with('-')
+                    && !n.ends_with('-')
+                    && !n.contains("--")
+                    && n.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{n}"
+            );
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all().len());
+    }
+
+    #[test]
+    fn meta_and_find_cover_every_code_the_loaders_use() {
+        for code in [
+            "ARM000", "BICEP000", "SPEC001", "SUP001", "CMK004", "SCH001",
+        ] {
+            assert_eq!(meta(code).code, code);
+        }
+        assert_eq!(
+            find("content-trust-unsupported").map(|r| r.meta().code),
+            Some("CMK003")
+        );
+        assert_eq!(find("cmk003").map(|r| r.meta().code), Some("CMK003"));
+        assert!(find("CMK999").is_none());
+        assert_eq!(all().len(), 24);
+    }
+
+    #[test]
+    fn only_cmk_required_is_off_by_default() {
+        let off: Vec<_> = all()
+            .iter()
+            .map(|r| r.meta())
+            .filter(|m| !m.default_enabled)
+            .map(|m| m.code)
+            .collect();
+        assert_eq!(off, ["CMK017"]);
+    }
 }
