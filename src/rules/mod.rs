@@ -6,6 +6,7 @@
 //! [`crate::model::Model`]; a rule that also applies to the TOML spec implements `check_spec`.
 
 use crate::finding::{Finding, Level};
+
 use crate::model::{Model, Presence};
 
 /// Static description of a rule.
@@ -69,58 +70,108 @@ macro_rules! declare_rule {
     (@enabled $e:literal) => { $e };
 }
 
+#[cfg(test)]
+pub mod testing;
+pub mod wiring;
+
+pub mod api_version_without_encryption;
+pub mod cmk_immutable;
+pub mod cmk_required;
+pub mod content_trust_unsupported;
+pub mod invalid_bicep;
+pub mod invalid_json;
+pub mod invalid_key_identifier;
+pub mod invalid_resource_name;
+pub mod invalid_spec;
+pub mod key_access_missing;
+pub mod key_vault_mismatch;
+pub mod over_privileged_key_access;
+pub mod premium_sku_required;
+pub mod rbac_propagation_race;
+pub mod read_only_property_set;
+pub mod registry_before_key_access;
+pub mod rotation_mode_mismatch;
+pub mod rsa_key_required;
+pub mod schema_violation;
+pub mod suppression_without_reason;
+pub mod tasks_log_retention;
+pub mod user_assigned_identity_required;
+pub mod vault_firewall_trusted_services;
+pub mod vault_purge_protection;
+
 /// Every rule, sorted by code.
 pub fn all() -> &'static [&'static dyn Rule] {
-    &[]
+    &[
+        &invalid_json::InvalidJson,
+        &invalid_bicep::InvalidBicep,
+        &premium_sku_required::PremiumSkuRequired,
+        &rsa_key_required::RsaKeyRequired,
+        &content_trust_unsupported::ContentTrustUnsupported,
+        &rotation_mode_mismatch::RotationModeMismatch,
+        &invalid_key_identifier::InvalidKeyIdentifier,
+        &user_assigned_identity_required::UserAssignedIdentityRequired,
+        &key_access_missing::KeyAccessMissing,
+        &registry_before_key_access::RegistryBeforeKeyAccess,
+        &vault_purge_protection::VaultPurgeProtection,
+        &cmk_immutable::CmkImmutable,
+        &tasks_log_retention::TasksLogRetention,
+        &vault_firewall_trusted_services::VaultFirewallTrustedServices,
+        &invalid_resource_name::InvalidResourceName,
+        &api_version_without_encryption::ApiVersionWithoutEncryption,
+        &read_only_property_set::ReadOnlyPropertySet,
+        &key_vault_mismatch::KeyVaultMismatch,
+        &cmk_required::CmkRequired,
+        &over_privileged_key_access::OverPrivilegedKeyAccess,
+        &rbac_propagation_race::RbacPropagationRace,
+        &schema_violation::SchemaViolation,
+        &invalid_spec::InvalidSpec,
+        &suppression_without_reason::SuppressionWithoutReason,
+    ]
 }
 
-/// Metadata by code. Placeholder table until the rule files land; the rules work replaces it
-/// with a lookup over [`all`]. Panics on an unknown code (a programming error).
+/// Metadata by code (case-insensitive). Panics on an unknown code: callers pass codes that are
+/// constants of the program, so a miss is a programming error.
 pub fn meta(code: &str) -> &'static RuleMeta {
-    PLACEHOLDER_META
+    all()
         .iter()
-        .find(|m| m.code == code)
+        .map(|r| r.meta())
+        .find(|m| m.code.eq_ignore_ascii_case(code))
         .unwrap_or_else(|| panic!("no rule {code}"))
 }
 
-macro_rules! placeholder {
-    ($($code:literal $name:literal $level:ident;)*) => {
-        &[$(RuleMeta { code: $code, name: $name, level: Level::$level, default_enabled: true, summary: "", docs: "" }),*]
-    };
+/// A rule's docs as Markdown (the doc comment without its leading space).
+pub fn docs(meta: &RuleMeta) -> String {
+    let mut out = String::new();
+    for line in meta.docs.lines() {
+        out.push_str(line.strip_prefix(' ').unwrap_or(line));
+        out.push('\n');
+    }
+    out
 }
 
-static PLACEHOLDER_META: &[RuleMeta] = placeholder! {
-    "ARM000" "invalid-json" Error;
-    "BICEP000" "invalid-bicep" Error;
-    "CMK001" "premium-sku-required" Error;
-    "CMK002" "rsa-key-required" Error;
-    "CMK003" "content-trust-unsupported" Error;
-    "CMK004" "rotation-mode-mismatch" Error;
-    "CMK005" "invalid-key-identifier" Error;
-    "CMK006" "user-assigned-identity-required" Error;
-    "CMK007" "key-access-missing" Error;
-    "CMK008" "registry-before-key-access" Error;
-    "CMK009" "vault-purge-protection" Error;
-    "CMK010" "cmk-immutable" Error;
-    "CMK011" "tasks-log-retention" Note;
-    "CMK012" "vault-firewall-trusted-services" Warning;
-    "CMK013" "invalid-resource-name" Error;
-    "CMK014" "api-version-without-encryption" Error;
-    "CMK015" "read-only-property-set" Error;
-    "CMK016" "key-vault-mismatch" Error;
-    "CMK017" "cmk-required" Error;
-    "CMK018" "over-privileged-key-access" Warning;
-    "CMK019" "rbac-propagation-race" Warning;
-    "SCH001" "schema-violation" Error;
-    "SPEC001" "invalid-spec" Error;
-    "SUP001" "suppression-without-reason" Warning;
-};
+/// The README rule table (Markdown), kept in step with the catalogue by a test.
+pub fn markdown_table() -> String {
+    let mut out =
+        String::from("| Code | Name | Level | Default | What it checks |\n|---|---|---|---|---|\n");
+    for r in all() {
+        let m = r.meta();
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} |\n",
+            m.code,
+            m.name,
+            m.level.as_str(),
+            if m.default_enabled { "on" } else { "off" },
+            m.summary.replace('|', "\\|")
+        ));
+    }
+    out
+}
 
+/// Find a rule by code or slug (case-insensitive).
 pub fn find(code: &str) -> Option<&'static dyn Rule> {
-    all()
-        .iter()
-        .copied()
-        .find(|r| r.meta().code.eq_ignore_ascii_case(code) || r.meta().name == code)
+    all().iter().copied().find(|r| {
+        r.meta().code.eq_ignore_ascii_case(code) || r.meta().name.eq_ignore_ascii_case(code)
+    })
 }
 
 /// Run every enabled rule over a model. Findings on resources deployed only under an unknown
@@ -143,4 +194,90 @@ pub fn run(ctx: &Ctx, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_sorted() {
+        let codes: Vec<_> = all().iter().map(|r| r.meta().code).collect();
+        let mut sorted = codes.clone();
+        sorted.sort();
+        assert_eq!(codes, sorted);
+        let mut dedup = codes.clone();
+        dedup.dedup();
+        assert_eq!(dedup.len(), codes.len());
+    }
+
+    #[test]
+    fn every_rule_is_documented() {
+        for r in all() {
+            let m = r.meta();
+            let docs = docs(m);
+            for h in [
+                "## What it does",
+                "## Why is this bad?",
+                "## Example",
+                "## Use instead",
+            ] {
+                assert!(docs.contains(&format!("{h}\n")), "{} lacks {h}", m.code);
+            }
+            for lang in ["```json", "```bicep"] {
+                assert!(docs.contains(lang), "{} has no {lang} snippet", m.code);
+            }
+            assert!(
+                !m.summary.is_empty() && !m.summary.contains('\n'),
+                "{}",
+                m.code
+            );
+        }
+    }
+
+    #[test]
+    fn slugs_are_kebab_case_and_unique() {
+        let mut names: Vec<_> = all().iter().map(|r| r.meta().name).collect();
+        for n in &names {
+            assert!(
+                !n.is_empty()
+                    && !n.starts_with('-')
+                    && !n.ends_with('-')
+                    && !n.contains("--")
+                    && n.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{n}"
+            );
+        }
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), all().len());
+    }
+
+    #[test]
+    fn meta_and_find_cover_every_code_the_loaders_use() {
+        for code in [
+            "ARM000", "BICEP000", "SPEC001", "SUP001", "CMK004", "SCH001",
+        ] {
+            assert_eq!(meta(code).code, code);
+        }
+        assert_eq!(
+            find("content-trust-unsupported").map(|r| r.meta().code),
+            Some("CMK003")
+        );
+        assert_eq!(find("cmk003").map(|r| r.meta().code), Some("CMK003"));
+        assert!(find("CMK999").is_none());
+        assert_eq!(all().len(), 24);
+    }
+
+    #[test]
+    fn only_cmk_required_is_off_by_default() {
+        let off: Vec<_> = all()
+            .iter()
+            .map(|r| r.meta())
+            .filter(|m| !m.default_enabled)
+            .map(|m| m.code)
+            .collect();
+        assert_eq!(off, ["CMK017"]);
+    }
 }

@@ -1,0 +1,226 @@
+use crate::azure;
+use crate::finding::Finding;
+use crate::model::{Part, SymStr};
+use crate::rules::wiring::{
+    ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT, deployed, name_segments,
+};
+use crate::rules::{Ctx, Rule, RuleMeta};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Checks the names of the resources of a CMK deployment against Azure's naming rules:
+    /// registry 5–50 letters and digits; key vault 3–24 letters, digits and hyphens, starting
+    /// with a letter, ending with a letter or digit, no `--`; user-assigned identity 3–128
+    /// letters, digits, `-` and `_`, starting with a letter or digit; key 1–127 letters, digits
+    /// and hyphens; a vault access-policy resource is named `<vault>/add`, `/replace` or
+    /// `/remove`. Names built from parameters are checked as far as their literal parts go
+    /// (`concat('acr-', uniqueString(...))` can never be a registry name).
+    ///
+    /// ## Why is this bad?
+    /// Resource Manager rejects the name at deployment time, often after other resources of the
+    /// template were already created.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "Microsoft.ContainerRegistry/registries", "name": "my-registry" }
+    /// ```
+    ///
+    /// ```bicep
+    /// resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = { name: 'acr-${uniqueString(resourceGroup().id)}' }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```json
+    /// { "type": "Microsoft.ContainerRegistry/registries", "name": "myregistry" }
+    /// ```
+    ///
+    /// ```bicep
+    /// resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = { name: 'acr${uniqueString(resourceGroup().id)}' }
+    /// ```
+    ///
+    /// ## References
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules>
+    pub struct InvalidResourceName {
+        code: "CMK013",
+        name: "invalid-resource-name",
+        level: Error,
+        summary: "A registry, vault, identity, key or access-policy name breaks Azure's naming rules",
+    }
+}
+
+struct NameRule {
+    ty: &'static str,
+    what: &'static str,
+    /// Which name segment to check (the last one for child resources).
+    segment: usize,
+    check: fn(&str) -> Result<(), String>,
+    allowed: fn(char) -> bool,
+    max: usize,
+}
+
+const RULES: [NameRule; 5] = [
+    NameRule {
+        ty: REGISTRY,
+        what: "registry",
+        segment: 0,
+        check: azure::check_registry_name,
+        allowed: |c| c.is_ascii_alphanumeric(),
+        max: 50,
+    },
+    NameRule {
+        ty: VAULT,
+        what: "key vault",
+        segment: 0,
+        check: azure::check_vault_name,
+        allowed: |c| c.is_ascii_alphanumeric() || c == '-',
+        max: 24,
+    },
+    NameRule {
+        ty: IDENTITY,
+        what: "identity",
+        segment: 0,
+        check: azure::check_identity_name,
+        allowed: |c| c.is_ascii_alphanumeric() || c == '-' || c == '_',
+        max: 128,
+    },
+    NameRule {
+        ty: KEY,
+        what: "key",
+        segment: 1,
+        check: azure::check_key_name,
+        allowed: |c| c.is_ascii_alphanumeric() || c == '-',
+        max: 127,
+    },
+    NameRule {
+        ty: ACCESS_POLICIES,
+        what: "access policy",
+        segment: 1,
+        check: check_policy_name,
+        allowed: |c| c.is_ascii_alphabetic(),
+        max: 7,
+    },
+];
+
+fn check_policy_name(name: &str) -> Result<(), String> {
+    if ["add", "replace", "remove"]
+        .iter()
+        .any(|n| n.eq_ignore_ascii_case(name))
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "an access-policy resource is named <vault>/add, <vault>/replace or <vault>/remove, not <vault>/{name}"
+        ))
+    }
+}
+
+/// What is certainly wrong with a name whose literal parts are known.
+fn problem(rule: &NameRule, name: &SymStr) -> Option<String> {
+    if let Some(lit) = name.as_lit() {
+        return (rule.check)(lit).err();
+    }
+    let literal: String = name
+        .parts
+        .iter()
+        .filter_map(|p| match p {
+            Part::Lit(s) => Some(s.as_str()),
+            Part::Sym(_) => None,
+        })
+        .collect();
+    if let Some(c) = literal.chars().find(|c| !(rule.allowed)(*c)) {
+        return Some(format!(
+            "{} names cannot contain {c:?}; '{name}' does whatever its parameters are",
+            rule.what
+        ));
+    }
+    if literal.chars().count() > rule.max {
+        return Some(format!(
+            "{} names are at most {} characters; the literal parts of '{name}' are already longer",
+            rule.what, rule.max
+        ));
+    }
+    None
+}
+
+impl Rule for InvalidResourceName {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        for rule in &RULES {
+            for (i, r) in deployed(ctx.model, rule.ty) {
+                let segments = name_segments(r);
+                if segments.len() != rule.segment + 1 {
+                    continue;
+                }
+                if let Some(why) = problem(rule, &segments[rule.segment]) {
+                    out.push(
+                        Finding::new(&Self::META, r.name.loc, why)
+                            .label(format!("invalid {} name", rule.what))
+                            .pointer(format!("{}/name", r.pointer))
+                            .resource(i)
+                            .help(format!(
+                                "rename the {} to follow Azure's naming rules",
+                                rule.what
+                            )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    fn named(sym: &str, name: &str) -> crate::model::Model {
+        model(edit(good(), sym, |r| r["name"] = name.into()))
+    }
+
+    #[test]
+    fn valid_names_are_clean() {
+        assert!(check(&InvalidResourceName, &model(good())).is_empty());
+        assert!(
+            check(
+                &InvalidResourceName,
+                &named("acr", "acr${expr:uniqueString(x)}")
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn invalid_literal_names_are_reported() {
+        for (sym, name, ptr) in [
+            ("acr", "my-registry", "/resources/3/name"),
+            ("kv", "1vault", "/resources/1/name"),
+            ("uai", "_id", "/resources/0/name"),
+            ("pol", "kvcmk01/append", "/resources/2/name"),
+        ] {
+            let f = check(&InvalidResourceName, &named(sym, name));
+            assert_eq!(pointers(&f), [ptr], "{name}");
+        }
+    }
+
+    #[test]
+    fn literal_parts_of_symbolic_names_are_checked() {
+        let f = check(
+            &InvalidResourceName,
+            &named("acr", "acr-${expr:uniqueString(x)}"),
+        );
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("'-'"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn existing_resources_are_not_checked() {
+        let list = edit(good(), "kv", |r| {
+            r["name"] = "1vault".into();
+            r["existing"] = true.into();
+        });
+        assert!(check(&InvalidResourceName, &model(list)).is_empty());
+    }
+}

@@ -1,0 +1,221 @@
+use crate::finding::Finding;
+use crate::rules::wiring::{
+    Tri, access, cmk_registries, grant_effective, grant_site, has_opaque_deployments, loc_of,
+    pointer, why_ineffective,
+};
+use crate::rules::{Ctx, Rule, RuleMeta};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Checks that the user-assigned identity a CMK registry uses is granted access to its key:
+    /// a vault access policy with the key permissions `get`, `wrapKey` and `unwrapKey` (or
+    /// `all`) for the identity's principalId, or, on a vault with
+    /// `enableRbacAuthorization: true`, a role assignment of *Key Vault Crypto Service
+    /// Encryption User* (e147488a-f6f5-4113-8e2d-b22465e65bf6; Crypto User, Crypto Officer and
+    /// Administrator also work).
+    ///
+    /// The rule reports only what is certain: the identity is created by the template (a new
+    /// identity cannot hold a grant made elsewhere), and no grant in the template may be for it.
+    /// An identity passed in by id, or a grant whose principal cannot be told, is not reported;
+    /// neither is a template with a nested deployment the tool cannot see into.
+    ///
+    /// ## Why is this bad?
+    /// The registry cannot unwrap its data key: the deployment fails, or a running registry
+    /// stops serving images.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "Microsoft.KeyVault/vaults/accessPolicies", "name": "[concat(parameters('vault_name'), '/add')]",
+    ///   "properties": { "accessPolicies": [ { "tenantId": "[subscription().tenantId]",
+    ///     "objectId": "[reference(variables('identityId')).principalId]",
+    ///     "permissions": { "keys": [ "get" ] } } ] } }
+    /// ```
+    ///
+    /// ```bicep
+    /// resource grant 'Microsoft.KeyVault/vaults/accessPolicies@2023-07-01' = {
+    ///   parent: kv
+    ///   name: 'add'
+    ///   properties: { accessPolicies: [ { tenantId: tenant().tenantId
+    ///     objectId: uai.properties.principalId, permissions: { keys: [ 'get' ] } } ] }
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```json
+    /// "permissions": { "keys": [ "get", "wrapKey", "unwrapKey" ] }
+    /// ```
+    ///
+    /// ```bicep
+    /// permissions: { keys: [ 'get', 'wrapKey', 'unwrapKey' ] }
+    /// ```
+    ///
+    /// ## References
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide>
+    pub struct KeyAccessMissing {
+        code: "CMK007",
+        name: "key-access-missing",
+        level: Error,
+        summary: "The registry's identity is not granted get/wrapKey/unwrapKey on its key",
+    }
+}
+
+const HELP: &str = "grant the identity's principalId the key permissions get, wrapKey and unwrapKey (access policy), or the role Key Vault Crypto Service Encryption User on an RBAC vault";
+
+impl Rule for KeyAccessMissing {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let m = ctx.model;
+        if has_opaque_deployments(m) {
+            return;
+        }
+        for (i, r) in cmk_registries(m) {
+            let Some(a) = access(m, r) else { continue };
+            if !a.identity_deployed {
+                continue;
+            }
+            let kvp = "properties.encryption.keyVaultProperties.identity";
+            if a.grants.is_empty() {
+                out.push(
+                    Finding::new(
+                        &Self::META,
+                        loc_of(r, kvp),
+                        format!(
+                            "identity '{}' is never granted access to the key: no access policy or role assignment for its principalId",
+                            identity_name(m, &a.identity_id)
+                        ),
+                    )
+                    .label("this identity has no key access")
+                    .pointer(pointer(r, kvp))
+                    .resource(i)
+                    .help(HELP),
+                );
+                continue;
+            }
+            // Some grant may work (or may be for the identity): nothing certain to say.
+            if a.grants
+                .iter()
+                .any(|(g, p)| *p == Tri::Unknown || grant_effective(m, g) != Tri::No)
+            {
+                continue;
+            }
+            for g in a.definite() {
+                let (loc, ptr) = grant_site(m, g);
+                let why = why_ineffective(m, g).unwrap_or_else(|| "it is not effective".into());
+                out.push(
+                    Finding::new(
+                        &Self::META,
+                        loc,
+                        format!(
+                            "the grant for identity '{}' does not give key access: {why}",
+                            identity_name(m, &a.identity_id)
+                        ),
+                    )
+                    .label("insufficient grant")
+                    .pointer(ptr)
+                    .resource(g.resource)
+                    .related(loc_of(r, kvp), "the registry uses this identity")
+                    .help(HELP),
+                );
+            }
+        }
+    }
+}
+
+/// The identity's name for messages.
+pub(crate) fn identity_name(m: &crate::model::Model, id: &crate::model::SymStr) -> String {
+    m.by_id(id)
+        .map(|i| m.resources[i].display_name())
+        .unwrap_or_else(|| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+    use serde_json::json;
+
+    #[test]
+    fn granted_identity_is_clean() {
+        assert!(check(&KeyAccessMissing, &model(good())).is_empty());
+        let all = edit(good(), "pol", |r| {
+            r["properties"]["accessPolicies"][0]["permissions"]["keys"] = json!(["All"])
+        });
+        assert!(check(&KeyAccessMissing, &model(all)).is_empty());
+    }
+
+    #[test]
+    fn inline_vault_policy_counts() {
+        let list = remove(good(), "pol");
+        let list = edit(list, "kv", |r| {
+            r["properties"]["accessPolicies"] = json!([{"tenantId": "t",
+                "objectId": "${ref:uai.properties.principalId}",
+                "permissions": {"keys": ["get", "wrapkey", "unwrapkey"]}}])
+        });
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn no_grant_is_reported() {
+        let f = check(&KeyAccessMissing, &model(remove(good(), "pol")));
+        assert_eq!(
+            pointers(&f),
+            ["/resources/2/properties/encryption/keyVaultProperties/identity"]
+        );
+    }
+
+    #[test]
+    fn missing_permission_is_reported_at_the_policy() {
+        let list = edit(good(), "pol", |r| {
+            r["properties"]["accessPolicies"][0]["permissions"]["keys"] = json!(["get", "list"])
+        });
+        let f = check(&KeyAccessMissing, &model(list));
+        assert_eq!(pointers(&f), ["/resources/2/properties/accessPolicies/0"]);
+        assert!(
+            f[0].message.contains("wrapKey, unwrapKey"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn access_policy_on_rbac_vault_is_reported() {
+        let list = edit(good(), "kv", |r| {
+            r["properties"]["enableRbacAuthorization"] = true.into()
+        });
+        let f = check(&KeyAccessMissing, &model(list));
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("RBAC"));
+    }
+
+    #[test]
+    fn role_assignment_on_rbac_vault_is_clean() {
+        let list = remove(good(), "pol");
+        let list = edit(list, "kv", |r| {
+            r["properties"]["enableRbacAuthorization"] = true.into()
+        });
+        let list = with(
+            list,
+            json!([{"sym": "ra", "type": "Microsoft.Authorization/roleAssignments",
+            "name": "${expr:guid(x)}", "scope": "${id:kv}",
+            "properties": {"principalId": "${ref:uai.properties.principalId}",
+                "roleDefinitionId": "${expr:subscription().id}/providers/Microsoft.Authorization/roleDefinitions/E147488A-F6F5-4113-8E2D-B22465E65BF6"}}]),
+        );
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn external_identity_or_unknown_principal_is_not_reported() {
+        let list = edit(remove(good(), "pol"), "uai", |r| {
+            r["existing"] = true.into()
+        });
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+        let list = edit(good(), "pol", |r| {
+            r["properties"]["accessPolicies"][0]["objectId"] = "${param:principal}".into()
+        });
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+    }
+}

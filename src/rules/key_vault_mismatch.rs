@@ -1,0 +1,138 @@
+use crate::finding::Finding;
+use crate::rules::key_access_missing::identity_name;
+use crate::rules::wiring::{Tri, access, cmk_registries, grant_site, pointer};
+use crate::rules::{Ctx, Rule, RuleMeta};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Checks that the vault named in the registry's key identifier is the vault on which its
+    /// identity is granted key access. Reported when every grant for the identity is on a vault
+    /// whose name is known to differ from the key's vault.
+    ///
+    /// ## Why is this bad?
+    /// A grant on another vault gives no access to this key: the registry cannot unwrap its data
+    /// key and the deployment fails. It usually comes from a copy-pasted key URI or a vault
+    /// parameter that was renamed in one place only.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "Microsoft.KeyVault/vaults/accessPolicies", "name": "kv-prod/add", ... },
+    /// { "type": "Microsoft.ContainerRegistry/registries", ...
+    ///   "keyIdentifier": "https://kv-test.vault.azure.net/keys/cmk" }
+    /// ```
+    ///
+    /// ```bicep
+    /// resource grant 'Microsoft.KeyVault/vaults/accessPolicies@2023-07-01' = { name: 'kv-prod/add', ... }
+    /// // ...
+    /// keyIdentifier: 'https://kv-test.vault.azure.net/keys/cmk'
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```json
+    /// "keyIdentifier": "https://kv-prod.vault.azure.net/keys/cmk"
+    /// ```
+    ///
+    /// ```bicep
+    /// keyIdentifier: key.properties.keyUri // the key in the granted vault
+    /// ```
+    pub struct KeyVaultMismatch {
+        code: "CMK016",
+        name: "key-vault-mismatch",
+        level: Error,
+        summary: "The key is in a different vault than the one the identity is granted access to",
+    }
+}
+
+impl Rule for KeyVaultMismatch {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let m = ctx.model;
+        for (i, r) in cmk_registries(m) {
+            let Some(a) = access(m, r) else { continue };
+            let Some(key) = &a.key else { continue };
+            let Some(key_vault) = key.vault.name(m) else {
+                continue;
+            };
+            if a.grants.iter().any(|(_, p)| *p == Tri::Unknown) {
+                continue;
+            }
+            let definite: Vec<_> = a.definite().collect();
+            if definite.is_empty()
+                || !definite
+                    .iter()
+                    .all(|g| g.vault.known_different(&key.vault, m))
+            {
+                continue;
+            }
+            let g = definite[0];
+            let (loc, _) = grant_site(m, g);
+            let granted = g.vault.name(m).map(|n| n.to_string()).unwrap_or_default();
+            out.push(
+                Finding::new(
+                    &Self::META,
+                    key.node.loc,
+                    format!(
+                        "the key is in vault '{key_vault}' but identity '{}' is granted access to vault '{granted}'",
+                        identity_name(m, &a.identity_id)
+                    ),
+                )
+                .label(format!("key in vault '{key_vault}'"))
+                .pointer(pointer(r, "properties.encryption.keyVaultProperties.keyIdentifier"))
+                .resource(i)
+                .related(loc, format!("grant on vault '{granted}'"))
+                .help("use a key from the vault the identity is granted, or grant the identity on the key's vault"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    fn key(uri: &str) -> crate::model::Model {
+        model(edit(good(), "acr", |r| {
+            r["properties"]["encryption"]["keyVaultProperties"]["keyIdentifier"] = uri.into()
+        }))
+    }
+
+    #[test]
+    fn same_vault_is_clean() {
+        assert!(check(&KeyVaultMismatch, &model(good())).is_empty());
+        assert!(
+            check(
+                &KeyVaultMismatch,
+                &key("https://KVCMK01.vault.azure.net/keys/cmk")
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn other_vault_is_reported() {
+        let f = check(
+            &KeyVaultMismatch,
+            &key("https://kvother.vault.azure.net/keys/cmk"),
+        );
+        assert_eq!(
+            pointers(&f),
+            ["/resources/3/properties/encryption/keyVaultProperties/keyIdentifier"]
+        );
+        assert!(f[0].message.contains("'kvother'") && f[0].message.contains("'kvcmk01'"));
+    }
+
+    #[test]
+    fn symbolic_vault_is_not_reported() {
+        assert!(
+            check(
+                &KeyVaultMismatch,
+                &key("https://${param:v}.vault.azure.net/keys/cmk")
+            )
+            .is_empty()
+        );
+    }
+}

@@ -1,0 +1,127 @@
+use crate::finding::Finding;
+use crate::rules::key_access_missing::identity_name;
+use crate::rules::wiring::{GrantKind, Tri, access, cmk_registries, grant_effective};
+use crate::rules::{Ctx, Rule, RuleMeta};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Warns when the role assignment that gives a CMK registry's identity key access is created
+    /// in the same deployment as the registry (and no access policy grants it too).
+    ///
+    /// ## Why is this bad?
+    /// Azure RBAC role assignments take effect after a propagation delay (usually seconds,
+    /// sometimes minutes). Even with `dependsOn`, the registry can be created before the
+    /// assignment is effective, and creation fails with a Key Vault 403. Access policies take
+    /// effect at once.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "Microsoft.Authorization/roleAssignments", "scope": "[resourceId('Microsoft.KeyVault/vaults', parameters('vault_name'))]", ... },
+    /// { "type": "Microsoft.ContainerRegistry/registries", "dependsOn": [ "[extensionResourceId(...)]" ], ... }
+    /// ```
+    ///
+    /// ```bicep
+    /// resource grant 'Microsoft.Authorization/roleAssignments@2022-04-01' = { scope: kv, ... }
+    /// resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = { dependsOn: [ grant ], ... }
+    /// ```
+    ///
+    /// ## Use instead
+    /// Create the identity and its role assignment in a first deployment (or stage), and the
+    /// registry in a second one; or use a vault with access policies.
+    /// ```json
+    /// // deployment 1: identity + roleAssignments; deployment 2: the registry
+    /// ```
+    ///
+    /// ```bicep
+    /// // main.bicep: module grant 'grant.bicep' = { ... }, then deploy registry.bicep separately
+    /// ```
+    ///
+    /// ## References
+    /// - <https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected>
+    pub struct RbacPropagationRace {
+        code: "CMK019",
+        name: "rbac-propagation-race",
+        level: Warning,
+        summary: "The registry's key-access role assignment is created in the same deployment and may not have propagated",
+    }
+}
+
+impl Rule for RbacPropagationRace {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let m = ctx.model;
+        for (i, r) in cmk_registries(m) {
+            let Some(a) = access(m, r) else { continue };
+            let effective: Vec<_> = a
+                .definite()
+                .filter(|g| grant_effective(m, g) == Tri::Yes)
+                .collect();
+            if effective.iter().any(|g| {
+                matches!(g.kind, GrantKind::AccessPolicy { .. }) || m.resources[g.resource].existing
+            }) {
+                continue;
+            }
+            let Some(g) = effective.first() else { continue };
+            let ra = &m.resources[g.resource];
+            out.push(
+                Finding::new(
+                    &Self::META,
+                    ra.loc,
+                    format!(
+                        "role assignment '{}' for identity '{}' is created in the same deployment as registry '{}'; it may not have propagated when the registry is created",
+                        ra.display_name(),
+                        identity_name(m, &a.identity_id),
+                        r.display_name()
+                    ),
+                )
+                .label("created with the registry")
+                .pointer(ra.pointer.clone())
+                .resource(g.resource)
+                .related(r.loc, "the registry that needs it")
+                .help("assign the role in an earlier deployment, or grant key access with a vault access policy"),
+            );
+            let _ = i;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+    use serde_json::json;
+
+    fn rbac() -> serde_json::Value {
+        let list = edit(remove(good(), "pol"), "kv", |r| {
+            r["properties"]["enableRbacAuthorization"] = true.into()
+        });
+        with(
+            list,
+            json!([{"sym": "ra", "type": "Microsoft.Authorization/roleAssignments",
+            "name": "${expr:guid(x)}", "scope": "${id:kv}",
+            "properties": {"principalId": "${ref:uai.properties.principalId}",
+                "roleDefinitionId": "${expr:subscription().id}/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6"}}]),
+        )
+    }
+
+    #[test]
+    fn access_policy_is_clean() {
+        assert!(check(&RbacPropagationRace, &model(good())).is_empty());
+    }
+
+    #[test]
+    fn role_assignment_in_same_deployment_is_reported() {
+        let f = check(&RbacPropagationRace, &model(rbac()));
+        assert_eq!(pointers(&f), ["/resources/3"]);
+        assert_eq!(f[0].level, crate::finding::Level::Warning);
+    }
+
+    #[test]
+    fn pre_existing_role_assignment_is_clean() {
+        let list = edit(rbac(), "ra", |r| r["existing"] = true.into());
+        assert!(check(&RbacPropagationRace, &model(list)).is_empty());
+    }
+}

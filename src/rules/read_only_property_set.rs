@@ -1,0 +1,181 @@
+use crate::finding::Finding;
+use crate::model::Resource;
+use crate::rules::wiring::{IDENTITY, KEY, REGISTRY, deployed, pointer};
+use crate::rules::{Ctx, Rule, RuleMeta};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Reports read-only properties written in a template for the resources of a CMK
+    /// deployment: on a registry `keyVaultProperties.versionedKeyIdentifier`,
+    /// `keyRotationEnabled`, `lastKeyRotationTimestamp`, `sku.tier`, `identity.principalId`,
+    /// `identity.tenantId`, `properties.loginServer`, `creationDate`, `provisioningState`,
+    /// `status`, and `principalId`/`clientId` inside `userAssignedIdentities` entries; on a key
+    /// `keyUri` and `keyUriWithVersion`; on an identity `principalId`, `clientId`, `tenantId`.
+    ///
+    /// ## Why is this bad?
+    /// Resource Manager ignores them (or rejects the request), so they only mislead: a template
+    /// that says `keyRotationEnabled: true` next to a versioned key does not rotate anything.
+    /// The rotation mode comes from the key identifier alone.
+    ///
+    /// ## Example
+    /// ```json
+    /// "keyVaultProperties": { "identity": "...", "keyIdentifier": "...", "keyRotationEnabled": true }
+    /// ```
+    ///
+    /// ```bicep
+    /// keyVaultProperties: { identity: uai.properties.clientId, keyIdentifier: kekId, keyRotationEnabled: true }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```json
+    /// "keyVaultProperties": { "identity": "...", "keyIdentifier": "https://kv.vault.azure.net/keys/cmk" }
+    /// ```
+    ///
+    /// ```bicep
+    /// keyVaultProperties: { identity: uai.properties.clientId, keyIdentifier: key.properties.keyUri }
+    /// ```
+    ///
+    /// ## References
+    /// - <https://learn.microsoft.com/azure/templates/microsoft.containerregistry/registries>
+    pub struct ReadOnlyPropertySet {
+        code: "CMK015",
+        name: "read-only-property-set",
+        level: Error,
+        summary: "A read-only property is set in the template",
+    }
+}
+
+const READ_ONLY: [(&str, &[&str]); 3] = [
+    (
+        REGISTRY,
+        &[
+            "properties.encryption.keyVaultProperties.versionedKeyIdentifier",
+            "properties.encryption.keyVaultProperties.keyRotationEnabled",
+            "properties.encryption.keyVaultProperties.lastKeyRotationTimestamp",
+            "sku.tier",
+            "identity.principalId",
+            "identity.tenantId",
+            "properties.loginServer",
+            "properties.creationDate",
+            "properties.provisioningState",
+            "properties.status",
+        ],
+    ),
+    (KEY, &["properties.keyUri", "properties.keyUriWithVersion"]),
+    (
+        IDENTITY,
+        &[
+            "properties.principalId",
+            "properties.clientId",
+            "properties.tenantId",
+        ],
+    ),
+];
+
+impl Rule for ReadOnlyPropertySet {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        for (ty, paths) in READ_ONLY {
+            for (i, r) in deployed(ctx.model, ty) {
+                for path in paths {
+                    if let Some(n) = r.get(path) {
+                        out.push(finding(r, i, n.loc, path));
+                    }
+                }
+                if ty == REGISTRY {
+                    user_assigned_values(r, i, out);
+                }
+            }
+        }
+    }
+}
+
+fn finding(r: &Resource, i: usize, loc: crate::source::Loc, path: &str) -> Finding {
+    let prop = path.rsplit('.').next().unwrap_or(path);
+    Finding::new(
+        &ReadOnlyPropertySet::META,
+        loc,
+        format!("{prop} is read-only; Resource Manager ignores or rejects it"),
+    )
+    .label("read-only")
+    .pointer(pointer(r, path))
+    .resource(i)
+    .help(format!("remove {prop} from the template"))
+}
+
+/// `userAssignedIdentities` values must be `{}`: their principalId/clientId are outputs.
+fn user_assigned_values(r: &Resource, i: usize, out: &mut Vec<Finding>) {
+    let Some(map) = r
+        .get("identity.userAssignedIdentities")
+        .and_then(|n| n.as_object())
+    else {
+        return;
+    };
+    for (k, v) in map.iter() {
+        for prop in ["principalId", "clientId"] {
+            if let Some(n) = v.get(prop) {
+                let mut f = finding(r, i, n.loc, prop);
+                let key = k.name.replace('~', "~0").replace('/', "~1");
+                f.pointer = format!(
+                    "{}/{key}/{prop}",
+                    pointer(r, "identity.userAssignedIdentities")
+                );
+                out.push(f);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+    use serde_json::json;
+
+    #[test]
+    fn clean_template_is_clean() {
+        assert!(check(&ReadOnlyPropertySet, &model(good())).is_empty());
+    }
+
+    #[test]
+    fn read_only_registry_properties_are_reported() {
+        let list = edit(good(), "acr", |r| {
+            r["properties"]["encryption"]["keyVaultProperties"]["keyRotationEnabled"] = true.into();
+            r["sku"]["tier"] = "Premium".into();
+        });
+        let f = check(&ReadOnlyPropertySet, &model(list));
+        assert_eq!(
+            pointers(&f),
+            [
+                "/resources/3/properties/encryption/keyVaultProperties/keyRotationEnabled",
+                "/resources/3/sku/tier"
+            ]
+        );
+    }
+
+    #[test]
+    fn key_uri_on_key_and_identity_values_are_reported() {
+        let list = with(
+            good(),
+            json!([{"sym": "key", "type": "Microsoft.KeyVault/vaults/keys",
+            "name": "kvcmk01/cmk", "properties": {"kty": "RSA", "keyUri": "https://x"}}]),
+        );
+        let list = edit(list, "acr", |r| {
+            r["identity"]["userAssignedIdentities"] = json!({"${id:uai}": {"clientId": "x"}})
+        });
+        let f = check(&ReadOnlyPropertySet, &model(list));
+        assert_eq!(f.len(), 2);
+        assert!(
+            f.iter()
+                .any(|f| f.pointer == "/resources/4/properties/keyUri")
+        );
+        assert!(f.iter().any(|f| {
+            f.pointer
+                .starts_with("/resources/3/identity/userAssignedIdentities/")
+                && f.pointer.ends_with("/clientId")
+        }));
+    }
+}

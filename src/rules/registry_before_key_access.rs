@@ -1,0 +1,142 @@
+use crate::finding::Finding;
+use crate::rules::key_access_missing::identity_name;
+use crate::rules::wiring::{Tri, access, cmk_registries, grant_effective, loc_of, pointer};
+use crate::rules::{Ctx, Rule, RuleMeta};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Checks that a CMK registry depends (`dependsOn`, directly or transitively, or through
+    /// Bicep symbolic references) on the access policy or role assignment that lets its identity
+    /// use the key, when both are deployed by the same template.
+    ///
+    /// Reported only when the identity is created by the template and a grant for it is found;
+    /// an identity passed in by id may already have access.
+    ///
+    /// ## Why is this bad?
+    /// Without the dependency, Resource Manager deploys the registry and the grant in parallel.
+    /// The registry is created before its identity may read the key, and the deployment fails
+    /// intermittently (the race in the Azure docs' own template).
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "Microsoft.ContainerRegistry/registries", "name": "[parameters('registry_name')]",
+    ///   "dependsOn": [ "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', parameters('identity_name'))]" ] }
+    /// ```
+    ///
+    /// ```bicep
+    /// resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
+    ///   name: registryName
+    ///   // nothing refers to the access policy
+    /// }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```json
+    /// "dependsOn": [
+    ///   "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', parameters('identity_name'))]",
+    ///   "[resourceId('Microsoft.KeyVault/vaults/accessPolicies', parameters('vault_name'), 'add')]"
+    /// ]
+    /// ```
+    ///
+    /// ```bicep
+    /// resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
+    ///   name: registryName
+    ///   dependsOn: [ grant ]
+    /// }
+    /// ```
+    ///
+    /// ## References
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/templates/resource-dependency>
+    pub struct RegistryBeforeKeyAccess {
+        code: "CMK008",
+        name: "registry-before-key-access",
+        level: Error,
+        summary: "The registry does not depend on the grant that gives its identity key access",
+    }
+}
+
+impl Rule for RegistryBeforeKeyAccess {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let m = ctx.model;
+        for (i, r) in cmk_registries(m) {
+            let Some(a) = access(m, r) else { continue };
+            if !a.identity_deployed {
+                continue;
+            }
+            // Depending on any grant that is or may be the identity's is enough.
+            if a.grants.iter().any(|(g, _)| m.depends_on(i, g.resource)) {
+                continue;
+            }
+            let Some(grant) = a
+                .definite()
+                .find(|g| !m.resources[g.resource].existing && grant_effective(m, g) != Tri::No)
+            else {
+                continue;
+            };
+            let target = &m.resources[grant.resource];
+            out.push(
+                Finding::new(
+                    &Self::META,
+                    loc_of(r, "dependsOn"),
+                    format!(
+                        "registry '{}' does not depend on '{}', which grants identity '{}' access to the key",
+                        r.display_name(),
+                        target.display_name(),
+                        identity_name(m, &a.identity_id)
+                    ),
+                )
+                .label("may be created before the grant")
+                .pointer(pointer(r, "dependsOn"))
+                .resource(i)
+                .related(target.loc, "the grant is declared here")
+                .help(format!(
+                    "add the grant ('{}') to the registry's dependsOn",
+                    target.display_name()
+                )),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+    use serde_json::json;
+
+    #[test]
+    fn dependency_on_the_grant_is_clean() {
+        assert!(check(&RegistryBeforeKeyAccess, &model(good())).is_empty());
+    }
+
+    #[test]
+    fn transitive_and_deployment_dependencies_count() {
+        // registry → helper deployment that contains the policy
+        let list = edit(good(), "pol", |r| r["in"] = "dep".into());
+        let list = with(
+            list,
+            json!([{"sym": "dep", "type": "Microsoft.Resources/deployments", "name": "grant"}]),
+        );
+        let list = edit(list, "acr", |r| r["dependsOn"] = json!(["uai", "dep"]));
+        assert!(check(&RegistryBeforeKeyAccess, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn missing_dependency_is_reported() {
+        let list = edit(good(), "acr", |r| r["dependsOn"] = json!(["uai"]));
+        let f = check(&RegistryBeforeKeyAccess, &model(list));
+        assert_eq!(pointers(&f), ["/resources/3/dependsOn"]);
+        assert!(f[0].message.contains("kvcmk01/add"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn external_identity_is_not_reported() {
+        let list = edit(good(), "acr", |r| r["dependsOn"] = json!(["uai"]));
+        let list = edit(list, "uai", |r| r["existing"] = true.into());
+        assert!(check(&RegistryBeforeKeyAccess, &model(list)).is_empty());
+    }
+}

@@ -1,0 +1,137 @@
+use crate::finding::Finding;
+use crate::rules::wiring::{Prop, Tri, cmk_vaults, lookup, pointer, str_is};
+use crate::rules::{Ctx, Rule, RuleMeta};
+
+crate::declare_rule! {
+    /// ## What it does
+    /// Checks that a vault holding a registry's customer-managed key, if its firewall denies by
+    /// default (`networkAcls.defaultAction: Deny`), lets trusted Azure services through
+    /// (`networkAcls.bypass: AzureServices`, the default when `bypass` is not written).
+    ///
+    /// ## Why is this bad?
+    /// Container Registry reaches the vault as a trusted Azure service. With `bypass: None`,
+    /// automatic key rotation and image import fail with 403 errors, and registry creation can
+    /// fail unless a private endpoint is set up.
+    ///
+    /// ## Example
+    /// ```json
+    /// "networkAcls": { "defaultAction": "Deny", "bypass": "None" }
+    /// ```
+    ///
+    /// ```bicep
+    /// networkAcls: { defaultAction: 'Deny', bypass: 'None' }
+    /// ```
+    ///
+    /// ## Use instead
+    /// ```json
+    /// "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" }
+    /// ```
+    ///
+    /// ```bicep
+    /// networkAcls: { defaultAction: 'Deny', bypass: 'AzureServices' }
+    /// ```
+    ///
+    /// ## References
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys#advanced-scenario-key-vault-firewall>
+    /// - <https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints#trusted-services>
+    pub struct VaultFirewallTrustedServices {
+        code: "CMK012",
+        name: "vault-firewall-trusted-services",
+        level: Warning,
+        summary: "A firewalled vault holding a registry's key should let trusted Azure services through",
+    }
+}
+
+impl Rule for VaultFirewallTrustedServices {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let m = ctx.model;
+        for (v, reg) in cmk_vaults(m) {
+            let vault = &m.resources[v];
+            if vault.existing {
+                continue;
+            }
+            let Prop::Known(action) = lookup(&vault.body, "properties.networkAcls.defaultAction")
+            else {
+                continue;
+            };
+            if str_is(action, "Deny") != Tri::Yes {
+                continue;
+            }
+            let path = "properties.networkAcls.bypass";
+            let Prop::Known(bypass) = lookup(&vault.body, path) else {
+                continue;
+            };
+            if str_is(bypass, "AzureServices") != Tri::No {
+                continue;
+            }
+            out.push(
+                Finding::new(
+                    &Self::META,
+                    bypass.loc,
+                    format!(
+                        "vault '{}' denies network access by default and does not let trusted Azure services through (bypass {})",
+                        vault.display_name(),
+                        crate::rules::wiring::shown(bypass)
+                    ),
+                )
+                .label("trusted services blocked")
+                .pointer(pointer(vault, path))
+                .resource(v)
+                .related(m.resources[reg].loc, "the registry whose key is in this vault")
+                .help("set networkAcls.bypass to 'AzureServices'"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+    use serde_json::json;
+
+    fn acls(acls: serde_json::Value) -> crate::model::Model {
+        model(edit(good(), "kv", |r| {
+            r["properties"]["networkAcls"] = acls
+        }))
+    }
+
+    #[test]
+    fn trusted_services_allowed_is_clean() {
+        assert!(
+            check(
+                &VaultFirewallTrustedServices,
+                &acls(json!({"defaultAction": "Deny", "bypass": "AzureServices"}))
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                &VaultFirewallTrustedServices,
+                &acls(json!({"defaultAction": "Deny"}))
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                &VaultFirewallTrustedServices,
+                &acls(json!({"defaultAction": "Allow", "bypass": "None"}))
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn bypass_none_is_reported() {
+        let f = check(
+            &VaultFirewallTrustedServices,
+            &acls(json!({"defaultAction": "deny", "bypass": "None"})),
+        );
+        assert_eq!(pointers(&f), ["/resources/1/properties/networkAcls/bypass"]);
+        assert_eq!(f[0].level, crate::finding::Level::Warning);
+    }
+}

@@ -1,0 +1,810 @@
+//! How a registry is wired to its key: the selectors the CMK rules share.
+//!
+//! The chain is registry → assigned user identity → `keyVaultProperties.identity` (that
+//! identity's clientId) → `keyIdentifier` → the vault → a grant (access policy or role
+//! assignment) for the identity's principalId. Each step may be unknown; every function here
+//! answers "known yes", "known no" or "unknown" so that rules only report what is certain.
+
+use crate::azure;
+use crate::model::{Model, Node, Part, Resource, Sym, SymStr, Value};
+
+pub const REGISTRY: &str = "Microsoft.ContainerRegistry/registries";
+pub const IDENTITY: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+pub const VAULT: &str = "Microsoft.KeyVault/vaults";
+pub const KEY: &str = "Microsoft.KeyVault/vaults/keys";
+pub const ACCESS_POLICIES: &str = "Microsoft.KeyVault/vaults/accessPolicies";
+pub const ROLE_ASSIGNMENT: &str = "Microsoft.Authorization/roleAssignments";
+
+/// A three-valued answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tri {
+    Yes,
+    No,
+    Unknown,
+}
+
+/// A property looked up through possibly-unknown objects.
+#[derive(Clone, Copy, Debug)]
+pub enum Prop<'a> {
+    /// Not written (or written as `null`).
+    Absent,
+    /// The property or one of the objects above it is unknown.
+    Unknown,
+    /// A value that is not itself symbolic (its contents may still be partly unknown).
+    Known(&'a Node),
+}
+
+impl<'a> Prop<'a> {
+    pub fn known(self) -> Option<&'a Node> {
+        match self {
+            Prop::Known(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// Follow a dotted path from `node`, telling an absent property from an unknown one.
+pub fn lookup<'a>(node: &'a Node, dotted: &str) -> Prop<'a> {
+    let mut cur = node;
+    for key in dotted.split('.') {
+        match &cur.value {
+            Value::Sym(_) => return Prop::Unknown,
+            Value::Object(o) => match o.get(key) {
+                Some(n) => cur = n,
+                None => return Prop::Absent,
+            },
+            // `null` or a scalar where an object is expected: nothing is set below it.
+            _ => return Prop::Absent,
+        }
+    }
+    match &cur.value {
+        Value::Sym(_) => Prop::Unknown,
+        Value::Null => Prop::Absent,
+        _ => Prop::Known(cur),
+    }
+}
+
+/// Resources of a type that the template deploys (not `existing` references).
+pub fn deployed<'a>(model: &'a Model, ty: &'a str) -> impl Iterator<Item = (usize, &'a Resource)> {
+    model.of_type(ty).filter(|(_, r)| !r.existing)
+}
+
+/// JSON pointer (or Bicep path) of a property of a resource: `resource.pointer/properties/x`.
+pub fn pointer(r: &Resource, dotted: &str) -> String {
+    let mut p = r.pointer.clone();
+    for seg in dotted.split('.') {
+        p.push('/');
+        p.push_str(&seg.replace('~', "~0").replace('/', "~1"));
+    }
+    p
+}
+
+/// Location of a property if written, else of the resource.
+pub fn loc_of(r: &Resource, dotted: &str) -> crate::source::Loc {
+    r.get(dotted).map(|n| n.loc).unwrap_or(r.loc)
+}
+
+/// Case-insensitive comparison of a known string.
+pub fn str_is(node: &Node, expected: &str) -> Tri {
+    match &node.value {
+        Value::Str(s) if s.eq_ignore_ascii_case(expected) => Tri::Yes,
+        Value::Sym(_) => Tri::Unknown,
+        _ => Tri::No,
+    }
+}
+
+/// Is customer-managed-key encryption enabled on this registry?
+/// Absent `encryption` or `status` means disabled (the API default).
+pub fn encryption_enabled(registry: &Resource) -> Tri {
+    match lookup(&registry.body, "properties.encryption.status") {
+        Prop::Absent => Tri::No,
+        Prop::Unknown => Tri::Unknown,
+        Prop::Known(n) => str_is(n, "enabled"),
+    }
+}
+
+/// Registries the template deploys with encryption known to be enabled.
+pub fn cmk_registries(model: &Model) -> impl Iterator<Item = (usize, &Resource)> {
+    deployed(model, REGISTRY).filter(|(_, r)| encryption_enabled(r) == Tri::Yes)
+}
+
+/// The name of a resource as a [`SymStr`] (`None` if not a string).
+pub fn name_of(r: &Resource) -> Option<SymStr> {
+    r.name.value.to_symstr()
+}
+
+/// Name segments of a child resource (`vault/key` → `[vault, key]`).
+pub fn name_segments(r: &Resource) -> Vec<SymStr> {
+    name_of(r).map(|n| n.split('/')).unwrap_or_default()
+}
+
+/// Two names or ids that are known to be different: both fully literal and unequal. Symbolic
+/// values could turn out equal at deployment time, so they never differ for certain.
+pub fn known_different(a: &SymStr, b: &SymStr) -> bool {
+    match (a.as_lit(), b.as_lit()) {
+        (Some(x), Some(y)) => !x.eq_ignore_ascii_case(y),
+        _ => false,
+    }
+}
+
+/// The id of the parent of a child resource id (`…/vaults/v/keys/k` → `…/vaults/v`).
+pub fn parent_id(id: &SymStr) -> Option<SymStr> {
+    let pieces = id.split('/');
+    if pieces.len() < 3 {
+        return None;
+    }
+    Some(join(&pieces[..pieces.len() - 2], '/'))
+}
+
+fn join(pieces: &[SymStr], sep: char) -> SymStr {
+    let mut out = SymStr::default();
+    for (i, p) in pieces.iter().enumerate() {
+        if i > 0 {
+            out.push_lit(&sep.to_string());
+        }
+        out.append(p);
+    }
+    out
+}
+
+/// The vault name in a resource id that goes through `Microsoft.KeyVault/vaults/<name>`
+/// (a vault, key or access-policy id, or a role-assignment scope).
+pub fn vault_name_in_id(id: &SymStr) -> Option<SymStr> {
+    let pieces = id.split('/');
+    let at = pieces
+        .iter()
+        .position(|p| p.as_lit().is_some_and(|s| s.eq_ignore_ascii_case("vaults")))?;
+    let ns = pieces.get(at.checked_sub(1)?)?.as_lit()?;
+    if !ns.eq_ignore_ascii_case("Microsoft.KeyVault") {
+        return None;
+    }
+    pieces.get(at + 1).cloned()
+}
+
+/// Vault resources (deployed or `existing`) whose name is the same as `name`.
+pub fn vault_by_name(model: &Model, name: &SymStr) -> Option<usize> {
+    model
+        .of_type(VAULT)
+        .find(|(_, v)| name_of(v).is_some_and(|n| n.same(name)))
+        .map(|(i, _)| i)
+}
+
+/// Which vault something points at.
+#[derive(Clone, Debug)]
+pub enum VaultRef {
+    /// A vault resource of the model.
+    Resource(usize),
+    /// A vault known by name only (not declared in the model).
+    Name(SymStr),
+    /// Any vault in a resource group or subscription (a role assignment at a broad scope), or a
+    /// vault that cannot be told.
+    Unknown,
+}
+
+impl VaultRef {
+    fn from_name(model: &Model, name: SymStr) -> VaultRef {
+        match vault_by_name(model, &name) {
+            Some(i) => VaultRef::Resource(i),
+            None => VaultRef::Name(name),
+        }
+    }
+    fn from_id(model: &Model, id: &SymStr) -> VaultRef {
+        if let Some(i) = model
+            .by_id(id)
+            .filter(|&i| model.resources[i].is_type(VAULT))
+        {
+            return VaultRef::Resource(i);
+        }
+        match vault_name_in_id(id) {
+            Some(n) => VaultRef::from_name(model, n),
+            None => VaultRef::Unknown,
+        }
+    }
+    pub fn name(&self, model: &Model) -> Option<SymStr> {
+        match self {
+            VaultRef::Resource(i) => name_of(&model.resources[*i]),
+            VaultRef::Name(n) => Some(n.clone()),
+            VaultRef::Unknown => None,
+        }
+    }
+    /// Known to be two different vaults (literal names that differ).
+    pub fn known_different(&self, other: &VaultRef, model: &Model) -> bool {
+        if let (VaultRef::Resource(a), VaultRef::Resource(b)) = (self, other)
+            && a == b
+        {
+            return false;
+        }
+        match (self.name(model), other.name(model)) {
+            (Some(a), Some(b)) => known_different(&a, &b),
+            _ => false,
+        }
+    }
+}
+
+/// What a registry's `keyIdentifier` tells.
+#[derive(Clone, Debug)]
+pub struct KeyRef<'a> {
+    pub node: &'a Node,
+    /// The key resource of the model it comes from (`key.properties.keyUri`).
+    pub key_resource: Option<usize>,
+    pub vault: VaultRef,
+    /// Does the identifier carry a version (manual rotation)?
+    pub versioned: Tri,
+}
+
+/// Resolve a `keyIdentifier` value. `None` when it is not a string at all.
+pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
+    let text = node.value.to_symstr()?;
+    let mut key = KeyRef {
+        node,
+        key_resource: None,
+        vault: VaultRef::Unknown,
+        versioned: Tri::Unknown,
+    };
+    match text.parts.first() {
+        Some(Part::Sym(Sym::ResourceProp { id, path })) => {
+            let rest = SymStr {
+                parts: text.parts[1..].to_vec(),
+            };
+            let last = path.last().map(|s| s.to_ascii_lowercase());
+            match last.as_deref() {
+                Some("keyuri") | Some("keyuriwithversion") => {
+                    key.key_resource = model.by_id(id).filter(|&i| model.resources[i].is_type(KEY));
+                    key.vault = match key.key_resource {
+                        Some(i) => key_vault(model, i),
+                        None => parent_id(id)
+                            .map(|p| VaultRef::from_id(model, &p))
+                            .unwrap_or(VaultRef::Unknown),
+                    };
+                    key.versioned = if rest.parts.is_empty() {
+                        if last.as_deref() == Some("keyuriwithversion") {
+                            Tri::Yes
+                        } else {
+                            Tri::No
+                        }
+                    } else if last.as_deref() == Some("keyuri")
+                        && rest.lit_prefix().starts_with('/')
+                        && rest.lit_prefix().len() + rest.parts.len() > 2
+                    {
+                        // `${key.properties.keyUri}/${version}`
+                        Tri::Yes
+                    } else {
+                        Tri::Unknown
+                    };
+                }
+                Some("vaulturi") => {
+                    key.vault = VaultRef::from_id(model, id);
+                    // `${vault.properties.vaultUri}keys/name[/version]`
+                    let pieces = rest.split('/');
+                    let pieces: Vec<_> = pieces
+                        .into_iter()
+                        .filter(|p| p.as_lit() != Some(""))
+                        .collect();
+                    key.versioned = count_versioned(&pieces, 2);
+                }
+                _ => {}
+            }
+        }
+        _ => {
+            if text
+                .lit_prefix()
+                .to_ascii_lowercase()
+                .starts_with("https://")
+            {
+                let pieces = text.split('/');
+                // ["https:", "", host, "keys", name, version?]
+                if let Some(host) = pieces.get(2) {
+                    let label = host.split('.').into_iter().next().unwrap_or_default();
+                    key.vault = VaultRef::from_name(model, label);
+                }
+                let mut path: Vec<SymStr> = pieces.into_iter().skip(3).collect();
+                if path.last().and_then(|p| p.as_lit()) == Some("") {
+                    path.pop();
+                }
+                key.versioned = count_versioned(&path, 2);
+            }
+        }
+    }
+    Some(key)
+}
+
+/// `["keys", name]` is versionless, `["keys", name, version]` versioned; a symbolic last piece
+/// of a versionless path could hide a `/version`.
+fn count_versioned(path: &[SymStr], versionless_len: usize) -> Tri {
+    match path.len() {
+        n if n == versionless_len + 1 => Tri::Yes,
+        n if n == versionless_len && path[n - 1].as_lit().is_some() => Tri::No,
+        _ => Tri::Unknown,
+    }
+}
+
+/// The vault a key resource lives in: its parent vault in the model, or the vault named by the
+/// first segment of its name.
+pub fn key_vault(model: &Model, key: usize) -> VaultRef {
+    let r = &model.resources[key];
+    if let Some(p) = parent_id(&r.id)
+        && let Some(i) = model
+            .by_id(&p)
+            .filter(|&i| model.resources[i].is_type(VAULT))
+    {
+        return VaultRef::Resource(i);
+    }
+    match name_segments(r).into_iter().next() {
+        Some(n) => VaultRef::from_name(model, n),
+        None => VaultRef::Unknown,
+    }
+}
+
+/// The registry's `keyIdentifier`, resolved.
+pub fn registry_key<'a>(model: &Model, registry: &'a Resource) -> Option<KeyRef<'a>> {
+    let node = registry.get("properties.encryption.keyVaultProperties.keyIdentifier")?;
+    resolve_key(model, node)
+}
+
+/// Key resources of the model that some CMK registry uses, with the registries.
+pub fn cmk_keys(model: &Model) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (ri, r) in cmk_registries(model) {
+        if let Some(k) = registry_key(model, r).and_then(|k| k.key_resource) {
+            out.push((k, ri));
+        }
+    }
+    out
+}
+
+/// Vault resources of the model that hold a CMK registry's key, with the registry.
+pub fn cmk_vaults(model: &Model) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (ri, r) in cmk_registries(model) {
+        if let Some(VaultRef::Resource(v)) = registry_key(model, r).map(|k| k.vault)
+            && !out.iter().any(|(x, _)| *x == v)
+        {
+            out.push((v, ri));
+        }
+    }
+    out
+}
+
+/// What `keyVaultProperties.identity` says.
+#[derive(Clone, Debug)]
+pub enum UsedIdentity {
+    /// Not written.
+    Missing,
+    /// `reference(<identity id>).clientId`: the identity with this id.
+    ClientIdOf(SymStr),
+    /// `reference(<identity id>).principalId`: the wrong property of this identity.
+    PrincipalIdOf(SymStr),
+    /// A literal client id, a parameter, or anything else the tool cannot follow.
+    Other,
+}
+
+pub fn used_identity(registry: &Resource) -> (UsedIdentity, Option<&Node>) {
+    match lookup(
+        &registry.body,
+        "properties.encryption.keyVaultProperties.identity",
+    ) {
+        Prop::Absent => (UsedIdentity::Missing, None),
+        Prop::Unknown => {
+            let node = registry.get("properties.encryption.keyVaultProperties.identity");
+            let used = node
+                .and_then(|n| match &n.value {
+                    Value::Sym(s) => s.as_single_sym(),
+                    _ => None,
+                })
+                .and_then(identity_prop)
+                .unwrap_or(UsedIdentity::Other);
+            (used, node)
+        }
+        Prop::Known(n) => {
+            let empty = n.as_str().is_some_and(|s| s.is_empty());
+            let used = if empty {
+                UsedIdentity::Missing
+            } else {
+                UsedIdentity::Other
+            };
+            (used, Some(n))
+        }
+    }
+}
+
+fn identity_prop(sym: &Sym) -> Option<UsedIdentity> {
+    let Sym::ResourceProp { id, path } = sym else {
+        return None;
+    };
+    let last = path.last()?.to_ascii_lowercase();
+    match last.as_str() {
+        "clientid" => Some(UsedIdentity::ClientIdOf(id.clone())),
+        "principalid" => Some(UsedIdentity::PrincipalIdOf(id.clone())),
+        _ => None,
+    }
+}
+
+/// The user-assigned identities on a registry.
+#[derive(Clone, Debug)]
+pub struct Assigned<'a> {
+    /// `identity.type` includes `UserAssigned`.
+    pub user_assigned_type: Tri,
+    /// The keys of `identity.userAssignedIdentities`, when that object is known.
+    pub keys: Option<Vec<&'a crate::model::Key>>,
+}
+
+pub fn assigned_identities(registry: &Resource) -> Assigned<'_> {
+    let user_assigned_type = match lookup(&registry.body, "identity.type") {
+        Prop::Absent => Tri::No,
+        Prop::Unknown => Tri::Unknown,
+        Prop::Known(n) => match n.as_str() {
+            Some(s) => {
+                if s.split(',')
+                    .any(|p| p.trim().eq_ignore_ascii_case("UserAssigned"))
+                {
+                    Tri::Yes
+                } else {
+                    Tri::No
+                }
+            }
+            None => Tri::No,
+        },
+    };
+    let keys = match lookup(&registry.body, "identity.userAssignedIdentities") {
+        Prop::Absent => Some(Vec::new()),
+        Prop::Unknown => None,
+        Prop::Known(n) => n.as_object().map(|o| o.iter().map(|(k, _)| k).collect()),
+    };
+    Assigned {
+        user_assigned_type,
+        keys,
+    }
+}
+
+/// Does an `identity.userAssignedIdentities` key denote this resource id?
+///
+/// The model's object keys are strings: a computed key (`resourceId(...)`, Bicep `uai.id`) is
+/// stored as the display form of its canonical [`SymStr`]. A key holding an opaque part never
+/// matches.
+pub fn key_is_id(key: &str, id: &SymStr) -> bool {
+    !key.contains("<unknown") && id.to_string().eq_ignore_ascii_case(key)
+}
+
+/// The identity resource of the model that a `userAssignedIdentities` key denotes.
+pub fn identity_for_key(model: &Model, key: &str) -> Option<usize> {
+    model
+        .of_type(IDENTITY)
+        .find(|(_, r)| key_is_id(key, &r.id))
+        .map(|(i, _)| i)
+}
+
+/// A grant of key access to some principal.
+#[derive(Clone, Debug)]
+pub struct Grant<'a> {
+    /// The access-policy or role-assignment resource (for inline policies: the vault).
+    pub resource: usize,
+    pub kind: GrantKind<'a>,
+    /// The principal the grant is for (`objectId` / `principalId`).
+    pub principal: &'a Node,
+    pub vault: VaultRef,
+}
+
+#[derive(Clone, Debug)]
+pub enum GrantKind<'a> {
+    /// An access-policy entry; `keys` is its `permissions.keys` node (if written).
+    AccessPolicy {
+        entry: &'a Node,
+        entry_pointer: String,
+    },
+    /// A role assignment with its role definition id node.
+    Role { role: Option<&'a Node> },
+}
+
+/// Every grant the template declares (deployed or not; callers filter).
+pub fn grants(model: &Model) -> Vec<Grant<'_>> {
+    let mut out = Vec::new();
+    for (i, r) in model.of_type(ACCESS_POLICIES) {
+        let vault = match name_segments(r).into_iter().next() {
+            Some(n) if name_segments(r).len() == 2 => VaultRef::from_name(model, n),
+            _ => VaultRef::Unknown,
+        };
+        push_policies(&mut out, i, r, vault);
+    }
+    for (i, r) in model.of_type(VAULT) {
+        push_policies(&mut out, i, r, VaultRef::Resource(i));
+    }
+    for (i, r) in model.of_type(ROLE_ASSIGNMENT) {
+        let Some(principal) = r.get("properties.principalId") else {
+            continue;
+        };
+        let vault = match r.get("scope").and_then(|s| s.value.to_symstr()) {
+            Some(scope) => VaultRef::from_id(model, &scope),
+            None => parent_id(&r.id)
+                .and_then(|p| {
+                    // `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`
+                    let s = p.split('/');
+                    (s.len() > 3).then(|| join(&s[..s.len() - 2], '/'))
+                })
+                .map(|scope| VaultRef::from_id(model, &scope))
+                .unwrap_or(VaultRef::Unknown),
+        };
+        out.push(Grant {
+            resource: i,
+            kind: GrantKind::Role {
+                role: r.get("properties.roleDefinitionId"),
+            },
+            principal,
+            vault,
+        });
+    }
+    out
+}
+
+fn push_policies<'a>(out: &mut Vec<Grant<'a>>, i: usize, r: &'a Resource, vault: VaultRef) {
+    let Some(list) = lookup(&r.body, "properties.accessPolicies")
+        .known()
+        .and_then(|n| n.as_array())
+    else {
+        return;
+    };
+    for (k, entry) in list.iter().enumerate() {
+        if let Some(principal) = entry.get("objectId") {
+            out.push(Grant {
+                resource: i,
+                kind: GrantKind::AccessPolicy {
+                    entry,
+                    entry_pointer: format!("{}/{k}", pointer(r, "properties.accessPolicies")),
+                },
+                principal,
+                vault: vault.clone(),
+            });
+        }
+    }
+}
+
+/// Is this principal value the principalId of the identity with this id?
+/// `Yes` for `reference(<id>).principalId`; `No` for a literal GUID, or the principalId of
+/// another resource the model declares; `Unknown` otherwise.
+pub fn principal_is(model: &Model, principal: &Node, identity_id: &SymStr) -> Tri {
+    match &principal.value {
+        Value::Str(_) => Tri::No,
+        Value::Sym(s) => match s.as_single_sym() {
+            Some(Sym::ResourceProp { id, path })
+                if path
+                    .last()
+                    .is_some_and(|p| p.eq_ignore_ascii_case("principalId")) =>
+            {
+                if id.same(identity_id) {
+                    Tri::Yes
+                } else if model.by_id(id).is_some() && model.by_id(identity_id).is_some() {
+                    Tri::No
+                } else {
+                    Tri::Unknown
+                }
+            }
+            _ => Tri::Unknown,
+        },
+        _ => Tri::No,
+    }
+}
+
+/// Key permissions CMK needs.
+pub const NEEDED_KEY_PERMISSIONS: [&str; 3] = ["get", "wrapKey", "unwrapKey"];
+
+/// The needed permissions an access-policy entry lacks: `Some(vec![])` when it has them all,
+/// `None` when its permissions are unknown.
+pub fn missing_key_permissions(entry: &Node) -> Option<Vec<&'static str>> {
+    let keys = match lookup(entry, "permissions.keys") {
+        Prop::Absent => return Some(NEEDED_KEY_PERMISSIONS.to_vec()),
+        Prop::Unknown => return None,
+        Prop::Known(n) => n,
+    };
+    let list = keys.as_array()?;
+    let mut have = Vec::new();
+    for p in list {
+        match &p.value {
+            Value::Str(s) => have.push(s.as_str()),
+            _ => return None,
+        }
+    }
+    if have.iter().any(|h| h.eq_ignore_ascii_case("all")) {
+        return Some(Vec::new());
+    }
+    Some(
+        NEEDED_KEY_PERMISSIONS
+            .iter()
+            .copied()
+            .filter(|need| !have.iter().any(|h| h.eq_ignore_ascii_case(need)))
+            .collect(),
+    )
+}
+
+/// The role guid at the end of a `roleDefinitionId` (a full id or a bare guid), lower-cased.
+pub fn role_guid(role: &Node) -> Option<String> {
+    let s = role.value.to_symstr()?;
+    let last = s.split('/').pop()?;
+    last.as_lit().map(|l| l.to_ascii_lowercase())
+}
+
+/// Roles that let an identity use a key for CMK.
+pub fn role_grants_cmk(guid: &str) -> bool {
+    [
+        azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER,
+        azure::ROLE_CRYPTO_USER,
+        azure::ROLE_CRYPTO_OFFICER,
+        azure::ROLE_ADMINISTRATOR,
+    ]
+    .contains(&guid)
+}
+
+/// Does this grant, if its principal matches, give the key access CMK needs?
+pub fn grant_sufficient(grant: &Grant) -> Tri {
+    match &grant.kind {
+        GrantKind::AccessPolicy { entry, .. } => match missing_key_permissions(entry) {
+            Some(m) if m.is_empty() => Tri::Yes,
+            Some(_) => Tri::No,
+            None => Tri::Unknown,
+        },
+        GrantKind::Role { role } => match role.and_then(|r| role_guid(r)) {
+            Some(g) if role_grants_cmk(&g) => Tri::Yes,
+            Some(_) => Tri::No,
+            None => Tri::Unknown,
+        },
+    }
+}
+
+/// The identity a CMK registry uses, when it is declared in (and deployed by) the template.
+pub fn deployed_identity(model: &Model, registry: &Resource) -> Option<(usize, SymStr)> {
+    let UsedIdentity::ClientIdOf(id) = used_identity(registry).0 else {
+        return None;
+    };
+    let i = model.by_id(&id)?;
+    let r = &model.resources[i];
+    (r.is_type(IDENTITY) && !r.existing).then_some((i, id))
+}
+
+/// Deployment resources whose template the tool could not see (a remote `templateLink`):
+/// grants may hide there.
+pub fn has_opaque_deployments(model: &Model) -> bool {
+    model
+        .of_type("Microsoft.Resources/deployments")
+        .any(|(_, r)| r.contains.is_empty())
+}
+
+/// A value as shown in a message: the string itself, a number, or the JSON type name.
+pub fn shown(node: &Node) -> String {
+    match &node.value {
+        Value::Str(s) => format!("'{s}'"),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => f.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Sym(s) => format!("{{{s}}}"),
+        other => other.type_name().to_string(),
+    }
+}
+
+/// Does a vault of the model use Azure RBAC for data access (instead of access policies)?
+pub fn vault_uses_rbac(model: &Model, vault: &VaultRef) -> Tri {
+    let VaultRef::Resource(v) = vault else {
+        return Tri::Unknown;
+    };
+    let r = &model.resources[*v];
+    if r.existing {
+        return Tri::Unknown;
+    }
+    match lookup(&r.body, "properties.enableRbacAuthorization") {
+        Prop::Known(n) => match n.as_bool() {
+            Some(true) => Tri::Yes,
+            Some(false) => Tri::No,
+            None => Tri::Unknown,
+        },
+        // Key Vault API 2026-02-01 made RBAC the default for new vaults.
+        Prop::Absent
+            if r.api_version
+                .as_deref()
+                .is_some_and(|a| a.get(..10).unwrap_or(a) < "2026-02-01") =>
+        {
+            Tri::No
+        }
+        _ => Tri::Unknown,
+    }
+}
+
+/// How the identity a CMK registry uses is granted access to keys.
+pub struct Access<'a> {
+    /// The identity's resource id (from `keyVaultProperties.identity`).
+    pub identity_id: SymStr,
+    /// The identity is declared in the model and deployed by it (a new identity can hold no
+    /// grant made outside the template).
+    pub identity_deployed: bool,
+    pub key: Option<KeyRef<'a>>,
+    /// Grants whose principal is (`Yes`) or may be (`Unknown`) the identity.
+    pub grants: Vec<(Grant<'a>, Tri)>,
+}
+
+impl<'a> Access<'a> {
+    pub fn definite(&self) -> impl Iterator<Item = &Grant<'a>> {
+        self.grants
+            .iter()
+            .filter(|(_, p)| *p == Tri::Yes)
+            .map(|(g, _)| g)
+    }
+}
+
+pub fn access<'a>(model: &'a Model, registry: &'a Resource) -> Option<Access<'a>> {
+    let UsedIdentity::ClientIdOf(identity_id) = used_identity(registry).0 else {
+        return None;
+    };
+    let identity_deployed = model.by_id(&identity_id).is_some_and(|i| {
+        let r = &model.resources[i];
+        r.is_type(IDENTITY) && !r.existing
+    });
+    let grants = grants(model)
+        .into_iter()
+        .filter_map(|g| match principal_is(model, g.principal, &identity_id) {
+            Tri::No => None,
+            p => Some((g, p)),
+        })
+        .collect();
+    Some(Access {
+        identity_id,
+        identity_deployed,
+        key: registry_key(model, registry),
+        grants,
+    })
+}
+
+/// Does this grant give the key access CMK needs, taking the vault's authorization mode into
+/// account (access policies are ignored on an RBAC vault, roles on an access-policy vault)?
+pub fn grant_effective(model: &Model, grant: &Grant) -> Tri {
+    let rbac = vault_uses_rbac(model, &grant.vault);
+    let applies = match (&grant.kind, rbac) {
+        (GrantKind::AccessPolicy { .. }, Tri::Yes) | (GrantKind::Role { .. }, Tri::No) => Tri::No,
+        _ => Tri::Yes,
+    };
+    if applies == Tri::No {
+        return Tri::No;
+    }
+    grant_sufficient(grant)
+}
+
+/// Why a grant is not effective, in words, or `None` if it may be.
+pub fn why_ineffective(model: &Model, grant: &Grant) -> Option<String> {
+    let rbac = vault_uses_rbac(model, &grant.vault);
+    match (&grant.kind, rbac) {
+        (GrantKind::AccessPolicy { .. }, Tri::Yes) => {
+            return Some(
+                "the vault uses Azure RBAC (enableRbacAuthorization: true), so its access policies are ignored".into(),
+            );
+        }
+        (GrantKind::Role { .. }, Tri::No) => {
+            return Some(
+                "the vault uses access policies (enableRbacAuthorization is not true), so role assignments do not give key access".into(),
+            );
+        }
+        _ => {}
+    }
+    match &grant.kind {
+        GrantKind::AccessPolicy { entry, .. } => match missing_key_permissions(entry) {
+            Some(m) if !m.is_empty() => Some(format!(
+                "the access policy lacks the key permission(s) {}",
+                m.join(", ")
+            )),
+            _ => None,
+        },
+        GrantKind::Role { role } => match role.and_then(|r| role_guid(r)) {
+            Some(g) if !role_grants_cmk(&g) => Some(format!(
+                "role {g} does not allow wrapKey/unwrapKey (use Key Vault Crypto Service Encryption User, {})",
+                azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER
+            )),
+            _ => None,
+        },
+    }
+}
+
+/// Where a grant is written, and its pointer.
+pub fn grant_site(model: &Model, grant: &Grant) -> (crate::source::Loc, String) {
+    let r = &model.resources[grant.resource];
+    match &grant.kind {
+        GrantKind::AccessPolicy {
+            entry,
+            entry_pointer,
+        } => (entry.loc, entry_pointer.clone()),
+        GrantKind::Role { .. } => (r.loc, r.pointer.clone()),
+    }
+}
