@@ -210,3 +210,40 @@ mod tests {
         assert!(s < text.find("\"b\": 2").unwrap());
     }
 }
+
+#[cfg(test)]
+mod generated_set_tests {
+    use super::*;
+    use crate::generate::File;
+
+    #[test]
+    fn unparseable_generated_json_is_a_generator_bug() {
+        let g = Generated {
+            files: vec![
+                File {
+                    name: TEMPLATE_FILE,
+                    text: "{ not json".into(),
+                },
+                File {
+                    name: PARAMETERS_FILE,
+                    text: "{}".into(),
+                },
+            ],
+        };
+        let v = validate(&g, "out");
+        assert!(v.has_errors());
+        assert!(v.render(Style::plain()).contains("generator bug"));
+    }
+
+    #[test]
+    fn a_clean_spec_compiles_and_a_rule_violation_does_not() {
+        let spec = "[registry]\nname = \"contosoregistry\"\n[identity]\nname = \"id-x\"\n[vault]\nname = \"kv-contoso\"\n[key]\nname = \"acr-cmk\"\n";
+        let c = compile("s.toml", spec, "out", Style::plain());
+        assert_eq!(c.exit, Exit::Ok, "{}", c.diagnostics);
+        assert!(c.generated.is_some());
+        let bad = spec.replace("[identity]", "content_trust = true\n[identity]");
+        let c = compile("s.toml", &bad, "out", Style::plain());
+        assert_eq!(c.exit, Exit::Findings);
+        assert!(c.generated.is_none() && c.diagnostics.contains("CMK003"));
+    }
+}
