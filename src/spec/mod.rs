@@ -6,6 +6,30 @@
 //! somewhere sensible. Structural problems (malformed TOML, unknown keys, wrong types, bad enum
 //! values, missing or conflicting keys) are `SPEC001` findings and leave no spec; the Azure CMK
 //! rules run afterwards on a well-formed spec ([`check::check`]).
+//!
+//! Reference (defaults in brackets; enum values are matched without regard to case and kept in
+//! the schemas' canonical casing; `schemas/spec.schema.json` is the same for editors):
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `registry.name` | required, 5–50 letters/digits (CMK013) |
+//! | `registry.location` | [the resource group's location] |
+//! | `registry.sku` | Basic/Classic/Standard/Premium [Premium]; not Premium is CMK001 |
+//! | `registry.content_trust` | [false]; true is CMK003 |
+//! | `registry.tags` | table of strings, on every resource created |
+//! | `registry.public_network_access`, `registry.zone_redundancy` | Enabled/Disabled [Enabled, Disabled] |
+//! | `registry.admin_user` | [false] |
+//! | `identity.name` / `identity.resource_id` | exactly one: create, or use an existing identity |
+//! | `vault.name` | required, 3–24 rule (CMK013) |
+//! | `vault.resource_group`, `vault.subscription_id` | vault elsewhere: grant via nested deployment |
+//! | `vault.access` | access-policy/rbac [access-policy] |
+//! | `vault.create` | [false]; not with resource_group/subscription_id |
+//! | `key.id` / `key.name` (+ `key.version`) | exactly one; `id` is checked by CMK005 |
+//! | `key.rotation` | automatic/manual [from the id: versionless ⇒ automatic]; mismatch is CMK004 |
+//! | `key.type`, `key.size` | RSA/RSA-HSM, 2048/3072/4096 [RSA, 3072]; EC/oct or other sizes are CMK002 |
+//! | `key.create` | [false]; needs `key.name`, no `key.version`, the vault in the template's scope |
+//! | `deployment.cloud` | AzureCloud/AzureChinaCloud/AzureUSGovernment [AzureCloud] |
+//! | `deployment.api_version` | registry API [2025-11-01]; before 2019-12-01-preview is CMK014 |
 
 pub mod check;
 mod parse;
