@@ -572,6 +572,18 @@ impl Parser {
 
     /// Combinations the generator cannot honour.
     fn cross_checks(&mut self, spec: &Spec) {
+        let zr = &spec.registry.zone_redundancy;
+        let api = &spec.deployment.api_version.value;
+        if zr.explicit
+            && zr.value == Toggle::Enabled
+            && !crate::generate::plan::has_zone_redundancy(api)
+        {
+            self.error(
+                zr.loc,
+                format!("zone redundancy needs registry API version 2020-11-01-preview or later; the spec uses {api}"),
+                Some("raise `deployment.api_version` (default 2025-11-01) or remove `zone_redundancy`".into()),
+            );
+        }
         let v = &spec.vault;
         let k = &spec.key;
         if v.create.value && v.is_remote() {
