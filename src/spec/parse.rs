@@ -572,6 +572,16 @@ impl Parser {
 
     /// Combinations the generator cannot honour.
     fn cross_checks(&mut self, spec: &Spec) {
+        if let KeyRef::Id(id) = &spec.key.reference
+            && crate::azure::parse_key_uri(&id.value).is_ok_and(|k| k.managed_hsm)
+        {
+            self.error(
+                id.loc,
+                "the key is in a Managed HSM: its access is granted with a Managed HSM local role, which acr-cmk does not generate".into(),
+                Some("grant the identity Managed HSM Crypto Service Encryption User on the key yourself, or use a key in a Key Vault".into()),
+            );
+            self.label("Managed HSM key");
+        }
         let zr = &spec.registry.zone_redundancy;
         let api = &spec.deployment.api_version.value;
         if zr.explicit
