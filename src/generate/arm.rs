@@ -404,6 +404,20 @@ fn registry_resource(p: &Plan) -> Value {
     }
     // The registry checks its key access at creation: it must wait for the grant.
     depends.push(expr(grant_id(p)));
+    let mut properties = json!({
+        "adminUserEnabled": p.admin_user,
+        "publicNetworkAccess": p.public_network_access,
+    });
+    if let Some(z) = p.zone_redundancy {
+        properties["zoneRedundancy"] = json!(z);
+    }
+    properties["encryption"] = json!({
+        "status": "enabled",
+        "keyVaultProperties": {
+            "identity": expr(identity_ref(p, "clientId")),
+            "keyIdentifier": expr(key_id(p))
+        }
+    });
     let mut identities = Map::new();
     identities.insert(format!("[{}]", identity_id(p)), json!({}));
     with_tags(
@@ -419,18 +433,7 @@ fn registry_resource(p: &Plan) -> Value {
                 "userAssignedIdentities": identities
             },
             "dependsOn": depends,
-            "properties": {
-                "adminUserEnabled": p.admin_user,
-                "publicNetworkAccess": p.public_network_access,
-                "zoneRedundancy": p.zone_redundancy,
-                "encryption": {
-                    "status": "enabled",
-                    "keyVaultProperties": {
-                        "identity": expr(identity_ref(p, "clientId")),
-                        "keyIdentifier": expr(key_id(p))
-                    }
-                }
-            }
+            "properties": properties
         }),
     )
 }

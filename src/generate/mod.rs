@@ -9,7 +9,7 @@
 mod arm;
 mod bicep;
 pub mod escape;
-mod plan;
+pub mod plan;
 pub mod validate;
 
 pub use plan::Plan;

@@ -31,7 +31,8 @@ pub struct Plan {
     pub sku: String,
     pub admin_user: bool,
     pub public_network_access: &'static str,
-    pub zone_redundancy: &'static str,
+    /// `None` for API versions before `zoneRedundancy` existed (2020-11-01-preview).
+    pub zone_redundancy: Option<&'static str>,
     /// Create this identity, or use the existing one by resource id.
     pub identity: Identity2,
     pub vault_name: String,
@@ -91,7 +92,8 @@ impl Plan {
             sku: r.sku.value.clone(),
             admin_user: r.admin_user.value,
             public_network_access: r.public_network_access.value.as_str(),
-            zone_redundancy: r.zone_redundancy.value.as_str(),
+            zone_redundancy: has_zone_redundancy(&spec.deployment.api_version.value)
+                .then(|| r.zone_redundancy.value.as_str()),
             identity: match &spec.identity {
                 Identity::Create(n) => Identity2::Create(n.value.clone()),
                 Identity::Existing(id) => Identity2::Existing(id.value.clone()),
@@ -138,4 +140,9 @@ impl Plan {
             Rotation::Manual => desc::KEK_ID_MANUAL,
         }
     }
+}
+
+/// `properties.zoneRedundancy` first appears in registry API 2020-11-01-preview.
+pub fn has_zone_redundancy(api: &str) -> bool {
+    api.get(..10).unwrap_or(api) >= "2020-11-01"
 }

@@ -210,3 +210,65 @@ mod tests {
         assert!(s < text.find("\"b\": 2").unwrap());
     }
 }
+
+#[cfg(test)]
+mod generated_set_tests {
+    use super::*;
+    use crate::generate::File;
+
+    #[test]
+    fn unparseable_generated_json_is_a_generator_bug() {
+        let g = Generated {
+            files: vec![
+                File {
+                    name: TEMPLATE_FILE,
+                    text: "{ not json".into(),
+                },
+                File {
+                    name: PARAMETERS_FILE,
+                    text: "{}".into(),
+                },
+            ],
+        };
+        let v = validate(&g, "out");
+        assert!(v.has_errors());
+        assert!(v.render(Style::plain()).contains("generator bug"));
+    }
+
+    #[test]
+    fn a_clean_spec_compiles_and_a_rule_violation_does_not() {
+        let spec = "[registry]\nname = \"contosoregistry\"\n[identity]\nname = \"id-x\"\n[vault]\nname = \"kv-contoso\"\n[key]\nname = \"acr-cmk\"\n";
+        let c = compile("s.toml", spec, "out", Style::plain());
+        assert_eq!(c.exit, Exit::Ok, "{}", c.diagnostics);
+        assert!(c.generated.is_some());
+        let bad = spec.replace("[identity]", "content_trust = true\n[identity]");
+        let c = compile("s.toml", &bad, "out", Style::plain());
+        assert_eq!(c.exit, Exit::Findings);
+        assert!(c.generated.is_none() && c.diagnostics.contains("CMK003"));
+    }
+
+    #[test]
+    fn zone_redundancy_is_left_out_for_api_versions_without_it() {
+        let spec = "[registry]\nname = \"contosoregistry\"\n[identity]\nname = \"id-x\"\n[vault]\nname = \"kv-contoso\"\n[key]\nname = \"acr-cmk\"\n[deployment]\napi_version = \"2019-12-01-preview\"\n";
+        let c = compile("s.toml", spec, "out", Style::plain());
+        let g = c.generated.expect("an old API with encryption builds");
+        assert!(
+            !g.get(crate::generate::TEMPLATE_FILE)
+                .unwrap()
+                .contains("zoneRedundancy")
+        );
+        assert!(
+            !g.get(crate::generate::BICEP_FILE)
+                .unwrap()
+                .contains("zoneRedundancy")
+        );
+        let asked = spec.replace("[identity]", "zone_redundancy = \"Enabled\"\n[identity]");
+        let c = compile("s.toml", &asked, "out", Style::plain());
+        assert_eq!(c.exit, Exit::Error);
+        assert!(
+            c.diagnostics.contains("2020-11-01-preview"),
+            "{}",
+            c.diagnostics
+        );
+    }
+}

@@ -6,6 +6,30 @@
 //! somewhere sensible. Structural problems (malformed TOML, unknown keys, wrong types, bad enum
 //! values, missing or conflicting keys) are `SPEC001` findings and leave no spec; the Azure CMK
 //! rules run afterwards on a well-formed spec ([`check::check`]).
+//!
+//! Reference (defaults in brackets; enum values are matched without regard to case and kept in
+//! the schemas' canonical casing; `schemas/spec.schema.json` is the same for editors):
+//!
+//! | key | meaning |
+//! |---|---|
+//! | `registry.name` | required, 5–50 letters/digits (CMK013) |
+//! | `registry.location` | [the resource group's location] |
+//! | `registry.sku` | Basic/Classic/Standard/Premium [Premium]; not Premium is CMK001 |
+//! | `registry.content_trust` | [false]; true is CMK003 |
+//! | `registry.tags` | table of strings, on every resource created |
+//! | `registry.public_network_access`, `registry.zone_redundancy` | Enabled/Disabled [Enabled, Disabled] |
+//! | `registry.admin_user` | [false] |
+//! | `identity.name` / `identity.resource_id` | exactly one: create, or use an existing identity |
+//! | `vault.name` | required, 3–24 rule (CMK013) |
+//! | `vault.resource_group`, `vault.subscription_id` | vault elsewhere: grant via nested deployment |
+//! | `vault.access` | access-policy/rbac [access-policy] |
+//! | `vault.create` | [false]; not with resource_group/subscription_id |
+//! | `key.id` / `key.name` (+ `key.version`) | exactly one; `id` is checked by CMK005 |
+//! | `key.rotation` | automatic/manual [from the id: versionless ⇒ automatic]; mismatch is CMK004 |
+//! | `key.type`, `key.size` | RSA/RSA-HSM, 2048/3072/4096 [RSA, 3072]; EC/oct or other sizes are CMK002 |
+//! | `key.create` | [false]; needs `key.name`, no `key.version`, the vault in the template's scope |
+//! | `deployment.cloud` | AzureCloud/AzureChinaCloud/AzureUSGovernment [AzureCloud] |
+//! | `deployment.api_version` | registry API [2025-11-01]; before 2019-12-01-preview is CMK014 |
 
 pub mod check;
 mod parse;
@@ -236,4 +260,83 @@ pub fn load_file(path: &std::path::Path) -> Result<Loaded, String> {
     let text =
         String::from_utf8(bytes).map_err(|_| format!("{} is not valid UTF-8", path.display()))?;
     Ok(load(&path.display().to_string(), &text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[registry]\nname = \"contosoregistry\"\n[identity]\nname = \"id-x\"\n[vault]\nname = \"kv-contoso\"\n[key]\nname = \"acr-cmk\"\n";
+
+    fn spec(text: &str) -> Spec {
+        let l = load("t.toml", text);
+        assert!(l.findings.is_empty(), "{:?}", l.findings);
+        l.spec.unwrap()
+    }
+
+    #[test]
+    fn defaults_are_filled_in_and_marked_implicit() {
+        let s = spec(MINIMAL);
+        assert_eq!(s.registry.sku.value, "Premium");
+        assert!(!s.registry.sku.explicit);
+        assert_eq!(s.registry.public_network_access.value, Toggle::Enabled);
+        assert_eq!(s.registry.zone_redundancy.value, Toggle::Disabled);
+        assert!(!s.registry.admin_user.value && !s.registry.content_trust.value);
+        assert_eq!(s.vault.access.value, Access::AccessPolicy);
+        assert_eq!(s.key.kty.value, "RSA");
+        assert_eq!(s.key.size.value, 3072);
+        assert_eq!(s.key.rotation.value, Rotation::Automatic);
+        assert_eq!(s.deployment.cloud.value, Cloud::AzureCloud);
+        assert_eq!(s.deployment.api_version.value, "2025-11-01");
+        // A default points at its table header.
+        assert_eq!(s.registry.sku.loc.range(), 0.."[registry]".len());
+    }
+
+    #[test]
+    fn enums_are_matched_without_case_and_stored_canonically() {
+        let s = spec(&MINIMAL.replace(
+            "[vault]\n",
+            "[deployment]\ncloud = \"azurechinacloud\"\n[vault]\naccess = \"RBAC\"\n",
+        ));
+        assert_eq!(s.vault.access.value, Access::Rbac);
+        assert_eq!(s.deployment.cloud.value, Cloud::AzureChinaCloud);
+        let s = spec(&MINIMAL.replace("[identity]", "sku = \"premium\"\n[identity]"));
+        assert_eq!(s.registry.sku.value, "Premium");
+    }
+
+    #[test]
+    fn key_uri_is_built_from_vault_cloud_name_and_version() {
+        let s = spec(&MINIMAL.replace(
+            "name = \"acr-cmk\"\n",
+            "name = \"acr-cmk\"\nversion = \"0123456789abcdef0123456789abcdef\"\n[deployment]\ncloud = \"AzureUSGovernment\"\n",
+        ));
+        assert_eq!(
+            s.key_uri().as_deref(),
+            Some(
+                "https://kv-contoso.vault.usgovcloudapi.net/keys/acr-cmk/0123456789abcdef0123456789abcdef"
+            )
+        );
+        assert_eq!(s.key.rotation.value, Rotation::Manual);
+        assert!(!s.key.rotation.explicit);
+    }
+
+    #[test]
+    fn values_remember_their_location() {
+        let s = spec(MINIMAL);
+        let text = MINIMAL;
+        assert_eq!(&text[s.vault.name.loc.range()], "\"kv-contoso\"");
+    }
+
+    #[test]
+    fn hostile_input_is_an_error_not_a_panic() {
+        let deep = format!("a = {}", "[".repeat(100_000));
+        let l = load("deep.toml", &deep);
+        assert!(l.spec.is_none() && !l.findings.is_empty());
+        let huge = "# x\n".repeat(400_000);
+        let l = load("huge.toml", &huge);
+        assert!(l.spec.is_none());
+        assert!(l.findings[0].message.contains("at most"));
+        let l = load("dotted.toml", "registry.name = 5\n");
+        assert!(l.spec.is_none());
+    }
 }

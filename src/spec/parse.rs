@@ -572,6 +572,28 @@ impl Parser {
 
     /// Combinations the generator cannot honour.
     fn cross_checks(&mut self, spec: &Spec) {
+        if let KeyRef::Id(id) = &spec.key.reference
+            && crate::azure::parse_key_uri(&id.value).is_ok_and(|k| k.managed_hsm)
+        {
+            self.error(
+                id.loc,
+                "the key is in a Managed HSM: its access is granted with a Managed HSM local role, which acr-cmk does not generate".into(),
+                Some("grant the identity Managed HSM Crypto Service Encryption User on the key yourself, or use a key in a Key Vault".into()),
+            );
+            self.label("Managed HSM key");
+        }
+        let zr = &spec.registry.zone_redundancy;
+        let api = &spec.deployment.api_version.value;
+        if zr.explicit
+            && zr.value == Toggle::Enabled
+            && !crate::generate::plan::has_zone_redundancy(api)
+        {
+            self.error(
+                zr.loc,
+                format!("zone redundancy needs registry API version 2020-11-01-preview or later; the spec uses {api}"),
+                Some("raise `deployment.api_version` (default 2025-11-01) or remove `zone_redundancy`".into()),
+            );
+        }
         let v = &spec.vault;
         let k = &spec.key;
         if v.create.value && v.is_remote() {

@@ -1,0 +1,195 @@
+//! The `init`, `build` and `validate` commands end to end (the real binary).
+
+mod build_support;
+use assert_cmd::Command;
+use build_support::*;
+use std::path::Path;
+
+fn acr_cmk() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_acr-cmk"));
+    c.env("NO_COLOR", "1").env_remove("CI");
+    c
+}
+
+fn example(name: &str) -> String {
+    path_of(&root().join("examples").join(format!("{name}.toml")))
+}
+
+fn snapshot_dir(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walk_files(dir)
+        .into_iter()
+        .map(|p| {
+            (
+                path_of(p.strip_prefix(dir).unwrap()),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn build_writes_one_spec_into_the_out_dir_and_check_detects_drift() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    acr_cmk()
+        .args(["build", &example("registry"), "--out-dir"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let files: Vec<String> = snapshot_dir(&out).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        files,
+        [
+            "CMKtemplate.bicep",
+            "CMKtemplate.bicepparam",
+            "CMKtemplate.json",
+            "CMKtemplate.parameters.json",
+            "deploy.sh"
+        ]
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(out.join("deploy.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0o111, "deploy.sh is executable");
+    }
+
+    // No drift right after a build.
+    acr_cmk()
+        .args(["build", &example("registry"), "--check", "--out-dir"])
+        .arg(&out)
+        .assert()
+        .code(0)
+        .stdout("");
+
+    // Edit a file: --check reports a unified diff, exits 1 and writes nothing.
+    let template = out.join("CMKtemplate.json");
+    let edited = std::fs::read_to_string(&template)
+        .unwrap()
+        .replace("\"Premium\"", "\"Standard\"");
+    std::fs::write(&template, &edited).unwrap();
+    let assert = acr_cmk()
+        .args(["build", &example("registry"), "--check", "--out-dir"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("@@"), "{stdout}");
+    assert!(
+        stdout.contains("-        \"name\": \"Standard\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+        \"name\": \"Premium\""),
+        "{stdout}"
+    );
+    assert_eq!(std::fs::read_to_string(&template).unwrap(), edited);
+}
+
+#[test]
+fn several_specs_build_into_subdirectories_by_stem() {
+    let tmp = tempfile::tempdir().unwrap();
+    acr_cmk()
+        .args(["build", &example("registry"), &example("rbac"), "--out-dir"])
+        .arg(tmp.path())
+        .assert()
+        .code(0);
+    assert!(tmp.path().join("registry/CMKtemplate.json").is_file());
+    assert!(tmp.path().join("rbac/CMKtemplate.bicep").is_file());
+}
+
+#[test]
+fn a_failed_build_leaves_the_out_dir_untouched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(out.join("registry")).unwrap();
+    std::fs::write(out.join("registry/CMKtemplate.json"), "old").unwrap();
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(example("registry"))
+            .unwrap()
+            .replace("[registry]\n", "[registry]\nsku = \"Basic\"\n"),
+    )
+    .unwrap();
+    let before = snapshot_dir(&out);
+    let assert = acr_cmk()
+        .args(["build", &example("registry")])
+        .arg(&bad)
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("CMK001"), "{stderr}");
+    assert!(stderr.contains("nothing written"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "NO_COLOR ignored");
+    assert_eq!(snapshot_dir(&out), before);
+}
+
+#[test]
+fn duplicate_stems_and_unparseable_specs_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("a")).unwrap();
+    let other = tmp.path().join("a/registry.toml");
+    std::fs::copy(example("registry"), &other).unwrap();
+    acr_cmk()
+        .args(["build", &example("registry")])
+        .arg(&other)
+        .arg("--out-dir")
+        .arg(tmp.path().join("out"))
+        .assert()
+        .code(2);
+    let broken = tmp.path().join("broken.toml");
+    std::fs::write(&broken, "[registry\nname=").unwrap();
+    acr_cmk().arg("validate").arg(&broken).assert().code(2);
+    acr_cmk()
+        .arg("validate")
+        .arg(tmp.path().join("missing.toml"))
+        .assert()
+        .code(2);
+    assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn validate_reports_rule_violations_with_exit_1_and_clean_specs_with_0() {
+    acr_cmk()
+        .args(["validate", &example("registry"), &example("cross-rg-vault")])
+        .assert()
+        .code(0);
+    let fixture = root().join("tests/fixtures/specs/cmk003-content-trust.toml");
+    let assert = acr_cmk().arg("validate").arg(&fixture).assert().code(1);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("CMK003"), "{stderr}");
+}
+
+#[test]
+fn init_writes_a_valid_starter_spec_and_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("acr.toml");
+    acr_cmk().arg("init").arg(&spec).assert().code(0);
+    let written = std::fs::read_to_string(&spec).unwrap();
+    assert!(written.starts_with("# acr-cmk spec"));
+    acr_cmk().arg("validate").arg(&spec).assert().code(0);
+    std::fs::write(&spec, "mine").unwrap();
+    acr_cmk().arg("init").arg(&spec).assert().code(2);
+    assert_eq!(std::fs::read_to_string(&spec).unwrap(), "mine");
+}
