@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::wiring::{
-    Tri, access, cmk_registries, grant_effective, grant_site, has_opaque_deployments, loc_of,
-    pointer, why_ineffective,
+    Tri, access, cmk_registries, grant_effective, grant_site, has_opaque_deployments,
+    if_also_deployed, loc_of, pointer, why_ineffective,
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
@@ -105,7 +105,7 @@ impl Rule for KeyAccessMissing {
             for g in a.definite() {
                 let (loc, ptr) = grant_site(m, g);
                 let why = why_ineffective(m, g).unwrap_or_else(|| "it is not effective".into());
-                out.push(
+                out.push(if_also_deployed(
                     Finding::new(
                         &Self::META,
                         loc,
@@ -119,7 +119,9 @@ impl Rule for KeyAccessMissing {
                     .resource(g.resource)
                     .related(loc_of(r, kvp), "the registry uses this identity")
                     .help(HELP),
-                );
+                    m,
+                    &[i],
+                ));
             }
         }
     }

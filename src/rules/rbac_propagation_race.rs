@@ -1,6 +1,8 @@
 use crate::finding::Finding;
 use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{GrantKind, Tri, access, cmk_registries, grant_effective};
+use crate::rules::wiring::{
+    GrantKind, Tri, access, cmk_registries, grant_effective, if_also_deployed,
+};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 crate::declare_rule! {
@@ -66,7 +68,7 @@ impl Rule for RbacPropagationRace {
             }
             let Some(g) = effective.first() else { continue };
             let ra = &m.resources[g.resource];
-            out.push(
+            out.push(if_also_deployed(
                 Finding::new(
                     &Self::META,
                     ra.loc,
@@ -82,8 +84,9 @@ impl Rule for RbacPropagationRace {
                 .resource(g.resource)
                 .related(r.loc, "the registry that needs it")
                 .help("assign the role in an earlier deployment, or grant key access with a vault access policy"),
-            );
-            let _ = i;
+                m,
+                &[i],
+            ));
         }
     }
 }

@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_vaults, lookup, pointer, str_is};
+use crate::rules::wiring::{Prop, Tri, cmk_vaults, if_also_deployed, lookup, pointer, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 crate::declare_rule! {
@@ -68,7 +68,7 @@ impl Rule for VaultFirewallTrustedServices {
             if str_is(bypass, "AzureServices") != Tri::No {
                 continue;
             }
-            out.push(
+            out.push(if_also_deployed(
                 Finding::new(
                     &Self::META,
                     bypass.loc,
@@ -83,7 +83,9 @@ impl Rule for VaultFirewallTrustedServices {
                 .resource(v)
                 .related(m.resources[reg].loc, "the registry whose key is in this vault")
                 .help("set networkAcls.bypass to 'AzureServices'"),
-            );
+                m,
+                &[reg],
+            ));
         }
     }
 }

@@ -302,10 +302,25 @@ pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
                     path.pop();
                 }
                 key.versioned = count_versioned(&path, 2);
+                if let Some(name) = path.get(1) {
+                    key.key_resource = key_by_name(model, &key.vault, name);
+                }
             }
         }
     }
     Some(key)
+}
+
+/// The key resource of the model with this name in this vault.
+fn key_by_name(model: &Model, vault: &VaultRef, name: &SymStr) -> Option<usize> {
+    let vault_name = vault.name(model)?;
+    model
+        .of_type(KEY)
+        .find(|(_, k)| {
+            let segs = name_segments(k);
+            segs.len() == 2 && segs[0].same(&vault_name) && segs[1].same(name)
+        })
+        .map(|(i, _)| i)
 }
 
 /// `["keys", name]` is versionless, `["keys", name, version]` versioned; a symbolic last piece
@@ -807,4 +822,28 @@ pub fn grant_site(model: &Model, grant: &Grant) -> (crate::source::Loc, String) 
         } => (entry.loc, entry_pointer.clone()),
         GrantKind::Role { .. } => (r.loc, r.pointer.clone()),
     }
+}
+
+/// A finding about one resource that holds only if others are deployed too (a vault is at
+/// fault only if the registry that uses its key is deployed). The engine lowers findings on
+/// conditional resources by `finding.resource`; this lowers the finding the same way when the
+/// primary resource is unconditional but one of `others` is deployed only under an unknown
+/// condition.
+pub fn if_also_deployed(
+    mut f: crate::finding::Finding,
+    model: &Model,
+    others: &[usize],
+) -> crate::finding::Finding {
+    use crate::model::Presence;
+    let presence = |i: usize| model.resources.get(i).map(|r| r.presence);
+    let primary_conditional = f.resource.and_then(presence) == Some(Presence::IfDeployed);
+    if !primary_conditional
+        && others
+            .iter()
+            .any(|&i| presence(i) == Some(Presence::IfDeployed))
+    {
+        f.level = f.level.lower();
+        f.message = format!("if deployed: {}", f.message);
+    }
+    f
 }
