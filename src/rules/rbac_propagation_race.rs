@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::key_access_missing::identity_name;
 use crate::rules::wiring::{
-    GrantKind, Tri, access, cmk_registries, grant_effective, if_also_deployed,
+    GrantKind, Tri, access, cmk_registries, grant_effective, if_also_deployed, short_name,
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
@@ -74,7 +74,7 @@ impl Rule for RbacPropagationRace {
                     ra.loc,
                     format!(
                         "role assignment '{}' for identity '{}' is created in the same deployment as registry '{}'; it may not have propagated when the registry is created",
-                        ra.display_name(),
+                        short_name(ra),
                         identity_name(m, &a.identity_id),
                         r.display_name()
                     ),

@@ -847,3 +847,20 @@ pub fn if_also_deployed(
     }
     f
 }
+
+/// A resource's name for messages: the literal name, else its symbolic name, else the
+/// expression shortened (a `guid(...)` role-assignment name is unreadable in full).
+pub fn short_name(r: &Resource) -> String {
+    if let Some(s) = r.name.as_str() {
+        return s.to_string();
+    }
+    if let Some(sym) = &r.symbolic_name {
+        return sym.clone();
+    }
+    let full = r.display_name();
+    if full.chars().count() <= 60 {
+        return full;
+    }
+    let head: String = full.chars().take(57).collect();
+    format!("{head}…")
+}
