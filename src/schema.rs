@@ -254,6 +254,13 @@ fn run(schema: &Schema, n: &Neutral) -> Vec<SchemaError> {
                     });
                 }
             }
+            K::Pattern { pattern } => out.push(SchemaError {
+                message: match enum_of_pattern(pattern) {
+                    Some(values) => format!("{} is not one of {}", e.instance(), values.join(", ")),
+                    None => e.to_string(),
+                },
+                pointer: at,
+            }),
             _ => out.push(SchemaError {
                 pointer: at,
                 message: e.to_string(),
@@ -261,6 +268,24 @@ fn run(schema: &Schema, n: &Neutral) -> Vec<SchemaError> {
         }
     }
     out
+}
+
+/// The values of a case-insensitive enum written as `^(?i:a|b\-c)$` (how the project's schemas
+/// spell enums, since ARM compares them without case).
+fn enum_of_pattern(pattern: &str) -> Option<Vec<String>> {
+    let inner = pattern.strip_prefix("^(?i:")?.strip_suffix(")$")?;
+    Some(
+        inner
+            .split('|')
+            .map(|v| {
+                if v.is_empty() {
+                    "\"\" (not set)".to_string()
+                } else {
+                    v.replace('\\', "")
+                }
+            })
+            .collect(),
+    )
 }
 
 /// "; did you mean 'x'?" for a misspelt property: the closest property name the schema knows
@@ -496,6 +521,7 @@ mod tests {
         let r = registry(json!({"encryption": {"status": "on"}}));
         let e = validate_resource_json("Microsoft.ContainerRegistry/registries", &r);
         assert_eq!(e[0].pointer, "/properties/encryption/status");
+        assert_eq!(e[0].message, "\"on\" is not one of enabled, disabled");
         // Resource Manager compares enum values without case.
         let r = registry(json!({"encryption": {"status": "Enabled"}}));
         assert!(validate_resource_json("Microsoft.ContainerRegistry/registries", &r).is_empty());
