@@ -55,6 +55,8 @@ impl Rule for RbacPropagationRace {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
+        // Several registries (a loop) may share one role assignment: report it once.
+        let mut seen = Vec::new();
         for (i, r) in cmk_registries(m) {
             let Some(a) = access(m, r) else { continue };
             let effective: Vec<_> = a
@@ -67,6 +69,10 @@ impl Rule for RbacPropagationRace {
                 continue;
             }
             let Some(g) = effective.first() else { continue };
+            if seen.contains(&g.resource) {
+                continue;
+            }
+            seen.push(g.resource);
             let ra = &m.resources[g.resource];
             out.push(if_also_deployed(
                 Finding::new(
