@@ -210,6 +210,16 @@ mod tests {
     }
 
     #[test]
+    fn a_deployment_the_tool_cannot_see_into_may_hold_the_grant() {
+        let list = with(
+            remove(good(), "pol"),
+            json!([{"sym": "remote", "type": "Microsoft.Resources/deployments", "name": "grants",
+                    "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.org/t.json"}}}]),
+        );
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+    }
+
+    #[test]
     fn external_identity_or_unknown_principal_is_not_reported() {
         let list = edit(remove(good(), "pol"), "uai", |r| {
             r["existing"] = true.into()

@@ -861,6 +861,17 @@ pub fn short_name(r: &Resource) -> String {
     if full.chars().count() <= 60 {
         return full;
     }
+    // `guid(concat(...), ...)` → `guid(…)`
+    if let Some(Sym::Expr(text)) = r
+        .name
+        .value
+        .to_symstr()
+        .as_ref()
+        .and_then(|s| s.as_single_sym())
+        && let Some(open) = text.find('(')
+    {
+        return format!("{}(…)", &text[..open]);
+    }
     let head: String = full.chars().take(57).collect();
     format!("{head}…")
 }
@@ -983,6 +994,16 @@ mod tests {
         assert_eq!(entry(json!(["get"])), Some(vec!["wrapKey", "unwrapKey"]));
         assert_eq!(entry(json!("${param:perms}")), None);
         assert_eq!(entry(json!(["get", "${param:p}"])), None);
+    }
+
+    #[test]
+    fn long_expression_names_are_shortened() {
+        let m = model(json!([
+            {"type": ROLE_ASSIGNMENT, "name": "${expr:guid(concat('/subscriptions/', subscription().subscriptionId, '/resourceGroups/', resourceGroup().name))}"},
+            {"type": VAULT, "name": "kv1"}
+        ]));
+        assert_eq!(short_name(&m.resources[0]), "guid(…)");
+        assert_eq!(short_name(&m.resources[1]), "kv1");
     }
 
     #[test]
