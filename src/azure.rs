@@ -320,7 +320,7 @@ mod tests {
                 .contains("https://")
         );
         assert!(
-            parse_key_uri("https://v1.vault.azure.net/secrets/k")
+            parse_key_uri("https://vlt1.vault.azure.net/secrets/k")
                 .unwrap_err()
                 .contains("/keys/")
         );
