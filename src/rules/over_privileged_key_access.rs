@@ -39,7 +39,7 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide#azure-built-in-roles-for-key-vault-data-plane-operations>
+    /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide>
     pub struct OverPrivilegedKeyAccess {
         code: "CMK018",
         name: "over-privileged-key-access",

@@ -39,7 +39,7 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected>
+    /// - <https://learn.microsoft.com/azure/role-based-access-control/troubleshooting>
     pub struct RbacPropagationRace {
         code: "CMK019",
         name: "rbac-propagation-race",

@@ -10,8 +10,7 @@ crate::declare_rule! {
     ///
     /// ## Why is this bad?
     /// Container Registry reaches the vault as a trusted Azure service. With `bypass: None`,
-    /// automatic key rotation and image import fail with 403 errors, and registry creation can
-    /// fail unless a private endpoint is set up.
+    /// image import and automatic key rotation fail with 403 errors.
     ///
     /// ## Example
     /// ```json
@@ -32,8 +31,8 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys#advanced-scenario-key-vault-firewall>
-    /// - <https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints#trusted-services>
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    /// - <https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints>
     pub struct VaultFirewallTrustedServices {
         code: "CMK012",
         name: "vault-firewall-trusted-services",
