@@ -11,6 +11,7 @@
 
 use crate::model::{Node, Value};
 use serde_json::Value as J;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// One schema violation.
@@ -61,6 +62,9 @@ struct Schema {
     validator: jsonschema::Validator,
     /// Every property name the schema declares, for "did you mean".
     names: Vec<String>,
+    /// Lower-cased name → the schema's spelling. ARM property names are case-insensitive, so
+    /// instance keys are rewritten to the schema's spelling before validation.
+    canon: HashMap<String, String>,
 }
 
 struct Compiled {
@@ -75,9 +79,16 @@ fn compile(text: &str) -> Schema {
     let schema: J = serde_json::from_str(text).expect("embedded schema is JSON");
     let mut names = Vec::new();
     property_names(&schema, &mut names);
+    let mut canon = HashMap::new();
+    for n in &names {
+        canon
+            .entry(n.to_ascii_lowercase())
+            .or_insert_with(|| n.clone());
+    }
     Schema {
         validator: jsonschema::validator_for(&schema).expect("embedded schema compiles"),
         names,
+        canon,
     }
 }
 
@@ -120,7 +131,7 @@ pub fn is_expression(s: &str) -> bool {
 
 /// Raw template JSON: expressions and `null`s become unknown; property `copy` loops make the
 /// properties they produce unknown.
-fn neutral_raw(v: &J, ptr: &str, unknown: &mut Vec<String>) -> J {
+fn neutral_raw(v: &J, ptr: &str, canon: &Canon, unknown: &mut Vec<String>) -> J {
     match v {
         J::Null => {
             unknown.push(ptr.to_string());
@@ -133,7 +144,7 @@ fn neutral_raw(v: &J, ptr: &str, unknown: &mut Vec<String>) -> J {
         J::Array(a) => J::Array(
             a.iter()
                 .enumerate()
-                .map(|(i, x)| neutral_raw(x, &format!("{ptr}/{i}"), unknown))
+                .map(|(i, x)| neutral_raw(x, &format!("{ptr}/{i}"), canon, unknown))
                 .collect(),
         ),
         J::Object(o) => {
@@ -144,14 +155,17 @@ fn neutral_raw(v: &J, ptr: &str, unknown: &mut Vec<String>) -> J {
                 {
                     for l in loops {
                         if let Some(name) = l.get("name").and_then(J::as_str) {
-                            unknown.push(format!("{ptr}/{}", escape(name)));
-                            out.insert(name.to_string(), J::Null);
+                            let name = canonical(canon, name);
+                            unknown.push(format!("{ptr}/{}", escape(&name)));
+                            out.insert(name, J::Null);
                         }
                     }
                     continue;
                 }
-                let child = format!("{ptr}/{}", escape(k));
-                out.insert(k.clone(), neutral_raw(x, &child, unknown));
+                let k = canonical(canon, k);
+                let child = format!("{ptr}/{}", escape(&k));
+                let x = neutral_raw(x, &child, canon, unknown);
+                out.insert(k, x);
             }
             J::Object(out)
         }
@@ -159,14 +173,24 @@ fn neutral_raw(v: &J, ptr: &str, unknown: &mut Vec<String>) -> J {
     }
 }
 
-/// A model value as JSON: symbolic values (and `null`s) become unknown.
+type Canon = HashMap<String, String>;
+
+fn canonical(canon: &Canon, key: &str) -> String {
+    canon
+        .get(&key.to_ascii_lowercase())
+        .cloned()
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// A model value as JSON: symbolic values (and `null`s) become `null`, and their pointers are
+/// returned.
 pub fn node_to_json(node: &Node) -> (J, Vec<String>) {
     let mut unknown = Vec::new();
-    let doc = neutral_node(node, "", &mut unknown);
+    let doc = neutral_node(node, "", &Canon::new(), &mut unknown);
     (doc, unknown)
 }
 
-fn neutral_node(node: &Node, ptr: &str, unknown: &mut Vec<String>) -> J {
+fn neutral_node(node: &Node, ptr: &str, canon: &Canon, unknown: &mut Vec<String>) -> J {
     match &node.value {
         Value::Null | Value::Sym(_) => {
             unknown.push(ptr.to_string());
@@ -181,14 +205,16 @@ fn neutral_node(node: &Node, ptr: &str, unknown: &mut Vec<String>) -> J {
         Value::Array(a) => J::Array(
             a.iter()
                 .enumerate()
-                .map(|(i, n)| neutral_node(n, &format!("{ptr}/{i}"), unknown))
+                .map(|(i, n)| neutral_node(n, &format!("{ptr}/{i}"), canon, unknown))
                 .collect(),
         ),
         Value::Object(o) => {
             let mut out = serde_json::Map::new();
             for (k, v) in o.iter() {
-                let child = format!("{ptr}/{}", escape(&k.name));
-                out.insert(k.name.clone(), neutral_node(v, &child, unknown));
+                let k = canonical(canon, &k.name);
+                let child = format!("{ptr}/{}", escape(&k));
+                let v = neutral_node(v, &child, canon, unknown);
+                out.insert(k, v);
             }
             J::Object(out)
         }
@@ -228,6 +254,13 @@ fn run(schema: &Schema, n: &Neutral) -> Vec<SchemaError> {
                     });
                 }
             }
+            K::Pattern { pattern } => out.push(SchemaError {
+                message: match enum_of_pattern(pattern) {
+                    Some(values) => format!("{} is not one of {}", e.instance(), values.join(", ")),
+                    None => e.to_string(),
+                },
+                pointer: at,
+            }),
             _ => out.push(SchemaError {
                 pointer: at,
                 message: e.to_string(),
@@ -237,9 +270,31 @@ fn run(schema: &Schema, n: &Neutral) -> Vec<SchemaError> {
     out
 }
 
+/// The values of a case-insensitive enum written as `^(?i:a|b\-c)$` (how the project's schemas
+/// spell enums, since ARM compares them without case).
+fn enum_of_pattern(pattern: &str) -> Option<Vec<String>> {
+    let inner = pattern.strip_prefix("^(?i:")?.strip_suffix(")$")?;
+    Some(
+        inner
+            .split('|')
+            .map(|v| {
+                if v.is_empty() {
+                    "\"\" (not set)".to_string()
+                } else {
+                    v.replace('\\', "")
+                }
+            })
+            .collect(),
+    )
+}
+
 /// "; did you mean 'x'?" for a misspelt property: the closest property name the schema knows
 /// anywhere (cheap, and misspellings are rarely closer to a name at another level).
 fn did_you_mean(names: &[String], p: &str) -> String {
+    if names.iter().any(|n| n.eq_ignore_ascii_case(p)) {
+        // The name exists, at another level: a hint would only repeat it.
+        return String::new();
+    }
     names
         .iter()
         .map(|n| {
@@ -284,7 +339,7 @@ pub fn validate_resource_json(ty: &str, resource: &J) -> Vec<SchemaError> {
         return Vec::new();
     };
     let mut unknown = Vec::new();
-    let doc = neutral_raw(resource, "", &mut unknown);
+    let doc = neutral_raw(resource, "", &v.canon, &mut unknown);
     run(v, &Neutral { doc, unknown })
 }
 
@@ -297,7 +352,8 @@ pub fn validate_node(ty: &str, body: &Node) -> Vec<SchemaError> {
     else {
         return Vec::new();
     };
-    let (doc, unknown) = node_to_json(body);
+    let mut unknown = Vec::new();
+    let doc = neutral_node(body, "", &v.canon, &mut unknown);
     run(v, &Neutral { doc, unknown })
 }
 
@@ -305,8 +361,9 @@ pub fn validate_node(ty: &str, body: &Node) -> Vec<SchemaError> {
 /// has a schema for, including child resources and the inline templates of nested deployments.
 pub fn validate_template(template: &J) -> Vec<SchemaError> {
     let mut unknown = Vec::new();
-    let doc = neutral_raw(template, "", &mut unknown);
-    let mut out = run(&compiled().template, &Neutral { doc, unknown });
+    let root = &compiled().template;
+    let doc = neutral_raw(template, "", &root.canon, &mut unknown);
+    let mut out = run(root, &Neutral { doc, unknown });
     walk_resources(template, "", None, &mut out);
     out
 }
@@ -331,7 +388,8 @@ fn check_resource(r: &J, ptr: &str, parent_ty: Option<&str>, out: &mut Vec<Schem
     let Some(ty) = r.get("type").and_then(J::as_str) else {
         return;
     };
-    if is_expression(ty) {
+    // An `existing` resource is a reference: nothing of it is deployed.
+    if is_expression(ty) || r.get("existing").and_then(J::as_bool) == Some(true) {
         return;
     }
     // A child declared inside its parent's `resources` has a short type (`accessPolicies`).
@@ -397,7 +455,7 @@ pub fn node_at<'a>(
         let seg = raw.replace("~1", "/").replace("~0", "~");
         match &cur.value {
             Value::Object(o) => {
-                let (k, v) = o.iter().find(|(k, _)| k.name == seg)?;
+                let (k, v) = o.iter().find(|(k, _)| k.name.eq_ignore_ascii_case(&seg))?;
                 key = Some(k);
                 cur = v;
             }
@@ -463,9 +521,29 @@ mod tests {
         let r = registry(json!({"encryption": {"status": "on"}}));
         let e = validate_resource_json("Microsoft.ContainerRegistry/registries", &r);
         assert_eq!(e[0].pointer, "/properties/encryption/status");
+        assert_eq!(e[0].message, "\"on\" is not one of enabled, disabled");
         // Resource Manager compares enum values without case.
         let r = registry(json!({"encryption": {"status": "Enabled"}}));
         assert!(validate_resource_json("Microsoft.ContainerRegistry/registries", &r).is_empty());
+    }
+
+    #[test]
+    fn property_names_are_case_insensitive() {
+        let r = registry(json!({"Encryption": {"STATUS": "enabled", "keyvaultproperties": {}}}));
+        let e = validate_resource_json("Microsoft.ContainerRegistry/registries", &r);
+        assert!(e.is_empty(), "{e:?}");
+        let r = registry(json!({"Encryption": {"status": true}}));
+        let e = validate_resource_json("Microsoft.ContainerRegistry/registries", &r);
+        assert_eq!(e[0].pointer, "/properties/encryption/status");
+    }
+
+    #[test]
+    fn a_property_at_the_wrong_level_gets_no_self_suggestion() {
+        let v = json!({"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+                       "name": "d", "mode": "Incremental", "properties": {"mode": "Incremental"}});
+        let e = validate_resource_json("Microsoft.Resources/deployments", &v);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].message, "unknown property 'mode'");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 use crate::azure;
 use crate::finding::Finding;
-use crate::model::{Part, SymStr};
+use crate::model::{Part, Sym, SymStr};
 use crate::rules::wiring::{
     ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT, deployed, name_segments,
 };
@@ -14,7 +14,8 @@ crate::declare_rule! {
     /// letters, digits, `-` and `_`, starting with a letter or digit; key 1–127 letters, digits
     /// and hyphens; a vault access-policy resource is named `<vault>/add`, `/replace` or
     /// `/remove`. Names built from parameters are checked as far as their literal parts go
-    /// (`concat('acr-', uniqueString(...))` can never be a registry name).
+    /// (`concat('acr-', uniqueString(...))` can never be a registry name). Pipeline tokens of
+    /// Azure Verified Modules tests (`#_namePrefix_#`) count as unknown parts.
     ///
     /// ## Why is this bad?
     /// Resource Manager rejects the name at deployment time, often after other resources of the
@@ -114,8 +115,37 @@ fn check_policy_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// Azure Verified Modules test templates name things with pipeline tokens such as
+/// `#_namePrefix_#`, replaced before deployment: such a token is an unknown, not a `#`.
+fn without_placeholders(name: &SymStr) -> SymStr {
+    let mut out = SymStr::default();
+    for p in &name.parts {
+        match p {
+            Part::Sym(s) => out.push_sym(s.clone()),
+            Part::Lit(l) => {
+                let mut rest = l.as_str();
+                while let Some(start) = rest.find("#_") {
+                    let Some(len) = rest[start + 2..].find("_#") else {
+                        break;
+                    };
+                    let token = &rest[start + 2..start + 2 + len];
+                    if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
+                        break;
+                    }
+                    out.push_lit(&rest[..start]);
+                    out.push_sym(Sym::Opaque(format!("placeholder #_{token}_#")));
+                    rest = &rest[start + 2 + len + 2..];
+                }
+                out.push_lit(rest);
+            }
+        }
+    }
+    out
+}
+
 /// What is certainly wrong with a name whose literal parts are known.
 fn problem(rule: &NameRule, name: &SymStr) -> Option<String> {
+    let name = &without_placeholders(name);
     if let Some(lit) = name.as_lit() {
         return (rule.check)(lit).err();
     }
@@ -213,6 +243,29 @@ mod tests {
         );
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("'-'"), "{}", f[0].message);
+    }
+
+    #[test]
+    fn avm_placeholder_tokens_are_unknown() {
+        assert!(
+            check(
+                &InvalidResourceName,
+                &named("acr", "#_namePrefix_#crrencr001")
+            )
+            .is_empty()
+        );
+        assert!(
+            check(
+                &InvalidResourceName,
+                &named("uai", "dep-#_namePrefix_#-msi")
+            )
+            .is_empty()
+        );
+        // The rest of the name is still checked.
+        assert_eq!(
+            check(&InvalidResourceName, &named("acr", "#_namePrefix_#-acr")).len(),
+            1
+        );
     }
 
     #[test]

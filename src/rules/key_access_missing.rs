@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::wiring::{
-    Tri, access, cmk_registries, grant_effective, grant_site, has_opaque_deployments, loc_of,
-    pointer, why_ineffective,
+    Tri, access, cmk_registries, grant_effective, grant_site, has_opaque_deployments,
+    if_also_deployed, loc_of, pointer, why_ineffective,
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
@@ -105,7 +105,7 @@ impl Rule for KeyAccessMissing {
             for g in a.definite() {
                 let (loc, ptr) = grant_site(m, g);
                 let why = why_ineffective(m, g).unwrap_or_else(|| "it is not effective".into());
-                out.push(
+                out.push(if_also_deployed(
                     Finding::new(
                         &Self::META,
                         loc,
@@ -119,7 +119,9 @@ impl Rule for KeyAccessMissing {
                     .resource(g.resource)
                     .related(loc_of(r, kvp), "the registry uses this identity")
                     .help(HELP),
-                );
+                    m,
+                    &[i],
+                ));
             }
         }
     }
@@ -203,6 +205,16 @@ mod tests {
             "name": "${expr:guid(x)}", "scope": "${id:kv}",
             "properties": {"principalId": "${ref:uai.properties.principalId}",
                 "roleDefinitionId": "${expr:subscription().id}/providers/Microsoft.Authorization/roleDefinitions/E147488A-F6F5-4113-8E2D-B22465E65BF6"}}]),
+        );
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn a_deployment_the_tool_cannot_see_into_may_hold_the_grant() {
+        let list = with(
+            remove(good(), "pol"),
+            json!([{"sym": "remote", "type": "Microsoft.Resources/deployments", "name": "grants",
+                    "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.org/t.json"}}}]),
         );
         assert!(check(&KeyAccessMissing, &model(list)).is_empty());
     }

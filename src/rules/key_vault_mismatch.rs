@@ -126,6 +126,30 @@ mod tests {
     }
 
     #[test]
+    fn role_assignment_scoped_to_another_vault_is_reported() {
+        use serde_json::json;
+        let list = with(
+            remove(good(), "pol"),
+            json!([{"sym": "ra", "type": "Microsoft.Authorization/roleAssignments",
+                "name": "${expr:guid(x)}", "scope": "Microsoft.KeyVault/vaults/kvother",
+                "properties": {"principalId": "${ref:uai.properties.principalId}",
+                    "roleDefinitionId": "e147488a-f6f5-4113-8e2d-b22465e65bf6"}}]),
+        );
+        let f = check(&KeyVaultMismatch, &model(list));
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("'kvother'"), "{}", f[0].message);
+        // A role assignment on the resource group covers every vault in it.
+        let list = with(
+            remove(good(), "pol"),
+            json!([{"sym": "ra", "type": "Microsoft.Authorization/roleAssignments",
+                "name": "${expr:guid(x)}", "scope": "/subscriptions/s/resourceGroups/rg",
+                "properties": {"principalId": "${ref:uai.properties.principalId}",
+                    "roleDefinitionId": "e147488a-f6f5-4113-8e2d-b22465e65bf6"}}]),
+        );
+        assert!(check(&KeyVaultMismatch, &model(list)).is_empty());
+    }
+
+    #[test]
     fn symbolic_vault_is_not_reported() {
         assert!(
             check(

@@ -271,6 +271,38 @@ mod tests {
     }
 
     #[test]
+    fn the_whole_catalogue_is_quiet_on_a_correct_deployment() {
+        let model = testing::model(testing::good());
+        let ctx = Ctx {
+            model: &model,
+            baseline: Some(&model),
+        };
+        let findings = run(&ctx, &|_| true);
+        let msgs: Vec<_> = findings
+            .iter()
+            .map(|f| format!("{} {}", f.code, f.message))
+            .collect();
+        assert!(msgs.is_empty(), "{msgs:#?}");
+    }
+
+    #[test]
+    fn findings_on_conditional_resources_are_lowered() {
+        let list = testing::edit(testing::good(), "acr", |r| {
+            r["ifDeployed"] = true.into();
+            r["sku"]["name"] = "Basic".into();
+        });
+        let model = testing::model(list);
+        let ctx = Ctx {
+            model: &model,
+            baseline: None,
+        };
+        let f = run(&ctx, &|m| m.code == "CMK001");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].level, Level::Warning);
+        assert!(f[0].message.starts_with("if deployed: "));
+    }
+
+    #[test]
     fn only_cmk_required_is_off_by_default() {
         let off: Vec<_> = all()
             .iter()

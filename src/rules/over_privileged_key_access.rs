@@ -3,7 +3,8 @@ use crate::finding::Finding;
 use crate::model::Value;
 use crate::rules::key_access_missing::identity_name;
 use crate::rules::wiring::{
-    GrantKind, NEEDED_KEY_PERMISSIONS, Prop, access, cmk_registries, lookup, role_guid,
+    GrantKind, NEEDED_KEY_PERMISSIONS, Prop, access, cmk_registries, if_also_deployed, lookup,
+    role_guid,
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
@@ -38,7 +39,7 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide#azure-built-in-roles-for-key-vault-data-plane-operations>
+    /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide>
     pub struct OverPrivilegedKeyAccess {
         code: "CMK018",
         name: "over-privileged-key-access",
@@ -55,7 +56,7 @@ impl Rule for OverPrivilegedKeyAccess {
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
         let mut seen: Vec<String> = Vec::new();
-        for (_, r) in cmk_registries(m) {
+        for (ri, r) in cmk_registries(m) {
             let Some(a) = access(m, r) else { continue };
             let who = identity_name(m, &a.identity_id);
             for g in a.definite() {
@@ -100,7 +101,7 @@ impl Rule for OverPrivilegedKeyAccess {
                     continue;
                 }
                 seen.push(ptr.clone());
-                out.push(
+                out.push(if_also_deployed(
                     Finding::new(
                         &Self::META,
                         loc,
@@ -113,7 +114,9 @@ impl Rule for OverPrivilegedKeyAccess {
                         "grant only the key permissions get, wrapKey, unwrapKey, or the role Key Vault Crypto Service Encryption User ({})",
                         azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER
                     )),
-                );
+                    m,
+                    &[ri],
+                ));
             }
         }
     }

@@ -1,6 +1,8 @@
 use crate::finding::Finding;
 use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{GrantKind, Tri, access, cmk_registries, grant_effective};
+use crate::rules::wiring::{
+    GrantKind, Tri, access, cmk_registries, grant_effective, if_also_deployed, short_name,
+};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 crate::declare_rule! {
@@ -37,7 +39,7 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/role-based-access-control/troubleshooting#symptom---role-assignment-changes-are-not-being-detected>
+    /// - <https://learn.microsoft.com/azure/role-based-access-control/troubleshooting>
     pub struct RbacPropagationRace {
         code: "CMK019",
         name: "rbac-propagation-race",
@@ -53,6 +55,8 @@ impl Rule for RbacPropagationRace {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
+        // Several registries (a loop) may share one role assignment: report it once.
+        let mut seen = Vec::new();
         for (i, r) in cmk_registries(m) {
             let Some(a) = access(m, r) else { continue };
             let effective: Vec<_> = a
@@ -65,14 +69,18 @@ impl Rule for RbacPropagationRace {
                 continue;
             }
             let Some(g) = effective.first() else { continue };
+            if seen.contains(&g.resource) {
+                continue;
+            }
+            seen.push(g.resource);
             let ra = &m.resources[g.resource];
-            out.push(
+            out.push(if_also_deployed(
                 Finding::new(
                     &Self::META,
                     ra.loc,
                     format!(
                         "role assignment '{}' for identity '{}' is created in the same deployment as registry '{}'; it may not have propagated when the registry is created",
-                        ra.display_name(),
+                        short_name(ra),
                         identity_name(m, &a.identity_id),
                         r.display_name()
                     ),
@@ -82,8 +90,9 @@ impl Rule for RbacPropagationRace {
                 .resource(g.resource)
                 .related(r.loc, "the registry that needs it")
                 .help("assign the role in an earlier deployment, or grant key access with a vault access policy"),
-            );
-            let _ = i;
+                m,
+                &[i],
+            ));
         }
     }
 }

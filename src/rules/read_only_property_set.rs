@@ -1,16 +1,15 @@
 use crate::finding::Finding;
 use crate::model::Resource;
-use crate::rules::wiring::{IDENTITY, KEY, REGISTRY, deployed, pointer};
+use crate::rules::wiring::{KEY, REGISTRY, deployed, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 crate::declare_rule! {
     /// ## What it does
-    /// Reports read-only properties written in a template for the resources of a CMK
-    /// deployment: on a registry `keyVaultProperties.versionedKeyIdentifier`,
-    /// `keyRotationEnabled`, `lastKeyRotationTimestamp`, `sku.tier`, `identity.principalId`,
-    /// `identity.tenantId`, `properties.loginServer`, `creationDate`, `provisioningState`,
-    /// `status`, and `principalId`/`clientId` inside `userAssignedIdentities` entries; on a key
-    /// `keyUri` and `keyUriWithVersion`; on an identity `principalId`, `clientId`, `tenantId`.
+    /// Reports read-only properties of a CMK deployment written in a template: on a registry
+    /// `keyVaultProperties.versionedKeyIdentifier`, `keyRotationEnabled` and
+    /// `lastKeyRotationTimestamp`, and `principalId`/`clientId` inside
+    /// `identity.userAssignedIdentities` entries (which must be `{}`); on a key `keyUri` and
+    /// `keyUriWithVersion`. Harmless read-only properties such as `sku.tier` are not reported.
     ///
     /// ## Why is this bad?
     /// Resource Manager ignores them (or rejects the request), so they only mislead: a template
@@ -45,31 +44,19 @@ crate::declare_rule! {
     }
 }
 
-const READ_ONLY: [(&str, &[&str]); 3] = [
+/// The read-only properties that matter for CMK: they state a rotation mode or a key version
+/// that the template does not control. Other read-only properties (`sku.tier`,
+/// `loginServer`, …) are ignored by Resource Manager and harmless, so they are not reported.
+const READ_ONLY: [(&str, &[&str]); 2] = [
     (
         REGISTRY,
         &[
             "properties.encryption.keyVaultProperties.versionedKeyIdentifier",
             "properties.encryption.keyVaultProperties.keyRotationEnabled",
             "properties.encryption.keyVaultProperties.lastKeyRotationTimestamp",
-            "sku.tier",
-            "identity.principalId",
-            "identity.tenantId",
-            "properties.loginServer",
-            "properties.creationDate",
-            "properties.provisioningState",
-            "properties.status",
         ],
     ),
     (KEY, &["properties.keyUri", "properties.keyUriWithVersion"]),
-    (
-        IDENTITY,
-        &[
-            "properties.principalId",
-            "properties.clientId",
-            "properties.tenantId",
-        ],
-    ),
 ];
 
 impl Rule for ReadOnlyPropertySet {
@@ -144,15 +131,13 @@ mod tests {
     fn read_only_registry_properties_are_reported() {
         let list = edit(good(), "acr", |r| {
             r["properties"]["encryption"]["keyVaultProperties"]["keyRotationEnabled"] = true.into();
+            // Harmless: ignored by Resource Manager, common in real templates.
             r["sku"]["tier"] = "Premium".into();
         });
         let f = check(&ReadOnlyPropertySet, &model(list));
         assert_eq!(
             pointers(&f),
-            [
-                "/resources/3/properties/encryption/keyVaultProperties/keyRotationEnabled",
-                "/resources/3/sku/tier"
-            ]
+            ["/resources/3/properties/encryption/keyVaultProperties/keyRotationEnabled"]
         );
     }
 

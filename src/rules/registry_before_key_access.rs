@@ -1,6 +1,8 @@
 use crate::finding::Finding;
 use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{Tri, access, cmk_registries, grant_effective, loc_of, pointer};
+use crate::rules::wiring::{
+    Tri, access, cmk_registries, grant_effective, loc_of, pointer, short_name,
+};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 crate::declare_rule! {
@@ -85,7 +87,7 @@ impl Rule for RegistryBeforeKeyAccess {
                     format!(
                         "registry '{}' does not depend on '{}', which grants identity '{}' access to the key",
                         r.display_name(),
-                        target.display_name(),
+                        short_name(target),
                         identity_name(m, &a.identity_id)
                     ),
                 )
@@ -95,7 +97,7 @@ impl Rule for RegistryBeforeKeyAccess {
                 .related(target.loc, "the grant is declared here")
                 .help(format!(
                     "add the grant ('{}') to the registry's dependsOn",
-                    target.display_name()
+                    short_name(target)
                 )),
             );
         }

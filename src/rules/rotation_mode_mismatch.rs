@@ -53,7 +53,7 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys#key-rotation>
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
     pub struct RotationModeMismatch {
         code: "CMK004",
         name: "rotation-mode-mismatch",

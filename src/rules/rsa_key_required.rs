@@ -1,6 +1,6 @@
 use crate::azure;
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, cmk_keys, lookup, pointer};
+use crate::rules::wiring::{Prop, cmk_keys, if_also_deployed, lookup, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 crate::declare_rule! {
@@ -66,7 +66,7 @@ impl Rule for RsaKeyRequired {
                 let ok = kty.as_str().is_some_and(azure::key_type_supported);
                 if !ok {
                     let shown = kty.as_str().unwrap_or(kty.value.type_name());
-                    out.push(
+                    out.push(if_also_deployed(
                         Finding::new(
                             &Self::META,
                             kty.loc,
@@ -80,14 +80,16 @@ impl Rule for RsaKeyRequired {
                         .resource(k)
                         .related(registry.loc, "the registry that uses this key")
                         .help("set kty to 'RSA' (or 'RSA-HSM') with keySize 2048, 3072 or 4096"),
-                    );
+                        ctx.model,
+                        &[reg],
+                    ));
                     continue;
                 }
             }
             if let Prop::Known(size) = lookup(&key.body, "properties.keySize")
                 && !matches!(size.as_i64(), Some(2048 | 3072 | 4096))
             {
-                out.push(
+                out.push(if_also_deployed(
                     Finding::new(
                         &Self::META,
                         size.loc,
@@ -101,7 +103,9 @@ impl Rule for RsaKeyRequired {
                     .resource(k)
                     .related(registry.loc, "the registry that uses this key")
                     .help("set keySize to 2048, 3072 or 4096"),
-                );
+                    ctx.model,
+                    &[reg],
+                ));
             }
         }
     }
@@ -150,6 +154,17 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn key_named_by_a_literal_uri_is_checked() {
+        let list = with(
+            good(),
+            json!([{"sym": "key", "type": "Microsoft.KeyVault/vaults/keys", "name": "kvcmk01/cmk",
+                    "properties": {"kty": "EC-HSM"}}]),
+        );
+        let f = check(&RsaKeyRequired, &model(list));
+        assert_eq!(pointers(&f), ["/resources/4/properties/kty"]);
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl Rule for SchemaViolation {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         for (i, r) in ctx.model.resources.iter().enumerate() {
-            if r.existing || !schema::has_schema(&r.ty) {
+            if r.existing || !schema::has_schema(&r.ty) || is_bicep_module(r) {
                 continue;
             }
             for e in schema::validate_node(&r.ty, &r.body) {
@@ -73,6 +73,13 @@ impl Rule for SchemaViolation {
             }
         }
     }
+}
+
+/// A Bicep module is modelled as a deployment whose body is the module's (`params`, `scope`),
+/// not an ARM deployment body: the compiler writes the ARM form, and it is always right.
+fn is_bicep_module(r: &crate::model::Resource) -> bool {
+    r.is_type("Microsoft.Resources/deployments")
+        && (r.body.get("params").is_some() || r.body.get("properties").is_none())
 }
 
 #[cfg(test)]
@@ -108,6 +115,25 @@ mod tests {
             f[0].message.contains("did you mean 'keyIdentifier'"),
             "{}",
             f[0].message
+        );
+    }
+
+    #[test]
+    fn bicep_module_bodies_are_not_arm_deployments() {
+        let list = with(
+            good(),
+            serde_json::json!([{"sym": "mod", "type": "Microsoft.Resources/deployments",
+                "name": "grant", "params": {"vault": "kvcmk01"}}]),
+        );
+        assert!(check(&SchemaViolation, &model(list)).is_empty());
+        let list = with(
+            good(),
+            serde_json::json!([{"sym": "dep", "type": "Microsoft.Resources/deployments",
+                "name": "grant", "properties": {"mode": "Incremental", "templatelink": {"uri": "x"}, "paramters": {}}}]),
+        );
+        assert_eq!(
+            pointers(&check(&SchemaViolation, &model(list))),
+            ["/resources/4/properties/paramters"]
         );
     }
 

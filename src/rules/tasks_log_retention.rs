@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{cmk_registries, name_of, name_segments};
+use crate::rules::wiring::{cmk_registries, if_also_deployed, name_of, name_segments};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 /// ACR Tasks resource types whose runs produce logs.
@@ -70,7 +70,7 @@ impl Rule for TasksLogRetention {
                     {
                         continue;
                     }
-                    out.push(
+                    out.push(if_also_deployed(
                         Finding::new(
                             &Self::META,
                             task.loc,
@@ -84,8 +84,9 @@ impl Rule for TasksLogRetention {
                         .resource(ti)
                         .related(reg.loc, "the CMK registry")
                         .help("export task run logs if you need them for longer"),
-                    );
-                    let _ = ri;
+                        m,
+                        &[ri],
+                    ));
                 }
             }
         }

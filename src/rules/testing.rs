@@ -18,13 +18,12 @@ use crate::source::Loc;
 use serde_json::Value as J;
 use std::cell::Cell;
 
-struct Ctx<'a> {
+struct Ctx {
     syms: Vec<(String, SymStr)>,
     next: Cell<u32>,
-    _p: std::marker::PhantomData<&'a ()>,
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn loc(&self) -> Loc {
         let n = self.next.get();
         self.next.set(n + 10);
@@ -110,7 +109,6 @@ pub fn model(resources: J) -> Model {
     let mut ctx = Ctx {
         syms: Vec::new(),
         next: Cell::new(0),
-        _p: std::marker::PhantomData,
     };
     let scope = Scope::resource_group_deployment();
     // Pass 1: ids (names may use parameters and expressions, not other ids).
@@ -169,7 +167,6 @@ pub fn model(resources: J) -> Model {
             model.resources[d].contains.push(i);
         }
     }
-    ctx.next.set(0);
     model
 }
 

@@ -1,5 +1,6 @@
 use crate::finding::Finding;
 use crate::model::Resource;
+use crate::rules::key_access_missing::identity_name;
 use crate::rules::wiring::{
     Tri, UsedIdentity, assigned_identities, cmk_registries, identity_for_key, key_is_id, loc_of,
     pointer, used_identity,
@@ -127,7 +128,8 @@ impl Rule for UserAssignedIdentityRequired {
                             loc,
                             KVP_IDENTITY,
                             format!(
-                                "keyVaultProperties.identity is the clientId of '{id}', which is not among the registry's user-assigned identities"
+                                "keyVaultProperties.identity is the clientId of identity '{}', which is not among the registry's user-assigned identities",
+                                identity_name(ctx.model, &id)
                             ),
                         );
                     }
@@ -200,6 +202,12 @@ mod tests {
         }));
         let f = check(&UserAssignedIdentityRequired, &m);
         assert_eq!(pointers(&f), [PTR]);
+        assert!(
+            f[0].message
+                .contains("identity '{parameters('identity_name')}'"),
+            "{}",
+            f[0].message
+        );
     }
 
     #[test]

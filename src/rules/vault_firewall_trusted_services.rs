@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_vaults, lookup, pointer, str_is};
+use crate::rules::wiring::{Prop, Tri, cmk_vaults, if_also_deployed, lookup, pointer, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 crate::declare_rule! {
@@ -10,8 +10,7 @@ crate::declare_rule! {
     ///
     /// ## Why is this bad?
     /// Container Registry reaches the vault as a trusted Azure service. With `bypass: None`,
-    /// automatic key rotation and image import fail with 403 errors, and registry creation can
-    /// fail unless a private endpoint is set up.
+    /// image import and automatic key rotation fail with 403 errors.
     ///
     /// ## Example
     /// ```json
@@ -32,8 +31,8 @@ crate::declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys#advanced-scenario-key-vault-firewall>
-    /// - <https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints#trusted-services>
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    /// - <https://learn.microsoft.com/azure/key-vault/general/overview-vnet-service-endpoints>
     pub struct VaultFirewallTrustedServices {
         code: "CMK012",
         name: "vault-firewall-trusted-services",
@@ -68,7 +67,7 @@ impl Rule for VaultFirewallTrustedServices {
             if str_is(bypass, "AzureServices") != Tri::No {
                 continue;
             }
-            out.push(
+            out.push(if_also_deployed(
                 Finding::new(
                     &Self::META,
                     bypass.loc,
@@ -83,7 +82,9 @@ impl Rule for VaultFirewallTrustedServices {
                 .resource(v)
                 .related(m.resources[reg].loc, "the registry whose key is in this vault")
                 .help("set networkAcls.bypass to 'AzureServices'"),
-            );
+                m,
+                &[reg],
+            ));
         }
     }
 }

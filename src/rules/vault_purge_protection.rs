@@ -1,6 +1,6 @@
 use crate::finding::Finding;
 use crate::model::Node;
-use crate::rules::wiring::{Prop, cmk_vaults, lookup, pointer, shown};
+use crate::rules::wiring::{Prop, cmk_vaults, if_also_deployed, lookup, pointer, shown};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 crate::declare_rule! {
@@ -103,13 +103,15 @@ impl Rule for VaultPurgeProtection {
                 ));
             }
             for (path, node, message) in problems {
-                out.push(
+                out.push(if_also_deployed(
                     Finding::new(&Self::META, node.map(|n| n.loc).unwrap_or(vault.loc), message)
                         .pointer(pointer(vault, path))
                         .resource(v)
                         .related(m.resources[reg].loc, "the registry whose key is in this vault")
                         .help("set enablePurgeProtection: true, enableSoftDelete: true and softDeleteRetentionInDays between 7 and 90 (90 recommended)"),
-                );
+                    m,
+                    &[reg],
+                ));
             }
         }
     }
@@ -153,6 +155,17 @@ mod tests {
             &vault(|p| p["enablePurgeProtection"] = false.into()),
         );
         assert_eq!(f.len(), 1);
+    }
+
+    #[test]
+    fn conditional_registry_lowers_the_vault_finding() {
+        let list = edit(good(), "kv", |r| {
+            r["properties"]["enablePurgeProtection"] = false.into()
+        });
+        let list = edit(list, "acr", |r| r["ifDeployed"] = true.into());
+        let f = check(&VaultPurgeProtection, &model(list));
+        assert_eq!(f[0].level, crate::finding::Level::Warning);
+        assert!(f[0].message.starts_with("if deployed: "));
     }
 
     #[test]

@@ -302,10 +302,25 @@ pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
                     path.pop();
                 }
                 key.versioned = count_versioned(&path, 2);
+                if let Some(name) = path.get(1) {
+                    key.key_resource = key_by_name(model, &key.vault, name);
+                }
             }
         }
     }
     Some(key)
+}
+
+/// The key resource of the model with this name in this vault.
+fn key_by_name(model: &Model, vault: &VaultRef, name: &SymStr) -> Option<usize> {
+    let vault_name = vault.name(model)?;
+    model
+        .of_type(KEY)
+        .find(|(_, k)| {
+            let segs = name_segments(k);
+            segs.len() == 2 && segs[0].same(&vault_name) && segs[1].same(name)
+        })
+        .map(|(i, _)| i)
 }
 
 /// `["keys", name]` is versionless, `["keys", name, version]` versioned; a symbolic last piece
@@ -806,5 +821,204 @@ pub fn grant_site(model: &Model, grant: &Grant) -> (crate::source::Loc, String) 
             entry_pointer,
         } => (entry.loc, entry_pointer.clone()),
         GrantKind::Role { .. } => (r.loc, r.pointer.clone()),
+    }
+}
+
+/// A finding about one resource that holds only if others are deployed too (a vault is at
+/// fault only if the registry that uses its key is deployed). The engine lowers findings on
+/// conditional resources by `finding.resource`; this lowers the finding the same way when the
+/// primary resource is unconditional but one of `others` is deployed only under an unknown
+/// condition.
+pub fn if_also_deployed(
+    mut f: crate::finding::Finding,
+    model: &Model,
+    others: &[usize],
+) -> crate::finding::Finding {
+    use crate::model::Presence;
+    let presence = |i: usize| model.resources.get(i).map(|r| r.presence);
+    let primary_conditional = f.resource.and_then(presence) == Some(Presence::IfDeployed);
+    if !primary_conditional
+        && others
+            .iter()
+            .any(|&i| presence(i) == Some(Presence::IfDeployed))
+    {
+        f.level = f.level.lower();
+        f.message = format!("if deployed: {}", f.message);
+    }
+    f
+}
+
+/// A resource's name for messages: the literal name, else its symbolic name, else the
+/// expression shortened (a `guid(...)` role-assignment name is unreadable in full).
+pub fn short_name(r: &Resource) -> String {
+    if let Some(s) = r.name.as_str() {
+        return s.to_string();
+    }
+    if let Some(sym) = &r.symbolic_name {
+        return sym.clone();
+    }
+    let full = r.display_name();
+    if full.chars().count() <= 60 {
+        return full;
+    }
+    // `guid(concat(...), ...)` → `guid(…)`
+    if let Some(Sym::Expr(text)) = r
+        .name
+        .value
+        .to_symstr()
+        .as_ref()
+        .and_then(|s| s.as_single_sym())
+        && let Some(open) = text.find('(')
+    {
+        return format!("{}(…)", &text[..open]);
+    }
+    let head: String = full.chars().take(57).collect();
+    format!("{head}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::{edit, good, model, with};
+    use serde_json::json;
+
+    fn key_of(id: &str) -> (Model, Tri, Option<String>, bool) {
+        let list = with(
+            good(),
+            json!([{"sym": "key", "type": KEY, "name": "kvcmk01/cmk", "properties": {"kty": "RSA"}}]),
+        );
+        let m = model(edit(list, "acr", |r| {
+            r["properties"]["encryption"]["keyVaultProperties"]["keyIdentifier"] = id.into()
+        }));
+        let k = registry_key(&m, &m.resources[3]).unwrap();
+        let vault = k.vault.name(&m).map(|n| n.to_string());
+        let (versioned, has_key) = (k.versioned, k.key_resource.is_some());
+        (m, versioned, vault, has_key)
+    }
+
+    #[test]
+    fn key_identifiers_resolve_to_vault_key_and_rotation_mode() {
+        let cases = [
+            (
+                "https://kvcmk01.vault.azure.net/keys/cmk",
+                Tri::No,
+                Some("kvcmk01"),
+                true,
+            ),
+            (
+                "https://kvcmk01.vault.azure.net/keys/cmk/0123456789abcdef0123456789abcdef",
+                Tri::Yes,
+                Some("kvcmk01"),
+                true,
+            ),
+            (
+                "${ref:key.properties.keyUri}",
+                Tri::No,
+                Some("kvcmk01"),
+                true,
+            ),
+            (
+                "${ref:key.properties.keyUriWithVersion}",
+                Tri::Yes,
+                Some("kvcmk01"),
+                true,
+            ),
+            (
+                "${ref:key.properties.keyUri}/${param:version}",
+                Tri::Yes,
+                Some("kvcmk01"),
+                true,
+            ),
+            (
+                "${ref:kv.properties.vaultUri}keys/cmk",
+                Tri::No,
+                Some("kvcmk01"),
+                false,
+            ),
+            (
+                "${ref:kv.properties.vaultUri}keys/cmk/${param:v}",
+                Tri::Yes,
+                Some("kvcmk01"),
+                false,
+            ),
+            (
+                "https://${param:v}.vault.azure.net/keys/${param:k}",
+                Tri::Unknown,
+                Some("{parameters('v')}"),
+                false,
+            ),
+            ("${param:kek_id}", Tri::Unknown, None, false),
+        ];
+        for (id, versioned, vault, has_key) in cases {
+            let (_, v, name, k) = key_of(id);
+            assert_eq!(v, versioned, "{id}");
+            assert_eq!(name.as_deref(), vault, "{id}");
+            assert_eq!(k, has_key, "{id}");
+        }
+    }
+
+    #[test]
+    fn vault_names_are_found_in_ids_and_scopes() {
+        let id = SymStr::lit(
+            "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1/keys/k",
+        );
+        assert_eq!(vault_name_in_id(&id).unwrap().as_lit(), Some("kv1"));
+        let bicep_scope = SymStr::lit("Microsoft.KeyVault/vaults/kv2");
+        assert_eq!(
+            vault_name_in_id(&bicep_scope).unwrap().as_lit(),
+            Some("kv2")
+        );
+        let rg = SymStr::lit("/subscriptions/s/resourceGroups/rg");
+        assert!(vault_name_in_id(&rg).is_none());
+        assert_eq!(
+            parent_id(&id).unwrap().as_lit(),
+            Some("/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1")
+        );
+    }
+
+    #[test]
+    fn key_permissions_are_case_insensitive_and_all_covers_them() {
+        let entry = |keys: serde_json::Value| {
+            let m = model(json!([{"type": ACCESS_POLICIES, "name": "kv/add",
+                "properties": {"accessPolicies": [{"objectId": "x", "permissions": {"keys": keys}}]}}]));
+            missing_key_permissions(
+                &m.resources[0]
+                    .get("properties.accessPolicies")
+                    .unwrap()
+                    .as_array()
+                    .unwrap()[0],
+            )
+        };
+        assert_eq!(entry(json!(["GET", "WrapKey", "unwrapkey"])), Some(vec![]));
+        assert_eq!(entry(json!(["All"])), Some(vec![]));
+        assert_eq!(entry(json!(["get"])), Some(vec!["wrapKey", "unwrapKey"]));
+        assert_eq!(entry(json!("${param:perms}")), None);
+        assert_eq!(entry(json!(["get", "${param:p}"])), None);
+    }
+
+    #[test]
+    fn long_expression_names_are_shortened() {
+        let m = model(json!([
+            {"type": ROLE_ASSIGNMENT, "name": "${expr:guid(concat('/subscriptions/', subscription().subscriptionId, '/resourceGroups/', resourceGroup().name))}"},
+            {"type": VAULT, "name": "kv1"}
+        ]));
+        assert_eq!(short_name(&m.resources[0]), "guid(…)");
+        assert_eq!(short_name(&m.resources[1]), "kv1");
+    }
+
+    #[test]
+    fn lookup_tells_absent_from_unknown() {
+        let m = model(
+            json!([{"type": REGISTRY, "name": "r", "properties": "${param:p}",
+                               "sku": {"name": null}}]),
+        );
+        let r = &m.resources[0];
+        assert!(matches!(
+            lookup(&r.body, "properties.encryption"),
+            Prop::Unknown
+        ));
+        assert!(matches!(lookup(&r.body, "sku.name"), Prop::Absent));
+        assert!(matches!(lookup(&r.body, "identity.type"), Prop::Absent));
+        assert_eq!(encryption_enabled(r), Tri::Unknown);
     }
 }

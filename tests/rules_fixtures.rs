@@ -1,0 +1,93 @@
+//! The rule fixtures (`tests/fixtures/rules/<CODE>/{good,bad}.*`) are well-formed inputs.
+//! The lint driver's snapshot tests run the rules over them; these tests keep the fixtures
+//! themselves honest: one directory per rule, JSON that parses (except ARM000's bad case),
+//! templates that pass the project's own schemas (except SCH001's bad case), Bicep that parses
+//! (except BICEP000's bad case).
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+fn file(code: &str, name: &str) -> PathBuf {
+    root().join(code).join(name)
+}
+
+#[test]
+fn every_rule_has_a_good_and_a_bad_fixture() {
+    for rule in acr_cmk::rules::all() {
+        let code = rule.meta().code;
+        let ext = match code {
+            "BICEP000" => "bicep",
+            "SPEC001" => "toml",
+            _ => "json",
+        };
+        for case in ["good", "bad"] {
+            let p = file(code, &format!("{case}.{ext}"));
+            assert!(p.is_file(), "missing fixture {}", p.display());
+        }
+    }
+}
+
+fn json(code: &str, name: &str) -> Result<serde_json::Value, serde_json::Error> {
+    let text = std::fs::read_to_string(file(code, name)).unwrap();
+    serde_json::from_str(&text)
+}
+
+#[test]
+fn json_fixtures_parse_and_pass_the_project_schemas() {
+    for rule in acr_cmk::rules::all() {
+        let code = rule.meta().code;
+        if matches!(code, "BICEP000" | "SPEC001") {
+            continue;
+        }
+        for name in ["good.json", "bad.json", "baseline.json"] {
+            if !file(code, name).exists() {
+                continue;
+            }
+            if (code, name) == ("ARM000", "bad.json") {
+                assert!(
+                    json(code, name).is_err(),
+                    "ARM000/bad.json must not be JSON"
+                );
+                continue;
+            }
+            let t = json(code, name).unwrap_or_else(|e| panic!("{code}/{name}: {e}"));
+            let errors = acr_cmk::schema::validate_template(&t);
+            if (code, name) == ("SCH001", "bad.json") {
+                let ptrs: Vec<_> = errors.iter().map(|e| e.pointer.as_str()).collect();
+                assert_eq!(ptrs, ["/resources/4/properties/adminUserEnabled"]);
+            } else {
+                assert!(errors.is_empty(), "{code}/{name}: {errors:?}");
+            }
+        }
+    }
+}
+
+fn bicep_has_errors(path: &Path) -> bool {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_bicep::LANGUAGE.into())
+        .unwrap();
+    let tree = parser.parse(&text, None).unwrap();
+    tree.root_node().has_error()
+}
+
+#[test]
+fn bicep_fixtures_parse_only_when_good() {
+    assert!(!bicep_has_errors(&file("BICEP000", "good.bicep")));
+    assert!(bicep_has_errors(&file("BICEP000", "bad.bicep")));
+}
+
+#[test]
+fn spec_fixtures_are_toml_and_bad_has_an_unknown_key() {
+    // Both are TOML; the bad one misspells `name`, which only the spec loader rejects.
+    for name in ["good.toml", "bad.toml"] {
+        let text = std::fs::read_to_string(file("SPEC001", name)).unwrap();
+        assert!(text.parse::<toml_edit::DocumentMut>().is_ok(), "{name}");
+    }
+    let bad = std::fs::read_to_string(file("SPEC001", "bad.toml")).unwrap();
+    assert!(bad.contains("nmae ="));
+}
