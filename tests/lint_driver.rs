@@ -37,7 +37,7 @@ fn detect(text: &str) -> JsonKind {
 
 /// A stand-in ARM loader driven by markers in the text:
 /// `BROKEN` → unparseable (ARM000); `KEY` / `VAULT` → a finding on the marker;
-/// `IGNORE <code> [reason]` → a whole-template suppression; in a parameters file, `PKEY` → a
+/// `IGNORE <code|*> [reason]` → a whole-template suppression (`*`: every code); in a parameters file, `PKEY` → a
 /// finding located in that parameters file.
 fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, String)]) -> Unit {
     let mut unit = Unit::default();
@@ -70,7 +70,7 @@ fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, 
         let code = words.next().unwrap_or_default().to_string();
         let reason: Vec<&str> = words.collect();
         unit.model.suppressions.push(Suppression {
-            codes: vec![code],
+            codes: if code == "*" { vec![] } else { vec![code] },
             reason: Some(reason.join(" ")),
             scope: SuppressionScope::All,
             loc: Loc::new(0, start, start + line.len()),
@@ -142,7 +142,7 @@ fn summary(r: &acr_cmk::report::Report) -> Vec<(String, Level, Option<String>)> 
 fn suppressions_reasons_and_levels() {
     let dir = tree(&[(
         "main.json",
-        "KEY\nVAULT\n// IGNORE TST001 the key is managed by the platform team\n// IGNORE tst002\n",
+        "KEY\nVAULT\n// IGNORE TST001 the key is managed by the platform team\n// IGNORE *\n// IGNORE no-unused-params\n",
     )]);
     let r = run(dir.path(), Config::default(), &[], None);
     assert_eq!(
@@ -154,7 +154,8 @@ fn suppressions_reasons_and_levels() {
                 Some("the key is managed by the platform team".into())
             ),
             ("TST002".into(), Level::Warning, Some(String::new())),
-            // The suppression without a reason is itself reported, and not suppressed.
+            // The suppression without a reason is itself reported, and not suppressed; the
+            // one that names only a Bicep linter rule is none of ours.
             ("SUP001".into(), Level::Warning, None),
         ]
     );

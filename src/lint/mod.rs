@@ -150,8 +150,9 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
             baseline,
         };
         findings.extend(rules::run(&ctx, &|m| config.enabled(m)));
-        findings.extend(suppress::without_reason(&unit.model));
         suppress::apply(&unit.model, &mut findings);
+        let unexplained = suppress::without_reason(&unit.model, &findings);
+        findings.extend(unexplained);
     }
     config.apply_levels(&mut findings);
     UnitReport {
