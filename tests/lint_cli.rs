@@ -106,6 +106,16 @@ fn output_file_is_written_in_the_chosen_format() {
             .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(sarif["runs"][0]["tool"]["driver"]["name"], "acr-cmk");
+    #[cfg(unix)]
+    {
+        // An ordinary file, not one private to the owner like a temporary file.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("acr-cmk.sarif"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
 
     let out = lint(
         dir.path(),
