@@ -160,3 +160,23 @@ fn a_bad_exclude_glob_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("invalid --exclude glob `a[`"));
 }
+
+#[test]
+fn a_closed_stdout_exits_quietly() {
+    // Enough skipped files that the verbose listing overflows the pipe buffer.
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..1500 {
+        std::fs::write(dir.path().join(format!("not-a-template-{i:04}.json")), "{}").unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+        .args(["lint", "-v", "."])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
+}
