@@ -292,6 +292,16 @@ fn using_statements() {
         Using::Opaque
     );
     assert_eq!(bicepparam_using("param x = 1\n"), Using::Missing);
+    assert_eq!(
+        bicepparam_using(
+            "import {a} from 'types.bicep'\n/* using 'no.bicep'\n*/ using 'yes.bicep'\n"
+        ),
+        Using::Path("yes.bicep".into())
+    );
+    assert_eq!(
+        bicepparam_using("param usingX = 1\nusing\t'm.bicep'"),
+        Using::Path("m.bicep".into())
+    );
 }
 
 #[test]

@@ -341,33 +341,47 @@ pub enum Using {
     Missing,
 }
 
-/// Find the `using` statement: the first statement after comments and blank lines.
+/// Find the `using` statement: the first line outside comments that starts with `using`.
 pub fn bicepparam_using(text: &str) -> Using {
-    let mut rest = text.trim_start_matches('\u{feff}');
-    loop {
-        rest = rest.trim_start();
-        if let Some(r) = rest.strip_prefix("//") {
-            rest = r.split_once('\n').map_or("", |(_, after)| after);
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, after)| after);
-        } else if rest.starts_with('#') || rest.starts_with("import ") {
-            // `#disable-next-line …` pragmas and imports may come first.
-            rest = rest.split_once('\n').map_or("", |(_, after)| after);
-        } else {
-            break;
+    let mut in_block_comment = false;
+    for line in text.trim_start_matches('\u{feff}').lines() {
+        let mut line = line.trim_start();
+        if in_block_comment {
+            match line.split_once("*/") {
+                Some((_, after)) => {
+                    in_block_comment = false;
+                    line = after.trim_start();
+                }
+                None => continue,
+            }
         }
+        if let Some(after) = line.strip_prefix("/*") {
+            match after.split_once("*/") {
+                Some((_, rest)) => line = rest.trim_start(),
+                None => {
+                    in_block_comment = true;
+                    continue;
+                }
+            }
+        }
+        let Some(after) = line.strip_prefix("using") else {
+            continue;
+        };
+        if !after.starts_with(char::is_whitespace) {
+            continue;
+        }
+        return using_target(after.trim_start());
     }
-    let Some(after) = rest.strip_prefix("using") else {
-        return Using::Missing;
-    };
-    let after = after.trim_start();
+    Using::Missing
+}
+
+fn using_target(after: &str) -> Using {
     if let Some(quoted) = after.strip_prefix('\'') {
         let target = quoted.split('\'').next().unwrap_or_default();
-        if target.starts_with("br:")
-            || target.starts_with("br/")
-            || target.starts_with("ts:")
-            || target.starts_with("ts/")
-        {
+        let opaque = ["br:", "br/", "ts:", "ts/"]
+            .iter()
+            .any(|p| target.starts_with(p));
+        if opaque {
             Using::Opaque
         } else {
             Using::Path(target.to_string())
