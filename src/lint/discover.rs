@@ -265,6 +265,10 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     if meta.is_dir() {
         return Err("is a directory".into());
     }
+    // A FIFO or device would block or never end.
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!(
             "file too large ({} bytes; the limit is {MAX_FILE_BYTES})",
