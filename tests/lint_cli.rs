@@ -130,6 +130,22 @@ fn output_file_is_written_in_the_chosen_format() {
 }
 
 #[test]
+fn with_output_problems_still_show_on_stderr() {
+    let dir = tree(&[("main.bicep", BICEP)]);
+    let out = lint(
+        dir.path(),
+        &["-o", "report.txt", "main.bicep", "gone.bicep"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: gone.bicep: no such file or directory\n0 errors, 0 warnings, 0 notes in 0 files (1 file checked)\n"
+    );
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert!(report.contains("error: gone.bicep: no such file or directory"));
+}
+
+#[test]
 fn an_unwritable_output_exits_2() {
     let dir = tree(&[("main.bicep", BICEP)]);
     let out = lint(
