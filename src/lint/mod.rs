@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod config;
 pub mod discover;
 pub mod suppress;
+pub mod walk;
 
 use crate::model::Model;
 use crate::report::{Problem, Report, UnitReport};
