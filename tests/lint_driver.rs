@@ -224,3 +224,45 @@ fn a_baseline_that_cannot_be_read_or_parsed_exits_2() {
     assert_eq!(summary(&r), [("ARM000".into(), Level::Error, None)]);
     assert_eq!(r.exit(Level::Error) as u8, 2);
 }
+
+fn panicking_arm(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    params: &[(String, String)],
+) -> Unit {
+    if text.contains("PANIC") {
+        panic!("boom in {display}");
+    }
+    fake_arm(display, path, text, params)
+}
+
+#[test]
+fn a_panic_in_one_unit_is_a_problem_and_the_others_are_linted() {
+    let dir = tree(&[("a.json", "PANIC"), ("b.json", "VAULT")]);
+    let settings = Settings {
+        paths: vec![dir.path().to_path_buf()],
+        parameters: Vec::new(),
+        excludes: Excludes::none(),
+        config: Config::default(),
+        baseline: None,
+    };
+    let r = lint::run_with(
+        &settings,
+        &FrontEnds {
+            detect: &detect,
+            arm: panicking_arm,
+            bicep: fake_bicep,
+        },
+    );
+    assert_eq!(summary(&r), [("TST002".into(), Level::Warning, None)]);
+    assert_eq!(r.problems.len(), 1);
+    assert!(r.problems[0].file.ends_with("a.json"));
+    assert!(
+        r.problems[0]
+            .message
+            .contains("internal error while linting")
+    );
+    assert!(r.problems[0].message.contains("boom in"));
+    assert_eq!(r.exit(Level::Error) as u8, 2);
+}

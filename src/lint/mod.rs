@@ -69,12 +69,17 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         .baseline
         .as_deref()
         .and_then(|path| load_baseline(fe, path, &mut problems, &mut units));
-    let linted: Vec<UnitReport> = plan
+    let linted: Vec<Result<UnitReport, Problem>> = plan
         .jobs
         .par_iter()
-        .map(|job| lint_job(fe, job, baseline.as_ref(), &settings.config))
+        .map(|job| lint_job_guarded(fe, job, baseline.as_ref(), &settings.config))
         .collect();
-    units.extend(linted);
+    for result in linted {
+        match result {
+            Ok(unit) => units.push(unit),
+            Err(problem) => problems.push(problem),
+        }
+    }
     dedup(&mut units);
     Report {
         units,
@@ -132,6 +137,28 @@ fn load_baseline(
         return None;
     }
     Some(unit.model)
+}
+
+/// A bug in a front end or a rule must not take the other files down with it: a panic while
+/// linting one unit becomes a problem of that file (exit 2) and the run goes on.
+fn lint_job_guarded(
+    fe: &FrontEnds,
+    job: &Job,
+    baseline: Option<&Model>,
+    config: &Config,
+) -> Result<UnitReport, Problem> {
+    let run = std::panic::AssertUnwindSafe(|| lint_job(fe, job, baseline, config));
+    std::panic::catch_unwind(run).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Problem {
+            file: job.display.clone(),
+            message: format!("internal error while linting (please report this bug): {what}"),
+        }
+    })
 }
 
 /// Front end → rules → suppressions → configured levels.
