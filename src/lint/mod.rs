@@ -81,11 +81,17 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         }
     }
     dedup(&mut units);
+    // Checked: what discovery read, plus what the front ends followed (linked templates, local
+    // Bicep modules).
+    let mut checked = plan.checked;
+    for unit in &units {
+        checked.extend(unit.sources.files().iter().map(|f| f.name.clone()));
+    }
     Report {
         units,
         problems,
         skipped: plan.skipped,
-        files_checked: plan.checked.len(),
+        files_checked: checked.len(),
     }
 }
 
