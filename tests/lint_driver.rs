@@ -266,3 +266,31 @@ fn a_panic_in_one_unit_is_a_problem_and_the_others_are_linted() {
     assert!(r.problems[0].message.contains("boom in"));
     assert_eq!(r.exit(Level::Error) as u8, 2);
 }
+
+fn module_arm(_: &str, _: Option<&Path>, text: &str, _: &[(String, String)]) -> Unit {
+    // As a front end following a module path names the module file.
+    let mut unit = Unit::default();
+    unit.sources.add("tests/e2e/../../main.json", text);
+    unit.findings
+        .push(Finding::new(&KEY, Loc::new(0, 0, 3), "in a module"));
+    unit
+}
+
+#[test]
+fn files_reached_through_module_paths_are_named_cleanly() {
+    let dir = tree(&[("main.json", "KEY")]);
+    let settings = Settings {
+        paths: vec![dir.path().join("main.json")],
+        parameters: Vec::new(),
+        excludes: Excludes::none(),
+        config: Config::default(),
+        baseline: None,
+    };
+    let fe = FrontEnds {
+        detect: &detect,
+        arm: module_arm,
+        bicep: fake_bicep,
+    };
+    let r = lint::run_with(&settings, &fe);
+    assert_eq!(r.findings()[0].file(), "main.json");
+}

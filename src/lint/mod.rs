@@ -167,9 +167,24 @@ fn lint_job_guarded(
     })
 }
 
+/// `infra/tests/e2e/../../main.bicep` → `infra/main.bicep`: a file reached through a module
+/// path is named as it is when linted directly, so its findings group (and deduplicate) with
+/// that file's. Lexical, like the display names discovery gives.
+fn clean_names(sources: crate::source::SourceMap) -> crate::source::SourceMap {
+    let unclean = |name: &str| name.contains("..") || name.contains("./");
+    if !sources.files().iter().any(|f| unclean(&f.name)) {
+        return sources;
+    }
+    let mut clean = crate::source::SourceMap::new();
+    for f in sources.files() {
+        clean.add(walk::clean_display(&f.name), f.text.clone());
+    }
+    clean
+}
+
 /// Front end → rules → suppressions → configured levels.
 fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
-    let unit = load(
+    let mut unit = load(
         fe,
         job.lang,
         &job.display,
@@ -177,6 +192,7 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
         &job.text,
         &job.params,
     );
+    unit.sources = clean_names(std::mem::take(&mut unit.sources));
     let mut findings = unit.findings;
     if !unit.unparseable {
         let ctx = Ctx {

@@ -95,6 +95,29 @@ pub fn normalize(path: &Path) -> PathBuf {
     }
 }
 
+/// A display name with `.` and `dir/..` pairs resolved lexically (leading `..` stay).
+pub fn clean_display(name: &str) -> String {
+    let absolute = name.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in name.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| *p != "..") => {
+                parts.pop();
+            }
+            _ => parts.push(part),
+        }
+    }
+    let joined = parts.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}
+
 /// Display name: the normalized path with `/` separators.
 pub fn display(path: &Path) -> String {
     let s = normalize(path).to_string_lossy().into_owned();
@@ -248,4 +271,21 @@ pub fn read_text(path: &Path) -> Result<String, String> {
             + 1;
         format!("invalid UTF-8 at line {line}, byte column {col} (byte offset {at})")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_display;
+
+    #[test]
+    fn display_names_are_cleaned_lexically() {
+        assert_eq!(
+            clean_display("a/tests/e2e/../../main.bicep"),
+            "a/main.bicep"
+        );
+        assert_eq!(clean_display("./a/./b.json"), "a/b.json");
+        assert_eq!(clean_display("../x/../../y.bicep"), "../../y.bicep");
+        assert_eq!(clean_display("/abs/dir/../f.json"), "/abs/f.json");
+        assert_eq!(clean_display("a/.."), ".");
+    }
 }
