@@ -106,6 +106,16 @@ fn output_file_is_written_in_the_chosen_format() {
             .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     assert_eq!(sarif["runs"][0]["tool"]["driver"]["name"], "acr-cmk");
+    #[cfg(unix)]
+    {
+        // An ordinary file, not one private to the owner like a temporary file.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("acr-cmk.sarif"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
 
     let out = lint(
         dir.path(),
@@ -117,6 +127,22 @@ fn output_file_is_written_in_the_chosen_format() {
             .unwrap();
     assert_eq!(json["version"], 1);
     assert_eq!(json["summary"]["files_checked"], 1);
+}
+
+#[test]
+fn with_output_problems_still_show_on_stderr() {
+    let dir = tree(&[("main.bicep", BICEP)]);
+    let out = lint(
+        dir.path(),
+        &["-o", "report.txt", "main.bicep", "gone.bicep"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: gone.bicep: no such file or directory\n0 errors, 0 warnings, 0 notes in 0 files (1 file checked)\n"
+    );
+    let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
+    assert!(report.contains("error: gone.bicep: no such file or directory"));
 }
 
 #[test]
@@ -149,4 +175,24 @@ fn a_bad_exclude_glob_is_a_usage_error() {
     let out = lint(dir.path(), &["--exclude", "a[", "."]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("invalid --exclude glob `a[`"));
+}
+
+#[test]
+fn a_closed_stdout_exits_quietly() {
+    // Enough skipped files that the verbose listing overflows the pipe buffer.
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..1500 {
+        std::fs::write(dir.path().join(format!("not-a-template-{i:04}.json")), "{}").unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+        .args(["lint", "-v", "."])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(out.status.code(), Some(0));
 }

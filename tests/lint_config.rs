@@ -42,6 +42,16 @@ invalid-json = "warning"
 }
 
 #[test]
+fn rules_may_be_an_inline_or_dotted_table() {
+    for toml in ["rules = { SUP001 = \"off\" }\n", "rules.SUP001 = \"off\"\n"] {
+        let c = config::parse("acr-cmk.toml", toml).unwrap();
+        assert_eq!(c.levels.get("SUP001"), Some(&None), "{toml}");
+    }
+    let text = error_text("rules = { SUP01 = \"off\" }\n");
+    assert!(text.contains("[acr-cmk.toml:1:11]"), "{text}");
+}
+
+#[test]
 fn empty_config_is_the_default() {
     let c = config::parse("acr-cmk.toml", "").unwrap();
     assert!(!c.cmk_required && c.exclude.is_empty() && c.levels.is_empty());

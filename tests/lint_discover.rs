@@ -292,6 +292,16 @@ fn using_statements() {
         Using::Opaque
     );
     assert_eq!(bicepparam_using("param x = 1\n"), Using::Missing);
+    assert_eq!(
+        bicepparam_using(
+            "import {a} from 'types.bicep'\n/* using 'no.bicep'\n*/ using 'yes.bicep'\n"
+        ),
+        Using::Path("yes.bicep".into())
+    );
+    assert_eq!(
+        bicepparam_using("param usingX = 1\nusing\t'm.bicep'"),
+        Using::Path("m.bicep".into())
+    );
 }
 
 #[test]
@@ -306,4 +316,18 @@ fn excludes_from_config_are_relative_to_the_config_file() {
     .unwrap();
     assert!(excludes.is_excluded(Path::new("azuredeploy.json")));
     assert!(!excludes.is_excluded(&t.path("main.json")));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_named_on_the_command_line_is_refused_not_read() {
+    let t = Tree::new(&[]);
+    let fifo = t.path("pipe.json");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("note: mkfifo unavailable; skipping");
+        return;
+    }
+    let plan = t.discover(&["pipe.json"], &[], &[]);
+    assert_eq!(t.problems(&plan), ["pipe.json: not a regular file"]);
 }

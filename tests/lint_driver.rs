@@ -37,7 +37,7 @@ fn detect(text: &str) -> JsonKind {
 
 /// A stand-in ARM loader driven by markers in the text:
 /// `BROKEN` → unparseable (ARM000); `KEY` / `VAULT` → a finding on the marker;
-/// `IGNORE <code> [reason]` → a whole-template suppression; in a parameters file, `PKEY` → a
+/// `IGNORE <code|*> [reason]` → a whole-template suppression (`*`: every code); in a parameters file, `PKEY` → a
 /// finding located in that parameters file.
 fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, String)]) -> Unit {
     let mut unit = Unit::default();
@@ -70,7 +70,7 @@ fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, 
         let code = words.next().unwrap_or_default().to_string();
         let reason: Vec<&str> = words.collect();
         unit.model.suppressions.push(Suppression {
-            codes: vec![code],
+            codes: if code == "*" { vec![] } else { vec![code] },
             reason: Some(reason.join(" ")),
             scope: SuppressionScope::All,
             loc: Loc::new(0, start, start + line.len()),
@@ -142,7 +142,7 @@ fn summary(r: &acr_cmk::report::Report) -> Vec<(String, Level, Option<String>)> 
 fn suppressions_reasons_and_levels() {
     let dir = tree(&[(
         "main.json",
-        "KEY\nVAULT\n// IGNORE TST001 the key is managed by the platform team\n// IGNORE tst002\n",
+        "KEY\nVAULT\n// IGNORE TST001 the key is managed by the platform team\n// IGNORE *\n// IGNORE no-unused-params\n",
     )]);
     let r = run(dir.path(), Config::default(), &[], None);
     assert_eq!(
@@ -154,7 +154,8 @@ fn suppressions_reasons_and_levels() {
                 Some("the key is managed by the platform team".into())
             ),
             ("TST002".into(), Level::Warning, Some(String::new())),
-            // The suppression without a reason is itself reported, and not suppressed.
+            // The suppression without a reason is itself reported, and not suppressed; the
+            // one that names only a Bicep linter rule is none of ours.
             ("SUP001".into(), Level::Warning, None),
         ]
     );
@@ -222,4 +223,74 @@ fn a_baseline_that_cannot_be_read_or_parsed_exits_2() {
     let r = run(dir.path(), Config::default(), &[], Some("old.txt"));
     assert_eq!(summary(&r), [("ARM000".into(), Level::Error, None)]);
     assert_eq!(r.exit(Level::Error) as u8, 2);
+}
+
+fn panicking_arm(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    params: &[(String, String)],
+) -> Unit {
+    if text.contains("PANIC") {
+        panic!("boom in {display}");
+    }
+    fake_arm(display, path, text, params)
+}
+
+#[test]
+fn a_panic_in_one_unit_is_a_problem_and_the_others_are_linted() {
+    let dir = tree(&[("a.json", "PANIC"), ("b.json", "VAULT")]);
+    let settings = Settings {
+        paths: vec![dir.path().to_path_buf()],
+        parameters: Vec::new(),
+        excludes: Excludes::none(),
+        config: Config::default(),
+        baseline: None,
+    };
+    let r = lint::run_with(
+        &settings,
+        &FrontEnds {
+            detect: &detect,
+            arm: panicking_arm,
+            bicep: fake_bicep,
+        },
+    );
+    assert_eq!(summary(&r), [("TST002".into(), Level::Warning, None)]);
+    assert_eq!(r.problems.len(), 1);
+    assert!(r.problems[0].file.ends_with("a.json"));
+    assert!(
+        r.problems[0]
+            .message
+            .contains("internal error while linting")
+    );
+    assert!(r.problems[0].message.contains("boom in"));
+    assert_eq!(r.exit(Level::Error) as u8, 2);
+}
+
+fn module_arm(_: &str, _: Option<&Path>, text: &str, _: &[(String, String)]) -> Unit {
+    // As a front end following a module path names the module file.
+    let mut unit = Unit::default();
+    unit.sources.add("tests/e2e/../../main.json", text);
+    unit.findings
+        .push(Finding::new(&KEY, Loc::new(0, 0, 3), "in a module"));
+    unit
+}
+
+#[test]
+fn files_reached_through_module_paths_are_named_cleanly() {
+    let dir = tree(&[("main.json", "KEY")]);
+    let settings = Settings {
+        paths: vec![dir.path().join("main.json")],
+        parameters: Vec::new(),
+        excludes: Excludes::none(),
+        config: Config::default(),
+        baseline: None,
+    };
+    let fe = FrontEnds {
+        detect: &detect,
+        arm: module_arm,
+        bicep: fake_bicep,
+    };
+    let r = lint::run_with(&settings, &fe);
+    assert_eq!(r.findings()[0].file(), "main.json");
 }

@@ -24,7 +24,10 @@ pub fn run(args: &LintArgs) -> Exit {
                 eprintln!("error: cannot write {}: {e}", path.display());
                 return Exit::Error;
             }
-            // The report went to a file: still say how it went.
+            // The report went to a file: still say what could not be linted, and how it went.
+            for p in &report.problems {
+                eprintln!("error: {}: {}", p.file, p.message);
+            }
             eprintln!("{}", report.summary().line());
         }
         None => {

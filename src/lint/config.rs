@@ -11,7 +11,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Na
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use toml_edit::{Document, Item, Table, Value};
+use toml_edit::{Document, Item, TableLike, Value};
 
 /// Name of the configuration file looked up from the working directory upward.
 pub const FILE_NAME: &str = "acr-cmk.toml";
@@ -228,18 +228,16 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
 type ErrFn<'a> = dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError + 'a;
 
 fn parse_rules(item: &Item, err: &ErrFn, config: &mut Config) -> Result<(), ConfigError> {
-    let table: &Table = match item {
-        Item::Table(t) => t,
-        _ => {
-            return Err(err(
-                item.span(),
-                "`rules` must be a table: [rules] CMK011 = \"off\"".into(),
-            ));
-        }
-    };
+    // `[rules]`, `rules.CMK011 = …` and `rules = { CMK011 = … }` are all tables.
+    let table: &dyn TableLike = item.as_table_like().ok_or_else(|| {
+        err(
+            item.span(),
+            "`rules` must be a table: [rules] CMK011 = \"off\"".into(),
+        )
+    })?;
     let known = catalog::known();
     for (name, value) in table.iter() {
-        let key_span = table.key(name).and_then(|k| k.span());
+        let key_span = table.get_key_value(name).and_then(|(k, _)| k.span());
         let Some(meta) = catalog::lookup(name) else {
             let names = known.iter().flat_map(|m| [m.code, m.name]);
             return Err(err(key_span, format!("unknown rule `{name}`")).help(

@@ -1,31 +1,27 @@
-//! File discovery and pairing: which files to lint, and with which parameter files.
+//! Discovery and pairing: which files to lint, and with which parameter files.
 //!
 //! Pure with respect to the front ends: the JSON classifier is passed in, so walking, excludes and
-//! pairing are tested on temporary directories without the ARM front end.
+//! pairing are tested on temporary directories without the ARM front end. Walking itself (and
+//! its decisions about .gitignore, hidden files and excludes) is in [`super::walk`].
 //!
-//! Decisions:
-//! - Directories are walked recursively honouring `.gitignore`/`.ignore` files (also outside a
-//!   git repository) and skipping hidden files, like ripgrep. Only `.json`, `.jsonc`, `.bicep`
-//!   and `.bicepparam` files are picked up from directories.
-//! - A file named on the command line is linted even when a `.gitignore` would hide it (it was
-//!   asked for by name, as pre-commit does), but `--exclude` and the configuration's `exclude`
-//!   still apply to it, so that excludes work the same under pre-commit and in CI.
-//! - Globs match the path relative to the working directory (`--exclude`) or to the
-//!   configuration file's directory (`exclude` in `acr-cmk.toml`), and also the bare file or
-//!   directory name, so `node_modules` or `*.generated.json` work at any depth.
+//! - `X.json` is paired with `X.parameters.json` beside it (`azuredeploy.json` with
+//!   `azuredeploy.parameters.json`); a parameters file named alone lints its template.
+//! - `main.bicep` is paired with `main.bicepparam` beside it; every `.bicepparam` lints the
+//!   `.bicep` file it `using`s (one unit per parameters file).
+//! - `--parameters` files follow the paired file, in order (later wins); a `.bicepparam` given
+//!   that way applies to Bicep files only.
 //! - JSON that does not parse is linted (the ARM front end reports ARM000) only when it mentions
 //!   a deploymentTemplate/deploymentParameters schema; other broken JSON (a `tsconfig.json` with
 //!   trailing commas passed by pre-commit) is skipped and listed with `--verbose`.
 
+pub use super::walk::{Excludes, MAX_FILE_BYTES, Walked, display, normalize, read_text, walk};
+
+use super::walk::{extension, skip_entry};
 use crate::arm::JsonKind;
 use crate::report::{Problem, Skipped};
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Component, Path, PathBuf};
-
-/// Larger inputs are refused rather than read into memory.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+use std::path::{Path, PathBuf};
 
 /// The classifier of JSON text (`arm::detect` in production).
 pub type Detect = dyn Fn(&str) -> JsonKind + Sync;
@@ -56,234 +52,6 @@ pub struct Plan {
     pub skipped: Vec<Skipped>,
     /// Display names of every file read and checked (primary and parameter files).
     pub checked: BTreeSet<String>,
-}
-
-/// Exclude globs from the command line and from the configuration.
-#[derive(Clone, Debug)]
-pub struct Excludes {
-    cli: GlobSet,
-    config: GlobSet,
-    config_base: Option<PathBuf>,
-    cwd: PathBuf,
-}
-
-fn globset(globs: &[String]) -> Result<GlobSet, String> {
-    let mut b = GlobSetBuilder::new();
-    for g in globs {
-        b.add(Glob::new(g).map_err(|e| format!("invalid --exclude glob `{g}`: {}", e.kind()))?);
-    }
-    b.build().map_err(|e| e.to_string())
-}
-
-impl Excludes {
-    pub fn new(
-        cli: &[String],
-        config: &[String],
-        config_base: Option<&Path>,
-        cwd: &Path,
-    ) -> Result<Excludes, String> {
-        Ok(Excludes {
-            cli: globset(cli)?,
-            config: globset(config)?,
-            config_base: config_base.map(normalize),
-            cwd: normalize(cwd),
-        })
-    }
-
-    pub fn none() -> Excludes {
-        Excludes {
-            cli: GlobSet::empty(),
-            config: GlobSet::empty(),
-            config_base: None,
-            cwd: PathBuf::from("."),
-        }
-    }
-
-    pub fn is_excluded(&self, path: &Path) -> bool {
-        let rel = normalize(path);
-        let name = rel.file_name().map(Path::new);
-        let matches =
-            |set: &GlobSet, p: &Path| set.is_match(p) || name.is_some_and(|n| set.is_match(n));
-        let abs = normalize(&self.cwd.join(&rel));
-        let relative_to = |base: &Path| abs.strip_prefix(base).map(Path::to_path_buf).ok();
-        let from_cwd = relative_to(&self.cwd).unwrap_or_else(|| rel.clone());
-        if matches(&self.cli, &from_cwd) {
-            return true;
-        }
-        if self.config.is_empty() {
-            return false;
-        }
-        let from_base = self
-            .config_base
-            .as_deref()
-            .and_then(relative_to)
-            .unwrap_or(from_cwd);
-        matches(&self.config, &from_base)
-    }
-}
-
-/// The path without `.` components (so `./a/b.json` and `a/b.json` are one file).
-pub fn normalize(path: &Path) -> PathBuf {
-    let p: PathBuf = path
-        .components()
-        .filter(|c| !matches!(c, Component::CurDir))
-        .collect();
-    if p.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        p
-    }
-}
-
-/// Display name: the normalized path with `/` separators.
-pub fn display(path: &Path) -> String {
-    let s = normalize(path).to_string_lossy().into_owned();
-    if std::path::MAIN_SEPARATOR == '\\' {
-        s.replace('\\', "/")
-    } else {
-        s
-    }
-}
-
-fn extension(path: &Path) -> Option<String> {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-}
-
-fn is_lintable(path: &Path) -> bool {
-    matches!(
-        extension(path).as_deref(),
-        Some("json" | "jsonc" | "bicep" | "bicepparam")
-    )
-}
-
-/// The result of walking the command-line paths.
-#[derive(Debug, Default)]
-pub struct Walked {
-    /// Normalized, sorted, deduplicated.
-    pub files: Vec<PathBuf>,
-    pub problems: Vec<Problem>,
-    pub skipped: Vec<Skipped>,
-}
-
-/// Expand the command-line paths into the files to look at.
-pub fn walk(paths: &[PathBuf], excludes: &Excludes) -> Walked {
-    let mut out = Walked::default();
-    let mut files = BTreeSet::new();
-    for root in paths {
-        let meta = match std::fs::metadata(root) {
-            Ok(m) => m,
-            Err(e) => {
-                out.problems.push(Problem {
-                    file: display(root),
-                    message: io_message(&e),
-                });
-                continue;
-            }
-        };
-        if !meta.is_dir() {
-            if excludes.is_excluded(root) {
-                out.skipped.push(skipped(root, "excluded"));
-            } else if is_lintable(root) {
-                files.insert(normalize(root));
-            } else {
-                out.skipped.push(skipped(
-                    root,
-                    "not a .json, .jsonc, .bicep or .bicepparam file",
-                ));
-            }
-            continue;
-        }
-        walk_dir(root, excludes, &mut files, &mut out.problems);
-    }
-    out.files = files.into_iter().collect();
-    out.files.sort_by_key(|p| display(p));
-    out
-}
-
-fn walk_dir(
-    root: &Path,
-    excludes: &Excludes,
-    files: &mut BTreeSet<PathBuf>,
-    problems: &mut Vec<Problem>,
-) {
-    let mut builder = ignore::WalkBuilder::new(root);
-    builder.require_git(false);
-    let excludes = excludes.clone();
-    let root_depth_ok =
-        move |e: &ignore::DirEntry| e.depth() == 0 || !excludes.is_excluded(e.path());
-    // Excludes are checked on directories too, so an excluded directory is not walked at all.
-    let walker = builder.filter_entry(root_depth_ok).build();
-    for entry in walker {
-        match entry {
-            Ok(e) => {
-                if e.file_type().is_some_and(|t| t.is_file()) && is_lintable(e.path()) {
-                    files.insert(normalize(e.path()));
-                }
-            }
-            Err(err) => problems.push(walk_problem(root, &err)),
-        }
-    }
-}
-
-fn walk_problem(root: &Path, err: &ignore::Error) -> Problem {
-    fn path_of(err: &ignore::Error) -> Option<&Path> {
-        match err {
-            ignore::Error::WithPath { path, .. } => Some(path),
-            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-                path_of(err)
-            }
-            _ => None,
-        }
-    }
-    let file = display(path_of(err).unwrap_or(root));
-    let message = match err.io_error() {
-        Some(io) => io_message(io),
-        None => err.to_string(),
-    };
-    Problem { file, message }
-}
-
-fn skipped(path: &Path, reason: &str) -> Skipped {
-    Skipped {
-        file: display(path),
-        reason: reason.to_string(),
-    }
-}
-
-fn io_message(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
-}
-
-/// Read a file as UTF-8 text, with a clear message for each way it can fail.
-pub fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
-    if meta.is_dir() {
-        return Err("is a directory".into());
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "file too large ({} bytes; the limit is {MAX_FILE_BYTES})",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io_message(&e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let bytes = e.as_bytes();
-        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        let col = at
-            - bytes[..at]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
-        format!("invalid UTF-8 at line {line}, byte column {col} (byte offset {at})")
-    })
 }
 
 /// What a file is.
@@ -341,33 +109,47 @@ pub enum Using {
     Missing,
 }
 
-/// Find the `using` statement: the first statement after comments and blank lines.
+/// Find the `using` statement: the first line outside comments that starts with `using`.
 pub fn bicepparam_using(text: &str) -> Using {
-    let mut rest = text.trim_start_matches('\u{feff}');
-    loop {
-        rest = rest.trim_start();
-        if let Some(r) = rest.strip_prefix("//") {
-            rest = r.split_once('\n').map_or("", |(_, after)| after);
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.split_once("*/").map_or("", |(_, after)| after);
-        } else if rest.starts_with('#') || rest.starts_with("import ") {
-            // `#disable-next-line …` pragmas and imports may come first.
-            rest = rest.split_once('\n').map_or("", |(_, after)| after);
-        } else {
-            break;
+    let mut in_block_comment = false;
+    for line in text.trim_start_matches('\u{feff}').lines() {
+        let mut line = line.trim_start();
+        if in_block_comment {
+            match line.split_once("*/") {
+                Some((_, after)) => {
+                    in_block_comment = false;
+                    line = after.trim_start();
+                }
+                None => continue,
+            }
         }
+        if let Some(after) = line.strip_prefix("/*") {
+            match after.split_once("*/") {
+                Some((_, rest)) => line = rest.trim_start(),
+                None => {
+                    in_block_comment = true;
+                    continue;
+                }
+            }
+        }
+        let Some(after) = line.strip_prefix("using") else {
+            continue;
+        };
+        if !after.starts_with(char::is_whitespace) {
+            continue;
+        }
+        return using_target(after.trim_start());
     }
-    let Some(after) = rest.strip_prefix("using") else {
-        return Using::Missing;
-    };
-    let after = after.trim_start();
+    Using::Missing
+}
+
+fn using_target(after: &str) -> Using {
     if let Some(quoted) = after.strip_prefix('\'') {
         let target = quoted.split('\'').next().unwrap_or_default();
-        if target.starts_with("br:")
-            || target.starts_with("br/")
-            || target.starts_with("ts:")
-            || target.starts_with("ts/")
-        {
+        let opaque = ["br:", "br/", "ts:", "ts/"]
+            .iter()
+            .any(|p| target.starts_with(p));
+        if opaque {
             Using::Opaque
         } else {
             Using::Path(target.to_string())
@@ -549,10 +331,8 @@ fn pair_arm(
                     }
                 }
             }
-            Kind::Other => {
-                skipped.push(skipped_file(path, "not an ARM template or parameters file"))
-            }
-            Kind::Broken => skipped.push(skipped_file(
+            Kind::Other => skipped.push(skip_entry(path, "not an ARM template or parameters file")),
+            Kind::Broken => skipped.push(skip_entry(
                 path,
                 "not valid JSON, and no ARM template or parameters $schema in it",
             )),
@@ -584,10 +364,6 @@ fn pair_arm(
             params,
         });
     }
-}
-
-fn skipped_file(path: &Path, reason: &str) -> Skipped {
-    skipped(path, reason)
 }
 
 fn pair_bicep(
@@ -624,7 +400,7 @@ fn pair_bicep(
             Using::Path(written) => {
                 let target = normalize(&p.parent().unwrap_or(Path::new("")).join(&written));
                 if extension(&target).as_deref() != Some("bicep") {
-                    skipped.push(skipped_file(&p, "its `using` target is not a .bicep file"));
+                    skipped.push(skip_entry(&p, "its `using` target is not a .bicep file"));
                 } else if files.get(&target).is_some() {
                     targets.entry(target).or_default().push(p);
                 } else {
@@ -634,9 +410,7 @@ fn pair_bicep(
                     });
                 }
             }
-            Using::Opaque => {
-                skipped.push(skipped_file(&p, "its `using` target is not a local file"))
-            }
+            Using::Opaque => skipped.push(skip_entry(&p, "its `using` target is not a local file")),
             Using::Missing => files.problems.push(Problem {
                 file: display(&p),
                 message: "no `using` statement".into(),

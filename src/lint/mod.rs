@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod config;
 pub mod discover;
 pub mod suppress;
+pub mod walk;
 
 use crate::model::Model;
 use crate::report::{Problem, Report, UnitReport};
@@ -68,18 +69,29 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         .baseline
         .as_deref()
         .and_then(|path| load_baseline(fe, path, &mut problems, &mut units));
-    let linted: Vec<UnitReport> = plan
+    let linted: Vec<Result<UnitReport, Problem>> = plan
         .jobs
         .par_iter()
-        .map(|job| lint_job(fe, job, baseline.as_ref(), &settings.config))
+        .map(|job| lint_job_guarded(fe, job, baseline.as_ref(), &settings.config))
         .collect();
-    units.extend(linted);
+    for result in linted {
+        match result {
+            Ok(unit) => units.push(unit),
+            Err(problem) => problems.push(problem),
+        }
+    }
     dedup(&mut units);
+    // Checked: what discovery read, plus what the front ends followed (linked templates, local
+    // Bicep modules).
+    let mut checked = plan.checked;
+    for unit in &units {
+        checked.extend(unit.sources.files().iter().map(|f| f.name.clone()));
+    }
     Report {
         units,
         problems,
         skipped: plan.skipped,
-        files_checked: plan.checked.len(),
+        files_checked: checked.len(),
     }
 }
 
@@ -133,9 +145,46 @@ fn load_baseline(
     Some(unit.model)
 }
 
+/// A bug in a front end or a rule must not take the other files down with it: a panic while
+/// linting one unit becomes a problem of that file (exit 2) and the run goes on.
+fn lint_job_guarded(
+    fe: &FrontEnds,
+    job: &Job,
+    baseline: Option<&Model>,
+    config: &Config,
+) -> Result<UnitReport, Problem> {
+    let run = std::panic::AssertUnwindSafe(|| lint_job(fe, job, baseline, config));
+    std::panic::catch_unwind(run).map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Problem {
+            file: job.display.clone(),
+            message: format!("internal error while linting (please report this bug): {what}"),
+        }
+    })
+}
+
+/// `infra/tests/e2e/../../main.bicep` → `infra/main.bicep`: a file reached through a module
+/// path is named as it is when linted directly, so its findings group (and deduplicate) with
+/// that file's. Lexical, like the display names discovery gives.
+fn clean_names(sources: crate::source::SourceMap) -> crate::source::SourceMap {
+    let unclean = |name: &str| name.contains("..") || name.contains("./");
+    if !sources.files().iter().any(|f| unclean(&f.name)) {
+        return sources;
+    }
+    let mut clean = crate::source::SourceMap::new();
+    for f in sources.files() {
+        clean.add(walk::clean_display(&f.name), f.text.clone());
+    }
+    clean
+}
+
 /// Front end → rules → suppressions → configured levels.
 fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
-    let unit = load(
+    let mut unit = load(
         fe,
         job.lang,
         &job.display,
@@ -143,6 +192,7 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
         &job.text,
         &job.params,
     );
+    unit.sources = clean_names(std::mem::take(&mut unit.sources));
     let mut findings = unit.findings;
     if !unit.unparseable {
         let ctx = Ctx {
@@ -150,8 +200,9 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
             baseline,
         };
         findings.extend(rules::run(&ctx, &|m| config.enabled(m)));
-        findings.extend(suppress::without_reason(&unit.model));
         suppress::apply(&unit.model, &mut findings);
+        let unexplained = suppress::without_reason(&unit.model, &findings);
+        findings.extend(unexplained);
     }
     config.apply_levels(&mut findings);
     UnitReport {
@@ -188,7 +239,17 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    // A report is an ordinary file (tempfile would make it private to the owner); an
+    // existing file keeps its permissions.
+    #[cfg(unix)]
+    let permissions = match std::fs::metadata(path) {
+        Ok(m) => m.permissions(),
+        Err(_) => std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    };
+    #[cfg(unix)]
+    builder.permissions(permissions);
+    let mut tmp = builder.tempfile_in(dir)?;
     tmp.write_all(text.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

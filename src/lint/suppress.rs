@@ -1,6 +1,7 @@
 //! In-source suppressions (`metadata."acr-cmk"` in ARM, `#disable-next-line` in Bicep), applied
 //! to a unit's findings after the rules ran.
 
+use super::catalog;
 use crate::finding::Finding;
 use crate::model::{Model, Suppression, SuppressionScope};
 use crate::rules;
@@ -37,25 +38,39 @@ pub fn apply(model: &Model, findings: &mut [Finding]) {
     }
 }
 
-/// A SUP001 finding for every suppression without a reason, at the suppression.
-pub fn without_reason(model: &Model) -> Vec<Finding> {
+/// A SUP001 finding for every suppression of ours without a reason, at the suppression.
+///
+/// Bicep files are full of `#disable-next-line no-unused-params` and `BCP081` for the Bicep
+/// linter and compiler: those are none of ours. A suppression is ours when it names one of our
+/// rules, or names none (`#disable-diagnostics`) and hides at least one of `findings`.
+pub fn without_reason(model: &Model, findings: &[Finding]) -> Vec<Finding> {
     model
         .suppressions
         .iter()
         .filter(|s| reason(s).is_none())
-        .map(|s| {
-            let what = if s.codes.is_empty() {
+        .filter_map(|s| {
+            let ours: Vec<&str> = s
+                .codes
+                .iter()
+                .filter_map(|c| catalog::lookup(c))
+                .map(|m| m.code)
+                .collect();
+            let what = if !ours.is_empty() {
+                ours.join(", ")
+            } else if s.codes.is_empty() && findings.iter().any(|f| covers(s, f)) {
                 "every rule".to_string()
             } else {
-                s.codes.join(", ")
+                return None;
             };
-            Finding::new(
-                rules::meta(NO_REASON),
-                s.loc,
-                format!("suppression of {what} gives no reason"),
+            Some(
+                Finding::new(
+                    rules::meta(NO_REASON),
+                    s.loc,
+                    format!("suppression of {what} gives no reason"),
+                )
+                .label("suppressed without a reason")
+                .help("say why the finding does not apply: add a \"reason\" (ARM metadata) or a comment after the codes (Bicep)"),
             )
-            .label("suppressed without a reason")
-            .help("say why the finding does not apply: add a \"reason\" (ARM metadata) or a comment after the codes (Bicep)")
         })
         .collect()
 }
@@ -133,15 +148,36 @@ mod tests {
             resources: Vec::new(),
             suppressions: vec![
                 sup(&[], Some("  "), SuppressionScope::All),
-                sup(&["CMK003"], Some("why"), SuppressionScope::All),
+                sup(&["SUP001"], Some("why"), SuppressionScope::All),
             ],
         };
-        let mut fs = without_reason(&model);
+        // A code-less suppression is ours only when it hides one of our findings.
+        assert!(without_reason(&model, &[]).is_empty());
+        let hidden = [finding("SUP001", 0, None)];
+        let mut fs = without_reason(&model, &hidden);
         assert_eq!(fs.len(), 1);
         assert_eq!(fs[0].code, "SUP001");
         assert_eq!(fs[0].loc, Loc::new(0, 100, 110));
         assert_eq!(fs[0].message, "suppression of every rule gives no reason");
         apply(&model, &mut fs);
         assert_eq!(fs[0].suppressed, None);
+    }
+
+    #[test]
+    fn bicep_linter_suppressions_are_not_ours() {
+        let model = Model {
+            resources: Vec::new(),
+            suppressions: vec![
+                sup(&["no-unused-params"], None, SuppressionScope::All),
+                sup(
+                    &["BCP081", "suppression-without-reason"],
+                    None,
+                    SuppressionScope::All,
+                ),
+            ],
+        };
+        let fs = without_reason(&model, &[]);
+        assert_eq!(fs.len(), 1);
+        assert_eq!(fs[0].message, "suppression of SUP001 gives no reason");
     }
 }

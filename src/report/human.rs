@@ -40,7 +40,8 @@ impl Style {
 
 struct Rendered<'a> {
     f: &'a Finding,
-    src: NamedSource<String>,
+    // Shared with the SourceMap: rendering many findings of a big file copies nothing.
+    src: NamedSource<std::sync::Arc<str>>,
     file_len: usize,
     related_same_file: Vec<(usize, usize, String)>,
 }
@@ -135,7 +136,7 @@ pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
         .collect();
     let r = Rendered {
         f,
-        src: NamedSource::new(file.name.clone(), file.text.to_string()).with_language("json"),
+        src: NamedSource::new(file.name.clone(), file.text.clone()).with_language("json"),
         file_len: file.text.len(),
         related_same_file,
     };
