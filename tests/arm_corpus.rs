@@ -20,13 +20,18 @@ fn corpus() -> Option<PathBuf> {
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             json_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "jsonc")) {
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("json" | "jsonc")
+        ) {
             out.push(p);
         }
     }
@@ -95,7 +100,10 @@ fn avm_registry_module_yields_a_registry() {
         .1;
     assert!(key.existing);
     // Nested deployments (child modules) declare their own resources.
-    let scope_maps: Vec<_> = unit.model.of_type("Microsoft.Resources/deployments").collect();
+    let scope_maps: Vec<_> = unit
+        .model
+        .of_type("Microsoft.Resources/deployments")
+        .collect();
     assert!(!scope_maps.is_empty());
 }
 
@@ -105,14 +113,17 @@ fn checkov_acr_examples_keep_their_literal_sku() {
     let mut files = Vec::new();
     json_files(&dir.join("checkov/tests/arm/checks/resource"), &mut files);
     let mut seen = 0;
-    for f in files.iter().filter(|f| {
-        f.to_string_lossy().contains("ACR") || f.to_string_lossy().contains("Registr")
-    }) {
+    for f in files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("ACR") || f.to_string_lossy().contains("Registr"))
+    {
         let Some(unit) = load_file(f) else { continue };
         for r in registries(&unit.model) {
             seen += 1;
             // A few examples omit the SKU; the others write it as a literal.
-            let Some(sku) = r.get("sku.name") else { continue };
+            let Some(sku) = r.get("sku.name") else {
+                continue;
+            };
             if let Value::Str(s) = &sku.value {
                 assert!(
                     ["Basic", "Standard", "Premium", "Classic"]
@@ -127,9 +138,9 @@ fn checkov_acr_examples_keep_their_literal_sku() {
     assert!(seen >= 5, "only {seen} registries in checkov ACR examples");
 
     // This example enables CMK on a Basic registry: the literal SKU and key settings survive.
-    let unit = load_file(&dir.join(
-        "checkov/tests/arm/checks/resource/example_ACRAdminAccountDisabled/fail.json",
-    ))
+    let unit = load_file(
+        &dir.join("checkov/tests/arm/checks/resource/example_ACRAdminAccountDisabled/fail.json"),
+    )
     .unwrap();
     let r = registries(&unit.model)[0];
     assert_eq!(r.get("sku.name").and_then(|n| n.as_str()), Some("Basic"));
@@ -138,4 +149,50 @@ fn checkov_acr_examples_keep_their_literal_sku() {
             .and_then(|n| n.as_str()),
         Some("someIdentity")
     );
+}
+
+/// Timing, not a check: `cargo test --release --test arm_corpus -- --ignored --nocapture`.
+/// Compares detect + load of every corpus template with serde_json parsing the same files.
+#[test]
+#[ignore]
+fn timing_against_serde_json() {
+    let Some(dir) = corpus() else { return };
+    let mut files = Vec::new();
+    json_files(&dir, &mut files);
+    let texts: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.clone(),
+                String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned(),
+            )
+        })
+        .collect();
+    let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
+    for round in 0..3 {
+        let t0 = std::time::Instant::now();
+        let mut ok = 0;
+        for (_, t) in &texts {
+            ok += serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}'))
+                .is_ok() as usize;
+        }
+        let serde = t0.elapsed();
+        let t1 = std::time::Instant::now();
+        let mut templates = 0;
+        for (p, t) in &texts {
+            if arm::detect(t) == JsonKind::Template {
+                templates += 1;
+                let _ = arm::load("x", Some(p), t, &[]);
+            }
+        }
+        let ours = t1.elapsed();
+        println!(
+            "round {round}: {} files, {} MB; serde_json parse {:?} ({ok} ok); detect+load {:?} ({templates} templates); ratio {:.2}",
+            texts.len(),
+            bytes / 1_000_000,
+            serde,
+            ours,
+            ours.as_secs_f64() / serde.as_secs_f64()
+        );
+    }
 }

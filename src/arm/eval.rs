@@ -355,6 +355,9 @@ impl<'t> Frame<'t> {
     }
 
     pub fn eval(&self, env: &Env, e: &Expr, loc: Loc) -> Node {
+        if !self.spend(1) {
+            return opaque("template too large to evaluate", loc);
+        }
         match e {
             Expr::Str(s) => Node::new(Value::Str(s.clone()), loc),
             Expr::Int(i) => Node::new(Value::Int(*i), loc),

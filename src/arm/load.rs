@@ -210,9 +210,10 @@ impl Loader {
                 }
             }
         }
+        // Only a nested deployment's outputs can be referenced (by its parent).
         let outputs = match template.get("outputs") {
-            Some(o) => frame.value(env, o),
-            None => Node::null(frame.loc(template.span)),
+            Some(o) if origin.parent_deployment.is_some() => frame.value(env, o),
+            _ => Node::null(frame.loc(template.span)),
         };
         (contained, outputs)
     }
@@ -653,7 +654,7 @@ fn deployment_scope(frame: &Frame, j: &JVal, env: &Env) -> Scope {
 /// `Microsoft.KeyVault/vaults/kv` (type/name form of a scope) → canonical id.
 fn relative_to_id(scope: &Scope, s: &SymStr) -> SymStr {
     let segs = s.split('/');
-    if segs.len() < 3 || segs.len() % 2 == 0 {
+    if segs.len() < 3 || segs.len().is_multiple_of(2) {
         return SymStr::sym(Sym::Opaque("scope".into()));
     }
     let mut ty = String::new();

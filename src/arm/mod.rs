@@ -28,19 +28,14 @@ pub enum JsonKind {
 
 /// Classify JSON text by its top-level `$schema`.
 pub fn detect(text: &str) -> JsonKind {
-    match json::parse(text) {
-        Ok(j) => kind_of(&j),
+    match json::scan_schema(text) {
+        Ok(schema) => kind_of_schema(schema.as_deref().unwrap_or("")),
         Err(_) => JsonKind::Unparseable,
     }
 }
 
-/// Classify an already parsed document.
-pub fn kind_of(j: &json::JVal) -> JsonKind {
-    let schema = j
-        .get("$schema")
-        .and_then(json::JVal::as_str)
-        .unwrap_or("")
-        .to_ascii_lowercase();
+fn kind_of_schema(schema: &str) -> JsonKind {
+    let schema = schema.to_ascii_lowercase();
     if schema.contains("deploymenttemplate") {
         JsonKind::Template
     } else if schema.contains("deploymentparameters") {
@@ -48,6 +43,11 @@ pub fn kind_of(j: &json::JVal) -> JsonKind {
     } else {
         JsonKind::Other
     }
+}
+
+/// Classify an already parsed document.
+pub fn kind_of(j: &json::JVal) -> JsonKind {
+    kind_of_schema(j.get("$schema").and_then(json::JVal::as_str).unwrap_or(""))
 }
 
 fn parse_error(file: u32, e: &json::ParseError) -> Finding {
