@@ -59,8 +59,8 @@ pub struct Frame<'t> {
     pub var_copies: HashMap<String, &'t JVal>,
     pub functions: HashMap<String, &'t JVal>,
     pub names: Names,
-    /// Evaluated outputs of nested deployments by deployment name / symbolic name (lower case).
-    pub outputs: RefCell<HashMap<String, Node>>,
+    /// Evaluated outputs of nested deployments, by deployment name, symbolic name and id.
+    pub outputs: RefCell<Vec<(SymStr, Node)>>,
     memo: RefCell<HashMap<String, Node>>,
     busy: RefCell<HashSet<String>>,
     budget: Cell<usize>,
@@ -114,7 +114,7 @@ impl<'t> Frame<'t> {
             var_copies: HashMap::new(),
             functions: HashMap::new(),
             names: Names::default(),
-            outputs: RefCell::new(HashMap::new()),
+            outputs: RefCell::new(Vec::new()),
             memo: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
             budget: Cell::new(BUDGET),
@@ -598,10 +598,7 @@ impl<'t> Frame<'t> {
             .and_then(|a| a.as_str())
             .is_some_and(|s| s.eq_ignore_ascii_case("full"));
         let is_id = target.lit_prefix().starts_with('/');
-        if !full
-            && !is_id
-            && let Some(name) = target.as_lit()
-            && let Some(out) = self.outputs.borrow().get(&name.to_ascii_lowercase())
+        if !full && let Some((_, out)) = self.outputs.borrow().iter().find(|(k, _)| k.same(&target))
         {
             return Node::new(obj_of(loc, vec![("outputs", out.value.clone())]), out.loc);
         }

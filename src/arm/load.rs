@@ -484,11 +484,12 @@ impl Loader {
         self.model.resources[idx].contains = contained;
         let mut out = frame.outputs.borrow_mut();
         if let Some(s) = &d.symbolic {
-            out.insert(s.to_ascii_lowercase(), outputs.clone());
+            out.push((SymStr::lit(s), outputs.clone()));
         }
-        if let Some(n) = inst.name.as_str() {
-            out.insert(n.to_ascii_lowercase(), outputs);
+        if let Some(n) = inst.name.value.to_symstr() {
+            out.push((n, outputs.clone()));
         }
+        out.push((inst.id.clone(), outputs));
     }
 
     /// Read and parse a `templateLink.relativePath` file.
