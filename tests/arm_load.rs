@@ -315,3 +315,24 @@ fn hostile_input_does_not_crash() {
         let _ = arm::load("g.json", None, t, &[]);
     }
 }
+
+#[test]
+fn large_copy_loops_with_dependencies_stay_fast() {
+    // 1000 × 1000 dependency edges: must not be quadratic per edge.
+    let t = r#"{"resources": [
+        {"type": "A.B/c", "name": "[concat('a', copyIndex())]", "copy": {"name": "as", "count": 1000}},
+        {"type": "A.B/d", "name": "[concat('b', copyIndex())]", "copy": {"name": "bs", "count": 1000},
+         "dependsOn": ["as"]}]}"#;
+    let start = std::time::Instant::now();
+    let unit = arm::load("big.json", None, t, &[]);
+    assert_eq!(unit.model.resources.len(), 2000);
+    let last = unit
+        .model
+        .resources
+        .iter()
+        .rfind(|r| r.is_type("A.B/d"))
+        .unwrap();
+    assert_eq!(last.depends_on.len(), 1000);
+    // Generous bound for debug builds on a loaded CI machine.
+    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+}

@@ -47,6 +47,10 @@ struct Inst {
     copy_name: Option<String>,
     deps: Vec<usize>,
     model_idx: Option<usize>,
+    /// `ns/t1/n1/t2/n2` (the id after its last `/providers/`) and `ns/t1/t2/n1/n2`, for
+    /// matching `dependsOn` entries written in other forms.
+    tail: Option<SymStr>,
+    type_name: Option<SymStr>,
 }
 
 /// Where a template came from: its file and path (for `relativePath`).
@@ -196,19 +200,19 @@ impl Loader {
         }
         for inst in &insts {
             let Some(idx) = inst.model_idx else { continue };
-            let deps: Vec<usize> = inst
+            // `deps` holds no duplicates; the implicit parent edge may repeat one of them.
+            let mut deps: Vec<usize> = inst
                 .deps
                 .iter()
-                .chain(inst.parent.iter())
                 .filter_map(|d| insts[*d].model_idx)
                 .filter(|d| *d != idx)
                 .collect();
-            let r = &mut self.model.resources[idx];
-            for d in deps {
-                if !r.depends_on.contains(&d) {
-                    r.depends_on.push(d);
-                }
+            if let Some(p) = inst.parent.and_then(|p| insts[p].model_idx)
+                && !deps.contains(&p)
+            {
+                deps.push(p);
             }
+            self.model.resources[idx].depends_on = deps;
         }
         // Only a nested deployment's outputs can be referenced (by its parent).
         let outputs = match template.get("outputs") {
@@ -270,7 +274,15 @@ impl Loader {
                     };
                     let (ty, name) = full_type_and_name(frame, d, &ienv, parent.map(|p| &insts[p]));
                     let id = self.instance_id(frame, d.j, &ienv, &ty, &name);
+                    let type_name = name.value.to_symstr().map(|n| {
+                        let mut tn = SymStr::lit(&ty);
+                        tn.push_lit("/");
+                        tn.append(&n);
+                        tn
+                    });
                     insts.push(Inst {
+                        tail: provider_tail(&id),
+                        type_name,
                         decl: di,
                         env: ienv,
                         ty,
@@ -314,13 +326,19 @@ impl Loader {
             return Vec::new();
         };
         let mut out = Vec::new();
+        let mut seen = vec![false; insts.len()];
         for d in deps {
             let v = frame.value(&inst.env, d);
             let Some(target) = v.value.to_symstr() else {
                 continue;
             };
+            let tail = provider_tail(&target);
             for (k, other) in insts.iter().enumerate() {
-                if k != i && !out.contains(&k) && dep_matches(&target, other, &decls[other.decl]) {
+                if k != i
+                    && !seen[k]
+                    && dep_matches(&target, tail.as_ref(), other, &decls[other.decl])
+                {
+                    seen[k] = true;
                     out.push(k);
                 }
             }
@@ -532,17 +550,11 @@ impl Loader {
                 return None;
             }
         };
-        let display = match frame.file {
-            0 => rel_path.clone(),
-            _ => path.display().to_string(),
-        };
-        let display = self
-            .sources
-            .files()
-            .first()
-            .and_then(|f| Path::new(&f.name).parent())
+        // Displayed relative to the file that links it, like the command-line name.
+        let display = Path::new(&self.sources.get(frame.file).name)
+            .parent()
             .map(|p| p.join(&rel_path).display().to_string())
-            .unwrap_or(display);
+            .unwrap_or_else(|| rel_path.clone());
         let file = self.sources.add(display, text.clone());
         match json::parse(&text) {
             Ok(j) => Some((file, j, path)),
@@ -701,7 +713,7 @@ fn provider_tail(id: &SymStr) -> Option<SymStr> {
     Some(out)
 }
 
-fn dep_matches(target: &SymStr, inst: &Inst, decl: &Decl) -> bool {
+fn dep_matches(target: &SymStr, target_tail: Option<&SymStr>, inst: &Inst, decl: &Decl) -> bool {
     if let Some(lit) = target.as_lit()
         && !lit.contains('/')
     {
@@ -721,23 +733,20 @@ fn dep_matches(target: &SymStr, inst: &Inst, decl: &Decl) -> bool {
     if inst.id.same(target) {
         return true;
     }
-    if let Some(tail) = provider_tail(&inst.id) {
+    if let Some(tail) = &inst.tail {
         // `…/providers/ns/type/name` with another scope prefix, or `ns/vaults/kv/keys/k`.
-        if provider_tail(target).is_some_and(|t| t.same(&tail)) || tail.same(target) {
+        if tail.same(target) || target_tail.is_some_and(|t| t.same(tail)) {
             return true;
         }
     }
-    // `type/name` form.
-    let mut tn = SymStr::lit(&inst.ty);
-    tn.push_lit("/");
-    if let Some(n) = inst.name.value.to_symstr() {
-        tn.append(&n);
-        if tn.same(target) {
-            return true;
-        }
+    if inst.type_name.as_ref().is_some_and(|tn| tn.same(target)) {
+        return true;
     }
-    // A plain (symbolic) name with unknown parts.
-    inst.name.value.to_symstr().is_some_and(|n| n.same(target))
+    // A plain name with unknown parts.
+    match &inst.name.value {
+        Value::Sym(n) => n.same(target),
+        _ => false,
+    }
 }
 
 /// Dependencies first (ARM deploys in dependency order); declaration order otherwise. Cycles are
