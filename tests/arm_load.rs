@@ -336,3 +336,10 @@ fn large_copy_loops_with_dependencies_stay_fast() {
     // Generous bound for debug builds on a loaded CI machine.
     assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
 }
+
+#[test]
+fn self_linking_templates_are_bounded() {
+    let unit = load("linked/self.json", &[]);
+    assert!(unit.sources.len() <= 1 + acr_cmk::arm::load::MAX_LINKED);
+    assert!(unit.model.resources.len() < 2000);
+}

@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 /// Largest copy loop expanded; a larger or unknown count gives one representative instance.
 pub const MAX_COPY: i64 = 1000;
 /// Deepest chain of nested deployments followed.
-pub const MAX_NESTING: usize = 16;
+pub const MAX_NESTING: usize = 10;
+/// Most `templateLink.relativePath` files read for one unit (a template linking itself twice
+/// would otherwise read 2^depth files).
+pub const MAX_LINKED: usize = 256;
 /// Most resources one unit may produce (hostile copy loops inside copy loops).
 const MAX_RESOURCES: usize = 50_000;
 
@@ -25,6 +28,7 @@ pub struct Loader {
     pub sources: SourceMap,
     pub model: Model,
     pub findings: Vec<Finding>,
+    linked_reads: usize,
 }
 
 /// One resource declaration in a template (before copy expansion).
@@ -97,6 +101,7 @@ impl Loader {
             sources,
             model: Model::default(),
             findings: Vec::new(),
+            linked_reads: 0,
         }
     }
 
@@ -530,6 +535,16 @@ impl Loader {
             );
             return None;
         };
+        self.linked_reads += 1;
+        if self.linked_reads > MAX_LINKED {
+            if self.linked_reads == MAX_LINKED + 1 {
+                self.error(
+                    loc,
+                    format!("more than {MAX_LINKED} linked templates; not following more"),
+                );
+            }
+            return None;
+        }
         let path = base.join(&rel_path);
         let text = match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
