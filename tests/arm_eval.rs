@@ -398,3 +398,30 @@ fn copy_index_in_loops() {
         );
     });
 }
+
+#[test]
+fn unknown_conditions_and_coalesce_keep_identity() {
+    with_frame(|f| {
+        let a = sym(
+            f,
+            "[if(empty(parameters('vault')), 'x', parameters('vault'))]",
+        );
+        let b = sym(
+            f,
+            "[if(empty(parameters('vault')), 'x', parameters('vault'))]",
+        );
+        assert!(matches!(a.as_single_sym(), Some(Sym::Expr(_))));
+        assert!(a.same(&b));
+        let c = sym(f, "[coalesce(null(), parameters('cmk').name, 'dflt')]");
+        assert!(c.same(&sym(
+            f,
+            "[coalesce(tryGet(parameters('cmk'), 'name'), 'dflt')]"
+        )));
+        assert!(!c.same(&sym(f, "[coalesce(parameters('cmk').name, 'other')]")));
+        // An opaque branch leaves no identity.
+        assert!(matches!(
+            sym(f, "[if(empty(parameters('vault')), utcNow(), 'x')]").as_single_sym(),
+            Some(Sym::Opaque(_))
+        ));
+    });
+}

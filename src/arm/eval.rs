@@ -412,17 +412,25 @@ impl<'t> Frame<'t> {
             "null" => Node::null(loc),
             "true" => n(Value::Bool(true)),
             "false" => n(Value::Bool(false)),
-            "if" | "iif" => match ev(0).value {
-                Value::Bool(true) => ev(1),
-                Value::Bool(false) => ev(2),
-                _ => opaque("if() with an unknown condition", loc),
-            },
+            "if" | "iif" => {
+                let cond = ev(0);
+                match cond.value {
+                    Value::Bool(true) => ev(1),
+                    Value::Bool(false) => ev(2),
+                    // Deterministic even when unknown: equal expressions compare equal.
+                    Value::Sym(_) => expr_of("if", &[cond, ev(1), ev(2)], loc),
+                    _ => opaque("if() with a non-boolean condition", loc),
+                }
+            }
             "and" | "or" => self.logic(lname == "and", env, args, loc),
-            "not" => match ev(0).value {
-                Value::Bool(b) => n(Value::Bool(!b)),
-                Value::Sym(_) => opaque("not() of unknown", loc),
-                _ => opaque("not() of a non-boolean", loc),
-            },
+            "not" => {
+                let v = ev(0);
+                match v.value {
+                    Value::Bool(b) => n(Value::Bool(!b)),
+                    Value::Sym(_) => expr_of("not", &[v], loc),
+                    _ => opaque("not() of a non-boolean", loc),
+                }
+            }
             "coalesce" => self.coalesce(env, args, loc),
             "tryget" => {
                 let mut cur = ev(0);
@@ -484,34 +492,35 @@ impl<'t> Frame<'t> {
     }
 
     fn logic(&self, and: bool, env: &Env, args: &[Expr], loc: Loc) -> Node {
-        let mut unknown = false;
+        let mut unknowns = Vec::new();
         for a in args {
-            match self.eval(env, a, loc).value {
+            let v = self.eval(env, a, loc);
+            match v.value {
                 Value::Bool(b) if b != and => return Node::new(Value::Bool(b), loc),
                 Value::Bool(_) => {}
-                _ => unknown = true,
+                Value::Sym(_) => unknowns.push(v),
+                _ => return opaque("and()/or() of a non-boolean", loc),
             }
         }
-        if unknown {
-            opaque(
-                if and {
-                    "and() of unknowns"
-                } else {
-                    "or() of unknowns"
-                },
-                loc,
-            )
-        } else {
-            Node::new(Value::Bool(and), loc)
+        match unknowns.len() {
+            0 => Node::new(Value::Bool(and), loc),
+            // `and(true, x)` is `x`.
+            1 => unknowns.pop().unwrap_or_else(|| Node::null(loc)),
+            _ => expr_of(if and { "and" } else { "or" }, &unknowns, loc),
         }
     }
 
     fn coalesce(&self, env: &Env, args: &[Expr], loc: Loc) -> Node {
-        for a in args {
+        for (i, a) in args.iter().enumerate() {
             let v = self.eval(env, a, loc);
             match v.value {
                 Value::Null => continue,
-                Value::Sym(_) => return opaque("coalesce() of an unknown that may be null", loc),
+                // The unknown may be null: the result is the canonical rest of the call.
+                Value::Sym(_) => {
+                    let mut rest = vec![v];
+                    rest.extend(args[i + 1..].iter().map(|a| self.eval(env, a, loc)));
+                    return expr_of("coalesce", &rest, loc);
+                }
                 _ => return v,
             }
         }

@@ -818,13 +818,13 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
         "equals" => match (args.first(), args.get(1)) {
             (Some(x), Some(y)) => match equals(&x.value, &y.value) {
                 Some(r) => b(r),
-                None => opaque("equals() of unknowns", loc),
+                None => expr_of("equals", &args, loc),
             },
             _ => opaque("equals() needs two arguments", loc),
         },
         "empty" | "isempty" => match args.first().and_then(|a| empty(&a.value)) {
             Some(r) => b(r),
-            None => opaque("empty() of an unknown", loc),
+            None => expr_of("empty", &args, loc),
         },
         "contains" => contains(&args, loc),
         "greater" | "greaterorequals" | "less" | "lessorequals" => compare(lname, &args, loc),
