@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 /// Largest array, string or loop the evaluator builds; larger results are unknown.
 pub const MAX_ITEMS: usize = 10_000;
 const MAX_STRING: usize = 1 << 20;
-const MAX_CANON: usize = 4096;
+const MAX_CANON: usize = 1024;
 /// Nesting of variable, user-function and lambda evaluation.
 const MAX_CALL_DEPTH: usize = 64;
 /// Total value nodes one template level may build before everything becomes unknown.
@@ -359,7 +359,7 @@ impl<'t> Frame<'t> {
             return opaque("template too large to evaluate", loc);
         }
         match e {
-            Expr::Str(s) => Node::new(Value::Str(s.clone()), loc),
+            Expr::Str(s) => Node::new(Value::Str(s.to_string()), loc),
             Expr::Int(i) => Node::new(Value::Int(*i), loc),
             Expr::Bool(b) => Node::new(Value::Bool(*b), loc),
             Expr::Null => Node::null(loc),
@@ -418,6 +418,7 @@ impl<'t> Frame<'t> {
                     Value::Bool(true) => ev(1),
                     Value::Bool(false) => ev(2),
                     // Deterministic even when unknown: equal expressions compare equal.
+                    Value::Sym(ref c) if has_opaque(c) => opaque("if() of an unknown", loc),
                     Value::Sym(_) => expr_of("if", &[cond, ev(1), ev(2)], loc),
                     _ => opaque("if() with a non-boolean condition", loc),
                 }
@@ -516,6 +517,9 @@ impl<'t> Frame<'t> {
             match v.value {
                 Value::Null => continue,
                 // The unknown may be null: the result is the canonical rest of the call.
+                Value::Sym(ref s) if has_opaque(s) => {
+                    return opaque("coalesce() of an unknown", loc);
+                }
                 Value::Sym(_) => {
                     let mut rest = vec![v];
                     rest.extend(args[i + 1..].iter().map(|a| self.eval(env, a, loc)));
@@ -685,7 +689,7 @@ impl<'t> Frame<'t> {
         let params: Vec<String> = params
             .iter()
             .map(|p| match p {
-                Expr::Str(s) => s.clone(),
+                Expr::Str(s) => s.to_string(),
                 _ => String::new(),
             })
             .collect();
@@ -735,7 +739,7 @@ impl<'t> Frame<'t> {
                             let mut e = env.clone();
                             e.depth += 1;
                             if let Some(Expr::Str(p)) = ps.first() {
-                                e.lambdas.push((p.clone(), x.clone()));
+                                e.lambdas.push((p.to_string(), x.clone()));
                             }
                             match b.first() {
                                 Some(b) => self.eval(&e, b, loc),
@@ -754,6 +758,12 @@ impl<'t> Frame<'t> {
             _ => opaque(&format!("{name}() is not modelled"), loc),
         }
     }
+}
+
+fn has_opaque(s: &SymStr) -> bool {
+    s.parts
+        .iter()
+        .any(|p| matches!(p, Part::Sym(Sym::Opaque(_))))
 }
 
 fn is_property_copy(v: &JVal) -> bool {

@@ -136,6 +136,22 @@ pub fn scan_schema(text: &str) -> Result<Option<String>, ParseError> {
     Ok(schema)
 }
 
+/// Index of the first `"` or `\\` at or after `from` (or a little before it: the caller finishes
+/// byte by byte), eight bytes at a time.
+fn find_quote_or_backslash(s: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if has_zero(v ^ (ONES * b'"' as u64)) | has_zero(v ^ (ONES * b'\\' as u64)) != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i
+}
+
 struct Parser<'a> {
     s: &'a [u8],
     text: &'a str,
@@ -167,6 +183,13 @@ impl<'a> Parser<'a> {
     }
 
     fn skip_ws(&mut self) -> Result<(), ParseError> {
+        // Indentation is most of the whitespace: skip runs of spaces eight at a time.
+        while let Some(chunk) = self.s.get(self.i..self.i + 8) {
+            if chunk != b"        " {
+                break;
+            }
+            self.i += 8;
+        }
         while self.i < self.s.len() {
             match self.s[self.i] {
                 b' ' | b'\t' | b'\n' | b'\r' => self.i += 1,
@@ -314,6 +337,7 @@ impl<'a> Parser<'a> {
         self.i += 1;
         let start = self.i;
         loop {
+            self.i = find_quote_or_backslash(self.s, self.i);
             match self.s.get(self.i) {
                 None => {
                     return Err(ParseError {
@@ -461,7 +485,8 @@ impl<'a> Parser<'a> {
         let open = self.i;
         self.i += 1;
         let start = self.i;
-        // Fast path: no escapes.
+        // Fast path: no escapes. Scan eight bytes at a time for a quote or a backslash.
+        self.i = find_quote_or_backslash(self.s, self.i);
         while self.i < self.s.len() {
             match self.s[self.i] {
                 b'"' => {
