@@ -244,6 +244,8 @@ mod tests {
                 vec![Expr::Str("it's".into()), Expr::Int(-1), Expr::Bool(true)]
             )
         );
+        assert_eq!(parse("['a''b''''c']").unwrap(), Expr::Str("a'b''c".into()));
+        assert_eq!(parse("['''']").unwrap(), Expr::Str("'".into()));
         assert_eq!(
             parse("[ns.fn( 1 )]").unwrap(),
             call("ns.fn", vec![Expr::Int(1)])
