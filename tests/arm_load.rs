@@ -343,3 +343,26 @@ fn self_linking_templates_are_bounded() {
     assert!(unit.sources.len() <= 1 + acr_cmk::arm::load::MAX_LINKED);
     assert!(unit.model.resources.len() < 2000);
 }
+
+#[test]
+fn doubling_variables_stay_bounded() {
+    // Each variable holds two copies of the previous one: 2^40 nodes if nothing stops it.
+    let mut vars = vec![r#""v0": "[createArray(1, 2)]""#.to_string()];
+    for i in 1..=40 {
+        vars.push(format!(
+            r#""v{i}": "[createArray(variables('v{p}'), variables('v{p}'))]""#,
+            p = i - 1
+        ));
+    }
+    let t = format!(
+        r#"{{"variables": {{{}}}, "resources": [{{"type": "A.B/c", "name": "x", "properties": {{"p": "[variables('v40')]"}}}}]}}"#,
+        vars.join(",")
+    );
+    let start = std::time::Instant::now();
+    let unit = arm::load("dbl.json", None, &t, &[]);
+    // Past the size limit the doubling continues over an unknown, which stays small.
+    let p = &unit.model.resources[0].get("properties.p").unwrap().value;
+    assert!(!p.is_known());
+    assert!(acr_cmk::arm::eval::within_size(p));
+    assert!(start.elapsed().as_secs() < 20);
+}

@@ -292,7 +292,7 @@ impl<'t> Frame<'t> {
         let items = (0..count)
             .map(|i| self.value(&env.with_loop(name, Some(i), false), input))
             .collect();
-        Node::new(Value::Array(items), loc)
+        bounded(Node::new(Value::Array(items), loc))
     }
 
     pub fn parameter(&self, env: &Env, name: &str, loc: Loc) -> Node {
@@ -963,6 +963,36 @@ pub fn expr_of(name: &str, args: &[Node], loc: Loc) -> Node {
     }
     text.push(')');
     sym_node(Sym::Expr(text), loc)
+}
+
+/// Most nodes one built value may hold: values are copied by value, so a chain of variables that
+/// each double the previous one would otherwise grow exponentially.
+pub const MAX_NODES: usize = 200_000;
+
+/// Is the value within [`MAX_NODES`]? Stops counting at the limit.
+pub fn within_size(v: &Value) -> bool {
+    fn walk(v: &Value, left: &mut usize) -> bool {
+        if *left == 0 {
+            return false;
+        }
+        *left -= 1;
+        match v {
+            Value::Array(a) => a.iter().all(|x| walk(&x.value, left)),
+            Value::Object(o) => o.entries.iter().all(|(_, x)| walk(&x.value, left)),
+            _ => true,
+        }
+    }
+    let mut left = MAX_NODES;
+    walk(v, &mut left)
+}
+
+/// Unknown instead of an oversized value.
+pub fn bounded(n: Node) -> Node {
+    if within_size(&n.value) {
+        n
+    } else {
+        opaque("value too large", n.loc)
+    }
 }
 
 pub(crate) fn too_big(n: usize) -> bool {

@@ -70,8 +70,16 @@ impl<'a> P<'a> {
         }
         self.ws();
         let mut e = self.primary(depth)?;
+        // Each `.x` / `[i]` nests the tree one level deeper.
+        let mut nesting = depth;
         loop {
             self.ws();
+            if matches!(self.s.get(self.i), Some(b'.' | b'[')) {
+                nesting += 1;
+                if nesting > MAX_DEPTH {
+                    return Err("expression nested too deeply".into());
+                }
+            }
             match self.s.get(self.i) {
                 Some(b'.') => {
                     self.i += 1;
@@ -267,5 +275,7 @@ mod tests {
         assert!(parse("[foo]").is_err());
         let deep = format!("[{}1{}]", "f(".repeat(1000), ")".repeat(1000));
         assert!(parse(&deep).unwrap_err().contains("deeply"));
+        let chain = format!("[f(){}]", ".a".repeat(100_000));
+        assert!(parse(&chain).unwrap_err().contains("deeply"));
     }
 }

@@ -1,12 +1,19 @@
 //! ARM template functions over evaluated arguments (everything that needs no lazy evaluation or
 //! template context beyond the deployment scope).
 
-use super::eval::{Frame, expr_of, literal, string_too_big, too_big};
+use super::eval::{Frame, bounded, expr_of, literal, string_too_big, too_big};
 use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value, extension_resource_id};
 use crate::source::Loc;
 
 fn opaque(why: &str, loc: Loc) -> Node {
     Node::new(Value::opaque(why), loc)
+}
+
+fn lit_len(s: &SymStr) -> usize {
+    s.parts
+        .iter()
+        .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
+        .sum()
 }
 
 fn any_sym(args: &[Node]) -> bool {
@@ -245,6 +252,9 @@ fn format_fn(args: &[Node], loc: Loc) -> Node {
             Some(t) => out.append(&t),
             None => return opaque("format() of an unknown", loc),
         }
+        if string_too_big(lit_len(&out)) {
+            return opaque("string too large", loc);
+        }
         rest = &tail[close + 1..];
     }
     out.push_lit(rest);
@@ -264,7 +274,7 @@ fn concat(args: Vec<Node>, loc: Loc) -> Node {
         if too_big(out.len()) {
             return opaque("array too large", loc);
         }
-        return Node::new(Value::Array(out), loc);
+        return bounded(Node::new(Value::Array(out), loc));
     }
     let mut out = SymStr::default();
     for a in &args {
@@ -273,12 +283,7 @@ fn concat(args: Vec<Node>, loc: Loc) -> Node {
             None => return opaque("concat() of an unknown", loc),
         }
     }
-    let len: usize = out
-        .parts
-        .iter()
-        .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
-        .sum();
-    if string_too_big(len) {
+    if string_too_big(lit_len(&out)) {
         return opaque("string too large", loc);
     }
     Node::new(Value::from_symstr(out), loc)
@@ -767,6 +772,9 @@ fn join(args: &[Node], loc: Loc) -> Node {
                     Some(t) => out.append(&t),
                     None => return opaque("join() of unknown items", loc),
                 }
+                if string_too_big(lit_len(&out)) {
+                    return opaque("string too large", loc);
+                }
             }
             Node::new(Value::from_symstr(out), loc)
         }
@@ -830,8 +838,8 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
         "greater" | "greaterorequals" | "less" | "lessorequals" => compare(lname, &args, loc),
         "add" | "sub" | "mul" | "div" | "mod" => arith(lname, &args, loc),
         "min" | "max" => min_max(lname == "max", &args, loc),
-        "createobject" => create_object(args, loc),
-        "createarray" => Node::new(Value::Array(args), loc),
+        "createobject" => bounded(create_object(args, loc)),
+        "createarray" => bounded(Node::new(Value::Array(args), loc)),
         "array" => match args.into_iter().next() {
             Some(Node {
                 value: Value::Array(a),
@@ -843,7 +851,7 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
         "union" | "shallowmerge" if any_sym(&args) && lname == "shallowmerge" => {
             opaque("shallowMerge() of unknowns", loc)
         }
-        "union" => union(args, loc),
+        "union" => bounded(union(args, loc)),
         "shallowmerge" => match args.into_iter().next().map(|a| a.value) {
             Some(Value::Array(items)) => {
                 let mut out = Object::default();
