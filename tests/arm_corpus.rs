@@ -91,6 +91,9 @@ fn avm_registry_module_yields_a_registry() {
     assert_eq!(r.display_name(), "{parameters('name')}");
     // The default SKU is Premium (a defaultValue), so it is known.
     assert_eq!(r.get("sku.name").and_then(|n| n.as_str()), Some("Premium"));
+    // `customerManagedKey` has no default: whether encryption is configured is unknown, so no
+    // rule may report a definite CMK error on the module with its defaults.
+    assert!(r.get("properties.encryption").unwrap().value.is_sym());
     // The existing CMK key is referenced by its symbolic name and depends on nothing deployed.
     let key = unit
         .model

@@ -611,9 +611,19 @@ impl<'t> Frame<'t> {
             .and_then(|a| a.as_str())
             .is_some_and(|s| s.eq_ignore_ascii_case("full"));
         let is_id = target.lit_prefix().starts_with('/');
-        if !full && let Some((_, out)) = self.outputs.borrow().iter().find(|(k, _)| k.same(&target))
-        {
-            return Node::new(obj_of(loc, vec![("outputs", out.value.clone())]), out.loc);
+        if !full {
+            let outputs = self.outputs.borrow();
+            // By name or exact id; else by the id's `Microsoft.Resources/deployments/x` tail
+            // (a deployment id written with another scope spelling).
+            let found = outputs.iter().find(|(k, _)| k.same(&target)).or_else(|| {
+                let tail = provider_tail(&target)?;
+                outputs
+                    .iter()
+                    .find(|(k, _)| provider_tail(k).is_some_and(|t| t.same(&tail)))
+            });
+            if let Some((_, out)) = found {
+                return Node::new(obj_of(loc, vec![("outputs", out.value.clone())]), out.loc);
+            }
         }
         let id = if is_id {
             target
@@ -1001,4 +1011,29 @@ pub(crate) fn too_big(n: usize) -> bool {
 
 pub(crate) fn string_too_big(n: usize) -> bool {
     n > MAX_STRING
+}
+
+/// The part of an id after its last `/providers/` (ignores the scope prefix).
+pub fn provider_tail(id: &SymStr) -> Option<SymStr> {
+    let pos = id
+        .parts
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, p)| match p {
+            Part::Lit(l) => l
+                .to_ascii_lowercase()
+                .rfind("/providers/")
+                .map(|at| (i, at + "/providers/".len())),
+            _ => None,
+        })?;
+    let mut out = SymStr::default();
+    for (i, p) in id.parts.iter().enumerate().skip(pos.0) {
+        match p {
+            Part::Lit(l) if i == pos.0 => out.push_lit(&l[pos.1..]),
+            Part::Lit(l) => out.push_lit(l),
+            Part::Sym(s) => out.push_sym(s.clone()),
+        }
+    }
+    Some(out)
 }

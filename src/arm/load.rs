@@ -1,11 +1,11 @@
 //! Template → model: resources (children, copy loops, conditions, symbolic names), dependencies,
 //! nested deployments (inline and `templateLink.relativePath`), suppressions.
 
-use super::eval::{Env, Frame, ParamSlot, literal};
+use super::eval::{Env, Frame, ParamSlot, literal, provider_tail};
 use super::json::{self, JKind, JVal};
 use crate::finding::Finding;
 use crate::model::{
-    Key, Model, Node, Object, Part, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
+    Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
     SymStr, Value, extension_resource_id, resource_id,
 };
 use crate::source::{FileId, Loc, SourceMap};
@@ -701,31 +701,6 @@ fn relative_to_id(scope: &Scope, s: &SymStr) -> SymStr {
         }
     }
     resource_id(scope, &ty, &names)
-}
-
-/// The part of an id after its last `/providers/` (ignores the scope prefix).
-fn provider_tail(id: &SymStr) -> Option<SymStr> {
-    let pos = id
-        .parts
-        .iter()
-        .enumerate()
-        .rev()
-        .find_map(|(i, p)| match p {
-            Part::Lit(l) => l
-                .to_ascii_lowercase()
-                .rfind("/providers/")
-                .map(|at| (i, at + "/providers/".len())),
-            _ => None,
-        })?;
-    let mut out = SymStr::default();
-    for (i, p) in id.parts.iter().enumerate().skip(pos.0) {
-        match p {
-            Part::Lit(l) if i == pos.0 => out.push_lit(&l[pos.1..]),
-            Part::Lit(l) => out.push_lit(l),
-            Part::Sym(s) => out.push_sym(s.clone()),
-        }
-    }
-    Some(out)
 }
 
 fn dep_matches(target: &SymStr, target_tail: Option<&SymStr>, inst: &Inst, decl: &Decl) -> bool {
