@@ -204,10 +204,28 @@ fn nested_deployments_inner_outer_linked() {
     assert_eq!(linked.len(), 1);
     assert_eq!(linked[0].1.loc.file, 1);
     assert!(unit.sources.get(1).name.ends_with("child.json"));
-    // A missing linked template is a located finding, not a crash.
-    assert_eq!(unit.findings.len(), 1);
-    assert!(unit.findings[0].message.contains("linked/nope.json"));
-    assert_eq!(text(&unit, unit.findings[0].loc), "\"linked/nope.json\"");
+    // A missing linked template is a located finding, not a crash; so is a broken one, located
+    // in the linked file.
+    assert_eq!(unit.findings.len(), 2, "{:?}", unit.findings);
+    let missing = unit
+        .findings
+        .iter()
+        .find(|f| f.message.contains("linked/nope.json"))
+        .unwrap();
+    assert_eq!(text(&unit, missing.loc), "\"linked/nope.json\"");
+    let broken = unit
+        .findings
+        .iter()
+        .find(|f| f.message.contains("invalid JSON"))
+        .unwrap();
+    assert!(
+        unit.sources
+            .get(broken.loc.file)
+            .name
+            .ends_with("broken.json")
+    );
+    assert_eq!(text(&unit, broken.loc), "}");
+    assert!(!unit.unparseable);
     // Outputs of a nested deployment resolve through reference(...).outputs.
     let consumer = m
         .of_type("Microsoft.ContainerRegistry/registries")

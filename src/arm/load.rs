@@ -574,10 +574,7 @@ impl Loader {
         match json::parse(&text) {
             Ok(j) => Some((file, j, path)),
             Err(e) => {
-                self.error(
-                    Loc::new(file, e.offset, e.offset),
-                    format!("invalid JSON in linked template: {}", e.message),
-                );
+                self.findings.push(super::parse_error(file, &text, &e));
                 None
             }
         }

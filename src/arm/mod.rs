@@ -50,10 +50,15 @@ pub fn kind_of(j: &json::JVal) -> JsonKind {
     kind_of_schema(j.get("$schema").and_then(json::JVal::as_str).unwrap_or(""))
 }
 
-fn parse_error(file: u32, e: &json::ParseError) -> Finding {
+/// ARM000 at the offending character (an empty span at the end of input).
+pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Finding {
+    let end = text
+        .get(e.offset..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(e.offset, |c| e.offset + c.len_utf8());
     Finding::new(
         crate::rules::meta("ARM000"),
-        Loc::new(file, e.offset, e.offset),
+        Loc::new(file, e.offset, end),
         format!("invalid JSON: {}", e.message),
     )
     .help("ARM accepts JSON with comments; fix the syntax error at the marked position")
@@ -76,13 +81,13 @@ pub fn load(
         let file = sources.add(name.as_str(), ptext.as_str());
         match json::parse(ptext) {
             Ok(j) => given.extend(load::parameter_values(file, &j)),
-            Err(e) => findings.push(parse_error(file, &e)),
+            Err(e) => findings.push(parse_error(file, ptext, &e)),
         }
     }
     let template = match json::parse(text) {
         Ok(j) => j,
         Err(e) => {
-            findings.insert(0, parse_error(0, &e));
+            findings.insert(0, parse_error(0, text, &e));
             return Unit {
                 sources,
                 model: Default::default(),
