@@ -172,76 +172,40 @@ fn timing_against_serde_json() {
         })
         .collect();
     let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
-    for round in 0..3 {
-        let t0 = std::time::Instant::now();
-        let mut ok = 0;
+    // The machine may be shared: report the best of several rounds of each.
+    let best = |f: &dyn Fn()| {
+        (0..5)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let serde = best(&|| {
         for (_, t) in &texts {
-            ok += serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}'))
-                .is_ok() as usize;
+            let v = serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}'));
+            std::hint::black_box(v.is_ok());
         }
-        let serde = t0.elapsed();
-        let t1 = std::time::Instant::now();
-        let mut templates = 0;
+    });
+    let ours = best(&|| {
         for (p, t) in &texts {
             if arm::detect(t) == JsonKind::Template {
-                templates += 1;
-                let _ = arm::load("x", Some(p), t, &[]);
+                std::hint::black_box(arm::load("x", Some(p), t, &[]));
             }
         }
-        let ours = t1.elapsed();
-        println!(
-            "round {round}: {} files, {} MB; serde_json parse {:?} ({ok} ok); detect+load {:?} ({templates} templates); ratio {:.2}",
-            texts.len(),
-            bytes / 1_000_000,
-            serde,
-            ours,
-            ours.as_secs_f64() / serde.as_secs_f64()
-        );
-    }
-}
-
-#[test]
-fn avm_registry_module_with_cmk_parameters() {
-    let Some(dir) = corpus() else { return };
-    let p = dir.join("bicep-registry-modules/avm/res/container-registry/registry/main.json");
-    let text = std::fs::read_to_string(&p).unwrap();
-    let uai = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1";
-    let params = format!(
-        r#"{{"parameters": {{
-            "name": {{"value": "acr1"}},
-            "managedIdentities": {{"value": {{"userAssignedResourceIds": ["{uai}"]}}}},
-            "customerManagedKey": {{"value": {{
-                "keyVaultResourceId": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1",
-                "keyName": "k1",
-                "userAssignedIdentityResourceId": "{uai}"}}}}}}}}"#
+    });
+    let single = best(&|| {
+        for (p, t) in &texts {
+            std::hint::black_box(arm::load_if_template("x", Some(p), t, &[]).is_ok());
+        }
+    });
+    println!(
+        "{} files, {} MB: serde_json {serde:?}; detect+load {ours:?} ({:.2}x); load_if_template {single:?} ({:.2}x)",
+        texts.len(),
+        bytes / 1_000_000,
+        ours.as_secs_f64() / serde.as_secs_f64(),
+        single.as_secs_f64() / serde.as_secs_f64(),
     );
-    let unit = arm::load("main.json", Some(&p), &text, &[("p.json".into(), params)]);
-    let reg = registries(&unit.model)
-        .into_iter()
-        .find(|r| !r.existing)
-        .unwrap();
-    assert_eq!(reg.name.as_str(), Some("acr1"));
-    // The identity the module assigns is the one passed, as an evaluated object key.
-    let ids = reg.get("identity.userAssignedIdentities").unwrap().as_object().unwrap();
-    assert_eq!(ids.entries[0].0.name, uai);
-    assert_eq!(reg.get("identity.type").and_then(|t| t.as_str()), Some("UserAssigned"));
-    // keyVaultProperties.identity is the runtime clientId of the existing identity, whose id is
-    // the one passed; keyIdentifier is the existing key's keyUri (auto-rotation by default).
-    let kvp = reg.get("properties.encryption.keyVaultProperties").unwrap();
-    let ident = kvp.get("identity").unwrap().value.to_symstr().unwrap();
-    let Some(acr_cmk::model::Sym::ResourceProp { id, path }) = ident.as_single_sym() else {
-        panic!("{ident}")
-    };
-    assert_eq!(id.as_lit(), Some(uai));
-    assert_eq!(path, &["properties", "clientId"]);
-    let key = kvp.get("keyIdentifier").unwrap().value.to_symstr().unwrap();
-    let Some(acr_cmk::model::Sym::ResourceProp { id, path }) = key.as_single_sym() else {
-        panic!("{key}")
-    };
-    assert_eq!(
-        id.as_lit(),
-        Some("/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1/keys/k1")
-    );
-    assert_eq!(path, &["properties", "keyUri"]);
-    assert_eq!(reg.presence, acr_cmk::model::Presence::Always);
 }

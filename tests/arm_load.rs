@@ -384,3 +384,22 @@ fn doubling_variables_stay_bounded() {
     assert!(acr_cmk::arm::eval::within_size(p));
     assert!(start.elapsed().as_secs() < 20);
 }
+
+#[test]
+fn load_if_template_classifies_in_one_parse() {
+    let t = std::fs::read_to_string(fixture("cmk.json")).unwrap();
+    let unit = arm::load_if_template("cmk.json", None, &t, &[]).unwrap();
+    assert!(!unit.model.resources.is_empty());
+    let p = std::fs::read_to_string(fixture("cmk.parameters.json")).unwrap();
+    assert_eq!(
+        arm::load_if_template("p.json", None, &p, &[]).err(),
+        Some(JsonKind::Parameters)
+    );
+    assert_eq!(
+        arm::load_if_template("o.json", None, "{}", &[]).err(),
+        Some(JsonKind::Other)
+    );
+    let bad = arm::load_if_template("b.json", None, "{,", &[]).unwrap();
+    assert!(bad.unparseable);
+    assert_eq!(bad.findings[0].code, "ARM000");
+}

@@ -73,6 +73,32 @@ pub fn load(
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
+    load_parsed(display, path, text, json::parse(text), parameters)
+}
+
+/// Parse once, classify, and load only templates (what a lint driver wants per file, without
+/// the separate [`detect`] pass). `Err(kind)` for parameter files and other JSON; a file that
+/// does not parse gives its ARM000 unit (`unparseable` set).
+pub fn load_if_template(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+) -> Result<Unit, JsonKind> {
+    let parsed = json::parse(text);
+    match parsed.as_ref().map(kind_of) {
+        Ok(JsonKind::Template) | Err(_) => Ok(load_parsed(display, path, text, parsed, parameters)),
+        Ok(kind) => Err(kind),
+    }
+}
+
+fn load_parsed(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parsed: Result<json::JVal, json::ParseError>,
+    parameters: &[(String, String)],
+) -> Unit {
     let mut sources = SourceMap::new();
     sources.add(display, text);
     let mut findings = Vec::new();
@@ -84,7 +110,7 @@ pub fn load(
             Err(e) => findings.push(parse_error(file, ptext, &e)),
         }
     }
-    let template = match json::parse(text) {
+    let template = match parsed {
         Ok(j) => j,
         Err(e) => {
             findings.insert(0, parse_error(0, text, &e));
