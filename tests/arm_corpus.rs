@@ -209,3 +209,58 @@ fn timing_against_serde_json() {
         single.as_secs_f64() / serde.as_secs_f64(),
     );
 }
+
+#[test]
+fn avm_registry_module_with_cmk_parameters() {
+    let Some(dir) = corpus() else { return };
+    let p = dir.join("bicep-registry-modules/avm/res/container-registry/registry/main.json");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let uai = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1";
+    let params = format!(
+        r#"{{"parameters": {{
+            "name": {{"value": "acr1"}},
+            "managedIdentities": {{"value": {{"userAssignedResourceIds": ["{uai}"]}}}},
+            "customerManagedKey": {{"value": {{
+                "keyVaultResourceId": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1",
+                "keyName": "k1",
+                "userAssignedIdentityResourceId": "{uai}"}}}}}}}}"#
+    );
+    let unit = arm::load("main.json", Some(&p), &text, &[("p.json".into(), params)]);
+    let reg = registries(&unit.model)
+        .into_iter()
+        .find(|r| !r.existing)
+        .unwrap();
+    assert_eq!(reg.name.as_str(), Some("acr1"));
+    // The identity the module assigns is the one passed, as an evaluated object key.
+    let ids = reg
+        .get("identity.userAssignedIdentities")
+        .unwrap()
+        .as_object()
+        .unwrap();
+    assert_eq!(ids.entries[0].0.name, uai);
+    assert_eq!(
+        reg.get("identity.type").and_then(|t| t.as_str()),
+        Some("UserAssigned")
+    );
+    // keyVaultProperties.identity is the runtime clientId of the existing identity, whose id is
+    // the one passed; keyIdentifier is the existing key's keyUri (auto-rotation by default).
+    let kvp = reg.get("properties.encryption.keyVaultProperties").unwrap();
+    let ident = kvp.get("identity").unwrap().value.to_symstr().unwrap();
+    let Some(acr_cmk::model::Sym::ResourceProp { id, path }) = ident.as_single_sym() else {
+        panic!("{ident}")
+    };
+    assert_eq!(id.as_lit(), Some(uai));
+    assert_eq!(path, &["properties", "clientId"]);
+    let key = kvp.get("keyIdentifier").unwrap().value.to_symstr().unwrap();
+    let Some(acr_cmk::model::Sym::ResourceProp { id, path }) = key.as_single_sym() else {
+        panic!("{key}")
+    };
+    assert_eq!(
+        id.as_lit(),
+        Some(
+            "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1/keys/k1"
+        )
+    );
+    assert_eq!(path, &["properties", "keyUri"]);
+    assert_eq!(reg.presence, acr_cmk::model::Presence::Always);
+}
