@@ -403,3 +403,60 @@ fn load_if_template_classifies_in_one_parse() {
     assert!(bad.unparseable);
     assert_eq!(bad.findings[0].code, "ARM000");
 }
+
+#[test]
+fn deeply_nested_expressions_through_variables_do_not_overflow() {
+    // 60 variables, each nesting 120 calls around the previous one: 7,200 levels if unbounded.
+    let mut vars = vec![r#""v0": "x""#.to_string()];
+    for i in 1..60 {
+        let e = format!(
+            "{}variables('v{}'){}",
+            "concat(".repeat(120),
+            i - 1,
+            ")".repeat(120)
+        );
+        vars.push(format!(r#""v{i}": "[{e}]""#));
+    }
+    // …evaluated at the bottom of deeply nested JSON.
+    let deep_value = format!(
+        "{}\"[variables('v59')]\"{}",
+        "[".repeat(240),
+        "]".repeat(240)
+    );
+    let t = format!(
+        r#"{{"variables": {{{}}}, "resources": [{{"type": "A.B/c", "name": "[variables('v59')]", "properties": {{"p": {deep_value}}}}}]}}"#,
+        vars.join(",")
+    );
+    let unit = arm::load("deep.json", None, &t, &[]);
+    assert!(!unit.unparseable);
+    assert!(unit.model.resources[0].name.value.is_sym());
+}
+
+#[test]
+fn values_deepened_one_variable_at_a_time_stay_bounded() {
+    // Each resource forces one more variable, so no single evaluation is deep, but the value
+    // grows one level per variable.
+    let n = 2000;
+    let vars: Vec<String> = (0..n)
+        .map(|i| match i {
+            0 => r#""v0": 1"#.to_string(),
+            _ => format!(r#""v{i}": "[createArray(variables('v{}'))]""#, i - 1),
+        })
+        .collect();
+    let res: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"type": "A.B/c", "name": "r{i}", "properties": {{"p": "[variables('v{i}')]"}}}}"#))
+        .collect();
+    let t = format!(
+        r#"{{"variables": {{{}}}, "resources": [{}]}}"#,
+        vars.join(","),
+        res.join(",")
+    );
+    let unit = arm::load("deepvars.json", None, &t, &[]);
+    assert_eq!(unit.model.resources.len(), n);
+    assert!(acr_cmk::arm::eval::within_size(
+        &unit.model.resources[n - 1]
+            .get("properties.p")
+            .unwrap()
+            .value
+    ));
+}

@@ -17,6 +17,8 @@ use std::collections::{HashMap, HashSet};
 pub const MAX_ITEMS: usize = 10_000;
 const MAX_STRING: usize = 1 << 20;
 const MAX_CANON: usize = 1024;
+/// Total nesting of expression evaluation (through variables, parameters, functions).
+const MAX_EVAL_DEPTH: usize = 200;
 /// Nesting of variable, user-function and lambda evaluation.
 const MAX_CALL_DEPTH: usize = 64;
 /// Total value nodes one template level may build before everything becomes unknown.
@@ -64,6 +66,7 @@ pub struct Frame<'t> {
     memo: RefCell<HashMap<String, Node>>,
     busy: RefCell<HashSet<String>>,
     budget: Cell<usize>,
+    depth: Cell<usize>,
 }
 
 /// A copy loop position: loop name (lower case), index (None = unknown), whether it is the
@@ -118,6 +121,7 @@ impl<'t> Frame<'t> {
             memo: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
             budget: Cell::new(BUDGET),
+            depth: Cell::new(0),
         }
     }
 
@@ -358,6 +362,19 @@ impl<'t> Frame<'t> {
         if !self.spend(1) {
             return opaque("template too large to evaluate", loc);
         }
+        // Expressions nest through variables, parameters and functions: bound the total depth so
+        // hostile input cannot overflow the stack (debug builds have large frames).
+        let depth = self.depth.get();
+        if depth >= MAX_EVAL_DEPTH {
+            return opaque("expression nested too deeply", loc);
+        }
+        self.depth.set(depth + 1);
+        let out = self.eval_inner(env, e, loc);
+        self.depth.set(depth);
+        out
+    }
+
+    fn eval_inner(&self, env: &Env, e: &Expr, loc: Loc) -> Node {
         match e {
             Expr::Str(s) => Node::new(Value::Str(s.to_string()), loc),
             Expr::Int(i) => Node::new(Value::Int(*i), loc),
@@ -979,22 +996,29 @@ pub fn expr_of(name: &str, args: &[Node], loc: Loc) -> Node {
 /// each double the previous one would otherwise grow exponentially.
 pub const MAX_NODES: usize = 200_000;
 
-/// Is the value within [`MAX_NODES`]? Stops counting at the limit.
+/// Is the value within [`MAX_NODES`] nodes and [`MAX_VALUE_DEPTH`] levels? Stops counting at
+/// the limit. (Deep values would make every later clone, comparison and drop recurse deeply.)
 pub fn within_size(v: &Value) -> bool {
-    fn walk(v: &Value, left: &mut usize) -> bool {
-        if *left == 0 {
+    fn walk(v: &Value, left: &mut usize, depth: usize) -> bool {
+        if *left == 0 || depth > MAX_VALUE_DEPTH {
             return false;
         }
         *left -= 1;
         match v {
-            Value::Array(a) => a.iter().all(|x| walk(&x.value, left)),
-            Value::Object(o) => o.entries.iter().all(|(_, x)| walk(&x.value, left)),
+            Value::Array(a) => a.iter().all(|x| walk(&x.value, left, depth + 1)),
+            Value::Object(o) => o
+                .entries
+                .iter()
+                .all(|(_, x)| walk(&x.value, left, depth + 1)),
             _ => true,
         }
     }
     let mut left = MAX_NODES;
-    walk(v, &mut left)
+    walk(v, &mut left, 0)
 }
+
+/// Deepest value built by functions (JSON itself is limited to `json::MAX_DEPTH`).
+pub const MAX_VALUE_DEPTH: usize = 300;
 
 /// Unknown instead of an oversized value.
 pub fn bounded(n: Node) -> Node {
