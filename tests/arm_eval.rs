@@ -123,6 +123,8 @@ fn string_functions() {
         assert_eq!(ev(f, "[endsWith('abc', 'bc')]").as_bool(), Some(true));
         assert_eq!(ev(f, "[indexOf('abc', 'c')]").as_i64(), Some(2));
         assert_eq!(ev(f, "[lastIndexOf('abcabc', 'a')]").as_i64(), Some(3));
+        // Non-ASCII text whose lower case has another byte length must not break offsets.
+        assert_eq!(ev(f, "[indexOf('İİx', 'x')]").as_i64(), Some(2));
         assert_eq!(ev(f, "[length('abc')]").as_i64(), Some(3));
         assert!(ev(f, "[substring('abc', 2, 5)]").value.is_sym());
     });

@@ -569,13 +569,14 @@ fn string_fn(lname: &str, args: &[Node], loc: Loc) -> Node {
         }
         "startswith" => b(a0.to_lowercase().starts_with(&a1.to_lowercase())),
         "endswith" => b(a0.to_lowercase().ends_with(&a1.to_lowercase())),
+        // ASCII case folding keeps byte offsets, so the offset is valid in the original.
         "indexof" => i(a0
-            .to_lowercase()
-            .find(&a1.to_lowercase())
+            .to_ascii_lowercase()
+            .find(&a1.to_ascii_lowercase())
             .map_or(-1, |p| a0[..p].chars().count() as i64)),
         "lastindexof" => i(a0
-            .to_lowercase()
-            .rfind(&a1.to_lowercase())
+            .to_ascii_lowercase()
+            .rfind(&a1.to_ascii_lowercase())
             .map_or(-1, |p| a0[..p].chars().count() as i64)),
         "base64" => s(base64(a0.as_bytes())),
         "uricomponent" => s(uri_component(a0)),
