@@ -460,3 +460,21 @@ fn values_deepened_one_variable_at_a_time_stay_bounded() {
             .value
     ));
 }
+
+#[test]
+fn truncated_and_corrupted_templates_never_panic() {
+    let text = std::fs::read_to_string(fixture("cmk.json")).unwrap();
+    for cut in (0..text.len())
+        .step_by(5)
+        .filter(|c| text.is_char_boundary(*c))
+    {
+        let unit = arm::load("t.json", None, &text[..cut], &[]);
+        assert!(unit.unparseable || cut > 0);
+        // The same prefix with each expression-significant character spliced in.
+        for c in ["'", "(", ")", "[", "]", "."] {
+            let mut m = text.clone();
+            m.insert_str(cut, c);
+            let _ = arm::load("m.json", None, &m, &[]);
+        }
+    }
+}
