@@ -471,7 +471,7 @@ fn truncated_and_corrupted_templates_never_panic() {
         let unit = arm::load("t.json", None, &text[..cut], &[]);
         assert!(unit.unparseable || cut > 0);
         // The same prefix with each expression-significant character spliced in.
-        for c in ["'", "(", ")", "[", "]", "."] {
+        for c in ["'", "(", "["] {
             let mut m = text.clone();
             m.insert_str(cut, c);
             let _ = arm::load("m.json", None, &m, &[]);
