@@ -478,3 +478,36 @@ fn truncated_and_corrupted_templates_never_panic() {
         }
     }
 }
+
+#[test]
+fn subscription_scope_templates_have_subscription_level_ids() {
+    let t = r#"{"$schema": "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#",
+      "resources": [
+        {"type": "Microsoft.Resources/resourceGroups", "apiVersion": "2022-09-01", "name": "rg1", "location": "westeurope"},
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "inRg", "resourceGroup": "rg1",
+         "dependsOn": ["[resourceId('Microsoft.Resources/resourceGroups', 'rg1')]"],
+         "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": "inner"}, "template": {
+           "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+           "resources": [{"type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "kv",
+                          "properties": {"self": "[resourceId('Microsoft.KeyVault/vaults', 'kv')]"}}]}}}]}"#;
+    let unit = arm::load("sub.json", None, t, &[]);
+    let m = &unit.model;
+    let (rg_idx, rg) = one(m, "Microsoft.Resources/resourceGroups");
+    assert_eq!(
+        rg.id.to_string(),
+        "/subscriptions/{subscription().subscriptionId}/providers/Microsoft.Resources/resourceGroups/rg1"
+    );
+    let (_, dep) = one(m, "Microsoft.Resources/deployments");
+    assert_eq!(dep.depends_on, [rg_idx]);
+    let (_, kv) = one(m, "Microsoft.KeyVault/vaults");
+    assert!(kv.id.to_string().contains("/resourceGroups/rg1/providers/"));
+    // Inside the resource-group deployment, resourceId() resolves in that resource group.
+    assert!(
+        kv.get("properties.self")
+            .unwrap()
+            .value
+            .to_symstr()
+            .unwrap()
+            .same(&kv.id)
+    );
+}

@@ -176,9 +176,7 @@ fn resource_id_fn(frame: &Frame, lname: &str, args: &[Node], loc: Loc) -> Node {
                     scope.resource_group = sym(rg);
                 }
             }
-            if scope.resource_group.is_none() {
-                scope.resource_group = Some(SymStr::sym(Sym::Expr("resourceGroup().name".into())));
-            }
+            // At subscription scope (no resource group) resourceId() gives a subscription-level id.
             crate::model::resource_id(&scope, &ty, &names)
         }
         "subscriptionresourceid" => {
