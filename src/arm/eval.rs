@@ -206,7 +206,9 @@ impl<'t> Frame<'t> {
                 loc,
             ),
             JKind::Obj(members) => {
-                let mut obj = Object::default();
+                let mut obj = Object {
+                    entries: Vec::with_capacity(members.len()),
+                };
                 for (k, v) in members {
                     if k.name.eq_ignore_ascii_case("copy") && is_property_copy(v) {
                         self.property_copies(env, v, &mut obj);
