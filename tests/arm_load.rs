@@ -511,3 +511,25 @@ fn subscription_scope_templates_have_subscription_level_ids() {
             .same(&kv.id)
     );
 }
+
+#[test]
+fn reference_by_name_is_an_implicit_dependency() {
+    let t = r#"{"resources": [
+        {"type": "Microsoft.ContainerRegistry/registries", "apiVersion": "2023-07-01", "name": "acr",
+         "properties": {"x": "[reference('uai1').clientId]",
+                        "y": "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'uai2')).clientId]"}},
+        {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "uai1"},
+        {"type": "Microsoft.ManagedIdentity/userAssignedIdentities", "apiVersion": "2023-01-31", "name": "uai2"}]}"#;
+    let unit = arm::load("implicit.json", None, t, &[]);
+    let m = &unit.model;
+    let (reg, _) = one(m, "Microsoft.ContainerRegistry/registries");
+    let uai = |n: &str| {
+        m.resources
+            .iter()
+            .position(|r| r.name.as_str() == Some(n))
+            .unwrap()
+    };
+    // By name: implicit dependency. By resource id: none (ARM semantics).
+    assert!(m.depends_on(reg, uai("uai1")));
+    assert!(!m.depends_on(reg, uai("uai2")));
+}

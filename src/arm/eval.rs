@@ -61,6 +61,9 @@ pub struct Frame<'t> {
     pub var_copies: HashMap<String, &'t JVal>,
     pub functions: HashMap<String, &'t JVal>,
     pub names: Names,
+    /// Ids of the resources `reference()` named (not by id) since the loader last cleared it:
+    /// ARM makes those implicit dependencies.
+    pub referenced: RefCell<Vec<SymStr>>,
     /// Evaluated outputs of nested deployments, by deployment name, symbolic name and id.
     pub outputs: RefCell<Vec<(SymStr, Node)>>,
     memo: RefCell<HashMap<String, Node>>,
@@ -118,6 +121,7 @@ impl<'t> Frame<'t> {
             functions: HashMap::new(),
             names: Names::default(),
             outputs: RefCell::new(Vec::new()),
+            referenced: RefCell::new(Vec::new()),
             memo: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
             budget: Cell::new(BUDGET),
@@ -630,6 +634,14 @@ impl<'t> Frame<'t> {
             .and_then(|a| a.as_str())
             .is_some_and(|s| s.eq_ignore_ascii_case("full"));
         let is_id = target.lit_prefix().starts_with('/');
+        let by_name = if is_id {
+            None
+        } else {
+            self.names.lookup(&target).cloned()
+        };
+        if let Some(id) = &by_name {
+            self.referenced.borrow_mut().push(id.clone());
+        }
         if !full {
             let outputs = self.outputs.borrow();
             // By name or exact id; else by the id's `Microsoft.Resources/deployments/x` tail
@@ -647,7 +659,7 @@ impl<'t> Frame<'t> {
         let id = if is_id {
             target
         } else {
-            self.names.lookup(&target).cloned().unwrap_or(target)
+            by_name.unwrap_or(target)
         };
         let path = if full {
             vec![]

@@ -195,13 +195,25 @@ impl Loader {
             insts[i].deps = self.resolve_deps(frame, &decls, &insts, i);
         }
         let mut contained = Vec::new();
+        let mut implicit: Vec<Vec<SymStr>> = vec![Vec::new(); insts.len()];
         for i in topo_order(&insts) {
             if self.model.resources.len() >= MAX_RESOURCES {
                 break;
             }
-            let idx = self.build(frame, &decls, &insts[i], origin);
+            let (idx, referenced) = self.build(frame, &decls, &insts[i], origin);
             insts[i].model_idx = Some(idx);
             contained.push(idx);
+            implicit[i] = referenced;
+        }
+        // `reference('name')` of a resource of this template is an implicit dependency.
+        for (i, ids) in implicit.iter().enumerate() {
+            for id in ids {
+                for k in 0..insts.len() {
+                    if k != i && insts[k].id.same(id) && !insts[i].deps.contains(&k) {
+                        insts[i].deps.push(k);
+                    }
+                }
+            }
         }
         for inst in &insts {
             let Some(idx) = inst.model_idx else { continue };
@@ -352,10 +364,19 @@ impl Loader {
     }
 
     /// Evaluate one instance into a model resource (and its nested deployment, if any).
-    fn build(&mut self, frame: &Frame, decls: &[Decl], inst: &Inst, origin: &Origin) -> usize {
+    /// Returns the model index and the ids the body `reference()`d by name.
+    fn build(
+        &mut self,
+        frame: &Frame,
+        decls: &[Decl],
+        inst: &Inst,
+        origin: &Origin,
+    ) -> (usize, Vec<SymStr>) {
         let d = &decls[inst.decl];
         let is_deployment = inst.ty.eq_ignore_ascii_case(DEPLOYMENTS);
+        frame.referenced.borrow_mut().clear();
         let body = self.body(frame, d.j, &inst.env, is_deployment);
+        let referenced = std::mem::take(&mut *frame.referenced.borrow_mut());
         let loc =
             d.j.get("type")
                 .map(|t| frame.loc(t.span))
@@ -389,7 +410,7 @@ impl Loader {
         if is_deployment {
             self.deployment(frame, d, inst, idx, origin);
         }
-        idx
+        (idx, referenced)
     }
 
     fn body(&self, frame: &Frame, j: &JVal, env: &Env, is_deployment: bool) -> Node {
