@@ -533,3 +533,20 @@ fn reference_by_name_is_an_implicit_dependency() {
     assert!(m.depends_on(reg, uai("uai1")));
     assert!(!m.depends_on(reg, uai("uai2")));
 }
+
+#[test]
+fn nested_output_copy_loops_resolve() {
+    let t = r#"{"resources": [
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "mod",
+         "properties": {"mode": "Incremental", "expressionEvaluationOptions": {"scope": "inner"}, "template": {
+           "resources": [],
+           "outputs": {"names": {"type": "array", "copy": {"count": 2, "input": "[concat('n', copyIndex())]"}}}}}},
+        {"type": "A.B/c", "apiVersion": "1", "name": "user", "dependsOn": ["mod"],
+         "properties": {"second": "[reference('mod').outputs.names.value[1]]"}}]}"#;
+    let unit = arm::load("outcopy.json", None, t, &[]);
+    let (_, user) = one(&unit.model, "A.B/c");
+    assert_eq!(
+        user.get("properties.second").and_then(|n| n.as_str()),
+        Some("n1")
+    );
+}

@@ -232,6 +232,35 @@ impl<'t> Frame<'t> {
         }
     }
 
+    /// A template's `outputs`: `{name: {type, value}}`, where an output may be a `copy` loop
+    /// (`{count, input}`) instead of a value.
+    pub fn outputs(&self, env: &Env, j: &JVal) -> Node {
+        let mut obj = Object::default();
+        for (k, out) in j.as_obj().unwrap_or_default() {
+            let node = match out.get("copy").filter(|c| c.get("input").is_some()) {
+                Some(c) => {
+                    let loc = self.loc(out.span);
+                    let value = match c.get("input") {
+                        Some(input) => {
+                            self.copy_array(env, &k.name, c.get("count"), input, loc, true)
+                        }
+                        None => opaque("copy without input", loc),
+                    };
+                    Node::new(obj_of(loc, vec![("value", value.value)]), loc)
+                }
+                None => self.value(env, out),
+            };
+            obj.insert(
+                Key {
+                    name: k.name.clone(),
+                    loc: self.loc(k.span),
+                },
+                node,
+            );
+        }
+        Node::new(Value::Object(obj), self.loc(j.span))
+    }
+
     /// Literal JSON without expression evaluation (parameter files, `json()`).
     pub fn literal(&self, j: &JVal) -> Node {
         literal(self.file, j)
@@ -270,7 +299,7 @@ impl<'t> Frame<'t> {
             };
             let loc = self.loc(c.span);
             let value = match c.get("input") {
-                Some(input) => self.copy_array(env, &name, c.get("count"), input, loc),
+                Some(input) => self.copy_array(env, &name, c.get("count"), input, loc, false),
                 None => opaque("copy without input", loc),
             };
             obj.insert(
@@ -284,6 +313,7 @@ impl<'t> Frame<'t> {
     }
 
     /// Expand `{name, count, input}` into an array (unknown when the count is).
+    /// `unnamed`: `copyIndex()` without a name refers to this loop (output loops).
     fn copy_array(
         &self,
         env: &Env,
@@ -291,6 +321,7 @@ impl<'t> Frame<'t> {
         count: Option<&JVal>,
         input: &JVal,
         loc: Loc,
+        unnamed: bool,
     ) -> Node {
         let count = match count.map(|c| self.value(env, c)) {
             Some(n) => match n.as_i64() {
@@ -300,7 +331,7 @@ impl<'t> Frame<'t> {
             None => return opaque("copy without count", loc),
         };
         let items = (0..count)
-            .map(|i| self.value(&env.with_loop(name, Some(i), false), input))
+            .map(|i| self.value(&env.with_loop(name, Some(i), unnamed), input))
             .collect();
         bounded(Node::new(Value::Array(items), loc))
     }
@@ -339,6 +370,7 @@ impl<'t> Frame<'t> {
                         c.get("count"),
                         input,
                         self.loc(c.span),
+                        false,
                     ),
                     None => opaque("copy without input", loc),
                 },

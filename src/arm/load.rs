@@ -233,7 +233,7 @@ impl Loader {
         }
         // Only a nested deployment's outputs can be referenced (by its parent).
         let outputs = match template.get("outputs") {
-            Some(o) if origin.parent_deployment.is_some() => frame.value(env, o),
+            Some(o) if origin.parent_deployment.is_some() => frame.outputs(env, o),
             _ => Node::null(frame.loc(template.span)),
         };
         (contained, outputs)
