@@ -314,12 +314,13 @@ fn parse_errors_are_located() {
 fn hostile_input_does_not_crash() {
     let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
     assert!(arm::load("d.json", None, &deep, &[]).unparseable);
-    // A copy loop far over the limit gives one representative instance.
+    // A copy loop far over the limit gives one representative instance, which is deployed.
     let big = r#"{"resources": [{"type": "A.B/c", "name": "[concat('n', copyIndex())]",
         "copy": {"name": "l", "count": 100000000}}]}"#;
     let unit = arm::load("b.json", None, big, &[]);
     assert_eq!(unit.model.resources.len(), 1);
-    assert_eq!(unit.model.resources[0].presence, Presence::IfDeployed);
+    assert_eq!(unit.model.resources[0].presence, Presence::Always);
+    assert!(unit.model.resources[0].name.value.is_sym());
     // Garbage of every shape.
     for t in [
         "",
@@ -549,4 +550,21 @@ fn nested_output_copy_loops_resolve() {
         user.get("properties.second").and_then(|n| n.as_str()),
         Some("n1")
     );
+}
+
+#[test]
+fn unknown_copy_count_gives_one_conditional_instance() {
+    let t = r#"{"parameters": {"n": {"type": "int"}, "zero": {"type": "int", "defaultValue": 0}}, "resources": [
+        {"type": "A.B/c", "name": "[concat('x', copyIndex())]", "copy": {"name": "l", "count": "[parameters('n')]"}},
+        {"type": "A.B/d", "name": "[concat('y', copyIndex())]", "copy": {"name": "z", "count": "[parameters('zero')]"}}]}"#;
+    let unit = arm::load("u.json", None, t, &[]);
+    assert_eq!(unit.model.resources.len(), 1, "count 0 deploys nothing");
+    let r = &unit.model.resources[0];
+    assert_eq!(r.presence, Presence::IfDeployed);
+    let name = r.name.value.to_symstr().unwrap();
+    assert_eq!(name.lit_prefix(), "x");
+    assert!(matches!(
+        name.parts[1],
+        acr_cmk::model::Part::Sym(Sym::Opaque(_))
+    ));
 }

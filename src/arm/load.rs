@@ -260,25 +260,20 @@ impl Loader {
                     .and_then(|c| c.get("name"))
                     .and_then(JVal::as_str)
                     .map(String::from);
-                let count = copy.map(|c| match c.get("count") {
-                    Some(n) => frame
-                        .value(&penv, n)
-                        .as_i64()
-                        .filter(|n| (0..=MAX_COPY).contains(n)),
-                    None => None,
-                });
+                let count =
+                    copy.map(|c| c.get("count").and_then(|n| frame.value(&penv, n).as_i64()));
+                let loop_name = copy_name.as_deref().unwrap_or("");
                 let iterations: Vec<(Env, Presence)> = match count {
                     None => vec![(penv.clone(), ppresence)],
-                    Some(Some(n)) => (0..n)
-                        .map(|i| {
-                            let name = copy_name.as_deref().unwrap_or("");
-                            (penv.with_loop(name, Some(i), true), ppresence)
-                        })
+                    Some(Some(n)) if (0..=MAX_COPY).contains(&n) => (0..n)
+                        .map(|i| (penv.with_loop(loop_name, Some(i), true), ppresence))
                         .collect(),
-                    Some(None) => vec![(
-                        penv.with_loop(copy_name.as_deref().unwrap_or(""), None, true),
-                        Presence::IfDeployed,
-                    )],
+                    // Known to exist, too many to expand: one instance stands for all.
+                    Some(Some(n)) if n > MAX_COPY => {
+                        vec![(penv.with_loop(loop_name, None, true), ppresence)]
+                    }
+                    // Unknown (or invalid) count: maybe none.
+                    Some(_) => vec![(penv.with_loop(loop_name, None, true), Presence::IfDeployed)],
                 };
                 for (ienv, presence) in iterations {
                     if insts.len() >= MAX_RESOURCES {
