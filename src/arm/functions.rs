@@ -479,16 +479,8 @@ fn first_last(first: bool, args: &[Node], loc: Loc) -> Node {
             };
             Node::new(Value::Str(c.map(String::from).unwrap_or_default()), loc)
         }
-        Some(Value::Sym(s)) => {
-            // The last segment of a split symbolic id is often literal.
-            let p = if first {
-                s.parts.first()
-            } else {
-                s.parts.last()
-            };
-            let _ = p;
-            expr_of(if first { "first" } else { "last" }, args, loc)
-        }
+        // A named unknown keeps its identity: `last(split(parameters('id'), '/'))`.
+        Some(Value::Sym(_)) => expr_of(if first { "first" } else { "last" }, args, loc),
         _ => opaque("first/last of a non-array", loc),
     }
 }

@@ -1,5 +1,16 @@
 //! ARM JSON front end: lenient JSON with spans ([`json`]), the expression language ([`expr`],
 //! [`eval`], [`functions`]) and template → model ([`load`]).
+//!
+//! Conventions the rules can rely on (beyond those of `crate::model::value`):
+//! - Resources are in deployment order (dependencies first, then declaration order); the
+//!   resources of a nested deployment follow the deployment resource.
+//! - An object key written as an expression (`userAssignedIdentities`) is evaluated; a key that
+//!   is not fully known is the `Display` text of its [`crate::model::SymStr`], so compare it with
+//!   `id.to_string()` (ignoring ASCII case).
+//! - Values that come from a parameters file or a parameter's default keep that location; values
+//!   computed by an expression point at the expression string.
+//! - `reference('name')` of a resource of the same template is an implicit dependency;
+//!   `reference(resourceId(...))` is not (as in ARM).
 
 pub mod eval;
 pub mod expr;
