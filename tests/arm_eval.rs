@@ -427,3 +427,38 @@ fn unknown_conditions_and_coalesce_keep_identity() {
         ));
     });
 }
+
+#[test]
+fn shallow_merge_and_objects() {
+    with_frame(|f| {
+        assert_eq!(
+            s(
+                f,
+                "[shallowMerge(createArray(createObject('a', 'x'), createObject('a', 'y'))).a]"
+            ),
+            "y"
+        );
+        // An unknown item could override anything.
+        assert!(
+            ev(
+                f,
+                "[shallowMerge(createArray(createObject('a', 'x'), parameters('cmk')))]"
+            )
+            .value
+            .is_sym()
+        );
+        assert_eq!(
+            ev(f, "[length(objectKeys(createObject('a', 1, 'b', 2)))]").as_i64(),
+            Some(2)
+        );
+        assert_eq!(
+            ev(
+                f,
+                "[length(flatten(createArray(createArray(1), createArray(2, 3))))]"
+            )
+            .as_i64(),
+            Some(3)
+        );
+        assert_eq!(s(f, "[join(createArray('a', 'b'), ',')]"), "a,b");
+    });
+}

@@ -16,10 +16,6 @@ fn lit_len(s: &SymStr) -> usize {
         .sum()
 }
 
-fn any_sym(args: &[Node]) -> bool {
-    args.iter().any(|a| !a.value.is_known())
-}
-
 /// A value as text for `concat`/`format`: strings and numbers; symbols keep their parts.
 fn text_of(v: &Value) -> Option<SymStr> {
     match v {
@@ -839,21 +835,21 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
             Some(n) if n.value.is_known() => Node::new(Value::Array(vec![n]), loc),
             _ => opaque("array() of an unknown", loc),
         },
-        "union" | "shallowmerge" if any_sym(&args) && lname == "shallowmerge" => {
-            opaque("shallowMerge() of unknowns", loc)
-        }
         "union" => bounded(union(args, loc)),
         "shallowmerge" => match args.into_iter().next().map(|a| a.value) {
             Some(Value::Array(items)) => {
                 let mut out = Object::default();
                 for it in items {
-                    if let Value::Object(o) = it.value {
-                        for (k, v) in o.entries {
-                            out.insert(k, v);
+                    match it.value {
+                        Value::Object(o) => {
+                            o.entries.into_iter().for_each(|(k, v)| out.insert(k, v))
                         }
+                        Value::Null => {}
+                        // An unknown item may override any key.
+                        _ => return opaque("shallowMerge() of unknowns", loc),
                     }
                 }
-                Node::new(Value::Object(out), loc)
+                bounded(Node::new(Value::Object(out), loc))
             }
             _ => opaque("shallowMerge() of an unknown", loc),
         },
