@@ -264,3 +264,42 @@ fn avm_registry_module_with_cmk_parameters() {
     assert_eq!(path, &["properties", "keyUri"]);
     assert_eq!(reg.presence, acr_cmk::model::Presence::Always);
 }
+
+#[test]
+fn avm_key_vault_module_keeps_purge_protection_default() {
+    let Some(dir) = corpus() else { return };
+    let p = dir.join("bicep-registry-modules/avm/res/key-vault/vault/main.json");
+    let unit = load_file(&p).expect("AVM key vault main.json is a template");
+    let vaults: Vec<_> = unit
+        .model
+        .of_type("Microsoft.KeyVault/vaults")
+        .filter(|(_, r)| !r.existing)
+        .collect();
+    assert_eq!(vaults.len(), 1);
+    let (vault_idx, vault) = vaults[0];
+    // `enablePurgeProtection` defaults to true and is passed through an `if`.
+    assert_eq!(
+        vault
+            .get("properties.enablePurgeProtection")
+            .and_then(|n| n.as_bool()),
+        Some(true)
+    );
+    // Keys come from a child-module deployment whose existing vault is the same vault.
+    let (_, key) = unit
+        .model
+        .of_type("Microsoft.KeyVault/vaults/keys")
+        .next()
+        .expect("a key module");
+    let dep = key
+        .parent_deployment
+        .expect("declared in a nested deployment");
+    assert!(unit.model.resources[dep].depends_on.contains(&vault_idx));
+    let inner_vault = unit.model.resources[dep]
+        .contains
+        .iter()
+        .map(|i| &unit.model.resources[*i])
+        .find(|r| r.is_type("Microsoft.KeyVault/vaults"))
+        .unwrap();
+    assert!(inner_vault.existing);
+    assert!(inner_vault.id.same(&vault.id));
+}
