@@ -20,13 +20,18 @@ fn corpus() -> Option<PathBuf> {
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             json_files(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("json" | "jsonc")) {
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("json" | "jsonc")
+        ) {
             out.push(p);
         }
     }
@@ -86,6 +91,9 @@ fn avm_registry_module_yields_a_registry() {
     assert_eq!(r.display_name(), "{parameters('name')}");
     // The default SKU is Premium (a defaultValue), so it is known.
     assert_eq!(r.get("sku.name").and_then(|n| n.as_str()), Some("Premium"));
+    // `customerManagedKey` has no default: whether encryption is configured is unknown, so no
+    // rule may report a definite CMK error on the module with its defaults.
+    assert!(r.get("properties.encryption").unwrap().value.is_sym());
     // The existing CMK key is referenced by its symbolic name and depends on nothing deployed.
     let key = unit
         .model
@@ -95,7 +103,10 @@ fn avm_registry_module_yields_a_registry() {
         .1;
     assert!(key.existing);
     // Nested deployments (child modules) declare their own resources.
-    let scope_maps: Vec<_> = unit.model.of_type("Microsoft.Resources/deployments").collect();
+    let scope_maps: Vec<_> = unit
+        .model
+        .of_type("Microsoft.Resources/deployments")
+        .collect();
     assert!(!scope_maps.is_empty());
 }
 
@@ -105,14 +116,17 @@ fn checkov_acr_examples_keep_their_literal_sku() {
     let mut files = Vec::new();
     json_files(&dir.join("checkov/tests/arm/checks/resource"), &mut files);
     let mut seen = 0;
-    for f in files.iter().filter(|f| {
-        f.to_string_lossy().contains("ACR") || f.to_string_lossy().contains("Registr")
-    }) {
+    for f in files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("ACR") || f.to_string_lossy().contains("Registr"))
+    {
         let Some(unit) = load_file(f) else { continue };
         for r in registries(&unit.model) {
             seen += 1;
             // A few examples omit the SKU; the others write it as a literal.
-            let Some(sku) = r.get("sku.name") else { continue };
+            let Some(sku) = r.get("sku.name") else {
+                continue;
+            };
             if let Value::Str(s) = &sku.value {
                 assert!(
                     ["Basic", "Standard", "Premium", "Classic"]
@@ -127,9 +141,9 @@ fn checkov_acr_examples_keep_their_literal_sku() {
     assert!(seen >= 5, "only {seen} registries in checkov ACR examples");
 
     // This example enables CMK on a Basic registry: the literal SKU and key settings survive.
-    let unit = load_file(&dir.join(
-        "checkov/tests/arm/checks/resource/example_ACRAdminAccountDisabled/fail.json",
-    ))
+    let unit = load_file(
+        &dir.join("checkov/tests/arm/checks/resource/example_ACRAdminAccountDisabled/fail.json"),
+    )
     .unwrap();
     let r = registries(&unit.model)[0];
     assert_eq!(r.get("sku.name").and_then(|n| n.as_str()), Some("Basic"));
@@ -138,4 +152,154 @@ fn checkov_acr_examples_keep_their_literal_sku() {
             .and_then(|n| n.as_str()),
         Some("someIdentity")
     );
+}
+
+/// Timing, not a check: `cargo test --release --test arm_corpus -- --ignored --nocapture`.
+/// Compares detect + load of every corpus template with serde_json parsing the same files.
+#[test]
+#[ignore]
+fn timing_against_serde_json() {
+    let Some(dir) = corpus() else { return };
+    let mut files = Vec::new();
+    json_files(&dir, &mut files);
+    let texts: Vec<(PathBuf, String)> = files
+        .iter()
+        .map(|f| {
+            (
+                f.clone(),
+                String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned(),
+            )
+        })
+        .collect();
+    let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
+    // The machine may be shared: report the best of several rounds of each.
+    let best = |f: &dyn Fn()| {
+        (0..5)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let serde = best(&|| {
+        for (_, t) in &texts {
+            let v = serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}'));
+            std::hint::black_box(v.is_ok());
+        }
+    });
+    let ours = best(&|| {
+        for (p, t) in &texts {
+            if arm::detect(t) == JsonKind::Template {
+                std::hint::black_box(arm::load("x", Some(p), t, &[]));
+            }
+        }
+    });
+    let single = best(&|| {
+        for (p, t) in &texts {
+            std::hint::black_box(arm::load_if_template("x", Some(p), t, &[]).is_ok());
+        }
+    });
+    println!(
+        "{} files, {} MB: serde_json {serde:?}; detect+load {ours:?} ({:.2}x); load_if_template {single:?} ({:.2}x)",
+        texts.len(),
+        bytes / 1_000_000,
+        ours.as_secs_f64() / serde.as_secs_f64(),
+        single.as_secs_f64() / serde.as_secs_f64(),
+    );
+}
+
+#[test]
+fn avm_registry_module_with_cmk_parameters() {
+    let Some(dir) = corpus() else { return };
+    let p = dir.join("bicep-registry-modules/avm/res/container-registry/registry/main.json");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let uai = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1";
+    let params = format!(
+        r#"{{"parameters": {{
+            "name": {{"value": "acr1"}},
+            "managedIdentities": {{"value": {{"userAssignedResourceIds": ["{uai}"]}}}},
+            "customerManagedKey": {{"value": {{
+                "keyVaultResourceId": "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1",
+                "keyName": "k1",
+                "userAssignedIdentityResourceId": "{uai}"}}}}}}}}"#
+    );
+    let unit = arm::load("main.json", Some(&p), &text, &[("p.json".into(), params)]);
+    let reg = registries(&unit.model)
+        .into_iter()
+        .find(|r| !r.existing)
+        .unwrap();
+    assert_eq!(reg.name.as_str(), Some("acr1"));
+    // The identity the module assigns is the one passed, as an evaluated object key.
+    let ids = reg
+        .get("identity.userAssignedIdentities")
+        .unwrap()
+        .as_object()
+        .unwrap();
+    assert_eq!(ids.entries[0].0.name, uai);
+    assert_eq!(
+        reg.get("identity.type").and_then(|t| t.as_str()),
+        Some("UserAssigned")
+    );
+    // keyVaultProperties.identity is the runtime clientId of the existing identity, whose id is
+    // the one passed; keyIdentifier is the existing key's keyUri (auto-rotation by default).
+    let kvp = reg.get("properties.encryption.keyVaultProperties").unwrap();
+    let ident = kvp.get("identity").unwrap().value.to_symstr().unwrap();
+    let Some(acr_cmk::model::Sym::ResourceProp { id, path }) = ident.as_single_sym() else {
+        panic!("{ident}")
+    };
+    assert_eq!(id.as_lit(), Some(uai));
+    assert_eq!(path, &["properties", "clientId"]);
+    let key = kvp.get("keyIdentifier").unwrap().value.to_symstr().unwrap();
+    let Some(acr_cmk::model::Sym::ResourceProp { id, path }) = key.as_single_sym() else {
+        panic!("{key}")
+    };
+    assert_eq!(
+        id.as_lit(),
+        Some(
+            "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1/keys/k1"
+        )
+    );
+    assert_eq!(path, &["properties", "keyUri"]);
+    assert_eq!(reg.presence, acr_cmk::model::Presence::Always);
+}
+
+#[test]
+fn avm_key_vault_module_keeps_purge_protection_default() {
+    let Some(dir) = corpus() else { return };
+    let p = dir.join("bicep-registry-modules/avm/res/key-vault/vault/main.json");
+    let unit = load_file(&p).expect("AVM key vault main.json is a template");
+    let vaults: Vec<_> = unit
+        .model
+        .of_type("Microsoft.KeyVault/vaults")
+        .filter(|(_, r)| !r.existing)
+        .collect();
+    assert_eq!(vaults.len(), 1);
+    let (vault_idx, vault) = vaults[0];
+    // `enablePurgeProtection` defaults to true and is passed through an `if`.
+    assert_eq!(
+        vault
+            .get("properties.enablePurgeProtection")
+            .and_then(|n| n.as_bool()),
+        Some(true)
+    );
+    // Keys come from a child-module deployment whose existing vault is the same vault.
+    let (_, key) = unit
+        .model
+        .of_type("Microsoft.KeyVault/vaults/keys")
+        .next()
+        .expect("a key module");
+    let dep = key
+        .parent_deployment
+        .expect("declared in a nested deployment");
+    assert!(unit.model.resources[dep].depends_on.contains(&vault_idx));
+    let inner_vault = unit.model.resources[dep]
+        .contains
+        .iter()
+        .map(|i| &unit.model.resources[*i])
+        .find(|r| r.is_type("Microsoft.KeyVault/vaults"))
+        .unwrap();
+    assert!(inner_vault.existing);
+    assert!(inner_vault.id.same(&vault.id));
 }

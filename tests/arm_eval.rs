@@ -123,6 +123,8 @@ fn string_functions() {
         assert_eq!(ev(f, "[endsWith('abc', 'bc')]").as_bool(), Some(true));
         assert_eq!(ev(f, "[indexOf('abc', 'c')]").as_i64(), Some(2));
         assert_eq!(ev(f, "[lastIndexOf('abcabc', 'a')]").as_i64(), Some(3));
+        // Non-ASCII text whose lower case has another byte length must not break offsets.
+        assert_eq!(ev(f, "[indexOf('İİx', 'x')]").as_i64(), Some(2));
         assert_eq!(ev(f, "[length('abc')]").as_i64(), Some(3));
         assert!(ev(f, "[substring('abc', 2, 5)]").value.is_sym());
     });
@@ -133,23 +135,42 @@ fn logic_and_comparison() {
     with_frame(|f| {
         assert_eq!(s(f, "[if(equals(1, 1), 'y', 'n')]"), "y");
         assert_eq!(ev(f, "[not(empty(''))]").as_bool(), Some(false));
-        assert_eq!(ev(f, "[and(true(), or(false(), true()))]").as_bool(), Some(true));
+        assert_eq!(
+            ev(f, "[and(true(), or(false(), true()))]").as_bool(),
+            Some(true)
+        );
         assert_eq!(ev(f, "[greater(2, 1)]").as_bool(), Some(true));
         assert_eq!(ev(f, "[lessOrEquals(2, 2)]").as_bool(), Some(true));
-        assert_eq!(ev(f, "[contains(createArray('a', 'b'), 'b')]").as_bool(), Some(true));
-        assert_eq!(ev(f, "[contains('Premium', 'prem')]").as_bool(), Some(false));
+        assert_eq!(
+            ev(f, "[contains(createArray('a', 'b'), 'b')]").as_bool(),
+            Some(true)
+        );
+        assert_eq!(
+            ev(f, "[contains('Premium', 'prem')]").as_bool(),
+            Some(false)
+        );
         assert_eq!(s(f, "[coalesce(null(), 'x')]"), "x");
         // `and` short-circuits on a known false even next to an unknown.
-        assert_eq!(ev(f, "[and(parameters('vault'), false())]").as_bool(), Some(false));
+        assert_eq!(
+            ev(f, "[and(parameters('vault'), false())]").as_bool(),
+            Some(false)
+        );
         // An unknown condition makes the result unknown: neither branch is chosen.
-        assert!(ev(f, "[if(equals(parameters('vault'), 'x'), 'a', 'b')]").value.is_sym());
+        assert!(
+            ev(f, "[if(equals(parameters('vault'), 'x'), 'a', 'b')]")
+                .value
+                .is_sym()
+        );
         // The same unknown equals itself.
         assert_eq!(
             ev(f, "[equals(parameters('vault'), parameters('VAULT'))]").as_bool(),
             Some(true)
         );
         // A literal part decides emptiness.
-        assert_eq!(ev(f, "[empty(concat('x', parameters('vault')))]").as_bool(), Some(false));
+        assert_eq!(
+            ev(f, "[empty(concat('x', parameters('vault')))]").as_bool(),
+            Some(false)
+        );
         assert!(ev(f, "[empty(parameters('vault'))]").value.is_sym());
     });
 }
@@ -157,15 +178,34 @@ fn logic_and_comparison() {
 #[test]
 fn arrays_objects_and_numbers() {
     with_frame(|f| {
-        assert_eq!(ev(f, "[length(union(createArray(1, 2), createArray(2, 3)))]").as_i64(), Some(3));
-        assert_eq!(ev(f, "[length(intersection(createArray(1, 2), createArray(2, 3)))]").as_i64(), Some(1));
-        assert_eq!(s(f, "[union(createObject('a', 'x'), createObject('b', 'y')).b]"), "y");
+        assert_eq!(
+            ev(f, "[length(union(createArray(1, 2), createArray(2, 3)))]").as_i64(),
+            Some(3)
+        );
+        assert_eq!(
+            ev(
+                f,
+                "[length(intersection(createArray(1, 2), createArray(2, 3)))]"
+            )
+            .as_i64(),
+            Some(1)
+        );
+        assert_eq!(
+            s(
+                f,
+                "[union(createObject('a', 'x'), createObject('b', 'y')).b]"
+            ),
+            "y"
+        );
         assert_eq!(ev(f, "[json('{\"k\": [1, 2]}').k[1]]").as_i64(), Some(2));
         assert_eq!(ev(f, "[length(range(5, 3))]").as_i64(), Some(3));
         assert_eq!(ev(f, "[range(5, 3)[2]]").as_i64(), Some(7));
         assert_eq!(ev(f, "[max(1, 5, 3)]").as_i64(), Some(5));
         assert_eq!(ev(f, "[min(createArray(4, 2))]").as_i64(), Some(2));
-        assert_eq!(ev(f, "[mul(sub(10, 4), div(9, mod(7, 4)))]").as_i64(), Some(18));
+        assert_eq!(
+            ev(f, "[mul(sub(10, 4), div(9, mod(7, 4)))]").as_i64(),
+            Some(18)
+        );
         assert_eq!(ev(f, "[int('42')]").as_i64(), Some(42));
         assert_eq!(ev(f, "[bool('true')]").as_bool(), Some(true));
         assert_eq!(ev(f, "[length(array('x'))]").as_i64(), Some(1));
@@ -184,12 +224,18 @@ fn arrays_objects_and_numbers() {
 fn lambdas_and_user_functions() {
     with_frame(|f| {
         assert_eq!(
-            s(f, "[map(variables('ids'), lambda('i', toUpper(lambdaVariables('i'))))[1]]"),
+            s(
+                f,
+                "[map(variables('ids'), lambda('i', toUpper(lambdaVariables('i'))))[1]]"
+            ),
             "B"
         );
         assert_eq!(
-            ev(f, "[length(filter(variables('ids'), lambda('i', equals(lambdaVariables('i'), 'a'))))]")
-                .as_i64(),
+            ev(
+                f,
+                "[length(filter(variables('ids'), lambda('i', equals(lambdaVariables('i'), 'a'))))]"
+            )
+            .as_i64(),
             Some(1)
         );
         assert_eq!(
@@ -204,30 +250,54 @@ fn lambdas_and_user_functions() {
 #[test]
 fn resource_ids_are_canonical() {
     with_frame(|f| {
-        let a = sym(f, "[resourceId('Microsoft.KeyVault/vaults/keys', parameters('vault'), 'k')]");
-        let b = sym(f, "[resourceId('microsoft.keyvault/vaults/keys', parameters('vault'), 'K')]");
+        let a = sym(
+            f,
+            "[resourceId('Microsoft.KeyVault/vaults/keys', parameters('vault'), 'k')]",
+        );
+        let b = sym(
+            f,
+            "[resourceId('microsoft.keyvault/vaults/keys', parameters('vault'), 'K')]",
+        );
         assert!(a.same(&b));
         assert_eq!(
             a.to_string(),
             "/subscriptions/{subscription().subscriptionId}/resourceGroups/{resourceGroup().name}/providers/Microsoft.KeyVault/vaults/{parameters('vault')}/keys/k"
         );
         // Explicit resource group.
-        let c = sym(f, "[resourceId('other-rg', 'Microsoft.KeyVault/vaults', 'kv')]");
+        let c = sym(
+            f,
+            "[resourceId('other-rg', 'Microsoft.KeyVault/vaults', 'kv')]",
+        );
         assert!(c.to_string().contains("/resourceGroups/other-rg/"));
         // Names with a slash are split into segments.
-        let d = sym(f, "[resourceId('Microsoft.KeyVault/vaults/keys', concat(parameters('vault'), '/k'))]");
+        let d = sym(
+            f,
+            "[resourceId('Microsoft.KeyVault/vaults/keys', concat(parameters('vault'), '/k'))]",
+        );
         assert!(a.same(&d));
-        let sub = sym(f, "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'abc')]");
+        let sub = sym(
+            f,
+            "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', 'abc')]",
+        );
         assert_eq!(
             sub.to_string(),
             "/subscriptions/{subscription().subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/abc"
         );
         assert_eq!(
-            s(f, "[tenantResourceId('Microsoft.Authorization/policyDefinitions', 'p')]"),
+            s(
+                f,
+                "[tenantResourceId('Microsoft.Authorization/policyDefinitions', 'p')]"
+            ),
             "/providers/Microsoft.Authorization/policyDefinitions/p"
         );
-        let ext = sym(f, "[extensionResourceId(resourceId('Microsoft.KeyVault/vaults', 'kv'), 'Microsoft.Authorization/roleAssignments', 'ra')]");
-        assert!(ext.to_string().ends_with("/vaults/kv/providers/Microsoft.Authorization/roleAssignments/ra"));
+        let ext = sym(
+            f,
+            "[extensionResourceId(resourceId('Microsoft.KeyVault/vaults', 'kv'), 'Microsoft.Authorization/roleAssignments', 'ra')]",
+        );
+        assert!(
+            ext.to_string()
+                .ends_with("/vaults/kv/providers/Microsoft.Authorization/roleAssignments/ra")
+        );
         let rg = sym(f, "[resourceGroup().id]");
         assert_eq!(
             rg.to_string(),
@@ -240,7 +310,10 @@ fn resource_ids_are_canonical() {
 fn runtime_and_deterministic_unknowns() {
     with_frame(|f| {
         // reference(): non-Full properties live under `properties`.
-        let r = sym(f, "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id1'), '2023-01-31').clientId]");
+        let r = sym(
+            f,
+            "[reference(resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id1'), '2023-01-31').clientId]",
+        );
         match r.as_single_sym() {
             Some(Sym::ResourceProp { id, path }) => {
                 assert!(id.to_string().ends_with("/userAssignedIdentities/id1"));
@@ -248,7 +321,10 @@ fn runtime_and_deterministic_unknowns() {
             }
             other => panic!("{other:?}"),
         }
-        let full = sym(f, "[reference(resourceId('Microsoft.ContainerRegistry/registries', 'r'), '2023-01-01', 'Full').identity.principalId]");
+        let full = sym(
+            f,
+            "[reference(resourceId('Microsoft.ContainerRegistry/registries', 'r'), '2023-01-01', 'Full').identity.principalId]",
+        );
         match full.as_single_sym() {
             Some(Sym::ResourceProp { path, .. }) => assert_eq!(path, &["identity", "principalId"]),
             other => panic!("{other:?}"),
@@ -274,19 +350,37 @@ fn runtime_and_deterministic_unknowns() {
         let u1 = sym(f, "[uniqueString(resourceGroup().id)]");
         assert!(u1.same(&sym(f, "[uniqueString(resourceGroup().id)]")));
         // Properties of a parameter without value are canonical expressions.
-        assert!(sym(f, "[parameters('cmk').keyName]").same(&sym(f, "[tryGet(parameters('cmk'), 'keyName')]")));
+        assert!(
+            sym(f, "[parameters('cmk').keyName]")
+                .same(&sym(f, "[tryGet(parameters('cmk'), 'keyName')]"))
+        );
         // Non-deterministic values have no identity.
         let now = sym(f, "[utcNow()]");
         assert!(!now.same(&now.clone()));
-        assert!(matches!(sym(f, "[listKeys('x', '2020-01-01').keys]").as_single_sym(), Some(Sym::Opaque(_))));
+        assert!(matches!(
+            sym(f, "[listKeys('x', '2020-01-01').keys]").as_single_sym(),
+            Some(Sym::Opaque(_))
+        ));
         // Mixed concatenation keeps literal and symbolic parts.
-        let mixed = sym(f, "[concat('https://', parameters('vault'), '.vault.azure.net/keys/k')]");
+        let mixed = sym(
+            f,
+            "[concat('https://', parameters('vault'), '.vault.azure.net/keys/k')]",
+        );
         assert_eq!(mixed.parts.len(), 3);
         assert_eq!(mixed.lit_prefix(), "https://");
         // Opaque inputs make opaque outputs.
-        assert!(matches!(sym(f, "[guid(utcNow())]").as_single_sym(), Some(Sym::Opaque(_))));
-        assert!(matches!(sym(f, "[nosuchfunction(1)]").as_single_sym(), Some(Sym::Opaque(_))));
-        assert!(matches!(sym(f, "[concat('a']").as_single_sym(), Some(Sym::Opaque(_))));
+        assert!(matches!(
+            sym(f, "[guid(utcNow())]").as_single_sym(),
+            Some(Sym::Opaque(_))
+        ));
+        assert!(matches!(
+            sym(f, "[nosuchfunction(1)]").as_single_sym(),
+            Some(Sym::Opaque(_))
+        ));
+        assert!(matches!(
+            sym(f, "[concat('a']").as_single_sym(),
+            Some(Sym::Opaque(_))
+        ));
     });
 }
 
@@ -299,6 +393,72 @@ fn copy_index_in_loops() {
         let n = f.string(&env, "[copyIndex('vms')]", Loc::default());
         assert_eq!(n.as_i64(), Some(2));
         let unknown = Env::default().with_loop("vms", None, true);
-        assert!(f.string(&unknown, "[copyIndex()]", Loc::default()).value.is_sym());
+        assert!(
+            f.string(&unknown, "[copyIndex()]", Loc::default())
+                .value
+                .is_sym()
+        );
+    });
+}
+
+#[test]
+fn unknown_conditions_and_coalesce_keep_identity() {
+    with_frame(|f| {
+        let a = sym(
+            f,
+            "[if(empty(parameters('vault')), 'x', parameters('vault'))]",
+        );
+        let b = sym(
+            f,
+            "[if(empty(parameters('vault')), 'x', parameters('vault'))]",
+        );
+        assert!(matches!(a.as_single_sym(), Some(Sym::Expr(_))));
+        assert!(a.same(&b));
+        let c = sym(f, "[coalesce(null(), parameters('cmk').name, 'dflt')]");
+        assert!(c.same(&sym(
+            f,
+            "[coalesce(tryGet(parameters('cmk'), 'name'), 'dflt')]"
+        )));
+        assert!(!c.same(&sym(f, "[coalesce(parameters('cmk').name, 'other')]")));
+        // An opaque branch leaves no identity.
+        assert!(matches!(
+            sym(f, "[if(empty(parameters('vault')), utcNow(), 'x')]").as_single_sym(),
+            Some(Sym::Opaque(_))
+        ));
+    });
+}
+
+#[test]
+fn shallow_merge_and_objects() {
+    with_frame(|f| {
+        assert_eq!(
+            s(
+                f,
+                "[shallowMerge(createArray(createObject('a', 'x'), createObject('a', 'y'))).a]"
+            ),
+            "y"
+        );
+        // An unknown item could override anything.
+        assert!(
+            ev(
+                f,
+                "[shallowMerge(createArray(createObject('a', 'x'), parameters('cmk')))]"
+            )
+            .value
+            .is_sym()
+        );
+        assert_eq!(
+            ev(f, "[length(objectKeys(createObject('a', 1, 'b', 2)))]").as_i64(),
+            Some(2)
+        );
+        assert_eq!(
+            ev(
+                f,
+                "[length(flatten(createArray(createArray(1), createArray(2, 3))))]"
+            )
+            .as_i64(),
+            Some(3)
+        );
+        assert_eq!(s(f, "[join(createArray('a', 'b'), ',')]"), "a,b");
     });
 }

@@ -16,7 +16,9 @@ use std::collections::{HashMap, HashSet};
 /// Largest array, string or loop the evaluator builds; larger results are unknown.
 pub const MAX_ITEMS: usize = 10_000;
 const MAX_STRING: usize = 1 << 20;
-const MAX_CANON: usize = 4096;
+const MAX_CANON: usize = 1024;
+/// Total nesting of expression evaluation (through variables, parameters, functions).
+const MAX_EVAL_DEPTH: usize = 200;
 /// Nesting of variable, user-function and lambda evaluation.
 const MAX_CALL_DEPTH: usize = 64;
 /// Total value nodes one template level may build before everything becomes unknown.
@@ -59,11 +61,15 @@ pub struct Frame<'t> {
     pub var_copies: HashMap<String, &'t JVal>,
     pub functions: HashMap<String, &'t JVal>,
     pub names: Names,
-    /// Evaluated outputs of nested deployments by deployment name / symbolic name (lower case).
-    pub outputs: RefCell<HashMap<String, Node>>,
+    /// Ids of the resources `reference()` named (not by id) since the loader last cleared it:
+    /// ARM makes those implicit dependencies.
+    pub referenced: RefCell<Vec<SymStr>>,
+    /// Evaluated outputs of nested deployments, by deployment name, symbolic name and id.
+    pub outputs: RefCell<Vec<(SymStr, Node)>>,
     memo: RefCell<HashMap<String, Node>>,
     busy: RefCell<HashSet<String>>,
     budget: Cell<usize>,
+    depth: Cell<usize>,
 }
 
 /// A copy loop position: loop name (lower case), index (None = unknown), whether it is the
@@ -114,10 +120,12 @@ impl<'t> Frame<'t> {
             var_copies: HashMap::new(),
             functions: HashMap::new(),
             names: Names::default(),
-            outputs: RefCell::new(HashMap::new()),
+            outputs: RefCell::new(Vec::new()),
+            referenced: RefCell::new(Vec::new()),
             memo: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
             budget: Cell::new(BUDGET),
+            depth: Cell::new(0),
         }
     }
 
@@ -202,7 +210,9 @@ impl<'t> Frame<'t> {
                 loc,
             ),
             JKind::Obj(members) => {
-                let mut obj = Object::default();
+                let mut obj = Object {
+                    entries: Vec::with_capacity(members.len()),
+                };
                 for (k, v) in members {
                     if k.name.eq_ignore_ascii_case("copy") && is_property_copy(v) {
                         self.property_copies(env, v, &mut obj);
@@ -220,6 +230,35 @@ impl<'t> Frame<'t> {
                 Node::new(Value::Object(obj), loc)
             }
         }
+    }
+
+    /// A template's `outputs`: `{name: {type, value}}`, where an output may be a `copy` loop
+    /// (`{count, input}`) instead of a value.
+    pub fn outputs(&self, env: &Env, j: &JVal) -> Node {
+        let mut obj = Object::default();
+        for (k, out) in j.as_obj().unwrap_or_default() {
+            let node = match out.get("copy").filter(|c| c.get("input").is_some()) {
+                Some(c) => {
+                    let loc = self.loc(out.span);
+                    let value = match c.get("input") {
+                        Some(input) => {
+                            self.copy_array(env, &k.name, c.get("count"), input, loc, true)
+                        }
+                        None => opaque("copy without input", loc),
+                    };
+                    Node::new(obj_of(loc, vec![("value", value.value)]), loc)
+                }
+                None => self.value(env, out),
+            };
+            obj.insert(
+                Key {
+                    name: k.name.clone(),
+                    loc: self.loc(k.span),
+                },
+                node,
+            );
+        }
+        Node::new(Value::Object(obj), self.loc(j.span))
     }
 
     /// Literal JSON without expression evaluation (parameter files, `json()`).
@@ -260,7 +299,7 @@ impl<'t> Frame<'t> {
             };
             let loc = self.loc(c.span);
             let value = match c.get("input") {
-                Some(input) => self.copy_array(env, &name, c.get("count"), input, loc),
+                Some(input) => self.copy_array(env, &name, c.get("count"), input, loc, false),
                 None => opaque("copy without input", loc),
             };
             obj.insert(
@@ -274,6 +313,7 @@ impl<'t> Frame<'t> {
     }
 
     /// Expand `{name, count, input}` into an array (unknown when the count is).
+    /// `unnamed`: `copyIndex()` without a name refers to this loop (output loops).
     fn copy_array(
         &self,
         env: &Env,
@@ -281,6 +321,7 @@ impl<'t> Frame<'t> {
         count: Option<&JVal>,
         input: &JVal,
         loc: Loc,
+        unnamed: bool,
     ) -> Node {
         let count = match count.map(|c| self.value(env, c)) {
             Some(n) => match n.as_i64() {
@@ -290,9 +331,9 @@ impl<'t> Frame<'t> {
             None => return opaque("copy without count", loc),
         };
         let items = (0..count)
-            .map(|i| self.value(&env.with_loop(name, Some(i), false), input))
+            .map(|i| self.value(&env.with_loop(name, Some(i), unnamed), input))
             .collect();
-        Node::new(Value::Array(items), loc)
+        bounded(Node::new(Value::Array(items), loc))
     }
 
     pub fn parameter(&self, env: &Env, name: &str, loc: Loc) -> Node {
@@ -329,6 +370,7 @@ impl<'t> Frame<'t> {
                         c.get("count"),
                         input,
                         self.loc(c.span),
+                        false,
                     ),
                     None => opaque("copy without input", loc),
                 },
@@ -355,8 +397,24 @@ impl<'t> Frame<'t> {
     }
 
     pub fn eval(&self, env: &Env, e: &Expr, loc: Loc) -> Node {
+        if !self.spend(1) {
+            return opaque("template too large to evaluate", loc);
+        }
+        // Expressions nest through variables, parameters and functions: bound the total depth so
+        // hostile input cannot overflow the stack (debug builds have large frames).
+        let depth = self.depth.get();
+        if depth >= MAX_EVAL_DEPTH {
+            return opaque("expression nested too deeply", loc);
+        }
+        self.depth.set(depth + 1);
+        let out = self.eval_inner(env, e, loc);
+        self.depth.set(depth);
+        out
+    }
+
+    fn eval_inner(&self, env: &Env, e: &Expr, loc: Loc) -> Node {
         match e {
-            Expr::Str(s) => Node::new(Value::Str(s.clone()), loc),
+            Expr::Str(s) => Node::new(Value::Str(s.to_string()), loc),
             Expr::Int(i) => Node::new(Value::Int(*i), loc),
             Expr::Bool(b) => Node::new(Value::Bool(*b), loc),
             Expr::Null => Node::null(loc),
@@ -409,17 +467,26 @@ impl<'t> Frame<'t> {
             "null" => Node::null(loc),
             "true" => n(Value::Bool(true)),
             "false" => n(Value::Bool(false)),
-            "if" | "iif" => match ev(0).value {
-                Value::Bool(true) => ev(1),
-                Value::Bool(false) => ev(2),
-                _ => opaque("if() with an unknown condition", loc),
-            },
+            "if" | "iif" => {
+                let cond = ev(0);
+                match cond.value {
+                    Value::Bool(true) => ev(1),
+                    Value::Bool(false) => ev(2),
+                    // Deterministic even when unknown: equal expressions compare equal.
+                    Value::Sym(ref c) if has_opaque(c) => opaque("if() of an unknown", loc),
+                    Value::Sym(_) => expr_of("if", &[cond, ev(1), ev(2)], loc),
+                    _ => opaque("if() with a non-boolean condition", loc),
+                }
+            }
             "and" | "or" => self.logic(lname == "and", env, args, loc),
-            "not" => match ev(0).value {
-                Value::Bool(b) => n(Value::Bool(!b)),
-                Value::Sym(_) => opaque("not() of unknown", loc),
-                _ => opaque("not() of a non-boolean", loc),
-            },
+            "not" => {
+                let v = ev(0);
+                match v.value {
+                    Value::Bool(b) => n(Value::Bool(!b)),
+                    Value::Sym(_) => expr_of("not", &[v], loc),
+                    _ => opaque("not() of a non-boolean", loc),
+                }
+            }
             "coalesce" => self.coalesce(env, args, loc),
             "tryget" => {
                 let mut cur = ev(0);
@@ -481,34 +548,38 @@ impl<'t> Frame<'t> {
     }
 
     fn logic(&self, and: bool, env: &Env, args: &[Expr], loc: Loc) -> Node {
-        let mut unknown = false;
+        let mut unknowns = Vec::new();
         for a in args {
-            match self.eval(env, a, loc).value {
+            let v = self.eval(env, a, loc);
+            match v.value {
                 Value::Bool(b) if b != and => return Node::new(Value::Bool(b), loc),
                 Value::Bool(_) => {}
-                _ => unknown = true,
+                Value::Sym(_) => unknowns.push(v),
+                _ => return opaque("and()/or() of a non-boolean", loc),
             }
         }
-        if unknown {
-            opaque(
-                if and {
-                    "and() of unknowns"
-                } else {
-                    "or() of unknowns"
-                },
-                loc,
-            )
-        } else {
-            Node::new(Value::Bool(and), loc)
+        match unknowns.len() {
+            0 => Node::new(Value::Bool(and), loc),
+            // `and(true, x)` is `x`.
+            1 => unknowns.pop().unwrap_or_else(|| Node::null(loc)),
+            _ => expr_of(if and { "and" } else { "or" }, &unknowns, loc),
         }
     }
 
     fn coalesce(&self, env: &Env, args: &[Expr], loc: Loc) -> Node {
-        for a in args {
+        for (i, a) in args.iter().enumerate() {
             let v = self.eval(env, a, loc);
             match v.value {
                 Value::Null => continue,
-                Value::Sym(_) => return opaque("coalesce() of an unknown that may be null", loc),
+                // The unknown may be null: the result is the canonical rest of the call.
+                Value::Sym(ref s) if has_opaque(s) => {
+                    return opaque("coalesce() of an unknown", loc);
+                }
+                Value::Sym(_) => {
+                    let mut rest = vec![v];
+                    rest.extend(args[i + 1..].iter().map(|a| self.eval(env, a, loc)));
+                    return expr_of("coalesce", &rest, loc);
+                }
                 _ => return v,
             }
         }
@@ -595,17 +666,32 @@ impl<'t> Frame<'t> {
             .and_then(|a| a.as_str())
             .is_some_and(|s| s.eq_ignore_ascii_case("full"));
         let is_id = target.lit_prefix().starts_with('/');
-        if !full
-            && !is_id
-            && let Some(name) = target.as_lit()
-            && let Some(out) = self.outputs.borrow().get(&name.to_ascii_lowercase())
-        {
-            return Node::new(obj_of(loc, vec![("outputs", out.value.clone())]), out.loc);
+        let by_name = if is_id {
+            None
+        } else {
+            self.names.lookup(&target).cloned()
+        };
+        if let Some(id) = &by_name {
+            self.referenced.borrow_mut().push(id.clone());
+        }
+        if !full {
+            let outputs = self.outputs.borrow();
+            // By name or exact id; else by the id's `Microsoft.Resources/deployments/x` tail
+            // (a deployment id written with another scope spelling).
+            let found = outputs.iter().find(|(k, _)| k.same(&target)).or_else(|| {
+                let tail = provider_tail(&target)?;
+                outputs
+                    .iter()
+                    .find(|(k, _)| provider_tail(k).is_some_and(|t| t.same(&tail)))
+            });
+            if let Some((_, out)) = found {
+                return Node::new(obj_of(loc, vec![("outputs", out.value.clone())]), out.loc);
+            }
         }
         let id = if is_id {
             target
         } else {
-            self.names.lookup(&target).cloned().unwrap_or(target)
+            by_name.unwrap_or(target)
         };
         let path = if full {
             vec![]
@@ -676,7 +762,7 @@ impl<'t> Frame<'t> {
         let params: Vec<String> = params
             .iter()
             .map(|p| match p {
-                Expr::Str(s) => s.clone(),
+                Expr::Str(s) => s.to_string(),
                 _ => String::new(),
             })
             .collect();
@@ -726,7 +812,7 @@ impl<'t> Frame<'t> {
                             let mut e = env.clone();
                             e.depth += 1;
                             if let Some(Expr::Str(p)) = ps.first() {
-                                e.lambdas.push((p.clone(), x.clone()));
+                                e.lambdas.push((p.to_string(), x.clone()));
                             }
                             match b.first() {
                                 Some(b) => self.eval(&e, b, loc),
@@ -745,6 +831,12 @@ impl<'t> Frame<'t> {
             _ => opaque(&format!("{name}() is not modelled"), loc),
         }
     }
+}
+
+fn has_opaque(s: &SymStr) -> bool {
+    s.parts
+        .iter()
+        .any(|p| matches!(p, Part::Sym(Sym::Opaque(_))))
 }
 
 fn is_property_copy(v: &JVal) -> bool {
@@ -946,10 +1038,72 @@ pub fn expr_of(name: &str, args: &[Node], loc: Loc) -> Node {
     sym_node(Sym::Expr(text), loc)
 }
 
+/// Most nodes one built value may hold: values are copied by value, so a chain of variables that
+/// each double the previous one would otherwise grow exponentially.
+pub const MAX_NODES: usize = 200_000;
+
+/// Is the value within [`MAX_NODES`] nodes and [`MAX_VALUE_DEPTH`] levels? Stops counting at
+/// the limit. (Deep values would make every later clone, comparison and drop recurse deeply.)
+pub fn within_size(v: &Value) -> bool {
+    fn walk(v: &Value, left: &mut usize, depth: usize) -> bool {
+        if *left == 0 || depth > MAX_VALUE_DEPTH {
+            return false;
+        }
+        *left -= 1;
+        match v {
+            Value::Array(a) => a.iter().all(|x| walk(&x.value, left, depth + 1)),
+            Value::Object(o) => o
+                .entries
+                .iter()
+                .all(|(_, x)| walk(&x.value, left, depth + 1)),
+            _ => true,
+        }
+    }
+    let mut left = MAX_NODES;
+    walk(v, &mut left, 0)
+}
+
+/// Deepest value built by functions (JSON itself is limited to `json::MAX_DEPTH`).
+pub const MAX_VALUE_DEPTH: usize = 300;
+
+/// Unknown instead of an oversized value.
+pub fn bounded(n: Node) -> Node {
+    if within_size(&n.value) {
+        n
+    } else {
+        opaque("value too large", n.loc)
+    }
+}
+
 pub(crate) fn too_big(n: usize) -> bool {
     n > MAX_ITEMS
 }
 
 pub(crate) fn string_too_big(n: usize) -> bool {
     n > MAX_STRING
+}
+
+/// The part of an id after its last `/providers/` (ignores the scope prefix).
+pub fn provider_tail(id: &SymStr) -> Option<SymStr> {
+    let pos = id
+        .parts
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, p)| match p {
+            Part::Lit(l) => l
+                .to_ascii_lowercase()
+                .rfind("/providers/")
+                .map(|at| (i, at + "/providers/".len())),
+            _ => None,
+        })?;
+    let mut out = SymStr::default();
+    for (i, p) in id.parts.iter().enumerate().skip(pos.0) {
+        match p {
+            Part::Lit(l) if i == pos.0 => out.push_lit(&l[pos.1..]),
+            Part::Lit(l) => out.push_lit(l),
+            Part::Sym(s) => out.push_sym(s.clone()),
+        }
+    }
+    Some(out)
 }

@@ -4,18 +4,22 @@
 //! `name(args)` (names may be namespaced: `ns.fn`), property access `.prop` and index access
 //! `[expr]`.
 
+use std::borrow::Cow;
+
 /// Deepest expression nesting accepted (calls inside calls, index inside index).
 pub const MAX_DEPTH: usize = 128;
 
+/// An expression; names and escape-free strings borrow from the source text (this is parsed for
+/// every expression string of every template, so allocations count).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Expr {
-    Str(String),
+pub enum Expr<'a> {
+    Str(Cow<'a, str>),
     Int(i64),
     Bool(bool),
     Null,
-    Call(String, Vec<Expr>),
-    Prop(Box<Expr>, String),
-    Index(Box<Expr>, Box<Expr>),
+    Call(&'a str, Vec<Expr<'a>>),
+    Prop(Box<Expr<'a>>, &'a str),
+    Index(Box<Expr<'a>>, Box<Expr<'a>>),
 }
 
 /// Is this JSON string an expression? `[[...` is an escaped literal.
@@ -29,7 +33,7 @@ pub fn unescape_literal(s: &str) -> &str {
 }
 
 /// Parse the text of an expression string including its brackets (`[concat('a', 'b')]`).
-pub fn parse(s: &str) -> Result<Expr, String> {
+pub fn parse(s: &str) -> Result<Expr<'_>, String> {
     let inner = s
         .strip_prefix('[')
         .and_then(|r| r.strip_suffix(']'))
@@ -53,27 +57,35 @@ struct P<'a> {
     i: usize,
 }
 
-impl P<'_> {
+impl<'a> P<'a> {
     fn ws(&mut self) {
         while self.i < self.s.len() && self.s[self.i].is_ascii_whitespace() {
             self.i += 1;
         }
     }
 
-    fn expr(&mut self, depth: usize) -> Result<Expr, String> {
+    fn expr(&mut self, depth: usize) -> Result<Expr<'a>, String> {
         if depth > MAX_DEPTH {
             return Err("expression nested too deeply".into());
         }
         self.ws();
         let mut e = self.primary(depth)?;
+        // Each `.x` / `[i]` nests the tree one level deeper.
+        let mut nesting = depth;
         loop {
             self.ws();
+            if matches!(self.s.get(self.i), Some(b'.' | b'[')) {
+                nesting += 1;
+                if nesting > MAX_DEPTH {
+                    return Err("expression nested too deeply".into());
+                }
+            }
             match self.s.get(self.i) {
                 Some(b'.') => {
                     self.i += 1;
                     self.ws();
                     let name = self.ident().ok_or("expected a property name after '.'")?;
-                    e = Expr::Prop(Box::new(e), name.to_string());
+                    e = Expr::Prop(Box::new(e), name);
                 }
                 Some(b'[') => {
                     self.i += 1;
@@ -90,7 +102,7 @@ impl P<'_> {
         }
     }
 
-    fn ident(&mut self) -> Option<&str> {
+    fn ident(&mut self) -> Option<&'a str> {
         let start = self.i;
         while self.i < self.s.len()
             && (self.s[self.i].is_ascii_alphanumeric() || matches!(self.s[self.i], b'_' | b'$'))
@@ -100,7 +112,7 @@ impl P<'_> {
         (self.i > start).then(|| &self.text[start..self.i])
     }
 
-    fn primary(&mut self, depth: usize) -> Result<Expr, String> {
+    fn primary(&mut self, depth: usize) -> Result<Expr<'a>, String> {
         match self.s.get(self.i) {
             None => Err("expected an expression, found end of expression".into()),
             Some(b'\'') => self.string().map(Expr::Str),
@@ -116,7 +128,7 @@ impl P<'_> {
                         self.i = save;
                     }
                 }
-                let name = self.text[start..self.i].to_string();
+                let name = &self.text[start..self.i];
                 self.ws();
                 if self.s.get(self.i) != Some(&b'(') {
                     return match name.to_ascii_lowercase().as_str() {
@@ -137,8 +149,8 @@ impl P<'_> {
         }
     }
 
-    fn args(&mut self, depth: usize) -> Result<Vec<Expr>, String> {
-        let mut args = Vec::new();
+    fn args(&mut self, depth: usize) -> Result<Vec<Expr<'a>>, String> {
+        let mut args = Vec::with_capacity(4);
         self.ws();
         if self.s.get(self.i) == Some(&b')') {
             self.i += 1;
@@ -158,29 +170,37 @@ impl P<'_> {
         }
     }
 
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<Cow<'a, str>, String> {
         self.i += 1;
-        let mut out = String::new();
+        let start = self.i;
+        let mut owned: Option<String> = None;
         loop {
-            let start = self.i;
+            let run = self.i;
             while self.i < self.s.len() && self.s[self.i] != b'\'' {
                 self.i += 1;
             }
-            out.push_str(&self.text[start..self.i]);
             if self.i >= self.s.len() {
                 return Err("unterminated string literal".into());
             }
             self.i += 1;
             if self.s.get(self.i) == Some(&b'\'') {
-                out.push('\'');
+                // `''` is an escaped quote: from here on the value differs from the source.
+                let o = owned.get_or_insert_with(String::new);
+                o.push_str(&self.text[run..self.i]);
                 self.i += 1;
             } else {
-                return Ok(out);
+                return Ok(match owned {
+                    None => Cow::Borrowed(&self.text[start..self.i - 1]),
+                    Some(mut o) => {
+                        o.push_str(&self.text[run..self.i - 1]);
+                        Cow::Owned(o)
+                    }
+                });
             }
         }
     }
 
-    fn int(&mut self) -> Result<Expr, String> {
+    fn int(&mut self) -> Result<Expr<'a>, String> {
         let start = self.i;
         if self.s[self.i] == b'-' {
             self.i += 1;
@@ -199,8 +219,8 @@ impl P<'_> {
 mod tests {
     use super::*;
 
-    fn call(name: &str, args: Vec<Expr>) -> Expr {
-        Expr::Call(name.into(), args)
+    fn call<'a>(name: &'a str, args: Vec<Expr<'a>>) -> Expr<'a> {
+        Expr::Call(name, args)
     }
 
     #[test]
@@ -215,7 +235,7 @@ mod tests {
         );
         let expected = Expr::Index(
             Box::new(Expr::Index(
-                Box::new(Expr::Prop(Box::new(r), "outputs".into())),
+                Box::new(Expr::Prop(Box::new(r), "outputs")),
                 Box::new(Expr::Str("x".into())),
             )),
             Box::new(Expr::Int(0)),
@@ -232,6 +252,8 @@ mod tests {
                 vec![Expr::Str("it's".into()), Expr::Int(-1), Expr::Bool(true)]
             )
         );
+        assert_eq!(parse("['a''b''''c']").unwrap(), Expr::Str("a'b''c".into()));
+        assert_eq!(parse("['''']").unwrap(), Expr::Str("'".into()));
         assert_eq!(
             parse("[ns.fn( 1 )]").unwrap(),
             call("ns.fn", vec![Expr::Int(1)])
@@ -253,5 +275,7 @@ mod tests {
         assert!(parse("[foo]").is_err());
         let deep = format!("[{}1{}]", "f(".repeat(1000), ")".repeat(1000));
         assert!(parse(&deep).unwrap_err().contains("deeply"));
+        let chain = format!("[f(){}]", ".a".repeat(100_000));
+        assert!(parse(&chain).unwrap_err().contains("deeply"));
     }
 }

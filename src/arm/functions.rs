@@ -1,7 +1,7 @@
 //! ARM template functions over evaluated arguments (everything that needs no lazy evaluation or
 //! template context beyond the deployment scope).
 
-use super::eval::{Frame, expr_of, literal, string_too_big, too_big};
+use super::eval::{Frame, bounded, expr_of, literal, string_too_big, too_big};
 use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value, extension_resource_id};
 use crate::source::Loc;
 
@@ -9,8 +9,11 @@ fn opaque(why: &str, loc: Loc) -> Node {
     Node::new(Value::opaque(why), loc)
 }
 
-fn any_sym(args: &[Node]) -> bool {
-    args.iter().any(|a| !a.value.is_known())
+fn lit_len(s: &SymStr) -> usize {
+    s.parts
+        .iter()
+        .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
+        .sum()
 }
 
 /// A value as text for `concat`/`format`: strings and numbers; symbols keep their parts.
@@ -169,9 +172,7 @@ fn resource_id_fn(frame: &Frame, lname: &str, args: &[Node], loc: Loc) -> Node {
                     scope.resource_group = sym(rg);
                 }
             }
-            if scope.resource_group.is_none() {
-                scope.resource_group = Some(SymStr::sym(Sym::Expr("resourceGroup().name".into())));
-            }
+            // At subscription scope (no resource group) resourceId() gives a subscription-level id.
             crate::model::resource_id(&scope, &ty, &names)
         }
         "subscriptionresourceid" => {
@@ -245,6 +246,9 @@ fn format_fn(args: &[Node], loc: Loc) -> Node {
             Some(t) => out.append(&t),
             None => return opaque("format() of an unknown", loc),
         }
+        if string_too_big(lit_len(&out)) {
+            return opaque("string too large", loc);
+        }
         rest = &tail[close + 1..];
     }
     out.push_lit(rest);
@@ -264,7 +268,7 @@ fn concat(args: Vec<Node>, loc: Loc) -> Node {
         if too_big(out.len()) {
             return opaque("array too large", loc);
         }
-        return Node::new(Value::Array(out), loc);
+        return bounded(Node::new(Value::Array(out), loc));
     }
     let mut out = SymStr::default();
     for a in &args {
@@ -273,12 +277,7 @@ fn concat(args: Vec<Node>, loc: Loc) -> Node {
             None => return opaque("concat() of an unknown", loc),
         }
     }
-    let len: usize = out
-        .parts
-        .iter()
-        .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
-        .sum();
-    if string_too_big(len) {
+    if string_too_big(lit_len(&out)) {
         return opaque("string too large", loc);
     }
     Node::new(Value::from_symstr(out), loc)
@@ -476,16 +475,8 @@ fn first_last(first: bool, args: &[Node], loc: Loc) -> Node {
             };
             Node::new(Value::Str(c.map(String::from).unwrap_or_default()), loc)
         }
-        Some(Value::Sym(s)) => {
-            // The last segment of a split symbolic id is often literal.
-            let p = if first {
-                s.parts.first()
-            } else {
-                s.parts.last()
-            };
-            let _ = p;
-            expr_of(if first { "first" } else { "last" }, args, loc)
-        }
+        // A named unknown keeps its identity: `last(split(parameters('id'), '/'))`.
+        Some(Value::Sym(_)) => expr_of(if first { "first" } else { "last" }, args, loc),
         _ => opaque("first/last of a non-array", loc),
     }
 }
@@ -564,13 +555,14 @@ fn string_fn(lname: &str, args: &[Node], loc: Loc) -> Node {
         }
         "startswith" => b(a0.to_lowercase().starts_with(&a1.to_lowercase())),
         "endswith" => b(a0.to_lowercase().ends_with(&a1.to_lowercase())),
+        // ASCII case folding keeps byte offsets, so the offset is valid in the original.
         "indexof" => i(a0
-            .to_lowercase()
-            .find(&a1.to_lowercase())
+            .to_ascii_lowercase()
+            .find(&a1.to_ascii_lowercase())
             .map_or(-1, |p| a0[..p].chars().count() as i64)),
         "lastindexof" => i(a0
-            .to_lowercase()
-            .rfind(&a1.to_lowercase())
+            .to_ascii_lowercase()
+            .rfind(&a1.to_ascii_lowercase())
             .map_or(-1, |p| a0[..p].chars().count() as i64)),
         "base64" => s(base64(a0.as_bytes())),
         "uricomponent" => s(uri_component(a0)),
@@ -767,6 +759,9 @@ fn join(args: &[Node], loc: Loc) -> Node {
                     Some(t) => out.append(&t),
                     None => return opaque("join() of unknown items", loc),
                 }
+                if string_too_big(lit_len(&out)) {
+                    return opaque("string too large", loc);
+                }
             }
             Node::new(Value::from_symstr(out), loc)
         }
@@ -818,20 +813,20 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
         "equals" => match (args.first(), args.get(1)) {
             (Some(x), Some(y)) => match equals(&x.value, &y.value) {
                 Some(r) => b(r),
-                None => opaque("equals() of unknowns", loc),
+                None => expr_of("equals", &args, loc),
             },
             _ => opaque("equals() needs two arguments", loc),
         },
         "empty" | "isempty" => match args.first().and_then(|a| empty(&a.value)) {
             Some(r) => b(r),
-            None => opaque("empty() of an unknown", loc),
+            None => expr_of("empty", &args, loc),
         },
         "contains" => contains(&args, loc),
         "greater" | "greaterorequals" | "less" | "lessorequals" => compare(lname, &args, loc),
         "add" | "sub" | "mul" | "div" | "mod" => arith(lname, &args, loc),
         "min" | "max" => min_max(lname == "max", &args, loc),
-        "createobject" => create_object(args, loc),
-        "createarray" => Node::new(Value::Array(args), loc),
+        "createobject" => bounded(create_object(args, loc)),
+        "createarray" => bounded(Node::new(Value::Array(args), loc)),
         "array" => match args.into_iter().next() {
             Some(Node {
                 value: Value::Array(a),
@@ -840,21 +835,21 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
             Some(n) if n.value.is_known() => Node::new(Value::Array(vec![n]), loc),
             _ => opaque("array() of an unknown", loc),
         },
-        "union" | "shallowmerge" if any_sym(&args) && lname == "shallowmerge" => {
-            opaque("shallowMerge() of unknowns", loc)
-        }
-        "union" => union(args, loc),
+        "union" => bounded(union(args, loc)),
         "shallowmerge" => match args.into_iter().next().map(|a| a.value) {
             Some(Value::Array(items)) => {
                 let mut out = Object::default();
                 for it in items {
-                    if let Value::Object(o) = it.value {
-                        for (k, v) in o.entries {
-                            out.insert(k, v);
+                    match it.value {
+                        Value::Object(o) => {
+                            o.entries.into_iter().for_each(|(k, v)| out.insert(k, v))
                         }
+                        Value::Null => {}
+                        // An unknown item may override any key.
+                        _ => return opaque("shallowMerge() of unknowns", loc),
                     }
                 }
-                Node::new(Value::Object(out), loc)
+                bounded(Node::new(Value::Object(out), loc))
             }
             _ => opaque("shallowMerge() of an unknown", loc),
         },

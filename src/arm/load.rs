@@ -1,11 +1,11 @@
 //! Template → model: resources (children, copy loops, conditions, symbolic names), dependencies,
 //! nested deployments (inline and `templateLink.relativePath`), suppressions.
 
-use super::eval::{Env, Frame, ParamSlot, literal};
+use super::eval::{Env, Frame, ParamSlot, literal, provider_tail};
 use super::json::{self, JKind, JVal};
 use crate::finding::Finding;
 use crate::model::{
-    Key, Model, Node, Object, Part, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
+    Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
     SymStr, Value, extension_resource_id, resource_id,
 };
 use crate::source::{FileId, Loc, SourceMap};
@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 /// Largest copy loop expanded; a larger or unknown count gives one representative instance.
 pub const MAX_COPY: i64 = 1000;
 /// Deepest chain of nested deployments followed.
-pub const MAX_NESTING: usize = 16;
+pub const MAX_NESTING: usize = 10;
+/// Most `templateLink.relativePath` files read for one unit (a template linking itself twice
+/// would otherwise read 2^depth files).
+pub const MAX_LINKED: usize = 256;
 /// Most resources one unit may produce (hostile copy loops inside copy loops).
 const MAX_RESOURCES: usize = 50_000;
 
@@ -25,6 +28,7 @@ pub struct Loader {
     pub sources: SourceMap,
     pub model: Model,
     pub findings: Vec<Finding>,
+    linked_reads: usize,
 }
 
 /// One resource declaration in a template (before copy expansion).
@@ -47,6 +51,10 @@ struct Inst {
     copy_name: Option<String>,
     deps: Vec<usize>,
     model_idx: Option<usize>,
+    /// `ns/t1/n1/t2/n2` (the id after its last `/providers/`) and `ns/t1/t2/n1/n2`, for
+    /// matching `dependsOn` entries written in other forms.
+    tail: Option<SymStr>,
+    type_name: Option<SymStr>,
 }
 
 /// Where a template came from: its file and path (for `relativePath`).
@@ -93,6 +101,7 @@ impl Loader {
             sources,
             model: Model::default(),
             findings: Vec::new(),
+            linked_reads: 0,
         }
     }
 
@@ -186,33 +195,46 @@ impl Loader {
             insts[i].deps = self.resolve_deps(frame, &decls, &insts, i);
         }
         let mut contained = Vec::new();
+        let mut implicit: Vec<Vec<SymStr>> = vec![Vec::new(); insts.len()];
         for i in topo_order(&insts) {
             if self.model.resources.len() >= MAX_RESOURCES {
                 break;
             }
-            let idx = self.build(frame, &decls, &insts[i], origin);
+            let (idx, referenced) = self.build(frame, &decls, &insts[i], origin);
             insts[i].model_idx = Some(idx);
             contained.push(idx);
+            implicit[i] = referenced;
         }
-        for inst in &insts {
-            let Some(idx) = inst.model_idx else { continue };
-            let deps: Vec<usize> = inst
-                .deps
-                .iter()
-                .chain(inst.parent.iter())
-                .filter_map(|d| insts[*d].model_idx)
-                .filter(|d| *d != idx)
-                .collect();
-            let r = &mut self.model.resources[idx];
-            for d in deps {
-                if !r.depends_on.contains(&d) {
-                    r.depends_on.push(d);
+        // `reference('name')` of a resource of this template is an implicit dependency.
+        for (i, ids) in implicit.iter().enumerate() {
+            for id in ids {
+                for k in 0..insts.len() {
+                    if k != i && insts[k].id.same(id) && !insts[i].deps.contains(&k) {
+                        insts[i].deps.push(k);
+                    }
                 }
             }
         }
+        for inst in &insts {
+            let Some(idx) = inst.model_idx else { continue };
+            // `deps` holds no duplicates; the implicit parent edge may repeat one of them.
+            let mut deps: Vec<usize> = inst
+                .deps
+                .iter()
+                .filter_map(|d| insts[*d].model_idx)
+                .filter(|d| *d != idx)
+                .collect();
+            if let Some(p) = inst.parent.and_then(|p| insts[p].model_idx)
+                && !deps.contains(&p)
+            {
+                deps.push(p);
+            }
+            self.model.resources[idx].depends_on = deps;
+        }
+        // Only a nested deployment's outputs can be referenced (by its parent).
         let outputs = match template.get("outputs") {
-            Some(o) => frame.value(env, o),
-            None => Node::null(frame.loc(template.span)),
+            Some(o) if origin.parent_deployment.is_some() => frame.outputs(env, o),
+            _ => Node::null(frame.loc(template.span)),
         };
         (contained, outputs)
     }
@@ -238,25 +260,20 @@ impl Loader {
                     .and_then(|c| c.get("name"))
                     .and_then(JVal::as_str)
                     .map(String::from);
-                let count = copy.map(|c| match c.get("count") {
-                    Some(n) => frame
-                        .value(&penv, n)
-                        .as_i64()
-                        .filter(|n| (0..=MAX_COPY).contains(n)),
-                    None => None,
-                });
+                let count =
+                    copy.map(|c| c.get("count").and_then(|n| frame.value(&penv, n).as_i64()));
+                let loop_name = copy_name.as_deref().unwrap_or("");
                 let iterations: Vec<(Env, Presence)> = match count {
                     None => vec![(penv.clone(), ppresence)],
-                    Some(Some(n)) => (0..n)
-                        .map(|i| {
-                            let name = copy_name.as_deref().unwrap_or("");
-                            (penv.with_loop(name, Some(i), true), ppresence)
-                        })
+                    Some(Some(n)) if (0..=MAX_COPY).contains(&n) => (0..n)
+                        .map(|i| (penv.with_loop(loop_name, Some(i), true), ppresence))
                         .collect(),
-                    Some(None) => vec![(
-                        penv.with_loop(copy_name.as_deref().unwrap_or(""), None, true),
-                        Presence::IfDeployed,
-                    )],
+                    // Known to exist, too many to expand: one instance stands for all.
+                    Some(Some(n)) if n > MAX_COPY => {
+                        vec![(penv.with_loop(loop_name, None, true), ppresence)]
+                    }
+                    // Unknown (or invalid) count: maybe none.
+                    Some(_) => vec![(penv.with_loop(loop_name, None, true), Presence::IfDeployed)],
                 };
                 for (ienv, presence) in iterations {
                     if insts.len() >= MAX_RESOURCES {
@@ -269,7 +286,15 @@ impl Loader {
                     };
                     let (ty, name) = full_type_and_name(frame, d, &ienv, parent.map(|p| &insts[p]));
                     let id = self.instance_id(frame, d.j, &ienv, &ty, &name);
+                    let type_name = name.value.to_symstr().map(|n| {
+                        let mut tn = SymStr::lit(&ty);
+                        tn.push_lit("/");
+                        tn.append(&n);
+                        tn
+                    });
                     insts.push(Inst {
+                        tail: provider_tail(&id),
+                        type_name,
                         decl: di,
                         env: ienv,
                         ty,
@@ -313,13 +338,19 @@ impl Loader {
             return Vec::new();
         };
         let mut out = Vec::new();
+        let mut seen = vec![false; insts.len()];
         for d in deps {
             let v = frame.value(&inst.env, d);
             let Some(target) = v.value.to_symstr() else {
                 continue;
             };
+            let tail = provider_tail(&target);
             for (k, other) in insts.iter().enumerate() {
-                if k != i && !out.contains(&k) && dep_matches(&target, other, &decls[other.decl]) {
+                if k != i
+                    && !seen[k]
+                    && dep_matches(&target, tail.as_ref(), other, &decls[other.decl])
+                {
+                    seen[k] = true;
                     out.push(k);
                 }
             }
@@ -328,10 +359,19 @@ impl Loader {
     }
 
     /// Evaluate one instance into a model resource (and its nested deployment, if any).
-    fn build(&mut self, frame: &Frame, decls: &[Decl], inst: &Inst, origin: &Origin) -> usize {
+    /// Returns the model index and the ids the body `reference()`d by name.
+    fn build(
+        &mut self,
+        frame: &Frame,
+        decls: &[Decl],
+        inst: &Inst,
+        origin: &Origin,
+    ) -> (usize, Vec<SymStr>) {
         let d = &decls[inst.decl];
         let is_deployment = inst.ty.eq_ignore_ascii_case(DEPLOYMENTS);
+        frame.referenced.borrow_mut().clear();
         let body = self.body(frame, d.j, &inst.env, is_deployment);
+        let referenced = std::mem::take(&mut *frame.referenced.borrow_mut());
         let loc =
             d.j.get("type")
                 .map(|t| frame.loc(t.span))
@@ -365,7 +405,7 @@ impl Loader {
         if is_deployment {
             self.deployment(frame, d, inst, idx, origin);
         }
-        idx
+        (idx, referenced)
     }
 
     fn body(&self, frame: &Frame, j: &JVal, env: &Env, is_deployment: bool) -> Node {
@@ -483,11 +523,12 @@ impl Loader {
         self.model.resources[idx].contains = contained;
         let mut out = frame.outputs.borrow_mut();
         if let Some(s) = &d.symbolic {
-            out.insert(s.to_ascii_lowercase(), outputs.clone());
+            out.push((SymStr::lit(s), outputs.clone()));
         }
-        if let Some(n) = inst.name.as_str() {
-            out.insert(n.to_ascii_lowercase(), outputs);
+        if let Some(n) = inst.name.value.to_symstr() {
+            out.push((n, outputs.clone()));
         }
+        out.push((inst.id.clone(), outputs));
     }
 
     /// Read and parse a `templateLink.relativePath` file.
@@ -510,6 +551,16 @@ impl Loader {
             );
             return None;
         };
+        self.linked_reads += 1;
+        if self.linked_reads > MAX_LINKED {
+            if self.linked_reads == MAX_LINKED + 1 {
+                self.error(
+                    loc,
+                    format!("more than {MAX_LINKED} linked templates; not following more"),
+                );
+            }
+            return None;
+        }
         let path = base.join(&rel_path);
         let text = match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
@@ -530,25 +581,16 @@ impl Loader {
                 return None;
             }
         };
-        let display = match frame.file {
-            0 => rel_path.clone(),
-            _ => path.display().to_string(),
-        };
-        let display = self
-            .sources
-            .files()
-            .first()
-            .and_then(|f| Path::new(&f.name).parent())
+        // Displayed relative to the file that links it, like the command-line name.
+        let display = Path::new(&self.sources.get(frame.file).name)
+            .parent()
             .map(|p| p.join(&rel_path).display().to_string())
-            .unwrap_or(display);
+            .unwrap_or_else(|| rel_path.clone());
         let file = self.sources.add(display, text.clone());
         match json::parse(&text) {
             Ok(j) => Some((file, j, path)),
             Err(e) => {
-                self.error(
-                    Loc::new(file, e.offset, e.offset),
-                    format!("invalid JSON in linked template: {}", e.message),
-                );
+                self.findings.push(super::parse_error(file, &text, &e));
                 None
             }
         }
@@ -653,7 +695,7 @@ fn deployment_scope(frame: &Frame, j: &JVal, env: &Env) -> Scope {
 /// `Microsoft.KeyVault/vaults/kv` (type/name form of a scope) → canonical id.
 fn relative_to_id(scope: &Scope, s: &SymStr) -> SymStr {
     let segs = s.split('/');
-    if segs.len() < 3 || segs.len() % 2 == 0 {
+    if segs.len() < 3 || segs.len().is_multiple_of(2) {
         return SymStr::sym(Sym::Opaque("scope".into()));
     }
     let mut ty = String::new();
@@ -674,32 +716,7 @@ fn relative_to_id(scope: &Scope, s: &SymStr) -> SymStr {
     resource_id(scope, &ty, &names)
 }
 
-/// The part of an id after its last `/providers/` (ignores the scope prefix).
-fn provider_tail(id: &SymStr) -> Option<SymStr> {
-    let pos = id
-        .parts
-        .iter()
-        .enumerate()
-        .rev()
-        .find_map(|(i, p)| match p {
-            Part::Lit(l) => l
-                .to_ascii_lowercase()
-                .rfind("/providers/")
-                .map(|at| (i, at + "/providers/".len())),
-            _ => None,
-        })?;
-    let mut out = SymStr::default();
-    for (i, p) in id.parts.iter().enumerate().skip(pos.0) {
-        match p {
-            Part::Lit(l) if i == pos.0 => out.push_lit(&l[pos.1..]),
-            Part::Lit(l) => out.push_lit(l),
-            Part::Sym(s) => out.push_sym(s.clone()),
-        }
-    }
-    Some(out)
-}
-
-fn dep_matches(target: &SymStr, inst: &Inst, decl: &Decl) -> bool {
+fn dep_matches(target: &SymStr, target_tail: Option<&SymStr>, inst: &Inst, decl: &Decl) -> bool {
     if let Some(lit) = target.as_lit()
         && !lit.contains('/')
     {
@@ -719,23 +736,20 @@ fn dep_matches(target: &SymStr, inst: &Inst, decl: &Decl) -> bool {
     if inst.id.same(target) {
         return true;
     }
-    if let Some(tail) = provider_tail(&inst.id) {
+    if let Some(tail) = &inst.tail {
         // `…/providers/ns/type/name` with another scope prefix, or `ns/vaults/kv/keys/k`.
-        if provider_tail(target).is_some_and(|t| t.same(&tail)) || tail.same(target) {
+        if tail.same(target) || target_tail.is_some_and(|t| t.same(tail)) {
             return true;
         }
     }
-    // `type/name` form.
-    let mut tn = SymStr::lit(&inst.ty);
-    tn.push_lit("/");
-    if let Some(n) = inst.name.value.to_symstr() {
-        tn.append(&n);
-        if tn.same(target) {
-            return true;
-        }
+    if inst.type_name.as_ref().is_some_and(|tn| tn.same(target)) {
+        return true;
     }
-    // A plain (symbolic) name with unknown parts.
-    inst.name.value.to_symstr().is_some_and(|n| n.same(target))
+    // A plain name with unknown parts.
+    match &inst.name.value {
+        Value::Sym(n) => n.same(target),
+        _ => false,
+    }
 }
 
 /// Dependencies first (ARM deploys in dependency order); declaration order otherwise. Cycles are

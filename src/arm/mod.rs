@@ -1,5 +1,16 @@
 //! ARM JSON front end: lenient JSON with spans ([`json`]), the expression language ([`expr`],
 //! [`eval`], [`functions`]) and template → model ([`load`]).
+//!
+//! Conventions the rules can rely on (beyond those of `crate::model::value`):
+//! - Resources are in deployment order (dependencies first, then declaration order); the
+//!   resources of a nested deployment follow the deployment resource.
+//! - An object key written as an expression (`userAssignedIdentities`) is evaluated; a key that
+//!   is not fully known is the `Display` text of its [`crate::model::SymStr`], so compare it with
+//!   `id.to_string()` (ignoring ASCII case).
+//! - Values that come from a parameters file or a parameter's default keep that location; values
+//!   computed by an expression point at the expression string.
+//! - `reference('name')` of a resource of the same template is an implicit dependency;
+//!   `reference(resourceId(...))` is not (as in ARM).
 
 pub mod eval;
 pub mod expr;
@@ -28,19 +39,14 @@ pub enum JsonKind {
 
 /// Classify JSON text by its top-level `$schema`.
 pub fn detect(text: &str) -> JsonKind {
-    match json::parse(text) {
-        Ok(j) => kind_of(&j),
+    match json::scan_schema(text) {
+        Ok(schema) => kind_of_schema(schema.as_deref().unwrap_or("")),
         Err(_) => JsonKind::Unparseable,
     }
 }
 
-/// Classify an already parsed document.
-pub fn kind_of(j: &json::JVal) -> JsonKind {
-    let schema = j
-        .get("$schema")
-        .and_then(json::JVal::as_str)
-        .unwrap_or("")
-        .to_ascii_lowercase();
+fn kind_of_schema(schema: &str) -> JsonKind {
+    let schema = schema.to_ascii_lowercase();
     if schema.contains("deploymenttemplate") {
         JsonKind::Template
     } else if schema.contains("deploymentparameters") {
@@ -50,10 +56,20 @@ pub fn kind_of(j: &json::JVal) -> JsonKind {
     }
 }
 
-fn parse_error(file: u32, e: &json::ParseError) -> Finding {
+/// Classify an already parsed document.
+pub fn kind_of(j: &json::JVal) -> JsonKind {
+    kind_of_schema(j.get("$schema").and_then(json::JVal::as_str).unwrap_or(""))
+}
+
+/// ARM000 at the offending character (an empty span at the end of input).
+pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Finding {
+    let end = text
+        .get(e.offset..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(e.offset, |c| e.offset + c.len_utf8());
     Finding::new(
         crate::rules::meta("ARM000"),
-        Loc::new(file, e.offset, e.offset),
+        Loc::new(file, e.offset, end),
         format!("invalid JSON: {}", e.message),
     )
     .help("ARM accepts JSON with comments; fix the syntax error at the marked position")
@@ -68,6 +84,32 @@ pub fn load(
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
+    load_parsed(display, path, text, json::parse(text), parameters)
+}
+
+/// Parse once, classify, and load only templates (what a lint driver wants per file, without
+/// the separate [`detect`] pass). `Err(kind)` for parameter files and other JSON; a file that
+/// does not parse gives its ARM000 unit (`unparseable` set).
+pub fn load_if_template(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+) -> Result<Unit, JsonKind> {
+    let parsed = json::parse(text);
+    match parsed.as_ref().map(kind_of) {
+        Ok(JsonKind::Template) | Err(_) => Ok(load_parsed(display, path, text, parsed, parameters)),
+        Ok(kind) => Err(kind),
+    }
+}
+
+fn load_parsed(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parsed: Result<json::JVal, json::ParseError>,
+    parameters: &[(String, String)],
+) -> Unit {
     let mut sources = SourceMap::new();
     sources.add(display, text);
     let mut findings = Vec::new();
@@ -76,13 +118,13 @@ pub fn load(
         let file = sources.add(name.as_str(), ptext.as_str());
         match json::parse(ptext) {
             Ok(j) => given.extend(load::parameter_values(file, &j)),
-            Err(e) => findings.push(parse_error(file, &e)),
+            Err(e) => findings.push(parse_error(file, ptext, &e)),
         }
     }
-    let template = match json::parse(text) {
+    let template = match parsed {
         Ok(j) => j,
         Err(e) => {
-            findings.insert(0, parse_error(0, &e));
+            findings.insert(0, parse_error(0, text, &e));
             return Unit {
                 sources,
                 model: Default::default(),
