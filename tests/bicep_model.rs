@@ -6,7 +6,9 @@ use acr_cmk::model::{Model, Presence, Resource, Sym, SymStr, Value};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bicep").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bicep")
+        .join(name)
 }
 
 fn load_str(src: &str) -> acr_cmk::unit::Unit {
@@ -43,10 +45,15 @@ fn child_resources_get_full_type_name_and_id() {
         id.ends_with("/providers/Microsoft.KeyVault/vaults/{parameters('kvName')}/keys/cmk"),
         "{id}"
     );
-    assert!(id.starts_with("/subscriptions/{subscription().subscriptionId}/resourceGroups/{resourceGroup().name}/"));
+    assert!(id.starts_with(
+        "/subscriptions/{subscription().subscriptionId}/resourceGroups/{resourceGroup().name}/"
+    ));
     let ap = res(m, "ap");
     assert_eq!(ap.ty, "Microsoft.KeyVault/vaults/accessPolicies");
-    assert_eq!(ap.name.value.to_symstr().unwrap().to_string(), "{parameters('kvName')}/add");
+    assert_eq!(
+        ap.name.value.to_symstr().unwrap().to_string(),
+        "{parameters('kvName')}/add"
+    );
     // parent: and nesting are implicit dependencies.
     assert_eq!(ap.depends_on, vec![idx(m, "kv")]);
     assert_eq!(key.depends_on, vec![idx(m, "kv")]);
@@ -101,7 +108,11 @@ fn conditions_and_loops() {
     assert!(names("a").is_empty(), "if (false) is not deployed");
     assert_eq!(res(m, "b").presence, Presence::IfDeployed);
     assert_eq!(names("c"), vec!["x0", "y1", "z2"]);
-    assert_eq!(names("d").len(), 1, "unknown collection: one representative");
+    assert_eq!(
+        names("d").len(),
+        1,
+        "unknown collection: one representative"
+    );
     assert_eq!(res(m, "d").presence, Presence::IfDeployed);
     assert_eq!(names("e"), vec!["e1"]);
 }
@@ -129,7 +140,9 @@ fn expressions() {
     assert_eq!(s("fi").as_deref(), Some("q"));
     assert_eq!(s("la").as_deref(), Some("r"));
     assert!(matches!(g("ct"), Value::Bool(true)));
-    assert!(matches!(g("pa").to_symstr().unwrap().as_single_sym(), Some(Sym::Param(p)) if p == "p"));
+    assert!(
+        matches!(g("pa").to_symstr().unwrap().as_single_sym(), Some(Sym::Param(p)) if p == "p")
+    );
     assert_eq!(s("pm").as_deref(), Some("x"));
     assert!(matches!(g("mp"), Value::Array(ref a) if a[1].as_i64() == Some(3)));
     assert_eq!(s("co").as_deref(), Some("c"));
@@ -153,8 +166,16 @@ fn fixture_with_module_and_bicepparam() {
     // The module is a deployment in the vault's resource group that contains the grant.
     let dep = res(m, "grant");
     assert!(dep.is_type("Microsoft.Resources/deployments"));
-    assert!(dep.id.to_string().contains("/resourceGroups/rg-keys/"), "{}", dep.id);
-    assert_eq!(dep.contains.len(), 2, "the existing vault and the role assignment");
+    assert!(
+        dep.id.to_string().contains("/resourceGroups/rg-keys/"),
+        "{}",
+        dep.id
+    );
+    assert_eq!(
+        dep.contains.len(),
+        2,
+        "the existing vault and the role assignment"
+    );
     let grant_idx = dep.contains[1];
     let grant = &m.resources[grant_idx];
     assert!(grant.is_type("Microsoft.Authorization/roleAssignments"));
@@ -162,22 +183,48 @@ fn fixture_with_module_and_bicepparam() {
     assert_eq!(grant.pointer, "/modules/grant/resources/grant");
     // scope: kv → the role assignment is an extension of the vault in rg-keys.
     let kv_in_module = &m.resources[dep.contains[0]];
-    assert!(kv_in_module.id.to_string().contains("/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-cmk"));
+    assert!(
+        kv_in_module
+            .id
+            .to_string()
+            .contains("/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-cmk")
+    );
     let scope = grant.get("scope").unwrap().value.to_symstr().unwrap();
     assert!(scope.same(&kv_in_module.id));
-    assert!(grant.id.to_string().starts_with(&kv_in_module.id.to_string()));
+    assert!(
+        grant
+            .id
+            .to_string()
+            .starts_with(&kv_in_module.id.to_string())
+    );
     // The principal passed through the module parameter keeps its symbol.
-    let pid = grant.get("properties.principalId").unwrap().value.to_symstr().unwrap();
-    assert!(matches!(pid.as_single_sym(), Some(Sym::ResourceProp { id, path }) if id.same(&uai.id) && path == &["properties", "principalId"]));
+    let pid = grant
+        .get("properties.principalId")
+        .unwrap()
+        .value
+        .to_symstr()
+        .unwrap();
+    assert!(
+        matches!(pid.as_single_sym(), Some(Sym::ResourceProp { id, path }) if id.same(&uai.id) && path == &["properties", "principalId"])
+    );
     // Registry → explicit dependsOn on the module → transitively on the grant.
     assert!(m.depends_on(idx(m, "acr"), grant_idx));
     assert!(acr.depends_on.contains(&idx(m, "uai")));
     // The registry's user-assigned identity key is the identity's id.
-    let ids = acr.get("identity.userAssignedIdentities").unwrap().as_object().unwrap();
+    let ids = acr
+        .get("identity.userAssignedIdentities")
+        .unwrap()
+        .as_object()
+        .unwrap();
     assert_eq!(ids.entries[0].0.name, uai.id.to_string());
     // Key URI: literal prefix, symbolic DNS suffix.
-    let key = acr.get("properties.encryption.keyVaultProperties.keyIdentifier").unwrap();
-    assert_eq!(key.value.to_symstr().unwrap().lit_prefix(), "https://kv-cmk");
+    let key = acr
+        .get("properties.encryption.keyVaultProperties.keyIdentifier")
+        .unwrap();
+    assert_eq!(
+        key.value.to_symstr().unwrap().lit_prefix(),
+        "https://kv-cmk"
+    );
     // Suppression with its reason, covering the registry's declaration line.
     let s = &m.suppressions[0];
     assert_eq!(s.codes, vec!["CMK011"]);
@@ -191,7 +238,10 @@ fn fixture_with_module_and_bicepparam() {
     }
     // Locations are spans in the .bicep text.
     let text0 = &u.sources.get(0).text;
-    assert_eq!(&text0[acr.loc.range()], "'Microsoft.ContainerRegistry/registries@2025-11-01'");
+    assert_eq!(
+        &text0[acr.loc.range()],
+        "'Microsoft.ContainerRegistry/registries@2025-11-01'"
+    );
 }
 
 #[test]
@@ -199,7 +249,12 @@ fn json_parameter_file_supplies_values() {
     let path = fixture("main.bicep");
     let text = std::fs::read_to_string(&path).unwrap();
     let params = r#"{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#","parameters":{"registryName":{"value":"fromjson"}}}"#;
-    let u = bicep::load("main.bicep", Some(&path), &text, &[("p.json".into(), params.into())]);
+    let u = bicep::load(
+        "main.bicep",
+        Some(&path),
+        &text,
+        &[("p.json".into(), params.into())],
+    );
     assert_eq!(res(&u.model, "acr").display_name(), "fromjson");
     assert_eq!(u.sources.get(1).name, "p.json");
 }
@@ -225,7 +280,13 @@ fn syntax_errors_are_located_bicep000() {
     assert!(u.unparseable);
     assert!(!u.findings.is_empty());
     assert!(u.findings.iter().all(|f| f.code == "BICEP000"));
-    assert_eq!(u.sources.get(0).line_col(u.findings[0].loc.start as usize).0, 1);
+    assert_eq!(
+        u.sources
+            .get(0)
+            .line_col(u.findings[0].loc.start as usize)
+            .0,
+        1
+    );
 }
 
 #[test]
@@ -238,4 +299,15 @@ fn hostile_input_does_not_panic() {
     let cyc = "var a = b\nvar b = a\nresource r 'A.B/c@1' = { name: a }\n";
     let u = bicep::load("c.bicep", None, cyc, &[]);
     assert!(u.model.resources[0].name.value.is_sym());
+}
+
+#[test]
+fn split_of_a_parameter_is_unknown() {
+    // A parameter may hold a whole resource id: `last(split(id, '/'))` is not the parameter.
+    let u = load_str(
+        "param vaultId string\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {\n  name: last(split(vaultId, '/'))\n}\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: split('${subscription().subscriptionId}/x', '/')[1]\n}\n",
+    );
+    let kv = res(&u.model, "kv");
+    assert!(matches!(kv.name.value.to_symstr().unwrap().as_single_sym(), Some(Sym::Opaque(_))));
+    assert_eq!(res(&u.model, "r").display_name(), "x");
 }

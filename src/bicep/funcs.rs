@@ -296,9 +296,18 @@ impl<'t, 's> Eval<'t, 's> {
                         .collect();
                     return v(Value::Array(parts));
                 }
-                // Symbols are atoms: a partly unknown string still splits on its literals.
+                // A partly unknown string splits on its literals only when its symbols cannot
+                // contain the separator (scope names, guid(), uniqueString()); a parameter may
+                // hold a whole resource id.
                 let c = sep.chars().next()?;
-                let pieces = a[0].value.to_symstr()?.split(c);
+                let whole = a[0].value.to_symstr()?;
+                if !whole.parts.iter().all(|p| match p {
+                    crate::model::Part::Lit(_) => true,
+                    crate::model::Part::Sym(s) => is_atom(s),
+                }) {
+                    return None;
+                }
+                let pieces = whole.split(c);
                 v(Value::Array(
                     pieces
                         .into_iter()
@@ -508,6 +517,23 @@ impl<'t, 's> Eval<'t, 's> {
             Value::from_symstr(resource_id(&scope, ty, &names)),
             loc,
         ))
+    }
+}
+
+/// Symbols whose value never contains `/` (ids are built around them).
+fn is_atom(s: &Sym) -> bool {
+    match s {
+        Sym::Expr(e) => [
+            "subscription().",
+            "resourceGroup().",
+            "tenant().",
+            "deployment().",
+            "guid(",
+            "uniquestring(",
+        ]
+        .iter()
+        .any(|p| e.starts_with(p)),
+        _ => false,
     }
 }
 
