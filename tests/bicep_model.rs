@@ -308,6 +308,9 @@ fn split_of_a_parameter_is_unknown() {
         "param vaultId string\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {\n  name: last(split(vaultId, '/'))\n}\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: split('${subscription().subscriptionId}/x', '/')[1]\n}\n",
     );
     let kv = res(&u.model, "kv");
-    assert!(matches!(kv.name.value.to_symstr().unwrap().as_single_sym(), Some(Sym::Opaque(_))));
+    assert!(matches!(
+        kv.name.value.to_symstr().unwrap().as_single_sym(),
+        Some(Sym::Opaque(_))
+    ));
     assert_eq!(res(&u.model, "r").display_name(), "x");
 }

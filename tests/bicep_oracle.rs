@@ -13,12 +13,16 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep-registry-modules/avm");
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep-registry-modules/avm");
     if root.is_dir() {
         return Some(root);
     }
     if std::env::var_os("CI").is_some() {
-        panic!("corpus missing at {} (required when CI is set)", root.display());
+        panic!(
+            "corpus missing at {} (required when CI is set)",
+            root.display()
+        );
     }
     eprintln!("note: {} missing; oracle test skipped", root.display());
     None
@@ -28,12 +32,16 @@ fn pairs(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == "main.bicep") && p.with_extension("json").is_file() {
+            } else if p.file_name().is_some_and(|n| n == "main.bicep")
+                && p.with_extension("json").is_file()
+            {
                 out.push(p);
             }
         }
@@ -58,13 +66,19 @@ fn json_types(t: &serde_json::Value, out: &mut BTreeSet<String>) {
         }
         // Old-style nested child resources.
         if let Some(ty) = r.get("type").and_then(|t| t.as_str()) {
-            for c in r.get("resources").and_then(|c| c.as_array()).into_iter().flatten() {
+            for c in r
+                .get("resources")
+                .and_then(|c| c.as_array())
+                .into_iter()
+                .flatten()
+            {
                 if let Some(cty) = c.get("type").and_then(|t| t.as_str()) {
-                    let full = if cty.contains('/') && cty.split('/').count() > 1 && cty.contains('.') {
-                        cty.to_string()
-                    } else {
-                        format!("{ty}/{cty}")
-                    };
+                    let full =
+                        if cty.contains('/') && cty.split('/').count() > 1 && cty.contains('.') {
+                            cty.to_string()
+                        } else {
+                            format!("{ty}/{cty}")
+                        };
                     out.insert(full.to_ascii_lowercase());
                 }
             }
@@ -76,7 +90,11 @@ fn json_types(t: &serde_json::Value, out: &mut BTreeSet<String>) {
 fn deployed_types_are_in_the_compiled_template() {
     let Some(root) = corpus() else { return };
     let pairs = pairs(&root);
-    assert!(pairs.len() >= 170, "expected the AVM main.bicep/main.json pairs, found {}", pairs.len());
+    assert!(
+        pairs.len() >= 170,
+        "expected the AVM main.bicep/main.json pairs, found {}",
+        pairs.len()
+    );
     let mut invented = Vec::new();
     let mut missing_total = 0;
     let mut resources = 0;
@@ -84,9 +102,14 @@ fn deployed_types_are_in_the_compiled_template() {
         let text = std::fs::read_to_string(p).unwrap();
         let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
         let u = bicep::load(&rel, Some(p), &text, &[]);
-        assert!(!u.unparseable, "{rel}: {:?}", u.findings.first().map(|f| &f.message));
+        assert!(
+            !u.unparseable,
+            "{rel}: {:?}",
+            u.findings.first().map(|f| &f.message)
+        );
         let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
+                .unwrap();
         let mut compiled = BTreeSet::new();
         json_types(&json, &mut compiled);
         let model: BTreeSet<String> = u
@@ -106,5 +129,9 @@ fn deployed_types_are_in_the_compiled_template() {
         "{} pairs, {resources} model resources; {missing_total} (pair, type) only in main.json (false conditions, empty loops, registry modules)",
         pairs.len()
     );
-    assert!(invented.is_empty(), "types deployed by the Bicep front end but not by the compiler:\n{}", invented.join("\n"));
+    assert!(
+        invented.is_empty(),
+        "types deployed by the Bicep front end but not by the compiler:\n{}",
+        invented.join("\n")
+    );
 }

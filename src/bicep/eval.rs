@@ -202,7 +202,19 @@ impl<'t, 's> Eval<'t, 's> {
             decl.children(&mut c).any(|ch| ch.kind() == "=")
         };
         if has_default && let Some(e) = last_expression(decl) {
-            return self.eval(e);
+            let v = self.eval(e);
+            // A top-level default the tool cannot evaluate (`utcNow()`, …) still has one value
+            // per deployment: the parameter itself names it.
+            let opaque_default = matches!(&v.value, Value::Sym(s)
+                if matches!(s.as_single_sym(), Some(Sym::Opaque(_))));
+            if !(opaque_default && self.parent_deployment.is_none()) {
+                return v;
+            }
+        }
+        // In a module every required parameter is passed (the compiler checks it): one that
+        // is missing is a nullable parameter left out, whose value is null.
+        if self.parent_deployment.is_some() {
+            return Node::null(self.loc(decl));
         }
         Node::new(Value::sym(Sym::Param(name.to_string())), self.loc(decl))
     }

@@ -51,6 +51,9 @@ impl<'t, 's> Eval<'t, 's> {
             return self.call_user_function(d.node, &arg_nodes, loc);
         }
         let lname = name.to_ascii_lowercase();
+        if lname == "reduce" {
+            return self.call_reduce(&arg_nodes, loc);
+        }
         if matches!(lname.as_str(), "map" | "filter") {
             return self.call_lambda_function(&lname, &arg_nodes, loc);
         }
@@ -119,6 +122,36 @@ impl<'t, 's> Eval<'t, 's> {
             }
         }
         Node::new(Value::Array(out), loc)
+    }
+
+    /// `reduce(items, initial, (acc, x) => …)` over a known array.
+    fn call_reduce(&mut self, args: &[Ts<'t>], loc: Loc) -> Node {
+        let [items, initial, lambda] = args else {
+            return opaque("reduce(…)", loc);
+        };
+        let items = self.eval(*items);
+        let Some(items) = items.as_array().map(|a| a.to_vec()) else {
+            return opaque("reduce over an unknown array", loc);
+        };
+        let mut acc = self.eval(*initial);
+        let Some((params, body, accessors)) = self.lambda_parts(*lambda) else {
+            return opaque("reduce with an unsupported lambda", loc);
+        };
+        let [p_acc, p_item, ..] = params.as_slice() else {
+            return opaque("reduce with an unsupported lambda", loc);
+        };
+        for item in items {
+            let mark = self.locals.len();
+            self.locals.push((p_acc.clone(), acc));
+            self.locals.push((p_item.clone(), item));
+            let mut v = self.eval(body);
+            for a in &accessors {
+                v = member(v, a, false, loc);
+            }
+            self.locals.truncate(mark);
+            acc = v;
+        }
+        relocate(acc, loc)
     }
 
     /// A lambda's parameters, body and the property accesses the grammar wrongly attaches to the
@@ -215,7 +248,10 @@ impl<'t, 's> Eval<'t, 's> {
                 loc,
             )),
             ("deployment", 0) => Some(object(
-                &[("name", Value::Sym(expr("deployment().name")))],
+                &[
+                    ("name", Value::Sym(expr("deployment().name"))),
+                    ("location", Value::Sym(expr("deployment().location"))),
+                ],
                 loc,
             )),
             ("environment", 0) => v(Value::Sym(expr("environment()"))),
@@ -231,6 +267,8 @@ impl<'t, 's> Eval<'t, 's> {
                     &scope, ty, &names?,
                 )))
             }
+            // An opaque argument has no identity: neither has the result.
+            ("guid" | "uniquestring", _) if a.iter().any(|x| has_opaque(&x.value)) => None,
             ("guid" | "uniquestring", n) if n >= 1 => {
                 let canon = if name == "guid" {
                     "guid"
@@ -314,6 +352,20 @@ impl<'t, 's> Eval<'t, 's> {
                         .map(|p| Node::new(Value::from_symstr(p), loc))
                         .collect(),
                 ))
+            }
+            // A piece of uniqueString()/guid() is as free of `/` as they are.
+            ("substring", 2 | 3)
+                if a[0]
+                    .value
+                    .to_symstr()
+                    .is_some_and(|x| x.as_single_sym().is_some_and(is_atom))
+                    && a[1..].iter().all(|x| x.as_i64().is_some()) =>
+            {
+                let args: Vec<String> = a.iter().map(|x| canonical_arg(&x.value)).collect();
+                v(Value::sym(Sym::Expr(format!(
+                    "substring({})",
+                    args.join(", ")
+                ))))
             }
             ("substring", 2 | 3) => {
                 let text = s(0)?;
@@ -520,6 +572,18 @@ impl<'t, 's> Eval<'t, 's> {
     }
 }
 
+fn has_opaque(v: &Value) -> bool {
+    match v {
+        Value::Sym(s) => s
+            .parts
+            .iter()
+            .any(|p| matches!(p, crate::model::Part::Sym(Sym::Opaque(_)))),
+        Value::Array(a) => a.iter().any(|x| has_opaque(&x.value)),
+        Value::Object(o) => o.iter().any(|(_, x)| has_opaque(&x.value)),
+        _ => false,
+    }
+}
+
 /// Symbols whose value never contains `/` (ids are built around them).
 fn is_atom(s: &Sym) -> bool {
     match s {
@@ -530,6 +594,7 @@ fn is_atom(s: &Sym) -> bool {
             "deployment().",
             "guid(",
             "uniquestring(",
+            "substring(",
         ]
         .iter()
         .any(|p| e.starts_with(p)),

@@ -93,9 +93,37 @@ pub(crate) fn evaluate_file(
         depth: 0,
     };
     ev.collect(parsed.tree.root_node());
+    if let Some(scope) = target_scope(&ev, parsed.tree.root_node()) {
+        ev.scope = scope;
+    }
     ev.build_resources();
     ev.resolve_dependencies();
     Some(ev.outputs())
+}
+
+/// The scope a `targetScope = '…'` statement sets for a top-level file (a module's scope is
+/// the one its caller gives, which already reflects this).
+fn target_scope(ev: &eval::Eval, root: tree_sitter::Node) -> Option<Scope> {
+    if ev.parent_deployment.is_some() {
+        return None;
+    }
+    let mut c = root.walk();
+    let st = root
+        .named_children(&mut c)
+        .find(|n| n.kind() == "target_scope_assignment")?;
+    let value = eval::first_named(st, "string")?;
+    let sub = || Some(eval::expr("subscription().subscriptionId"));
+    match ev.src(value).trim_matches('\'') {
+        "subscription" => Some(Scope {
+            subscription: sub(),
+            resource_group: None,
+        }),
+        "managementGroup" | "tenant" => Some(Scope {
+            subscription: None,
+            resource_group: None,
+        }),
+        _ => None,
+    }
 }
 
 /// Load a `.bicep` file. `parameters` are (display name, text) of `.bicepparam` or ARM

@@ -324,6 +324,21 @@ impl<'t, 's> Eval<'t, 's> {
                 idx
             };
             return match Self::pick(&insts, idx) {
+                // `scope: rg` where `rg` is a resource group declared in a subscription-scope
+                // file: a deployment into that resource group.
+                Some(i)
+                    if i.ty
+                        .eq_ignore_ascii_case("Microsoft.Resources/resourceGroups") =>
+                {
+                    ScopeOf::Scope(Scope {
+                        subscription: self
+                            .scope
+                            .subscription
+                            .clone()
+                            .or_else(|| Some(super::eval::expr("subscription().subscriptionId"))),
+                        resource_group: i.names.last().cloned(),
+                    })
+                }
                 Some(i) => ScopeOf::Extension(i.id.clone()),
                 None => ScopeOf::Extension(SymStr::sym(crate::model::Sym::Opaque(
                     "scope instance not known".into(),
