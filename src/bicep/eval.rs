@@ -444,7 +444,9 @@ impl<'t, 's> Eval<'t, 's> {
             ("&&", Value::Bool(false)) => return Node::new(Value::Bool(false), loc),
             ("||", Value::Bool(true)) => return Node::new(Value::Bool(true), loc),
             ("??", Value::Null) => return relocate(self.eval(r), loc),
-            ("??", v) if v.is_known() || !v.is_sym() => return relocate(a, loc),
+            ("??", v) if v.is_known() || !v.is_sym() || is_nonempty_string(v) => {
+                return relocate(a, loc);
+            }
             _ => {}
         }
         let b = self.eval(r);
@@ -747,6 +749,18 @@ impl<'t, 's> Eval<'t, 's> {
 pub fn relocate(mut n: Node, at: Loc) -> Node {
     n.loc = at;
     n
+}
+
+/// A partly unknown string with a non-empty literal part: certainly a non-empty string (not
+/// null), whatever its symbols hold.
+pub fn is_nonempty_string(v: &Value) -> bool {
+    match v {
+        Value::Sym(s) => s
+            .parts
+            .iter()
+            .any(|p| matches!(p, crate::model::Part::Lit(l) if !l.is_empty())),
+        _ => false,
+    }
 }
 
 pub fn describe(v: &Value) -> String {

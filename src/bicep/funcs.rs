@@ -391,7 +391,7 @@ impl<'t, 's> Eval<'t, 's> {
                 Value::Str(x) => v(Value::Bool(x.is_empty())),
                 Value::Array(x) => v(Value::Bool(x.is_empty())),
                 Value::Object(x) => v(Value::Bool(x.is_empty())),
-                Value::Sym(x) if !x.lit_prefix().is_empty() => v(Value::Bool(false)),
+                x if super::eval::is_nonempty_string(x) => v(Value::Bool(false)),
                 _ => None,
             },
             ("length", 1) => match &a[0].value {

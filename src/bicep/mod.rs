@@ -154,7 +154,9 @@ fn finish(
 ) -> Unit {
     let dir = path.and_then(|p| p.parent()).map(|p| p.to_path_buf());
     if let Some(p) = path {
-        shared.module_stack.push(p.to_path_buf());
+        shared
+            .module_stack
+            .push(p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
     }
     let unparseable = evaluate_file(&mut shared, file, text, dir, FileSetup::top(inputs)).is_none();
     Unit {
@@ -170,4 +172,10 @@ fn finish(
 /// parameter file (and a finding when its syntax is wrong).
 pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
     params::load_bicepparam(display, path, text)
+}
+
+/// The `.bicepparam` paired with a `.bicep` file: `main.bicep` → `main.bicepparam` beside it.
+pub fn paired_bicepparam(bicep: &Path) -> Option<PathBuf> {
+    let p = bicep.with_extension("bicepparam");
+    p.is_file().then_some(p)
 }

@@ -563,7 +563,9 @@ impl<'t, 's> Eval<'t, 's> {
         {
             return None;
         }
+        // Canonical paths, so that `./a/../m.bicep` and `m.bicep` are one file to the cycle guard.
         let file = self.dir.as_ref()?.join(path);
+        let file = file.canonicalize().unwrap_or(file);
         if self.shared.module_stack.iter().any(|p| p == &file)
             || self.shared.module_stack.len() > 16
         {

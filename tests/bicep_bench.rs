@@ -1,0 +1,65 @@
+//! Timing of the Bicep front end over the corpus: parse only (tree-sitter, after the rewrite)
+//! versus the full load (evaluation, modules followed). Run in release:
+//! `cargo test --release --test bicep_bench -- --ignored --nocapture`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+fn bicep_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "bicep") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+#[ignore]
+fn bench_parse_vs_load() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let files: Vec<(PathBuf, String)> = bicep_files(&root)
+        .into_iter()
+        .filter_map(|p| Some((p.clone(), std::fs::read_to_string(&p).ok()?)))
+        .collect();
+    let t = Instant::now();
+    let mut parser = acr_cmk::bicep::syntax::parser();
+    for (_, text) in &files {
+        let tree = parser.parse(text, None).unwrap();
+        std::hint::black_box(tree.root_node().has_error());
+    }
+    let raw = t.elapsed();
+    let t = Instant::now();
+    for (_, text) in &files {
+        let p = acr_cmk::bicep::syntax::parse(text).unwrap();
+        std::hint::black_box(p.tree.root_node().has_error());
+    }
+    let parse = t.elapsed();
+    let t = Instant::now();
+    let mut resources = 0;
+    for (p, text) in &files {
+        let u = acr_cmk::bicep::load("x.bicep", Some(p), text, &[]);
+        resources += u.model.resources.len();
+    }
+    let load = t.elapsed();
+    println!(
+        "{} files: tree-sitter only {:?}; rewrite+parse {:?}; full load {:?} ({} resources, modules followed); load/parse = {:.2}",
+        files.len(),
+        raw,
+        parse,
+        load,
+        resources,
+        load.as_secs_f64() / raw.as_secs_f64()
+    );
+}
