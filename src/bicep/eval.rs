@@ -6,6 +6,7 @@
 //! file and for the ARM JSON the Bicep compiler makes of it.
 
 use super::Shared;
+use super::funcs::expr_of;
 use super::resources::{Inst, ModInst};
 use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value};
 use crate::source::{FileId, Loc};
@@ -421,11 +422,16 @@ impl<'t, 's> Eval<'t, 's> {
         let v = self.eval(arg);
         match (op, &v.value) {
             ("!", Value::Bool(b)) => Node::new(Value::Bool(!b), loc),
+            // Compiled to `not(x)`: keep the canonical identity of the unknown.
+            ("!", Value::Sym(_)) => expr_of("not", &[v], loc),
             ("-", Value::Int(i)) => Node::new(Value::Int(i.wrapping_neg()), loc),
             _ => opaque(format!("{op}{}", describe(&v.value)), loc),
         }
     }
 
+    /// Binary operators with the semantics (and, for unknowns, the canonical text) of the ARM
+    /// functions the compiler turns them into: `==` equals, `!=` not(equals), `&&` and, `||`
+    /// or, `??` coalesce, `+` add, `<` less, …
     fn eval_binary(&mut self, n: Ts<'t>) -> Node {
         let loc = self.loc(n);
         let op = n
@@ -439,7 +445,6 @@ impl<'t, 's> Eval<'t, 's> {
             return opaque("binary", loc);
         };
         let a = self.eval(l);
-        // Short-circuit operators evaluate the right side only when needed, as Bicep does.
         match (op, &a.value) {
             ("&&", Value::Bool(false)) => return Node::new(Value::Bool(false), loc),
             ("||", Value::Bool(true)) => return Node::new(Value::Bool(true), loc),
@@ -450,14 +455,44 @@ impl<'t, 's> Eval<'t, 's> {
             _ => {}
         }
         let b = self.eval(r);
-        super::ops::binary(op, &a.value, &b.value)
-            .map(|v| Node::new(v, loc))
-            .unwrap_or_else(|| {
-                opaque(
-                    format!("{} {op} {}", describe(&a.value), describe(&b.value)),
-                    loc,
-                )
-            })
+        if let Some(v) = super::ops::binary(op, &a.value, &b.value) {
+            return Node::new(v, loc);
+        }
+        match op {
+            "&&" | "||" => {
+                // `and(true, x)` is `x`.
+                let unknowns: Vec<Node> = [a, b]
+                    .into_iter()
+                    .filter(|x| !matches!(x.value, Value::Bool(_)))
+                    .collect();
+                match unknowns.as_slice() {
+                    [one] if one.value.is_sym() => relocate(one.clone(), loc),
+                    [_, _] if unknowns.iter().all(|x| x.value.is_sym()) => {
+                        expr_of(if op == "&&" { "and" } else { "or" }, &unknowns, loc)
+                    }
+                    _ => opaque("and/or of a non-boolean", loc),
+                }
+            }
+            "??" => expr_of("coalesce", &[a, b], loc),
+            "==" => expr_of("equals", &[a, b], loc),
+            "!=" => {
+                let e = expr_of("equals", &[a, b], loc);
+                expr_of("not", &[e], loc)
+            }
+            "+" => expr_of("add", &[a, b], loc),
+            "-" => expr_of("sub", &[a, b], loc),
+            "*" => expr_of("mul", &[a, b], loc),
+            "/" => expr_of("div", &[a, b], loc),
+            "%" => expr_of("mod", &[a, b], loc),
+            "<" => expr_of("less", &[a, b], loc),
+            "<=" => expr_of("lessOrEquals", &[a, b], loc),
+            ">" => expr_of("greater", &[a, b], loc),
+            ">=" => expr_of("greaterOrEquals", &[a, b], loc),
+            _ => opaque(
+                format!("{} {op} {}", describe(&a.value), describe(&b.value)),
+                loc,
+            ),
+        }
     }
 
     fn eval_ternary(&mut self, n: Ts<'t>) -> Node {
@@ -469,18 +504,17 @@ impl<'t, 's> Eval<'t, 's> {
         ) else {
             return opaque("conditional", loc);
         };
-        match self.eval(c).value {
+        let cond = self.eval(c);
+        match cond.value {
             Value::Bool(true) => self.eval(t),
             Value::Bool(false) => self.eval(f),
-            _ => {
+            // Compiled to `if(c, a, b)`: deterministic even when unknown.
+            Value::Sym(_) => {
                 let a = self.eval(t);
                 let b = self.eval(f);
-                if super::ops::same_known(&a.value, &b.value) {
-                    a
-                } else {
-                    opaque("conditional on an unknown", loc)
-                }
+                expr_of("if", &[cond, a, b], loc)
             }
+            _ => opaque("conditional on a non-boolean", loc),
         }
     }
 
@@ -809,7 +843,11 @@ pub fn member(base: Node, prop: &str, safe: bool, loc: Loc) -> Node {
                 )
             }
             Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
-                Node::new(Value::sym(Sym::Expr(format!("{sym}.{prop}"))), loc)
+                let text = format!("{sym}.{prop}");
+                if text.len() > 1024 {
+                    return opaque("expression too long", loc);
+                }
+                Node::new(Value::sym(Sym::Expr(text)), loc)
             }
             _ => opaque(format!("{s}.{prop}"), loc),
         },
@@ -828,6 +866,23 @@ pub fn subscript(base: Node, index: &Value, loc: Loc) -> Node {
         }
         (Value::Object(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
         (Value::Sym(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
+        (Value::Sym(s), Value::Int(i)) => match s.as_single_sym() {
+            Some(Sym::ResourceProp { id, path }) => {
+                let mut path = path.clone();
+                path.push(i.to_string());
+                Node::new(
+                    Value::sym(Sym::ResourceProp {
+                        id: id.clone(),
+                        path,
+                    }),
+                    loc,
+                )
+            }
+            Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
+                Node::new(Value::sym(Sym::Expr(format!("{sym}[{i}]"))), loc)
+            }
+            _ => opaque("index of an unknown", loc),
+        },
         _ => opaque("subscript", loc),
     }
 }

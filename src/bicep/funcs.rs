@@ -58,8 +58,16 @@ impl<'t, 's> Eval<'t, 's> {
             return self.call_lambda_function(&lname, &arg_nodes, loc);
         }
         let args: Vec<Node> = arg_nodes.iter().map(|a| self.eval(*a)).collect();
-        self.builtin(&lname, &args, loc)
-            .unwrap_or_else(|| opaque(format!("{name}(…)"), loc))
+        if let Some(v) = self.builtin(&lname, &args, loc) {
+            return v;
+        }
+        if is_deterministic(&lname) {
+            // A deterministic function of unknowns: the canonical text the ARM evaluator gives
+            // the compiled expression, so equal expressions compare equal across front ends.
+            expr_of(&lname, &args, loc)
+        } else {
+            opaque(format!("{name}(…)"), loc)
+        }
     }
 
     fn call_user_function(&mut self, f: Ts<'t>, args: &[Ts<'t>], loc: Loc) -> Node {
@@ -267,20 +275,8 @@ impl<'t, 's> Eval<'t, 's> {
                     &scope, ty, &names?,
                 )))
             }
-            // An opaque argument has no identity: neither has the result.
-            ("guid" | "uniquestring", _) if a.iter().any(|x| has_opaque(&x.value)) => None,
-            ("guid" | "uniquestring", n) if n >= 1 => {
-                let canon = if name == "guid" {
-                    "guid"
-                } else {
-                    "uniquestring"
-                };
-                let args: Vec<String> = a.iter().map(|x| canonical_arg(&x.value)).collect();
-                v(Value::sym(Sym::Expr(format!(
-                    "{canon}({})",
-                    args.join(", ")
-                ))))
-            }
+            ("guid", n) if n >= 1 => Some(expr_of("guid", a, loc)),
+            ("uniquestring", n) if n >= 1 => Some(expr_of("uniqueString", a, loc)),
             ("concat", _) => {
                 if a.iter().all(|x| matches!(x.value, Value::Array(_))) && !a.is_empty() {
                     let mut out = Vec::new();
@@ -334,15 +330,12 @@ impl<'t, 's> Eval<'t, 's> {
                         .collect();
                     return v(Value::Array(parts));
                 }
-                // A partly unknown string splits on its literals only when its symbols cannot
-                // contain the separator (scope names, guid(), uniqueString()); a parameter may
-                // hold a whole resource id.
+                // A partly known string splits on its literals (symbols are atoms), except
+                // when the whole string is one symbol or has an opaque part: as the ARM
+                // evaluator does.
                 let c = sep.chars().next()?;
                 let whole = a[0].value.to_symstr()?;
-                if !whole.parts.iter().all(|p| match p {
-                    crate::model::Part::Lit(_) => true,
-                    crate::model::Part::Sym(s) => is_atom(s),
-                }) {
+                if whole.as_single_sym().is_some() || has_opaque(&a[0].value) {
                     return None;
                 }
                 let pieces = whole.split(c);
@@ -352,20 +345,6 @@ impl<'t, 's> Eval<'t, 's> {
                         .map(|p| Node::new(Value::from_symstr(p), loc))
                         .collect(),
                 ))
-            }
-            // A piece of uniqueString()/guid() is as free of `/` as they are.
-            ("substring", 2 | 3)
-                if a[0]
-                    .value
-                    .to_symstr()
-                    .is_some_and(|x| x.as_single_sym().is_some_and(is_atom))
-                    && a[1..].iter().all(|x| x.as_i64().is_some()) =>
-            {
-                let args: Vec<String> = a.iter().map(|x| canonical_arg(&x.value)).collect();
-                v(Value::sym(Sym::Expr(format!(
-                    "substring({})",
-                    args.join(", ")
-                ))))
             }
             ("substring", 2 | 3) => {
                 let text = s(0)?;
@@ -584,24 +563,6 @@ fn has_opaque(v: &Value) -> bool {
     }
 }
 
-/// Symbols whose value never contains `/` (ids are built around them).
-fn is_atom(s: &Sym) -> bool {
-    match s {
-        Sym::Expr(e) => [
-            "subscription().",
-            "resourceGroup().",
-            "tenant().",
-            "deployment().",
-            "guid(",
-            "uniquestring(",
-            "substring(",
-        ]
-        .iter()
-        .any(|p| e.starts_with(p)),
-        _ => false,
-    }
-}
-
 #[derive(Clone, Copy)]
 enum IdKind {
     ResourceGroup,
@@ -623,15 +584,110 @@ fn object(entries: &[(&str, Value)], loc: Loc) -> Node {
     Node::new(Value::Object(o), loc)
 }
 
-/// An argument of `guid()`/`uniqueString()` in the canonical text shared with the ARM evaluator.
-fn canonical_arg(v: &Value) -> String {
-    match v {
-        Value::Str(s) => s.clone(),
-        Value::Sym(s) => s.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => other.type_name().to_string(),
+const MAX_CANON: usize = 1024;
+
+/// Canonical text of a value inside a `Sym::Expr`, the same as the ARM evaluator writes for the
+/// compiled expression: strings quoted, arrays/objects as createArray/createObject, partly
+/// known strings as concat(…). False when the value contains an opaque part (no identity).
+pub(super) fn canon(v: &Value, out: &mut String) -> bool {
+    if out.len() > MAX_CANON {
+        return false;
     }
+    match v {
+        Value::Null => out.push_str("null()"),
+        Value::Bool(b) => out.push_str(if *b { "true()" } else { "false()" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&f.to_string()),
+        Value::Str(s) => {
+            out.push('\'');
+            out.push_str(&s.replace('\'', "''"));
+            out.push('\'');
+        }
+        Value::Array(a) => {
+            out.push_str("createArray(");
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if !canon(&x.value, out) {
+                    return false;
+                }
+            }
+            out.push(')');
+        }
+        Value::Object(o) => {
+            out.push_str("createObject(");
+            for (i, (k, x)) in o.entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                canon(&Value::Str(k.name.clone()), out);
+                out.push_str(", ");
+                if !canon(&x.value, out) {
+                    return false;
+                }
+            }
+            out.push(')');
+        }
+        Value::Sym(s) => {
+            if let Some(sym) = s.as_single_sym() {
+                if matches!(sym, Sym::Opaque(_)) {
+                    return false;
+                }
+                out.push_str(&sym.to_string());
+            } else {
+                out.push_str("concat(");
+                for (i, p) in s.parts.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match p {
+                        crate::model::Part::Lit(l) => {
+                            canon(&Value::Str(l.clone()), out);
+                        }
+                        crate::model::Part::Sym(Sym::Opaque(_)) => return false,
+                        crate::model::Part::Sym(sym) => out.push_str(&sym.to_string()),
+                    }
+                }
+                out.push(')');
+            }
+        }
+    }
+    out.len() <= MAX_CANON
+}
+
+/// `Sym::Expr("name(args)")` for a deterministic function of values some of which are unknown;
+/// opaque when an argument has no identity.
+pub(super) fn expr_of(name: &str, args: &[Node], loc: Loc) -> Node {
+    let mut text = String::new();
+    text.push_str(name);
+    text.push('(');
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        if !canon(&a.value, &mut text) {
+            return opaque(format!("{name}() of an unknown"), loc);
+        }
+    }
+    text.push(')');
+    Node::new(Value::sym(Sym::Expr(text)), loc)
+}
+
+/// Functions whose result depends only on their arguments (and the deployment's scope).
+fn is_deterministic(lname: &str) -> bool {
+    !(matches!(
+        lname,
+        "utcnow"
+            | "newguid"
+            | "reference"
+            | "deployer"
+            | "getsecret"
+            | "loadtextcontent"
+            | "loadjsoncontent"
+            | "loadfileasbase64"
+            | "loadyamlcontent"
+    ) || lname.starts_with("list"))
 }
 
 /// `format('{0}-{1}', a, b)` (format specifiers after `:` are not supported: unknown).
