@@ -401,14 +401,60 @@ fn error_finding(node: tree_sitter::Node, text: &str, file: FileId) -> Finding {
         .parent()
         .map(|p| describe_kind(p.kind()))
         .unwrap_or("file");
-    let message = if what.trim().is_empty() {
+    let mut message = if what.trim().is_empty() {
         format!("syntax error in {context}")
     } else {
         format!("syntax error: unexpected `{}` in {context}", what.trim())
     };
+    let expected = expected_tokens(node);
+    if !expected.is_empty() {
+        message.push_str(&format!("; expected {}", expected.join(" or ")));
+    }
     Finding::new(crate::rules::meta("BICEP000"), loc, message)
         .label("not valid Bicep here")
         .help("fix the Bicep syntax (`az bicep build` shows the compiler's own message)")
+}
+
+/// What the grammar would have accepted where an error starts: the lookahead symbols of the
+/// parse state after the preceding node (only when they are few enough to help).
+fn expected_tokens(node: tree_sitter::Node) -> Vec<String> {
+    let Some(prev) = node.prev_sibling() else {
+        return Vec::new();
+    };
+    // After a parameter's name the grammar accepts any of a dozen type forms.
+    if prev.kind() == "identifier"
+        && node.parent().map(|p| p.kind()) == Some("parameter_declaration")
+    {
+        return vec!["a type (`param name string = …`)".to_string()];
+    }
+    let lang = node.language();
+    let Some(mut it) = lang.lookahead_iterator(prev.next_parse_state()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for sym in it.by_ref() {
+        if sym == 0 || !lang.node_kind_is_visible(sym) {
+            continue;
+        }
+        let Some(kind) = lang.node_kind_for_id(sym) else {
+            continue;
+        };
+        if matches!(kind, "ERROR" | "comment" | "diagnostic_comment") || kind.starts_with('_') {
+            continue;
+        }
+        let text = if lang.node_kind_is_named(sym) {
+            describe_kind(kind).to_string()
+        } else {
+            format!("`{kind}`")
+        };
+        if !out.contains(&text) {
+            out.push(text);
+        }
+        if out.len() > 5 {
+            return Vec::new();
+        }
+    }
+    out
 }
 
 fn first_leaf(node: tree_sitter::Node) -> tree_sitter::Node {
@@ -489,6 +535,11 @@ mod tests {
         let errs = syntax_errors(&p.tree, src, 0);
         assert!(!errs.is_empty());
         assert_eq!(errs[0].code, "BICEP000");
+        let src = "param storageAccountType = 'Standard_LRS'\n";
+        let p = parse(src).unwrap();
+        let errs = syntax_errors(&p.tree, src, 0);
+        assert!(errs[0].message.contains("expected a type"), "{}", errs[0].message);
+        assert_eq!(errs[0].loc.start as usize, src.find('=').unwrap());
     }
 }
 #[cfg(test)]
