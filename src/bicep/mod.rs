@@ -19,6 +19,7 @@ use crate::source::SourceMap;
 use crate::unit::Unit;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// What every file of one unit shares: sources, the model under construction, findings.
 #[derive(Default)]
@@ -28,6 +29,15 @@ pub struct Shared {
     pub findings: Vec<Finding>,
     /// Module files being evaluated (cycle guard).
     pub module_stack: Vec<PathBuf>,
+    /// Module files already read: a module used by several declarations (or in a loop) is
+    /// read, parsed and added to the sources once. `None` when it has syntax errors.
+    pub modules: HashMap<PathBuf, Option<LoadedModule>>,
+}
+
+pub struct LoadedModule {
+    pub file: crate::source::FileId,
+    pub text: Rc<str>,
+    pub parsed: Rc<syntax::Parsed>,
 }
 
 /// How a file is evaluated: as the top-level file or as a module.
@@ -60,6 +70,16 @@ pub(crate) fn evaluate_file(
     dir: Option<PathBuf>,
     setup: FileSetup,
 ) -> Option<Vec<(String, Node)>> {
+    let parsed = check_file(shared, file, text)?;
+    evaluate_parsed(shared, file, text, &parsed, dir, setup)
+}
+
+/// Parse a file, report its syntax errors (None) and collect its suppressions.
+pub(crate) fn check_file(
+    shared: &mut Shared,
+    file: crate::source::FileId,
+    text: &str,
+) -> Option<syntax::Parsed> {
     let parsed = syntax::parse(text)?;
     let errors = syntax::syntax_errors(&parsed.tree, text, file);
     if !errors.is_empty() {
@@ -70,6 +90,18 @@ pub(crate) fn evaluate_file(
         .model
         .suppressions
         .extend(suppress::collect(text, file));
+    Some(parsed)
+}
+
+/// Evaluate a parsed file into `shared` and return its outputs.
+pub(crate) fn evaluate_parsed(
+    shared: &mut Shared,
+    file: crate::source::FileId,
+    text: &str,
+    parsed: &syntax::Parsed,
+    dir: Option<PathBuf>,
+    setup: FileSetup,
+) -> Option<Vec<(String, Node)>> {
     let mut ev = eval::Eval {
         shared,
         file,

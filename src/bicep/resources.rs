@@ -571,14 +571,26 @@ impl<'t, 's> Eval<'t, 's> {
         {
             return None;
         }
-        let text = std::fs::read_to_string(&file).ok()?;
-        let display = module_display(&self.shared.sources.get(self.file).name, path);
+        if !self.shared.modules.contains_key(&file) {
+            let text = std::fs::read_to_string(&file).ok()?;
+            let display = module_display(&self.shared.sources.get(self.file).name, path);
+            let file_id = self.shared.sources.add(display, text.as_str());
+            let loaded =
+                super::check_file(self.shared, file_id, &text).map(|parsed| super::LoadedModule {
+                    file: file_id,
+                    text: Rc::from(text.as_str()),
+                    parsed: Rc::new(parsed),
+                });
+            self.shared.modules.insert(file.clone(), loaded);
+        }
+        let loaded = self.shared.modules.get(&file)?.as_ref()?;
+        let (file_id, text, parsed) = (loaded.file, loaded.text.clone(), loaded.parsed.clone());
         self.shared.module_stack.push(file.clone());
-        let file_id = self.shared.sources.add(display, text.as_str());
-        let outputs = super::evaluate_file(
+        let outputs = super::evaluate_parsed(
             self.shared,
             file_id,
             &text,
+            &parsed,
             file.parent().map(|p| p.to_path_buf()),
             super::FileSetup {
                 inputs,

@@ -538,7 +538,11 @@ mod tests {
         let src = "param storageAccountType = 'Standard_LRS'\n";
         let p = parse(src).unwrap();
         let errs = syntax_errors(&p.tree, src, 0);
-        assert!(errs[0].message.contains("expected a type"), "{}", errs[0].message);
+        assert!(
+            errs[0].message.contains("expected a type"),
+            "{}",
+            errs[0].message
+        );
         assert_eq!(errs[0].loc.start as usize, src.find('=').unwrap());
     }
 }
