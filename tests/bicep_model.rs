@@ -320,3 +320,21 @@ fn split_of_a_parameter_is_canonical_not_the_parameter() {
     );
     assert_eq!(res(&u.model, "r").display_name(), "x");
 }
+
+#[test]
+fn deeply_nested_resources_and_errors_do_not_overflow() {
+    let mut src = String::new();
+    for i in 0..400 {
+        src.push_str(&format!("resource r{i} 'c{i}' = {{\n name: 'n'\n"));
+    }
+    src.push_str(&"}\n".repeat(400));
+    let _ = bicep::load(
+        "deep.bicep",
+        None,
+        &format!("resource top 'A.B/c@1' = {{\n name: 'x'\n{src}}}\n"),
+        &[],
+    );
+    let broken = format!("var x = {}\n", "[".repeat(20000));
+    let u = bicep::load("broken.bicep", None, &broken, &[]);
+    assert!(u.unparseable);
+}

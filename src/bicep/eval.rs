@@ -114,6 +114,10 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn collect_decl(&mut self, n: Ts<'t>, parent: Option<Ts<'t>>) {
+        // Nested child resources deeper than any real template are ignored (hostile input).
+        if self.depth > MAX_DEPTH {
+            return;
+        }
         let kind = match n.kind() {
             "parameter_declaration" => DeclKind::Param,
             "variable_declaration" => DeclKind::Var,
@@ -150,7 +154,9 @@ impl<'t, 's> Eval<'t, 's> {
                     if p.kind() == "object_property"
                         && let Some(r) = first_named(p, "resource_declaration")
                     {
+                        self.depth += 1;
                         self.collect_decl(r, Some(n));
+                        self.depth -= 1;
                     }
                 }
             }

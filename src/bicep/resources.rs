@@ -14,6 +14,10 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use tree_sitter::Node as Ts;
 
+/// Loops of loops of modules could multiply without bound on hostile input: beyond this many
+/// resources in one unit, further declarations are not modelled.
+const MAX_RESOURCES: usize = 50_000;
+
 /// One deployed instance of a resource declaration (a loop gives several).
 #[derive(Clone)]
 pub struct Inst<'t> {
@@ -388,7 +392,7 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn build_resource(&mut self, sym: &str) {
-        if self.res_index.contains_key(sym) {
+        if self.res_index.contains_key(sym) || self.shared.model.resources.len() >= MAX_RESOURCES {
             return;
         }
         let insts = self.resource_instances(sym);
@@ -453,6 +457,9 @@ impl<'t, 's> Eval<'t, 's> {
         self.mod_memo.insert(sym.to_string(), Memo::InProgress);
         let saved_refs = std::mem::take(&mut self.refs);
         let saved_locals = std::mem::take(&mut self.locals);
+        if self.shared.model.resources.len() >= MAX_RESOURCES {
+            return Rc::new(Vec::new());
+        }
         let path = first_named(decl.node, "string").map(|s| self.eval(s));
         let path = path
             .as_ref()

@@ -354,34 +354,40 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, text: &str, file: FileId) -> Vec<
 
 const MAX_SYNTAX_ERRORS: usize = 5;
 
-fn collect_errors(node: tree_sitter::Node, text: &str, file: FileId, out: &mut Vec<Finding>) {
-    if out.len() >= MAX_SYNTAX_ERRORS || !node.has_error() {
-        return;
-    }
-    if node.is_missing() {
-        let loc = Loc::new(file, node.start_byte(), node.start_byte());
-        out.push(
-            Finding::new(
-                crate::rules::meta("BICEP000"),
-                loc,
-                format!("syntax error: expected {}", describe_kind(node.kind())),
-            )
-            .label(format!("{} expected here", describe_kind(node.kind()))),
-        );
-        return;
-    }
-    // Types do not affect values: the grammar's gaps in type syntax (`(-1 | 1)`, …) are
-    // tolerated inside type declarations.
-    if node.kind() == "type_declaration" {
-        return;
-    }
-    if node.is_error() {
-        out.push(error_finding(node, text, file));
-        return;
-    }
-    let mut cursor = node.walk();
-    for child in node.children(&mut cursor) {
-        collect_errors(child, text, file, out);
+/// Iterative (hostile input may nest thousands of levels deep), outermost errors first.
+fn collect_errors(root: tree_sitter::Node, text: &str, file: FileId, out: &mut Vec<Finding>) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if out.len() >= MAX_SYNTAX_ERRORS {
+            return;
+        }
+        if !node.has_error() {
+            continue;
+        }
+        if node.is_missing() {
+            let loc = Loc::new(file, node.start_byte(), node.start_byte());
+            out.push(
+                Finding::new(
+                    crate::rules::meta("BICEP000"),
+                    loc,
+                    format!("syntax error: expected {}", describe_kind(node.kind())),
+                )
+                .label(format!("{} expected here", describe_kind(node.kind()))),
+            );
+            continue;
+        }
+        // Types do not affect values: the grammar's gaps in type syntax (`(-1 | 1)`, …) are
+        // tolerated inside type declarations.
+        if node.kind() == "type_declaration" {
+            continue;
+        }
+        if node.is_error() {
+            out.push(error_finding(node, text, file));
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<_> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
     }
 }
 
