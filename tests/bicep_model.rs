@@ -338,3 +338,13 @@ fn deeply_nested_resources_and_errors_do_not_overflow() {
     let u = bicep::load("broken.bicep", None, &broken, &[]);
     assert!(u.unparseable);
 }
+
+#[test]
+fn method_calls_on_resources_are_dependencies() {
+    let u = load_str(
+        "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'sa'\n}\nresource app 'Microsoft.Web/sites@2023-01-01' = {\n  name: 'app'\n  properties: {\n    key: sa.listKeys().keys[0].value\n  }\n}\n",
+    );
+    let m = &u.model;
+    assert_eq!(res(m, "app").depends_on, vec![idx(m, "sa")]);
+    assert!(res(m, "app").get("properties.key").unwrap().value.is_sym());
+}

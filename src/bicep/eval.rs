@@ -8,7 +8,7 @@
 use super::Shared;
 use super::funcs::expr_of;
 use super::resources::{Inst, ModInst};
-use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value};
+use crate::model::{Key, Node, Object, Scope, Sym, SymStr, Value};
 use crate::source::{FileId, Loc};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -696,7 +696,7 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     /// The instance a symbol use denotes: the only one, the indexed one, or none (unknown).
-    pub fn pick<'x, T>(list: &'x [T], index: Option<Option<usize>>) -> Option<&'x T> {
+    pub fn pick<T>(list: &[T], index: Option<Option<usize>>) -> Option<&T> {
         match index {
             None if list.len() == 1 => list.first(),
             Some(Some(i)) => list.get(i),
@@ -1026,16 +1026,4 @@ pub fn loop_source(n: Ts) -> Option<Ts> {
         }
     }
     None
-}
-
-/// A literal id made of parts (helper for tests and scope functions).
-pub fn symstr_of(parts: Vec<Part>) -> SymStr {
-    let mut s = SymStr::default();
-    for p in parts {
-        match p {
-            Part::Lit(l) => s.push_lit(&l),
-            Part::Sym(x) => s.push_sym(x),
-        }
-    }
-    s
 }

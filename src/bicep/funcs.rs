@@ -30,6 +30,16 @@ impl<'t, 's> Eval<'t, 's> {
                     .unwrap_or("");
                 if ns == "az" || ns == "sys" {
                     p.to_string()
+                } else if let Some((symbol, _, index)) = f
+                    .child_by_field_name("object")
+                    .and_then(|o| self.symbol_of(o))
+                {
+                    // `sa.listKeys()`: a runtime value, but still a dependency on `sa`.
+                    self.refs.push(super::eval::Ref {
+                        symbol,
+                        index: index.flatten(),
+                    });
+                    return opaque(format!("{ns}.{p}()"), loc);
                 } else {
                     return opaque(format!("imported function {ns}.{p}"), loc);
                 }

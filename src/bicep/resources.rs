@@ -7,7 +7,7 @@ use super::eval::{
     relocate,
 };
 use crate::model::{
-    Key, Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
+    Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
 };
 use crate::source::Loc;
 use std::collections::HashMap;
@@ -713,13 +713,5 @@ fn module_display(parent: &str, path: &str) -> String {
     match parent.rfind(['/', '\\']) {
         Some(i) => format!("{}/{}", &parent[..i], path.trim_start_matches("./")),
         None => path.trim_start_matches("./").to_string(),
-    }
-}
-
-#[allow(dead_code)]
-fn key(name: &str, loc: Loc) -> Key {
-    Key {
-        name: name.into(),
-        loc,
     }
 }
