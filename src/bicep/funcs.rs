@@ -446,7 +446,7 @@ impl<'t, 's> Eval<'t, 's> {
                 }
                 v(Value::Array(
                     (0..count)
-                        .map(|i| Node::new(Value::Int(start + i), loc))
+                        .map(|i| Node::new(Value::Int(start.saturating_add(i)), loc))
                         .collect(),
                 ))
             }
