@@ -348,3 +348,19 @@ fn method_calls_on_resources_are_dependencies() {
     assert_eq!(res(m, "app").depends_on, vec![idx(m, "sa")]);
     assert!(res(m, "app").get("properties.key").unwrap().value.is_sym());
 }
+
+#[test]
+fn broken_parameter_file_is_located_and_unparseable() {
+    let u = bicep::load(
+        "main.bicep",
+        None,
+        "param a string\n",
+        &[(
+            "main.bicepparam".into(),
+            "using './main.bicep'\nparam a = \n".into(),
+        )],
+    );
+    assert!(u.unparseable);
+    assert_eq!(u.findings[0].code, "BICEP000");
+    assert_eq!(u.findings[0].loc.file, 1, "located in the parameter file");
+}

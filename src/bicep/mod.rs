@@ -190,7 +190,11 @@ pub fn load(
     for (pdisplay, ptext) in parameters {
         inputs.extend(params::read_parameter_file(&mut shared, pdisplay, ptext));
     }
-    finish(shared, file, path, text, inputs)
+    // A parameter file that does not parse makes the unit unparseable too (exit 2).
+    let bad_parameters = !shared.findings.is_empty();
+    let mut unit = finish(shared, file, path, text, inputs);
+    unit.unparseable |= bad_parameters;
+    unit
 }
 
 /// Evaluate file `file` (already in `shared.sources`) as the top-level file.
