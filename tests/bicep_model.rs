@@ -364,3 +364,28 @@ fn broken_parameter_file_is_located_and_unparseable() {
     assert_eq!(u.findings[0].code, "BICEP000");
     assert_eq!(u.findings[0].loc.file, 1, "located in the parameter file");
 }
+
+#[test]
+fn undeployed_resources_keep_their_id_and_loop_positions() {
+    let u = load_str(
+        "resource a 'Microsoft.KeyVault/vaults@2023-07-01' = if (false) {\n  name: 'a'\n}\nresource b 'Microsoft.KeyVault/vaults@2023-07-01' = [for i in range(0, 3): if (i != 1) {\n  name: 'b${i}'\n}]\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'r'\n  properties: {\n    aid: a.id\n    b2: b[2].name\n  }\n}\n",
+    );
+    let m = &u.model;
+    let r = res(m, "r");
+    let aid = r.get("properties.aid").unwrap().value.to_symstr().unwrap();
+    assert!(
+        aid.to_string()
+            .ends_with("/providers/Microsoft.KeyVault/vaults/a")
+    );
+    assert_eq!(r.get("properties.b2").unwrap().as_str(), Some("b2"));
+    // Only deployed instances are in the model; the edge goes to the deployed b[2].
+    let bs: Vec<usize> = m
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.symbolic_name.as_deref() == Some("b"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(bs.len(), 2);
+    assert_eq!(r.depends_on, vec![bs[1]]);
+}

@@ -30,6 +30,8 @@ pub struct Inst<'t> {
     pub id: SymStr,
     pub existing: bool,
     pub presence: Presence,
+    /// False when a condition is false: not deployed, but its id and name exist.
+    pub deployed: bool,
     pub locals: Vec<(String, Node)>,
     pub body: Ts<'t>,
     pub type_loc: Loc,
@@ -57,7 +59,9 @@ enum ScopeOf {
 }
 
 /// One expansion of a declaration's `if`/`for`: loop bindings, presence and the body object.
-type Expansion<'t> = (Vec<(String, Node)>, Presence, Ts<'t>);
+/// `None` presence: the condition is false (the instance keeps its place in a loop, and its id
+/// and name can still be referred to, as in ARM).
+type Expansion<'t> = (Vec<(String, Node)>, Option<Presence>, Ts<'t>);
 
 impl<'t, 's> Eval<'t, 's> {
     pub fn is_loop_resource(&self, sym: &str) -> bool {
@@ -90,16 +94,16 @@ impl<'t, 's> Eval<'t, 's> {
         presence: Presence,
     ) -> Vec<Expansion<'t>> {
         match value.kind() {
-            "object" => vec![(base, presence, value)],
+            "object" => vec![(base, Some(presence), value)],
             "if_statement" => {
                 let Some(body) = if_body(value) else {
                     return vec![];
                 };
                 let cond = if_condition(value).map(|c| self.eval(c).value);
                 match cond {
-                    Some(Value::Bool(false)) => vec![],
-                    Some(Value::Bool(true)) => vec![(base, presence, body)],
-                    _ => vec![(base, Presence::IfDeployed, body)],
+                    Some(Value::Bool(false)) => vec![(base, None, body)],
+                    Some(Value::Bool(true)) => vec![(base, Some(presence), body)],
+                    _ => vec![(base, Some(Presence::IfDeployed), body)],
                 }
             }
             "for_statement" => {
@@ -138,7 +142,7 @@ impl<'t, 's> Eval<'t, 's> {
                         self.locals = locals.clone();
                         self.expand_inner(body, locals, Presence::IfDeployed)
                             .into_iter()
-                            .map(|(l, _, b)| (l, Presence::IfDeployed, b))
+                            .map(|(l, p, b)| (l, p.map(|_| Presence::IfDeployed), b))
                             .collect()
                     }
                 }
@@ -189,9 +193,17 @@ impl<'t, 's> Eval<'t, 's> {
             let Some(value) = declared_value(decl.node) else {
                 continue;
             };
+            let parent_deployed = parent.as_ref().is_none_or(|(pi, _, _)| pi.deployed);
             for (locals, presence, body) in self.expand(value, locals, presence) {
                 self.locals = locals.clone();
-                let inst = self.make_instance(decl.node, body, locals, presence, parent.as_ref());
+                let mut inst = self.make_instance(
+                    decl.node,
+                    body,
+                    locals,
+                    presence.unwrap_or(Presence::IfDeployed),
+                    parent.as_ref(),
+                );
+                inst.deployed = presence.is_some() && parent_deployed;
                 out.push(inst);
             }
         }
@@ -305,6 +317,7 @@ impl<'t, 's> Eval<'t, 's> {
             id,
             existing,
             presence,
+            deployed: true,
             locals,
             body,
             type_loc,
@@ -398,6 +411,10 @@ impl<'t, 's> Eval<'t, 's> {
         let insts = self.resource_instances(sym);
         let mut indexes = Vec::new();
         for inst in insts.iter() {
+            if !inst.deployed {
+                indexes.push(None);
+                continue;
+            }
             let saved_locals = std::mem::replace(&mut self.locals, inst.locals.clone());
             let saved_refs = std::mem::take(&mut self.refs);
             let mut body = self.eval_object(inst.body);
@@ -471,7 +488,10 @@ impl<'t, 's> Eval<'t, 's> {
             for (locals, presence, body) in self.expand(value, Vec::new(), presence) {
                 self.locals = locals;
                 self.refs.clear();
-                out.push(self.instantiate_module(sym, decl.node, &path, body, presence));
+                out.push(match presence {
+                    Some(p) => self.instantiate_module(sym, decl.node, &path, body, p),
+                    None => self.undeployed_module(sym, decl.node, body),
+                });
             }
         }
         self.locals = saved_locals;
@@ -480,6 +500,29 @@ impl<'t, 's> Eval<'t, 's> {
         self.mod_memo
             .insert(sym.to_string(), Memo::Done(out.clone()));
         out
+    }
+
+    /// A module whose condition is false: its deployment name and id, nothing deployed.
+    fn undeployed_module(&mut self, sym: &str, decl: Ts<'t>, body: Ts<'t>) -> ModInst {
+        let loc = self.loc(decl);
+        let name = match prop(self, body, "name") {
+            Some(n) => self.eval(n),
+            None => opaque(format!("generated name of module {sym}"), loc),
+        };
+        let target = match prop(self, body, "scope").map(|s| self.scope_of(s)) {
+            Some(ScopeOf::Scope(s)) => s,
+            _ => self.scope.clone(),
+        };
+        let name_s = name
+            .value
+            .to_symstr()
+            .unwrap_or_else(|| SymStr::sym(crate::model::Sym::Opaque("module name".into())));
+        ModInst {
+            id: resource_id(&target, "Microsoft.Resources/deployments", &[name_s]),
+            name,
+            outputs: None,
+            index: None,
+        }
     }
 
     fn instantiate_module(
