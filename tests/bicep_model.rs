@@ -389,3 +389,24 @@ fn undeployed_resources_keep_their_id_and_loop_positions() {
     assert_eq!(bs.len(), 2);
     assert_eq!(r.depends_on, vec![bs[1]]);
 }
+
+#[test]
+fn imported_variables_and_functions_are_evaluated() {
+    let path = fixture("imports/main.bicep");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = bicep::load("imports/main.bicep", Some(&path), &text, &[]);
+    assert!(!u.unparseable, "{:?}", u.findings);
+    let acr = res(&u.model, "acr");
+    assert_eq!(acr.display_name(), "contosoregistry");
+    assert_eq!(acr.get("sku.name").unwrap().as_str(), Some("Premium"));
+    assert_eq!(
+        acr.get("properties.other").unwrap().as_str(),
+        Some("Premium")
+    );
+    assert_eq!(
+        acr.get("properties.called").unwrap().as_str(),
+        Some("xregistry")
+    );
+    // The imported file is read once and joins the sources.
+    assert_eq!(u.sources.len(), 2);
+}

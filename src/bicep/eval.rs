@@ -85,6 +85,10 @@ pub struct Eval<'t, 's> {
     /// Model resources created by this file and the symbols their bodies referenced.
     pub pending: Vec<(usize, Vec<Ref>)>,
     pub depth: usize,
+    /// `import { x as y } from './f.bicep'`: local name → (path, exported name).
+    pub imports: HashMap<String, (String, String)>,
+    /// `import * as ns from './f.bicep'`: namespace → path.
+    pub namespaces: HashMap<String, String>,
 }
 
 pub fn opaque(why: impl Into<String>, loc: Loc) -> Node {
@@ -96,6 +100,40 @@ pub fn expr(text: impl Into<String>) -> SymStr {
 }
 
 impl<'t, 's> Eval<'t, 's> {
+    pub fn new(
+        shared: &'s mut Shared,
+        file: FileId,
+        text: &'t str,
+        spreads: &'t HashSet<usize>,
+        dir: Option<PathBuf>,
+        setup: super::FileSetup,
+    ) -> Self {
+        Eval {
+            shared,
+            file,
+            text,
+            spreads,
+            dir,
+            scope: setup.scope,
+            pointer_prefix: setup.pointer_prefix,
+            parent_deployment: setup.parent_deployment,
+            presence: setup.presence,
+            inputs: setup.inputs,
+            decls: HashMap::new(),
+            order: Vec::new(),
+            memo: HashMap::new(),
+            res_memo: HashMap::new(),
+            mod_memo: HashMap::new(),
+            res_index: HashMap::new(),
+            locals: Vec::new(),
+            refs: Vec::new(),
+            pending: Vec::new(),
+            depth: 0,
+            imports: HashMap::new(),
+            namespaces: HashMap::new(),
+        }
+    }
+
     pub fn loc(&self, n: Ts) -> Loc {
         Loc::new(self.file, n.start_byte(), n.end_byte())
     }
@@ -109,7 +147,11 @@ impl<'t, 's> Eval<'t, 's> {
         let mut cursor = root.walk();
         let children: Vec<Ts<'t>> = root.named_children(&mut cursor).collect();
         for n in children {
-            self.collect_decl(n, None);
+            if n.kind() == "import_functionality" {
+                self.collect_import(n);
+            } else {
+                self.collect_decl(n, None);
+            }
         }
     }
 
@@ -251,7 +293,26 @@ impl<'t, 's> Eval<'t, 's> {
                 });
                 opaque(format!("module {name}"), at)
             }
-            _ => opaque(format!("unknown symbol {name}"), at),
+            _ => match self.imported_value(name, at) {
+                Some(v) => v,
+                None => opaque(format!("unknown symbol {name}"), at),
+            },
+        }
+    }
+
+    /// The value of a declaration of this file by name (imports from other files).
+    pub fn value_by_name(&mut self, name: &str, at: Loc) -> Node {
+        match self.decls.get(name).copied() {
+            Some(d) if d.kind == DeclKind::Var => self.named_value(name, d, at),
+            _ => opaque(format!("{name} is not an exported variable"), at),
+        }
+    }
+
+    /// Call a function of this file by name with evaluated arguments.
+    pub fn call_by_name(&mut self, name: &str, args: Vec<Node>, at: Loc) -> Node {
+        match self.decls.get(name).copied() {
+            Some(d) if d.kind == DeclKind::Func => self.call_user_function_values(d.node, args, at),
+            _ => opaque(format!("{name} is not an exported function"), at),
         }
     }
 
@@ -537,6 +598,11 @@ impl<'t, 's> Eval<'t, 's> {
             let mut c = n.walk();
             n.children(&mut c).any(|ch| ch.kind() == ".?")
         };
+        if obj.kind() == "identifier"
+            && let Some(v) = self.namespace_value(self.src(obj), &prop, loc)
+        {
+            return v;
+        }
         // `sym.prop` on a resource or module symbol (or one of its loop instances).
         if let Some(v) = self.symbol_member(obj, &prop, loc) {
             return v;
@@ -966,7 +1032,7 @@ pub fn last_expression(n: Ts) -> Option<Ts> {
     let mut c2 = n.walk();
     let after_eq = n
         .children(&mut c2)
-        .any(|ch| ch.kind() == "=" || ch.kind() == ":");
+        .any(|ch| matches!(ch.kind(), "=" | ":" | "=>"));
     if !after_eq {
         return None;
     }

@@ -30,6 +30,11 @@ impl<'t, 's> Eval<'t, 's> {
                     .unwrap_or("");
                 if ns == "az" || ns == "sys" {
                     p.to_string()
+                } else if self.namespaces.contains_key(ns) {
+                    let args = self.eval_arguments(n);
+                    return self
+                        .imported_call(Some(ns), p, args, loc)
+                        .unwrap_or_else(|| opaque("imported function", loc));
                 } else if let Some((symbol, _, index)) = f
                     .child_by_field_name("object")
                     .and_then(|o| self.symbol_of(o))
@@ -60,6 +65,12 @@ impl<'t, 's> Eval<'t, 's> {
         {
             return self.call_user_function(d.node, &arg_nodes, loc);
         }
+        if self.imports.contains_key(name.as_str()) {
+            let args: Vec<Node> = arg_nodes.iter().map(|a| self.eval(*a)).collect();
+            if let Some(v) = self.imported_call(None, &name, args, loc) {
+                return v;
+            }
+        }
         let lname = name.to_ascii_lowercase();
         if lname == "reduce" {
             return self.call_reduce(&arg_nodes, loc);
@@ -80,7 +91,29 @@ impl<'t, 's> Eval<'t, 's> {
         }
     }
 
+    fn eval_arguments(&mut self, call: Ts<'t>) -> Vec<Node> {
+        let Some(a) = call.child_by_field_name("arguments") else {
+            return Vec::new();
+        };
+        let mut c = a.walk();
+        let nodes: Vec<Ts<'t>> = a
+            .named_children(&mut c)
+            .filter(|x| x.kind() != "comment")
+            .collect();
+        nodes.into_iter().map(|x| self.eval(x)).collect()
+    }
+
     fn call_user_function(&mut self, f: Ts<'t>, args: &[Ts<'t>], loc: Loc) -> Node {
+        let values: Vec<Node> = args.iter().map(|a| self.eval(*a)).collect();
+        self.call_user_function_values(f, values, loc)
+    }
+
+    pub(super) fn call_user_function_values(
+        &mut self,
+        f: Ts<'t>,
+        values: Vec<Node>,
+        loc: Loc,
+    ) -> Node {
         let params: Vec<String> = first_named(f, "parameters")
             .map(|ps| {
                 let mut c = ps.walk();
@@ -90,7 +123,6 @@ impl<'t, 's> Eval<'t, 's> {
                     .collect()
             })
             .unwrap_or_default();
-        let values: Vec<Node> = args.iter().map(|a| self.eval(*a)).collect();
         let Some(body) = super::eval::last_expression(f) else {
             return opaque("function without body", loc);
         };

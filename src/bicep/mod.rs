@@ -24,6 +24,7 @@
 
 pub mod eval;
 mod funcs;
+mod imports;
 mod ops;
 pub mod params;
 mod resources;
@@ -119,28 +120,7 @@ pub(crate) fn evaluate_parsed(
     dir: Option<PathBuf>,
     setup: FileSetup,
 ) -> Option<Vec<(String, Node)>> {
-    let mut ev = eval::Eval {
-        shared,
-        file,
-        text,
-        spreads: &parsed.spreads,
-        dir,
-        scope: setup.scope,
-        pointer_prefix: setup.pointer_prefix,
-        parent_deployment: setup.parent_deployment,
-        presence: setup.presence,
-        inputs: setup.inputs,
-        decls: HashMap::new(),
-        order: Vec::new(),
-        memo: HashMap::new(),
-        res_memo: HashMap::new(),
-        mod_memo: HashMap::new(),
-        res_index: HashMap::new(),
-        locals: Vec::new(),
-        refs: Vec::new(),
-        pending: Vec::new(),
-        depth: 0,
-    };
+    let mut ev = eval::Eval::new(shared, file, text, &parsed.spreads, dir, setup);
     ev.collect(parsed.tree.root_node());
     if let Some(scope) = target_scope(&ev, parsed.tree.root_node()) {
         ev.scope = scope;

@@ -621,20 +621,7 @@ impl<'t, 's> Eval<'t, 's> {
         {
             return None;
         }
-        if !self.shared.modules.contains_key(&file) {
-            let text = std::fs::read_to_string(&file).ok()?;
-            let display = module_display(&self.shared.sources.get(self.file).name, path);
-            let file_id = self.shared.sources.add(display, text.as_str());
-            let loaded =
-                super::check_file(self.shared, file_id, &text).map(|parsed| super::LoadedModule {
-                    file: file_id,
-                    text: Rc::from(text.as_str()),
-                    parsed: Rc::new(parsed),
-                });
-            self.shared.modules.insert(file.clone(), loaded);
-        }
-        let loaded = self.shared.modules.get(&file)?.as_ref()?;
-        let (file_id, text, parsed) = (loaded.file, loaded.text.clone(), loaded.parsed.clone());
+        let (file_id, text, parsed) = load_cached(self, &file, path)?;
         self.shared.module_stack.push(file.clone());
         let outputs = super::evaluate_parsed(
             self.shared,
@@ -699,6 +686,28 @@ impl<'t, 's> Eval<'t, 's> {
         }
         out
     }
+}
+
+/// Read, parse and check a module or imported file once per unit.
+pub(super) fn load_cached(
+    ev: &mut Eval,
+    file: &std::path::Path,
+    path: &str,
+) -> Option<(crate::source::FileId, Rc<str>, Rc<super::syntax::Parsed>)> {
+    if !ev.shared.modules.contains_key(file) {
+        let text = std::fs::read_to_string(file).ok()?;
+        let display = module_display(&ev.shared.sources.get(ev.file).name, path);
+        let file_id = ev.shared.sources.add(display, text.as_str());
+        let loaded =
+            super::check_file(ev.shared, file_id, &text).map(|parsed| super::LoadedModule {
+                file: file_id,
+                text: Rc::from(text.as_str()),
+                parsed: Rc::new(parsed),
+            });
+        ev.shared.modules.insert(file.to_path_buf(), loaded);
+    }
+    let loaded = ev.shared.modules.get(file)?.as_ref()?;
+    Some((loaded.file, loaded.text.clone(), loaded.parsed.clone()))
 }
 
 /// A child keeps its parent's resource group and subscription (or extension scope).
