@@ -552,23 +552,3 @@ mod tests {
         assert_eq!(errs[0].loc.start as usize, src.find('=').unwrap());
     }
 }
-#[cfg(test)]
-mod debug_tests {
-    #[test]
-    #[ignore]
-    fn debug_rewrite() {
-        let src = std::fs::read_to_string(std::env::var("F").unwrap()).unwrap();
-        let rw = super::rewrite(&src);
-        let p = super::parse(&src).unwrap();
-        let errs = super::syntax_errors(&p.tree, &src, 0);
-        for e in errs {
-            let s = e.loc.start as usize;
-            let ls = rw.text[..s].rfind('\n').map_or(0, |i| i + 1);
-            println!(
-                "{} | {}",
-                e.message,
-                &rw.text[ls..(s + 80).min(rw.text.len())]
-            );
-        }
-    }
-}
