@@ -405,6 +405,14 @@ impl<'t, 's> Eval<'t, 's> {
                     v(Value::Bool(xs.iter().any(|x| ops::same_known(&x.value, y))))
                 }
                 (Value::Object(o), Value::Str(k)) => v(Value::Bool(o.get(k).is_some())),
+                // A literal part that contains the needle decides it.
+                (Value::Sym(x), Value::Str(y))
+                    if x.parts.iter().any(
+                        |p| matches!(p, crate::model::Part::Lit(l) if l.contains(y.as_str())),
+                    ) =>
+                {
+                    v(Value::Bool(true))
+                }
                 _ => None,
             },
             ("empty", 1) => match &a[0].value {
@@ -434,10 +442,11 @@ impl<'t, 's> Eval<'t, 's> {
                 _ => None,
             },
             ("coalesce", _) => {
-                for x in a {
+                for (i, x) in a.iter().enumerate() {
                     match x.value {
                         Value::Null => continue,
-                        Value::Sym(_) => return None,
+                        // The unknown may be null: the canonical rest of the call (as ARM).
+                        Value::Sym(_) => return Some(expr_of("coalesce", &a[i..], loc)),
                         _ => return Some(x.clone()),
                     }
                 }
