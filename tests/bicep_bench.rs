@@ -67,6 +67,16 @@ fn bench_parse_vs_load() {
         }
         resources
     });
+    // One real file with its 7 local child modules (the AVM container registry).
+    let reg = root.join("bicep-registry-modules/avm/res/container-registry/registry/main.bicep");
+    let reg_text = std::fs::read_to_string(&reg).unwrap_or_default();
+    let (single, _) = min_of(&mut || {
+        acr_cmk::bicep::load("main.bicep", Some(&reg), &reg_text, &[])
+            .model
+            .resources
+            .len()
+    });
+    println!("AVM container-registry main.bicep (+7 modules): full load {single:?}");
     println!(
         "{} files: tree-sitter only {:?}; rewrite+parse {:?}; full load {:?} ({} resources, modules followed); load/parse = {:.2}",
         files.len(),
