@@ -410,3 +410,22 @@ fn imported_variables_and_functions_are_evaluated() {
     // The imported file is read once and joins the sources.
     assert_eq!(u.sources.len(), 2);
 }
+
+#[test]
+fn known_spreads_merge() {
+    let u = load_str(
+        "var a = [1, 2]\nvar o = { x: 1, y: 2 }\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'r'\n  properties: {\n    list: [...a, 3]\n    obj: {\n      ...o\n      y: 5\n    }\n  }\n}\n",
+    );
+    let r = res(&u.model, "r");
+    let list = r.get("properties.list").unwrap().as_array().unwrap();
+    assert_eq!(
+        list.iter().filter_map(|n| n.as_i64()).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(r.get("properties.obj.x").unwrap().as_i64(), Some(1));
+    assert_eq!(
+        r.get("properties.obj.y").unwrap().as_i64(),
+        Some(5),
+        "later keys win"
+    );
+}
