@@ -1,7 +1,7 @@
 //! The Bicep compiler as oracle for the front end: for every Azure Verified Modules pair in the
 //! corpus (`main.bicep` and the `main.json` the official compiler produced from it), every
-//! resource type the Bicep front end deploys must appear in the compiled template (which
-//! inlines modules as nested deployments). The converse does not hold and is only reported:
+//! resource type (and type@apiVersion) the Bicep front end deploys must appear in the compiled
+//! template (which inlines modules as nested deployments). The converse does not hold and is only reported:
 //! the model omits resources whose condition is false by default and loops over empty
 //! defaults, and treats registry modules (`br/public:`) as opaque while the compiler inlines
 //! them.
@@ -60,6 +60,13 @@ fn json_types(t: &serde_json::Value, out: &mut BTreeSet<String>) {
     for r in resources {
         if let Some(ty) = r.get("type").and_then(|t| t.as_str()) {
             out.insert(ty.to_ascii_lowercase());
+            if let Some(api) = r.get("apiVersion").and_then(|a| a.as_str()) {
+                out.insert(format!(
+                    "{}@{}",
+                    ty.to_ascii_lowercase(),
+                    api.to_ascii_lowercase()
+                ));
+            }
         }
         if let Some(inner) = r.pointer("/properties/template") {
             json_types(inner, out);
@@ -85,6 +92,15 @@ fn json_types(t: &serde_json::Value, out: &mut BTreeSet<String>) {
         }
     }
 }
+
+/// Pairs whose `main.json` is stale upstream: it was compiled before `main.bicep` moved to a
+/// newer API version (checked by hand: the `.bicep` text has the newer version, the JSON the
+/// older one). Not a front-end disagreement.
+const STALE_JSON: &[&str] = &[
+    "res/azure-stack-hci/network-interface/main.bicep",
+    "res/azure-stack-hci/virtual-hard-disk/main.bicep",
+    "res/managed-identity/user-assigned-identity/federated-identity-credential/main.bicep",
+];
 
 #[test]
 fn deployed_types_are_in_the_compiled_template() {
@@ -117,11 +133,22 @@ fn deployed_types_are_in_the_compiled_template() {
             .resources
             .iter()
             .filter(|r| !r.existing)
-            .map(|r| r.ty.to_ascii_lowercase())
+            .flat_map(|r| {
+                let ty = r.ty.to_ascii_lowercase();
+                // Types, and types with their API version (modules have none of their own).
+                let with_api = r
+                    .api_version
+                    .as_ref()
+                    .map(|a| format!("{ty}@{}", a.to_ascii_lowercase()));
+                std::iter::once(ty).chain(with_api)
+            })
             .collect();
         resources += u.model.resources.len();
         for t in model.difference(&compiled) {
-            invented.push(format!("{rel}: {t}"));
+            let stale = t.contains('@') && STALE_JSON.contains(&rel.replace('\\', "/").as_str());
+            if !stale {
+                invented.push(format!("{rel}: {t}"));
+            }
         }
         missing_total += compiled.difference(&model).count();
     }
