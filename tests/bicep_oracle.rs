@@ -162,3 +162,51 @@ fn deployed_types_are_in_the_compiled_template() {
         invented.join("\n")
     );
 }
+
+/// Compiled templates with symbolic names (`languageVersion` 2.0) key their resources by the
+/// Bicep symbol: every unconditional, unlooped, non-`existing` top-level resource there must be
+/// a top-level model resource with the same symbol and type (nothing dropped).
+#[test]
+fn unconditional_resources_are_all_modelled() {
+    let Some(root) = corpus() else { return };
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for p in pairs(&root) {
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
+                .unwrap();
+        let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&p).unwrap();
+        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        let u = bicep::load(&rel, Some(&p), &text, &[]);
+        for (sym, r) in resources {
+            if r.get("condition").is_some()
+                || r.get("copy").is_some()
+                || r.get("existing").is_some()
+            {
+                continue;
+            }
+            let ty = r.get("type").and_then(|t| t.as_str()).unwrap_or_default();
+            checked += 1;
+            // Nested child resources are keyed `parent::child`.
+            let own = sym.rsplit("::").next().unwrap_or(sym);
+            let found = u.model.resources.iter().any(|m| {
+                m.parent_deployment.is_none()
+                    && m.symbolic_name.as_deref() == Some(own)
+                    && m.is_type(ty)
+            });
+            if !found {
+                missing.push(format!("{rel}: {sym} ({ty})"));
+            }
+        }
+    }
+    println!("{checked} unconditional resources checked");
+    assert!(checked > 100);
+    assert!(
+        missing.is_empty(),
+        "compiled resources missing from the model:\n{}",
+        missing.join("\n")
+    );
+}
