@@ -429,3 +429,15 @@ fn known_spreads_merge() {
         "later keys win"
     );
 }
+
+#[test]
+fn dependencies_are_syntactic_like_the_compiler() {
+    // `deploy` is false: evaluation never reads `b`, but the compiler still emits the edge.
+    let u = load_str(
+        "param items array\nresource a 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'a'\n}\nresource b 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'b'\n}\nvar viaVar = a.id\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'r'\n  properties: {\n    x: false ? b.id : 'none'\n    y: [for i in items: viaVar]\n  }\n}\n",
+    );
+    let m = &u.model;
+    let mut deps = res(m, "r").depends_on.clone();
+    deps.sort();
+    assert_eq!(deps, vec![idx(m, "a"), idx(m, "b")]);
+}

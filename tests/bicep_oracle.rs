@@ -210,3 +210,65 @@ fn unconditional_resources_are_all_modelled() {
         missing.join("\n")
     );
 }
+
+/// The compiler's `dependsOn` (symbolic names in `languageVersion` 2.0 templates) are the
+/// implicit and explicit dependencies the front end must find: for every compiled edge R → D
+/// whose two ends are in the model, each instance of R depends on an instance of D (directly,
+/// or through an `existing` resource whose own `dependsOn` the compiler forwards).
+#[test]
+fn compiled_dependencies_are_found() {
+    let Some(root) = corpus() else { return };
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for p in pairs(&root) {
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
+                .unwrap();
+        let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&p).unwrap();
+        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        let u = bicep::load(&rel, Some(&p), &text, &[]);
+        let m = &u.model;
+        let top = |sym: &str| -> Vec<usize> {
+            let own = sym.rsplit("::").next().unwrap_or(sym);
+            (0..m.resources.len())
+                .filter(|&i| {
+                    m.resources[i].parent_deployment.is_none()
+                        && m.resources[i].symbolic_name.as_deref() == Some(own)
+                })
+                .collect()
+        };
+        for (sym, r) in resources {
+            for d in r
+                .get("dependsOn")
+                .and_then(|d| d.as_array())
+                .into_iter()
+                .flatten()
+            {
+                let Some(d) = d.as_str().filter(|d| !d.starts_with('[')) else {
+                    continue;
+                };
+                let (from, to) = (top(sym), top(d));
+                if from.is_empty() || to.is_empty() {
+                    continue;
+                }
+                checked += 1;
+                for f in &from {
+                    if !to.iter().any(|t| m.depends_on(*f, *t)) {
+                        missing.push(format!("{rel}: {sym} -> {d}"));
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    println!("{checked} compiled dependencies checked");
+    assert!(checked > 100);
+    assert!(
+        missing.is_empty(),
+        "compiled dependencies not found:\n{}",
+        missing.join("\n")
+    );
+}

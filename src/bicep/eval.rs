@@ -89,6 +89,9 @@ pub struct Eval<'t, 's> {
     pub imports: HashMap<String, (String, String)>,
     /// `import * as ns from './f.bicep'`: namespace → path.
     pub namespaces: HashMap<String, String>,
+    /// Resource/module symbols a variable's expression mentions (directly or through other
+    /// variables), for [`Eval::syntactic_refs`].
+    pub var_refs: HashMap<String, Option<Vec<String>>>,
 }
 
 pub fn opaque(why: impl Into<String>, loc: Loc) -> Node {
@@ -131,6 +134,7 @@ impl<'t, 's> Eval<'t, 's> {
             depth: 0,
             imports: HashMap::new(),
             namespaces: HashMap::new(),
+            var_refs: HashMap::new(),
         }
     }
 
@@ -298,6 +302,55 @@ impl<'t, 's> Eval<'t, 's> {
                 None => opaque(format!("unknown symbol {name}"), at),
             },
         }
+    }
+
+    /// The resource and module symbols an expression mentions anywhere, also in branches that
+    /// evaluation skips and through variables: the Bicep compiler derives `dependsOn` from the
+    /// syntax, not from values.
+    pub fn syntactic_refs(&mut self, root: Ts<'t>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            if n.id() != root.id() && n.kind() == "resource_declaration" {
+                continue; // a nested resource is a resource of its own
+            }
+            if n.kind() == "identifier" && !is_binding_or_key(n) {
+                let name = self.src(n);
+                match self.decls.get(name).map(|d| (d.kind, d.node)) {
+                    Some((DeclKind::Resource | DeclKind::Module, _)) => {
+                        if !out.iter().any(|x| x == name) {
+                            out.push(name.to_string());
+                        }
+                    }
+                    Some((DeclKind::Var, node)) => {
+                        for r in self.var_syntactic_refs(name, node) {
+                            if !out.contains(&r) {
+                                out.push(r);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        out
+    }
+
+    fn var_syntactic_refs(&mut self, name: &str, node: Ts<'t>) -> Vec<String> {
+        match self.var_refs.get(name) {
+            Some(Some(v)) => return v.clone(),
+            Some(None) => return Vec::new(), // cycle
+            None => {}
+        }
+        self.var_refs.insert(name.to_string(), None);
+        let refs = match last_expression(node) {
+            Some(e) => self.syntactic_refs(e),
+            None => Vec::new(),
+        };
+        self.var_refs.insert(name.to_string(), Some(refs.clone()));
+        refs
     }
 
     /// The value of a declaration of this file by name (imports from other files).
@@ -1010,6 +1063,20 @@ pub fn unescape(esc: &str) -> String {
 }
 
 // ----- tree helpers -----
+
+/// An identifier that names something rather than refers to it: an object key, a loop or
+/// lambda variable, a called function's name, a declaration's own name.
+fn is_binding_or_key(n: Ts) -> bool {
+    let Some(p) = n.parent() else { return false };
+    match p.kind() {
+        "object_property" => p.named_child(0).map(|k| k.id()) == Some(n.id()),
+        "for_statement" => p.child_by_field_name("initializer").map(|k| k.id()) == Some(n.id()),
+        "for_loop_parameters" | "lambda_expression" => true,
+        "call_expression" => p.child_by_field_name("function").map(|k| k.id()) == Some(n.id()),
+        "parenthesized_expression" => p.parent().is_some_and(|g| g.kind() == "lambda_expression"),
+        _ => false,
+    }
+}
 
 pub fn first_named<'t>(n: Ts<'t>, kind: &str) -> Option<Ts<'t>> {
     let mut c = n.walk();

@@ -409,6 +409,10 @@ impl<'t, 's> Eval<'t, 's> {
             return;
         }
         let insts = self.resource_instances(sym);
+        let syntactic = match self.decls.get(sym).and_then(|d| declared_value(d.node)) {
+            Some(v) => self.syntactic_refs(v),
+            None => Vec::new(),
+        };
         let mut indexes = Vec::new();
         for inst in insts.iter() {
             if !inst.deployed {
@@ -421,6 +425,7 @@ impl<'t, 's> Eval<'t, 's> {
             let mut refs = std::mem::replace(&mut self.refs, saved_refs);
             self.locals = saved_locals;
             refs.extend(inst.parent.clone());
+            add_syntactic(&mut refs, &syntactic, sym);
             if let Value::Object(o) = &mut body.value {
                 // What ARM sees: the full name, no `parent`/`dependsOn` (they become edges),
                 // an extension resource's scope as an id.
@@ -551,7 +556,11 @@ impl<'t, 's> Eval<'t, 's> {
             .unwrap_or_else(|| SymStr::sym(crate::model::Sym::Opaque("module name".into())));
         let id = resource_id(&target, "Microsoft.Resources/deployments", &[name_s]);
         let evaluated = self.eval_object(body);
-        let refs = std::mem::take(&mut self.refs);
+        let mut refs = std::mem::take(&mut self.refs);
+        if let Some(v) = declared_value(decl) {
+            let syntactic = self.syntactic_refs(v);
+            add_syntactic(&mut refs, &syntactic, sym);
+        }
         let inputs: HashMap<String, Node> = evaluated
             .get("params")
             .and_then(|p| p.as_object())
@@ -685,6 +694,19 @@ impl<'t, 's> Eval<'t, 's> {
             }
         }
         out
+    }
+}
+
+/// Symbols mentioned in the declaration but not met by evaluation (skipped branches, unknown
+/// loops) are dependencies on every instance, as the compiler makes them.
+fn add_syntactic(refs: &mut Vec<Ref>, syntactic: &[String], own: &str) {
+    for s in syntactic {
+        if s != own && !refs.iter().any(|r| &r.symbol == s) {
+            refs.push(Ref {
+                symbol: s.clone(),
+                index: None,
+            });
+        }
     }
 }
 
