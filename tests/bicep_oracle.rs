@@ -272,3 +272,70 @@ fn compiled_dependencies_are_found() {
         missing.join("\n")
     );
 }
+
+/// Names: where the compiled name is a literal, or exactly one parameter, the model's name of
+/// the same (unlooped, top-level) resource is that literal, or that parameter's literal default,
+/// or the parameter symbol when it has no default.
+#[test]
+fn simple_compiled_names_agree() {
+    use acr_cmk::model::{Sym, Value};
+    let Some(root) = corpus() else { return };
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for p in pairs(&root) {
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
+                .unwrap();
+        let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&p).unwrap();
+        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+        let u = bicep::load(&rel, Some(&p), &text, &[]);
+        for (sym, r) in resources {
+            if r.get("copy").is_some() || sym.contains("::") {
+                continue;
+            }
+            let Some(name) = r.get("name").and_then(|n| n.as_str()) else {
+                continue;
+            };
+            let Some(model) = u.model.resources.iter().find(|m| {
+                m.parent_deployment.is_none() && m.symbolic_name.as_deref() == Some(sym.as_str())
+            }) else {
+                continue;
+            };
+            let expected: Option<Value> = if !name.starts_with('[') {
+                Some(Value::Str(name.to_string()))
+            } else if let Some(param) = name
+                .strip_prefix("[parameters('")
+                .and_then(|n| n.strip_suffix("')]"))
+            {
+                match json.pointer(&format!("/parameters/{param}/defaultValue")) {
+                    Some(serde_json::Value::String(d)) if !d.starts_with('[') => {
+                        Some(Value::Str(d.clone()))
+                    }
+                    Some(_) => None,
+                    None => Some(Value::sym(Sym::Param(param.to_string()))),
+                }
+            } else {
+                None
+            };
+            let Some(expected) = expected else { continue };
+            checked += 1;
+            let ok = match (&expected, &model.name.value) {
+                (Value::Str(a), Value::Str(b)) => a == b,
+                (Value::Sym(a), Value::Sym(b)) => a.same(b),
+                _ => false,
+            };
+            if !ok {
+                wrong.push(format!(
+                    "{rel}: {sym}: compiled {name}, model {}",
+                    model.display_name()
+                ));
+            }
+        }
+    }
+    println!("{checked} names checked");
+    assert!(checked > 100);
+    assert!(wrong.is_empty(), "names differ:\n{}", wrong.join("\n"));
+}
