@@ -50,6 +50,36 @@ fn pairs(root: &Path) -> Vec<PathBuf> {
     out
 }
 
+struct Pair {
+    rel: String,
+    unit: acr_cmk::unit::Unit,
+    json: serde_json::Value,
+}
+
+/// Every pair loaded once (both front-end output and compiled JSON), shared by the tests.
+fn loaded(root: &Path) -> &'static [Pair] {
+    static LOADED: std::sync::OnceLock<Vec<Pair>> = std::sync::OnceLock::new();
+    LOADED.get_or_init(|| {
+        pairs(root)
+            .into_iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let unit = bicep::load(&rel, Some(&p), &text, &[]);
+                let json = serde_json::from_str(
+                    &std::fs::read_to_string(p.with_extension("json")).unwrap(),
+                )
+                .unwrap();
+                Pair { rel, unit, json }
+            })
+            .collect()
+    })
+}
+
 /// Every resource type in a compiled template, nested deployments' templates included.
 fn json_types(t: &serde_json::Value, out: &mut BTreeSet<String>) {
     let resources: Vec<&serde_json::Value> = match t.get("resources") {
@@ -105,7 +135,7 @@ const STALE_JSON: &[&str] = &[
 #[test]
 fn deployed_types_are_in_the_compiled_template() {
     let Some(root) = corpus() else { return };
-    let pairs = pairs(&root);
+    let pairs = loaded(&root);
     assert!(
         pairs.len() >= 170,
         "expected the AVM main.bicep/main.json pairs, found {}",
@@ -114,20 +144,14 @@ fn deployed_types_are_in_the_compiled_template() {
     let mut invented = Vec::new();
     let mut missing_total = 0;
     let mut resources = 0;
-    for p in &pairs {
-        let text = std::fs::read_to_string(p).unwrap();
-        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
-        let u = bicep::load(&rel, Some(p), &text, &[]);
+    for Pair { rel, unit: u, json } in pairs {
         assert!(
             !u.unparseable,
             "{rel}: {:?}",
             u.findings.first().map(|f| &f.message)
         );
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
-                .unwrap();
         let mut compiled = BTreeSet::new();
-        json_types(&json, &mut compiled);
+        json_types(json, &mut compiled);
         let model: BTreeSet<String> = u
             .model
             .resources
@@ -171,16 +195,10 @@ fn unconditional_resources_are_all_modelled() {
     let Some(root) = corpus() else { return };
     let mut checked = 0;
     let mut missing = Vec::new();
-    for p in pairs(&root) {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
-                .unwrap();
+    for Pair { rel, unit: u, json } in loaded(&root) {
         let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
             continue;
         };
-        let text = std::fs::read_to_string(&p).unwrap();
-        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
-        let u = bicep::load(&rel, Some(&p), &text, &[]);
         for (sym, r) in resources {
             if r.get("condition").is_some()
                 || r.get("copy").is_some()
@@ -220,16 +238,10 @@ fn compiled_dependencies_are_found() {
     let Some(root) = corpus() else { return };
     let mut checked = 0;
     let mut missing = Vec::new();
-    for p in pairs(&root) {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
-                .unwrap();
+    for Pair { rel, unit: u, json } in loaded(&root) {
         let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
             continue;
         };
-        let text = std::fs::read_to_string(&p).unwrap();
-        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
-        let u = bicep::load(&rel, Some(&p), &text, &[]);
         let m = &u.model;
         let top = |sym: &str| -> Vec<usize> {
             let own = sym.rsplit("::").next().unwrap_or(sym);
@@ -282,16 +294,10 @@ fn simple_compiled_names_agree() {
     let Some(root) = corpus() else { return };
     let mut checked = 0;
     let mut wrong = Vec::new();
-    for p in pairs(&root) {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
-                .unwrap();
+    for Pair { rel, unit: u, json } in loaded(&root) {
         let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
             continue;
         };
-        let text = std::fs::read_to_string(&p).unwrap();
-        let rel = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
-        let u = bicep::load(&rel, Some(&p), &text, &[]);
         for (sym, r) in resources {
             if r.get("copy").is_some() || sym.contains("::") {
                 continue;
