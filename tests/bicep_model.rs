@@ -37,7 +37,7 @@ fn child_resources_get_full_type_name_and_id() {
         "param kvName string\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: kvName\n  resource key 'keys' = {\n    name: 'cmk'\n  }\n}\nresource ap 'Microsoft.KeyVault/vaults/accessPolicies@2023-07-01' = {\n  parent: kv\n  name: 'add'\n}\n",
     );
     let m = &u.model;
-    let key = res(m, "key");
+    let key = res(m, "kv::key");
     assert_eq!(key.ty, "Microsoft.KeyVault/vaults/keys");
     assert_eq!(key.api_version.as_deref(), Some("2023-07-01"));
     let id = key.id.to_string();
@@ -58,6 +58,7 @@ fn child_resources_get_full_type_name_and_id() {
     assert_eq!(ap.depends_on, vec![idx(m, "kv")]);
     assert_eq!(key.depends_on, vec![idx(m, "kv")]);
     assert_eq!(ap.pointer, "/resources/ap");
+    assert_eq!(key.pointer, "/resources/kv::key");
 }
 
 #[test]
@@ -440,4 +441,23 @@ fn dependencies_are_syntactic_like_the_compiler() {
     let mut deps = res(m, "r").depends_on.clone();
     deps.sort();
     assert_eq!(deps, vec![idx(m, "a"), idx(m, "b")]);
+}
+
+#[test]
+fn nested_children_with_the_same_name_are_distinct() {
+    let u = load_str(
+        "resource a 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'a'\n  resource k 'keys' = {\n    name: 'ka'\n  }\n}\nresource b 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'b'\n  resource k 'keys' = {\n    name: 'kb'\n  }\n}\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'r'\n  properties: {\n    uri: b::k.properties.keyUri\n  }\n}\n",
+    );
+    let m = &u.model;
+    assert_eq!(res(m, "a::k").display_name(), "a/ka");
+    assert_eq!(res(m, "b::k").display_name(), "b/kb");
+    let r = res(m, "r");
+    assert!(r.depends_on.contains(&idx(m, "b::k")));
+    match &r.get("properties.uri").unwrap().value {
+        Value::Sym(s) => match s.as_single_sym() {
+            Some(Sym::ResourceProp { id, .. }) => assert!(id.same(&res(m, "b::k").id)),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
 }

@@ -208,8 +208,8 @@ fn unconditional_resources_are_all_modelled() {
             }
             let ty = r.get("type").and_then(|t| t.as_str()).unwrap_or_default();
             checked += 1;
-            // Nested child resources are keyed `parent::child`.
-            let own = sym.rsplit("::").next().unwrap_or(sym);
+            // Nested child resources are keyed `parent::child` in both.
+            let own = sym.as_str();
             let found = u.model.resources.iter().any(|m| {
                 m.parent_deployment.is_none()
                     && m.symbolic_name.as_deref() == Some(own)
@@ -244,7 +244,7 @@ fn compiled_dependencies_are_found() {
         };
         let m = &u.model;
         let top = |sym: &str| -> Vec<usize> {
-            let own = sym.rsplit("::").next().unwrap_or(sym);
+            let own = sym;
             (0..m.resources.len())
                 .filter(|&i| {
                     m.resources[i].parent_deployment.is_none()

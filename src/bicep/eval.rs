@@ -92,6 +92,8 @@ pub struct Eval<'t, 's> {
     /// Resource/module symbols a variable's expression mentions (directly or through other
     /// variables), for [`Eval::syntactic_refs`].
     pub var_refs: HashMap<String, Option<Vec<String>>>,
+    /// Qualified symbol (`parent::child`) of each resource declaration node.
+    pub qnames: HashMap<usize, String>,
 }
 
 pub fn opaque(why: impl Into<String>, loc: Loc) -> Node {
@@ -135,6 +137,7 @@ impl<'t, 's> Eval<'t, 's> {
             imports: HashMap::new(),
             namespaces: HashMap::new(),
             var_refs: HashMap::new(),
+            qnames: HashMap::new(),
         }
     }
 
@@ -179,7 +182,23 @@ impl<'t, 's> Eval<'t, 's> {
             first_named(n, "identifier")
         };
         let Some(name_node) = name_node else { return };
-        let name = self.src(name_node).to_string();
+        let bare = self.src(name_node).to_string();
+        // A nested resource's symbol is `parent::child` (as in compiled symbolic-name
+        // templates); its bare name also works where it is not taken.
+        let name = match parent.and_then(|p| self.qnames.get(&p.id())) {
+            Some(q) => format!("{q}::{bare}"),
+            None => bare.clone(),
+        };
+        if kind == DeclKind::Resource {
+            self.qnames.insert(n.id(), name.clone());
+        }
+        if parent.is_some() {
+            self.decls.entry(bare).or_insert(Decl {
+                kind,
+                node: n,
+                parent,
+            });
+        }
         let decl = Decl {
             kind,
             node: n,
@@ -210,6 +229,25 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     // ----- symbols -----
+
+    /// `parent::child` for a nested resource declaration, its own name otherwise.
+    pub fn qualified_name(&self, decl: Ts<'t>) -> String {
+        match self.qnames.get(&decl.id()) {
+            Some(q) => q.clone(),
+            None => first_named(decl, "identifier")
+                .map(|i| self.src(i).to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The key under which a resource or module symbol's instances are kept.
+    fn symbol_key(&self, name: &str, d: &Decl<'t>) -> String {
+        if d.kind == DeclKind::Resource && d.parent.is_some() {
+            self.qualified_name(d.node)
+        } else {
+            name.to_string()
+        }
+    }
 
     /// Value of a parameter or variable, memoised; its references are replayed into `refs`.
     fn named_value(&mut self, name: &str, decl: Decl<'t>, at: Loc) -> Node {
@@ -285,7 +323,7 @@ impl<'t, 's> Eval<'t, 's> {
             }
             Some(d) if d.kind == DeclKind::Resource => {
                 self.refs.push(Ref {
-                    symbol: name.to_string(),
+                    symbol: self.symbol_key(name, &d),
                     index: None,
                 });
                 opaque(format!("resource {name}"), at)
@@ -316,13 +354,14 @@ impl<'t, 's> Eval<'t, 's> {
             }
             if n.kind() == "identifier" && !is_binding_or_key(n) {
                 let name = self.src(n);
-                match self.decls.get(name).map(|d| (d.kind, d.node)) {
-                    Some((DeclKind::Resource | DeclKind::Module, _)) => {
-                        if !out.iter().any(|x| x == name) {
-                            out.push(name.to_string());
+                match self.decls.get(name).map(|d| (d.kind, d.node, *d)) {
+                    Some((DeclKind::Resource | DeclKind::Module, _, d)) => {
+                        let key = self.symbol_key(name, &d);
+                        if !out.contains(&key) {
+                            out.push(key);
                         }
                     }
-                    Some((DeclKind::Var, node)) => {
+                    Some((DeclKind::Var, node, _)) => {
                         for r in self.var_syntactic_refs(name, node) {
                             if !out.contains(&r) {
                                 out.push(r);
@@ -747,15 +786,17 @@ impl<'t, 's> Eval<'t, 's> {
                 if self.locals.iter().any(|(k, _)| k == name) {
                     return None;
                 }
-                let d = self.decls.get(name)?;
+                let d = *self.decls.get(name)?;
                 matches!(d.kind, DeclKind::Resource | DeclKind::Module)
-                    .then(|| (name.to_string(), d.kind, None))
+                    .then(|| (self.symbol_key(name, &d), d.kind, None))
             }
             "resource_expression" => {
-                let r = n.child_by_field_name("resource")?;
-                let name = self.src(r);
-                let d = self.decls.get(name)?;
-                (d.kind == DeclKind::Resource).then(|| (name.to_string(), d.kind, None))
+                let path: String = self.src(n).split_whitespace().collect();
+                let d = *self.decls.get(path.as_str()).or_else(|| {
+                    let r = n.child_by_field_name("resource")?;
+                    self.decls.get(self.src(r))
+                })?;
+                (d.kind == DeclKind::Resource).then(|| (self.symbol_key(&path, &d), d.kind, None))
             }
             "subscript_expression" => {
                 let obj = n.child_by_field_name("object")?;

@@ -170,9 +170,7 @@ impl<'t, 's> Eval<'t, 's> {
             Option<(Inst<'t>, usize, String)>,
         )> = match decl.parent {
             Some(p) => {
-                let pname = first_named(p, "identifier")
-                    .map(|i| self.src(i).to_string())
-                    .unwrap_or_default();
+                let pname = self.qualified_name(p);
                 let parents = self.resource_instances(&pname);
                 parents
                     .iter()
