@@ -202,3 +202,20 @@ fn avm_encryption_test_links_registry_identity_key_and_grant() {
     // Spans of module resources point into the module's own file.
     assert!(u.sources.get(reg.loc.file).name.ends_with("main.bicep"));
 }
+
+#[test]
+fn corpus_bicepparam_loads_its_using_target() {
+    let Some(root) = corpus() else { return };
+    let path = root
+        .join("bicep-registry-modules/avm/ptn/subscription/service-health-alerts/main.bicepparam");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = bicep::load_bicepparam("service-health-alerts/main.bicepparam", Some(&path), &text);
+    assert!(!u.unparseable, "{:?}", u.findings);
+    // The `using` target is file 0, the parameter file follows.
+    assert_eq!(u.sources.get(0).name, "service-health-alerts/main.bicep");
+    assert_eq!(
+        u.sources.get(1).name,
+        "service-health-alerts/main.bicepparam"
+    );
+    assert!(!u.model.resources.is_empty());
+}
