@@ -633,6 +633,19 @@ impl<'t, 's> Eval<'t, 's> {
                 }
             }
             "??" => expr_of("coalesce", &[a, b], loc),
+            // Compiled to `equals(toLower(a), toLower(b))`.
+            "=~" | "!~" => {
+                let lower = |v: Node| match v.value {
+                    Value::Str(s) => Node::new(Value::Str(s.to_lowercase()), v.loc),
+                    _ => expr_of("tolower", &[v], loc),
+                };
+                let e = expr_of("equals", &[lower(a), lower(b)], loc);
+                if op == "=~" {
+                    e
+                } else {
+                    expr_of("not", &[e], loc)
+                }
+            }
             "==" => expr_of("equals", &[a, b], loc),
             "!=" => {
                 let e = expr_of("equals", &[a, b], loc);
