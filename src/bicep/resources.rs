@@ -58,6 +58,14 @@ enum ScopeOf {
     Extension(SymStr),
 }
 
+/// Where a declaration is instantiated: loop bindings, presence and, for a nested resource,
+/// the enclosing instance (with its index and symbol).
+type NestingContext<'t> = (
+    Vec<(String, Node)>,
+    Presence,
+    Option<(Inst<'t>, usize, String)>,
+);
+
 /// One expansion of a declaration's `if`/`for`: loop bindings, presence and the body object.
 /// `None` presence: the condition is false (the instance keeps its place in a loop, and its id
 /// and name can still be referred to, as in ARM).
@@ -164,11 +172,7 @@ impl<'t, 's> Eval<'t, 's> {
         let saved_refs = std::mem::take(&mut self.refs);
         let saved_locals = std::mem::take(&mut self.locals);
         // A nested declaration is instantiated once per instance of its enclosing resource.
-        let contexts: Vec<(
-            Vec<(String, Node)>,
-            Presence,
-            Option<(Inst<'t>, usize, String)>,
-        )> = match decl.parent {
+        let contexts: Vec<NestingContext<'t>> = match decl.parent {
             Some(p) => {
                 let pname = self.qualified_name(p);
                 let parents = self.resource_instances(&pname);
@@ -250,36 +254,36 @@ impl<'t, 's> Eval<'t, 's> {
                 index: Some(*i),
             });
             scope = inherit_scope(pi);
-        } else if let Some(p) = prop(self, body, "parent") {
-            if let Some((psym, DeclKind::Resource, idx)) = self.symbol_of(p) {
-                let parents = self.resource_instances(&psym);
-                let looped = self.is_loop_resource(&psym);
-                let idx = if looped && idx.is_none() {
-                    Some(None)
-                } else {
-                    idx
-                };
-                if let Some(pi) = Self::pick(&parents, idx) {
-                    names = pi.names.clone();
-                    scope = inherit_scope(pi);
-                    parent = Some(Ref {
-                        symbol: psym.clone(),
-                        index: idx.flatten(),
-                    });
-                } else {
-                    let n_parent_segments = ty.split('/').count().saturating_sub(2);
-                    names = (0..n_parent_segments)
-                        .map(|_| {
-                            SymStr::sym(crate::model::Sym::Opaque(
-                                "parent instance not known".into(),
-                            ))
-                        })
-                        .collect();
-                    parent = Some(Ref {
-                        symbol: psym,
-                        index: None,
-                    });
-                }
+        } else if let Some(p) = prop(self, body, "parent")
+            && let Some((psym, DeclKind::Resource, idx)) = self.symbol_of(p)
+        {
+            let parents = self.resource_instances(&psym);
+            let looped = self.is_loop_resource(&psym);
+            let idx = if looped && idx.is_none() {
+                Some(None)
+            } else {
+                idx
+            };
+            if let Some(pi) = Self::pick(&parents, idx) {
+                names = pi.names.clone();
+                scope = inherit_scope(pi);
+                parent = Some(Ref {
+                    symbol: psym.clone(),
+                    index: idx.flatten(),
+                });
+            } else {
+                let n_parent_segments = ty.split('/').count().saturating_sub(2);
+                names = (0..n_parent_segments)
+                    .map(|_| {
+                        SymStr::sym(crate::model::Sym::Opaque(
+                            "parent instance not known".into(),
+                        ))
+                    })
+                    .collect();
+                parent = Some(Ref {
+                    symbol: psym,
+                    index: None,
+                });
             }
         }
         let short = short_name.value.to_symstr().unwrap_or_else(|| {

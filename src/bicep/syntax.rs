@@ -223,15 +223,14 @@ pub fn rewrite(text: &str) -> Rewritten {
             {
                 out[i] = b' ';
             }
-            b'r' if b[i..].starts_with(b"resourceInput<")
-                || b[i..].starts_with(b"resourceOutput<") =>
+            b'r' if (b[i..].starts_with(b"resourceInput<")
+                || b[i..].starts_with(b"resourceOutput<"))
+                && (i == 0 || !is_ident_byte(b[i - 1])) =>
             {
-                if i == 0 || !is_ident_byte(b[i - 1]) {
-                    let end = resource_type_end(b, i);
-                    blank_as(&mut out, i, end, b"object");
-                    i = end;
-                    continue;
-                }
+                let end = resource_type_end(b, i);
+                blank_as(&mut out, i, end, b"object");
+                i = end;
+                continue;
             }
             _ => {}
         }
