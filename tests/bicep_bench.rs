@@ -1,6 +1,11 @@
 //! Timing of the Bicep front end over the corpus: parse only (tree-sitter, after the rewrite)
 //! versus the full load (evaluation, modules followed). Run in release:
 //! `cargo test --release --test bicep_bench -- --ignored --nocapture`.
+//!
+//! Measured on the shared 2-core machine (min of 3): tree-sitter on the raw text 1.5–1.9 s
+//! (error recovery on the 172 files the grammar does not fully know), rewrite + parse 0.58–0.62
+//! s, full load 1.39–1.56 s (modules followed, 4069 resources): 2.3–2.7× the parse of the same
+//! files, 0.8–0.9× raw tree-sitter. One AVM registry module with its 7 child modules: 12.6 ms.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -2,6 +2,14 @@
 //! without panic; the files tree-sitter-bicep 1.1 cannot parse even after the grammar-gap
 //! rewrite are listed, and known facts hold.
 //!
+//! Measured: plain tree-sitter-bicep 1.1 finds errors in 172 of the 647 files, nearly all valid
+//! Bicep: `resourceInput<…>.x` types and a trailing nullable `?` on parameter types (most AVM
+//! modules), the spread operator `...`, postfix `!` after a call, call arguments over several
+//! lines, `import {` one name per line, leading `|` in union types, `'//'` string literals,
+//! `[^1]`, typed `var`s, `extension` statements, negative numbers in union types. After the
+//! length-preserving rewrite in `bicep::syntax` (and tolerating type-only gaps inside `type`
+//! declarations) one file remains, and it is really malformed.
+//!
 //! The corpus is outside the crate: the test skips with a note when it is missing, but fails
 //! when `CI` is set.
 
