@@ -345,3 +345,48 @@ fn simple_compiled_names_agree() {
     assert!(checked > 100);
     assert!(wrong.is_empty(), "names differ:\n{}", wrong.join("\n"));
 }
+
+/// Conditions: a compiled `condition` that is exactly one boolean parameter with a default
+/// decides whether the model deploys that (top-level, unlooped) resource.
+#[test]
+fn parameter_conditions_agree() {
+    let Some(root) = corpus() else { return };
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for Pair { rel, unit: u, json } in loaded(&root) {
+        let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
+            continue;
+        };
+        for (sym, r) in resources {
+            if r.get("copy").is_some() || r.get("existing").is_some() {
+                continue;
+            }
+            let Some(param) = r
+                .get("condition")
+                .and_then(|c| c.as_str())
+                .and_then(|c| c.strip_prefix("[parameters('"))
+                .and_then(|c| c.strip_suffix("')]"))
+            else {
+                continue;
+            };
+            let Some(default) = json
+                .pointer(&format!("/parameters/{param}/defaultValue"))
+                .and_then(|d| d.as_bool())
+            else {
+                continue;
+            };
+            checked += 1;
+            let deployed = u.model.resources.iter().any(|m| {
+                m.parent_deployment.is_none() && m.symbolic_name.as_deref() == Some(sym.as_str())
+            });
+            if deployed != default {
+                wrong.push(format!(
+                    "{rel}: {sym} if {param} (default {default}): deployed {deployed}"
+                ));
+            }
+        }
+    }
+    println!("{checked} conditions checked");
+    assert!(checked > 100);
+    assert!(wrong.is_empty(), "conditions differ:\n{}", wrong.join("\n"));
+}
