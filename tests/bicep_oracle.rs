@@ -390,3 +390,61 @@ fn parameter_conditions_agree() {
     assert!(checked > 100);
     assert!(wrong.is_empty(), "conditions differ:\n{}", wrong.join("\n"));
 }
+
+/// Loops: a compiled `copy.count` of `length(parameters('x'))` (or with `coalesce(…,
+/// createArray())`) is the default array's length, or unknown without default: then the model
+/// has one representative instance, deployed only "if".
+#[test]
+fn parameter_loops_agree() {
+    use acr_cmk::model::Presence;
+    let Some(root) = corpus() else { return };
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for Pair { rel, unit: u, json } in loaded(&root) {
+        let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
+            continue;
+        };
+        for (sym, r) in resources {
+            if r.get("condition").is_some() || r.get("existing").is_some() {
+                continue;
+            }
+            let Some(count) = r.pointer("/copy/count").and_then(|c| c.as_str()) else {
+                continue;
+            };
+            let inner = count
+                .strip_prefix("[length(coalesce(parameters('")
+                .and_then(|c| c.strip_suffix("'), createArray()))]"))
+                .or_else(|| {
+                    count
+                        .strip_prefix("[length(parameters('")
+                        .and_then(|c| c.strip_suffix("'))]"))
+                });
+            let Some(param) = inner else { continue };
+            let instances: Vec<_> = u
+                .model
+                .resources
+                .iter()
+                .filter(|m| {
+                    m.parent_deployment.is_none()
+                        && m.symbolic_name.as_deref() == Some(sym.as_str())
+                })
+                .collect();
+            let ok = match json.pointer(&format!("/parameters/{param}/defaultValue")) {
+                Some(serde_json::Value::Array(a)) => instances.len() == a.len(),
+                Some(serde_json::Value::Null) => instances.is_empty(),
+                Some(_) => continue,
+                None => instances.len() == 1 && instances[0].presence == Presence::IfDeployed,
+            };
+            checked += 1;
+            if !ok {
+                wrong.push(format!(
+                    "{rel}: {sym} over {param}: {} instances",
+                    instances.len()
+                ));
+            }
+        }
+    }
+    println!("{checked} loops checked");
+    assert!(checked > 100);
+    assert!(wrong.is_empty(), "loops differ:\n{}", wrong.join("\n"));
+}
