@@ -461,3 +461,20 @@ fn nested_children_with_the_same_name_are_distinct() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn long_parent_and_variable_chains_do_not_overflow() {
+    let mut src = String::from("resource r0 'A.B/c@1' = {\n  name: 'x'\n}\n");
+    for i in 1..600 {
+        src.push_str(&format!(
+            "resource r{i} 'A.B/c/d@1' = {{\n  parent: r{}\n  name: 'x'\n}}\n",
+            i - 1
+        ));
+    }
+    for i in 1..600 {
+        src.push_str(&format!("var v{i} = v{}\n", i - 1));
+    }
+    src.push_str("var v0 = r0.id\nresource last 'A.B/c@1' = {\n  name: v599\n}\n");
+    let u = bicep::load("chain.bicep", None, &src, &[]);
+    assert!(!u.unparseable);
+}

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use tree_sitter::Node as Ts;
 
 /// Deeper expressions than this evaluate to an unknown instead of overflowing the stack.
-const MAX_DEPTH: usize = 150;
+pub const MAX_DEPTH: usize = 150;
 /// Loops are expanded up to this many items; larger ones become one representative instance.
 pub const MAX_LOOP: usize = 1000;
 
@@ -383,11 +383,16 @@ impl<'t, 's> Eval<'t, 's> {
             Some(None) => return Vec::new(), // cycle
             None => {}
         }
+        if self.depth > MAX_DEPTH {
+            return Vec::new();
+        }
         self.var_refs.insert(name.to_string(), None);
+        self.depth += 1;
         let refs = match last_expression(node) {
             Some(e) => self.syntactic_refs(e),
             None => Vec::new(),
         };
+        self.depth -= 1;
         self.var_refs.insert(name.to_string(), Some(refs.clone()));
         refs
     }

@@ -168,6 +168,11 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(decl) = self.decls.get(sym).copied() else {
             return Rc::new(Vec::new());
         };
+        // `parent:` chains recurse: hostile input could nest them without end.
+        if self.depth > super::eval::MAX_DEPTH {
+            return Rc::new(Vec::new());
+        }
+        self.depth += 1;
         self.res_memo.insert(sym.to_string(), Memo::InProgress);
         let saved_refs = std::mem::take(&mut self.refs);
         let saved_locals = std::mem::take(&mut self.locals);
@@ -214,6 +219,7 @@ impl<'t, 's> Eval<'t, 's> {
         let out = Rc::new(out);
         self.res_memo
             .insert(sym.to_string(), Memo::Done(out.clone()));
+        self.depth -= 1;
         out
     }
 
@@ -478,6 +484,10 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(decl) = self.decls.get(sym).copied() else {
             return Rc::new(Vec::new());
         };
+        if self.depth > super::eval::MAX_DEPTH {
+            return Rc::new(Vec::new());
+        }
+        self.depth += 1;
         self.mod_memo.insert(sym.to_string(), Memo::InProgress);
         let saved_refs = std::mem::take(&mut self.refs);
         let saved_locals = std::mem::take(&mut self.locals);
@@ -506,6 +516,7 @@ impl<'t, 's> Eval<'t, 's> {
         let out = Rc::new(out);
         self.mod_memo
             .insert(sym.to_string(), Memo::Done(out.clone()));
+        self.depth -= 1;
         out
     }
 
