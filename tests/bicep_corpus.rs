@@ -2,6 +2,14 @@
 //! without panic; the files tree-sitter-bicep 1.1 cannot parse even after the grammar-gap
 //! rewrite are listed, and known facts hold.
 //!
+//! Measured: plain tree-sitter-bicep 1.1 finds errors in 172 of the 647 files, nearly all valid
+//! Bicep: `resourceInput<…>.x` types and a trailing nullable `?` on parameter types (most AVM
+//! modules), the spread operator `...`, postfix `!` after a call, call arguments over several
+//! lines, `import {` one name per line, leading `|` in union types, `'//'` string literals,
+//! `[^1]`, typed `var`s, `extension` statements, negative numbers in union types. After the
+//! length-preserving rewrite in `bicep::syntax` (and tolerating type-only gaps inside `type`
+//! declarations) one file remains, and it is really malformed.
+//!
 //! The corpus is outside the crate: the test skips with a note when it is missing, but fails
 //! when `CI` is set.
 
@@ -143,4 +151,79 @@ fn avm_encryption_test_has_registry_identity_and_grant() {
     );
     assert!(m.of_type("Microsoft.Authorization/roleAssignments").count() >= 1);
     assert!(m.of_type("Microsoft.ContainerRegistry/registries").count() >= 1);
+}
+
+#[test]
+fn avm_encryption_test_links_registry_identity_key_and_grant() {
+    use acr_cmk::model::{Sym, Value};
+    let Some(root) = corpus() else { return };
+    let path = root.join(
+        "bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/encr/main.test.bicep",
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = bicep::load("encr/main.test.bicep", Some(&path), &text, &[]);
+    let m = &u.model;
+    let (uai_idx, uai) = m
+        .of_type("Microsoft.ManagedIdentity/userAssignedIdentities")
+        .find(|(_, r)| !r.existing)
+        .unwrap();
+    let (grant_idx, grant) = m
+        .of_type("Microsoft.Authorization/roleAssignments")
+        .next()
+        .unwrap();
+    let (reg_idx, reg) = m
+        .of_type("Microsoft.ContainerRegistry/registries")
+        .find(|(_, r)| !r.existing)
+        .unwrap();
+    // The identity's id travels through the dependencies module's output into the registry
+    // module's `managedIdentities` and `customerManagedKey` parameters.
+    let ids = reg
+        .get("identity.userAssignedIdentities")
+        .unwrap()
+        .as_object()
+        .unwrap();
+    assert_eq!(ids.entries[0].0.name, uai.id.to_string());
+    let kv_identity = reg
+        .get("properties.encryption.keyVaultProperties.identity")
+        .unwrap();
+    match &kv_identity.value {
+        Value::Sym(s) => match s.as_single_sym() {
+            Some(Sym::ResourceProp { id, path }) => {
+                assert!(id.same(&uai.id), "{id} vs {}", uai.id);
+                assert_eq!(path, &["properties", "clientId"]);
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    // The grant is for that identity's principal.
+    let pid = grant
+        .get("properties.principalId")
+        .unwrap()
+        .value
+        .to_symstr()
+        .unwrap();
+    assert!(matches!(pid.as_single_sym(), Some(Sym::ResourceProp { id, .. }) if id.same(&uai.id)));
+    // The registry's deployment uses the dependencies module's outputs: it runs after the grant.
+    assert!(m.depends_on(reg_idx, grant_idx));
+    assert!(m.depends_on(reg_idx, uai_idx));
+    // Spans of module resources point into the module's own file.
+    assert!(u.sources.get(reg.loc.file).name.ends_with("main.bicep"));
+}
+
+#[test]
+fn corpus_bicepparam_loads_its_using_target() {
+    let Some(root) = corpus() else { return };
+    let path = root
+        .join("bicep-registry-modules/avm/ptn/subscription/service-health-alerts/main.bicepparam");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = bicep::load_bicepparam("service-health-alerts/main.bicepparam", Some(&path), &text);
+    assert!(!u.unparseable, "{:?}", u.findings);
+    // The `using` target is file 0, the parameter file follows.
+    assert_eq!(u.sources.get(0).name, "service-health-alerts/main.bicep");
+    assert_eq!(
+        u.sources.get(1).name,
+        "service-health-alerts/main.bicepparam"
+    );
+    assert!(!u.model.resources.is_empty());
 }

@@ -6,7 +6,9 @@ use acr_cmk::model::{Model, Presence, Resource, Sym, SymStr, Value};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bicep").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bicep")
+        .join(name)
 }
 
 fn load_str(src: &str) -> acr_cmk::unit::Unit {
@@ -35,7 +37,7 @@ fn child_resources_get_full_type_name_and_id() {
         "param kvName string\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: kvName\n  resource key 'keys' = {\n    name: 'cmk'\n  }\n}\nresource ap 'Microsoft.KeyVault/vaults/accessPolicies@2023-07-01' = {\n  parent: kv\n  name: 'add'\n}\n",
     );
     let m = &u.model;
-    let key = res(m, "key");
+    let key = res(m, "kv::key");
     assert_eq!(key.ty, "Microsoft.KeyVault/vaults/keys");
     assert_eq!(key.api_version.as_deref(), Some("2023-07-01"));
     let id = key.id.to_string();
@@ -43,14 +45,20 @@ fn child_resources_get_full_type_name_and_id() {
         id.ends_with("/providers/Microsoft.KeyVault/vaults/{parameters('kvName')}/keys/cmk"),
         "{id}"
     );
-    assert!(id.starts_with("/subscriptions/{subscription().subscriptionId}/resourceGroups/{resourceGroup().name}/"));
+    assert!(id.starts_with(
+        "/subscriptions/{subscription().subscriptionId}/resourceGroups/{resourceGroup().name}/"
+    ));
     let ap = res(m, "ap");
     assert_eq!(ap.ty, "Microsoft.KeyVault/vaults/accessPolicies");
-    assert_eq!(ap.name.value.to_symstr().unwrap().to_string(), "{parameters('kvName')}/add");
+    assert_eq!(
+        ap.name.value.to_symstr().unwrap().to_string(),
+        "{parameters('kvName')}/add"
+    );
     // parent: and nesting are implicit dependencies.
     assert_eq!(ap.depends_on, vec![idx(m, "kv")]);
     assert_eq!(key.depends_on, vec![idx(m, "kv")]);
     assert_eq!(ap.pointer, "/resources/ap");
+    assert_eq!(key.pointer, "/resources/kv::key");
 }
 
 #[test]
@@ -79,7 +87,8 @@ fn symbolic_properties_follow_the_model_conventions() {
     let e = acr.get("properties.e").unwrap().value.to_symstr().unwrap();
     assert_eq!(
         e.to_string(),
-        "{guid(/subscriptions/{subscription().subscriptionId}/resourceGroups/{resourceGroup().name}, x)}"
+        // The ARM evaluator's canonical text of the compiled `guid(resourceGroup().id, 'x')`.
+        "{guid(concat('/subscriptions/', subscription().subscriptionId, '/resourceGroups/', resourceGroup().name), 'x')}"
     );
     // Property access on another resource is an implicit dependency.
     assert_eq!(acr.depends_on, vec![idx(m, "uai")]);
@@ -101,7 +110,11 @@ fn conditions_and_loops() {
     assert!(names("a").is_empty(), "if (false) is not deployed");
     assert_eq!(res(m, "b").presence, Presence::IfDeployed);
     assert_eq!(names("c"), vec!["x0", "y1", "z2"]);
-    assert_eq!(names("d").len(), 1, "unknown collection: one representative");
+    assert_eq!(
+        names("d").len(),
+        1,
+        "unknown collection: one representative"
+    );
     assert_eq!(res(m, "d").presence, Presence::IfDeployed);
     assert_eq!(names("e"), vec!["e1"]);
 }
@@ -115,7 +128,11 @@ fn expressions() {
     let g = |k: &str| r.get(&format!("properties.{k}")).unwrap().value.clone();
     let s = |k: &str| g(k).as_str().map(String::from);
     assert_eq!(s("t").as_deref(), Some("yes"));
-    assert_eq!(s("u").as_deref(), Some("same"));
+    // Unknown condition: the canonical `if(…)` of the compiled expression, not a guess.
+    assert_eq!(
+        g("u").to_symstr().unwrap().to_string(),
+        "{if(equals(parameters('p'), 'x'), 'same', 'same')}"
+    );
     assert_eq!(s("n").as_deref(), Some("dflt"));
     assert_eq!(s("s").as_deref(), Some("fallback"));
     assert_eq!(s("f").as_deref(), Some("a-2"));
@@ -129,7 +146,9 @@ fn expressions() {
     assert_eq!(s("fi").as_deref(), Some("q"));
     assert_eq!(s("la").as_deref(), Some("r"));
     assert!(matches!(g("ct"), Value::Bool(true)));
-    assert!(matches!(g("pa").to_symstr().unwrap().as_single_sym(), Some(Sym::Param(p)) if p == "p"));
+    assert!(
+        matches!(g("pa").to_symstr().unwrap().as_single_sym(), Some(Sym::Param(p)) if p == "p")
+    );
     assert_eq!(s("pm").as_deref(), Some("x"));
     assert!(matches!(g("mp"), Value::Array(ref a) if a[1].as_i64() == Some(3)));
     assert_eq!(s("co").as_deref(), Some("c"));
@@ -153,8 +172,16 @@ fn fixture_with_module_and_bicepparam() {
     // The module is a deployment in the vault's resource group that contains the grant.
     let dep = res(m, "grant");
     assert!(dep.is_type("Microsoft.Resources/deployments"));
-    assert!(dep.id.to_string().contains("/resourceGroups/rg-keys/"), "{}", dep.id);
-    assert_eq!(dep.contains.len(), 2, "the existing vault and the role assignment");
+    assert!(
+        dep.id.to_string().contains("/resourceGroups/rg-keys/"),
+        "{}",
+        dep.id
+    );
+    assert_eq!(
+        dep.contains.len(),
+        2,
+        "the existing vault and the role assignment"
+    );
     let grant_idx = dep.contains[1];
     let grant = &m.resources[grant_idx];
     assert!(grant.is_type("Microsoft.Authorization/roleAssignments"));
@@ -162,22 +189,48 @@ fn fixture_with_module_and_bicepparam() {
     assert_eq!(grant.pointer, "/modules/grant/resources/grant");
     // scope: kv → the role assignment is an extension of the vault in rg-keys.
     let kv_in_module = &m.resources[dep.contains[0]];
-    assert!(kv_in_module.id.to_string().contains("/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-cmk"));
+    assert!(
+        kv_in_module
+            .id
+            .to_string()
+            .contains("/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/kv-cmk")
+    );
     let scope = grant.get("scope").unwrap().value.to_symstr().unwrap();
     assert!(scope.same(&kv_in_module.id));
-    assert!(grant.id.to_string().starts_with(&kv_in_module.id.to_string()));
+    assert!(
+        grant
+            .id
+            .to_string()
+            .starts_with(&kv_in_module.id.to_string())
+    );
     // The principal passed through the module parameter keeps its symbol.
-    let pid = grant.get("properties.principalId").unwrap().value.to_symstr().unwrap();
-    assert!(matches!(pid.as_single_sym(), Some(Sym::ResourceProp { id, path }) if id.same(&uai.id) && path == &["properties", "principalId"]));
+    let pid = grant
+        .get("properties.principalId")
+        .unwrap()
+        .value
+        .to_symstr()
+        .unwrap();
+    assert!(
+        matches!(pid.as_single_sym(), Some(Sym::ResourceProp { id, path }) if id.same(&uai.id) && path == &["properties", "principalId"])
+    );
     // Registry → explicit dependsOn on the module → transitively on the grant.
     assert!(m.depends_on(idx(m, "acr"), grant_idx));
     assert!(acr.depends_on.contains(&idx(m, "uai")));
     // The registry's user-assigned identity key is the identity's id.
-    let ids = acr.get("identity.userAssignedIdentities").unwrap().as_object().unwrap();
+    let ids = acr
+        .get("identity.userAssignedIdentities")
+        .unwrap()
+        .as_object()
+        .unwrap();
     assert_eq!(ids.entries[0].0.name, uai.id.to_string());
     // Key URI: literal prefix, symbolic DNS suffix.
-    let key = acr.get("properties.encryption.keyVaultProperties.keyIdentifier").unwrap();
-    assert_eq!(key.value.to_symstr().unwrap().lit_prefix(), "https://kv-cmk");
+    let key = acr
+        .get("properties.encryption.keyVaultProperties.keyIdentifier")
+        .unwrap();
+    assert_eq!(
+        key.value.to_symstr().unwrap().lit_prefix(),
+        "https://kv-cmk"
+    );
     // Suppression with its reason, covering the registry's declaration line.
     let s = &m.suppressions[0];
     assert_eq!(s.codes, vec!["CMK011"]);
@@ -191,7 +244,10 @@ fn fixture_with_module_and_bicepparam() {
     }
     // Locations are spans in the .bicep text.
     let text0 = &u.sources.get(0).text;
-    assert_eq!(&text0[acr.loc.range()], "'Microsoft.ContainerRegistry/registries@2025-11-01'");
+    assert_eq!(
+        &text0[acr.loc.range()],
+        "'Microsoft.ContainerRegistry/registries@2025-11-01'"
+    );
 }
 
 #[test]
@@ -199,7 +255,12 @@ fn json_parameter_file_supplies_values() {
     let path = fixture("main.bicep");
     let text = std::fs::read_to_string(&path).unwrap();
     let params = r#"{"$schema":"https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#","parameters":{"registryName":{"value":"fromjson"}}}"#;
-    let u = bicep::load("main.bicep", Some(&path), &text, &[("p.json".into(), params.into())]);
+    let u = bicep::load(
+        "main.bicep",
+        Some(&path),
+        &text,
+        &[("p.json".into(), params.into())],
+    );
     assert_eq!(res(&u.model, "acr").display_name(), "fromjson");
     assert_eq!(u.sources.get(1).name, "p.json");
 }
@@ -225,7 +286,13 @@ fn syntax_errors_are_located_bicep000() {
     assert!(u.unparseable);
     assert!(!u.findings.is_empty());
     assert!(u.findings.iter().all(|f| f.code == "BICEP000"));
-    assert_eq!(u.sources.get(0).line_col(u.findings[0].loc.start as usize).0, 1);
+    assert_eq!(
+        u.sources
+            .get(0)
+            .line_col(u.findings[0].loc.start as usize)
+            .0,
+        1
+    );
 }
 
 #[test]
@@ -238,4 +305,176 @@ fn hostile_input_does_not_panic() {
     let cyc = "var a = b\nvar b = a\nresource r 'A.B/c@1' = { name: a }\n";
     let u = bicep::load("c.bicep", None, cyc, &[]);
     assert!(u.model.resources[0].name.value.is_sym());
+}
+
+#[test]
+fn split_of_a_parameter_is_canonical_not_the_parameter() {
+    // A parameter may hold a whole resource id: `last(split(id, '/'))` is not the parameter but
+    // the canonical expression (as the ARM evaluator renders the compiled template).
+    let u = load_str(
+        "param vaultId string\nresource kv 'Microsoft.KeyVault/vaults@2023-07-01' existing = {\n  name: last(split(vaultId, '/'))\n}\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: split('${subscription().subscriptionId}/x', '/')[1]\n}\n",
+    );
+    let kv = res(&u.model, "kv");
+    assert_eq!(
+        kv.name.value.to_symstr().unwrap().to_string(),
+        "{last(split(parameters('vaultId'), '/'))}"
+    );
+    assert_eq!(res(&u.model, "r").display_name(), "x");
+}
+
+#[test]
+fn deeply_nested_resources_and_errors_do_not_overflow() {
+    let mut src = String::new();
+    for i in 0..400 {
+        src.push_str(&format!("resource r{i} 'c{i}' = {{\n name: 'n'\n"));
+    }
+    src.push_str(&"}\n".repeat(400));
+    let _ = bicep::load(
+        "deep.bicep",
+        None,
+        &format!("resource top 'A.B/c@1' = {{\n name: 'x'\n{src}}}\n"),
+        &[],
+    );
+    let broken = format!("var x = {}\n", "[".repeat(20000));
+    let u = bicep::load("broken.bicep", None, &broken, &[]);
+    assert!(u.unparseable);
+}
+
+#[test]
+fn method_calls_on_resources_are_dependencies() {
+    let u = load_str(
+        "resource sa 'Microsoft.Storage/storageAccounts@2023-01-01' = {\n  name: 'sa'\n}\nresource app 'Microsoft.Web/sites@2023-01-01' = {\n  name: 'app'\n  properties: {\n    key: sa.listKeys().keys[0].value\n  }\n}\n",
+    );
+    let m = &u.model;
+    assert_eq!(res(m, "app").depends_on, vec![idx(m, "sa")]);
+    assert!(res(m, "app").get("properties.key").unwrap().value.is_sym());
+}
+
+#[test]
+fn broken_parameter_file_is_located_and_unparseable() {
+    let u = bicep::load(
+        "main.bicep",
+        None,
+        "param a string\n",
+        &[(
+            "main.bicepparam".into(),
+            "using './main.bicep'\nparam a = \n".into(),
+        )],
+    );
+    assert!(u.unparseable);
+    assert_eq!(u.findings[0].code, "BICEP000");
+    assert_eq!(u.findings[0].loc.file, 1, "located in the parameter file");
+}
+
+#[test]
+fn undeployed_resources_keep_their_id_and_loop_positions() {
+    let u = load_str(
+        "resource a 'Microsoft.KeyVault/vaults@2023-07-01' = if (false) {\n  name: 'a'\n}\nresource b 'Microsoft.KeyVault/vaults@2023-07-01' = [for i in range(0, 3): if (i != 1) {\n  name: 'b${i}'\n}]\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'r'\n  properties: {\n    aid: a.id\n    b2: b[2].name\n  }\n}\n",
+    );
+    let m = &u.model;
+    let r = res(m, "r");
+    let aid = r.get("properties.aid").unwrap().value.to_symstr().unwrap();
+    assert!(
+        aid.to_string()
+            .ends_with("/providers/Microsoft.KeyVault/vaults/a")
+    );
+    assert_eq!(r.get("properties.b2").unwrap().as_str(), Some("b2"));
+    // Only deployed instances are in the model; the edge goes to the deployed b[2].
+    let bs: Vec<usize> = m
+        .resources
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| x.symbolic_name.as_deref() == Some("b"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(bs.len(), 2);
+    assert_eq!(r.depends_on, vec![bs[1]]);
+}
+
+#[test]
+fn imported_variables_and_functions_are_evaluated() {
+    let path = fixture("imports/main.bicep");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = bicep::load("imports/main.bicep", Some(&path), &text, &[]);
+    assert!(!u.unparseable, "{:?}", u.findings);
+    let acr = res(&u.model, "acr");
+    assert_eq!(acr.display_name(), "contosoregistry");
+    assert_eq!(acr.get("sku.name").unwrap().as_str(), Some("Premium"));
+    assert_eq!(
+        acr.get("properties.other").unwrap().as_str(),
+        Some("Premium")
+    );
+    assert_eq!(
+        acr.get("properties.called").unwrap().as_str(),
+        Some("xregistry")
+    );
+    // The imported file is read once and joins the sources.
+    assert_eq!(u.sources.len(), 2);
+}
+
+#[test]
+fn known_spreads_merge() {
+    let u = load_str(
+        "var a = [1, 2]\nvar o = { x: 1, y: 2 }\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'r'\n  properties: {\n    list: [...a, 3]\n    obj: {\n      ...o\n      y: 5\n    }\n  }\n}\n",
+    );
+    let r = res(&u.model, "r");
+    let list = r.get("properties.list").unwrap().as_array().unwrap();
+    assert_eq!(
+        list.iter().filter_map(|n| n.as_i64()).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(r.get("properties.obj.x").unwrap().as_i64(), Some(1));
+    assert_eq!(
+        r.get("properties.obj.y").unwrap().as_i64(),
+        Some(5),
+        "later keys win"
+    );
+}
+
+#[test]
+fn dependencies_are_syntactic_like_the_compiler() {
+    // `deploy` is false: evaluation never reads `b`, but the compiler still emits the edge.
+    let u = load_str(
+        "param items array\nresource a 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'a'\n}\nresource b 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'b'\n}\nvar viaVar = a.id\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'r'\n  properties: {\n    x: false ? b.id : 'none'\n    y: [for i in items: viaVar]\n  }\n}\n",
+    );
+    let m = &u.model;
+    let mut deps = res(m, "r").depends_on.clone();
+    deps.sort();
+    assert_eq!(deps, vec![idx(m, "a"), idx(m, "b")]);
+}
+
+#[test]
+fn nested_children_with_the_same_name_are_distinct() {
+    let u = load_str(
+        "resource a 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'a'\n  resource k 'keys' = {\n    name: 'ka'\n  }\n}\nresource b 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'b'\n  resource k 'keys' = {\n    name: 'kb'\n  }\n}\nresource r 'Microsoft.KeyVault/vaults@2023-07-01' = {\n  name: 'r'\n  properties: {\n    uri: b::k.properties.keyUri\n  }\n}\n",
+    );
+    let m = &u.model;
+    assert_eq!(res(m, "a::k").display_name(), "a/ka");
+    assert_eq!(res(m, "b::k").display_name(), "b/kb");
+    let r = res(m, "r");
+    assert!(r.depends_on.contains(&idx(m, "b::k")));
+    match &r.get("properties.uri").unwrap().value {
+        Value::Sym(s) => match s.as_single_sym() {
+            Some(Sym::ResourceProp { id, .. }) => assert!(id.same(&res(m, "b::k").id)),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn long_parent_and_variable_chains_do_not_overflow() {
+    let mut src = String::from("resource r0 'A.B/c@1' = {\n  name: 'x'\n}\n");
+    for i in 1..600 {
+        src.push_str(&format!(
+            "resource r{i} 'A.B/c/d@1' = {{\n  parent: r{}\n  name: 'x'\n}}\n",
+            i - 1
+        ));
+    }
+    for i in 1..600 {
+        src.push_str(&format!("var v{i} = v{}\n", i - 1));
+    }
+    src.push_str("var v0 = r0.id\nresource last 'A.B/c@1' = {\n  name: v599\n}\n");
+    let u = bicep::load("chain.bicep", None, &src, &[]);
+    assert!(!u.unparseable);
 }

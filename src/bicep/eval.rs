@@ -6,8 +6,9 @@
 //! file and for the ARM JSON the Bicep compiler makes of it.
 
 use super::Shared;
+use super::funcs::expr_of;
 use super::resources::{Inst, ModInst};
-use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value};
+use crate::model::{Key, Node, Object, Scope, Sym, SymStr, Value};
 use crate::source::{FileId, Loc};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use std::rc::Rc;
 use tree_sitter::Node as Ts;
 
 /// Deeper expressions than this evaluate to an unknown instead of overflowing the stack.
-const MAX_DEPTH: usize = 150;
+pub const MAX_DEPTH: usize = 150;
 /// Loops are expanded up to this many items; larger ones become one representative instance.
 pub const MAX_LOOP: usize = 1000;
 
@@ -84,6 +85,15 @@ pub struct Eval<'t, 's> {
     /// Model resources created by this file and the symbols their bodies referenced.
     pub pending: Vec<(usize, Vec<Ref>)>,
     pub depth: usize,
+    /// `import { x as y } from './f.bicep'`: local name → (path, exported name).
+    pub imports: HashMap<String, (String, String)>,
+    /// `import * as ns from './f.bicep'`: namespace → path.
+    pub namespaces: HashMap<String, String>,
+    /// Resource/module symbols a variable's expression mentions (directly or through other
+    /// variables), for [`Eval::syntactic_refs`].
+    pub var_refs: HashMap<String, Option<Vec<String>>>,
+    /// Qualified symbol (`parent::child`) of each resource declaration node.
+    pub qnames: HashMap<usize, String>,
 }
 
 pub fn opaque(why: impl Into<String>, loc: Loc) -> Node {
@@ -95,6 +105,42 @@ pub fn expr(text: impl Into<String>) -> SymStr {
 }
 
 impl<'t, 's> Eval<'t, 's> {
+    pub fn new(
+        shared: &'s mut Shared,
+        file: FileId,
+        text: &'t str,
+        spreads: &'t HashSet<usize>,
+        dir: Option<PathBuf>,
+        setup: super::FileSetup,
+    ) -> Self {
+        Eval {
+            shared,
+            file,
+            text,
+            spreads,
+            dir,
+            scope: setup.scope,
+            pointer_prefix: setup.pointer_prefix,
+            parent_deployment: setup.parent_deployment,
+            presence: setup.presence,
+            inputs: setup.inputs,
+            decls: HashMap::new(),
+            order: Vec::new(),
+            memo: HashMap::new(),
+            res_memo: HashMap::new(),
+            mod_memo: HashMap::new(),
+            res_index: HashMap::new(),
+            locals: Vec::new(),
+            refs: Vec::new(),
+            pending: Vec::new(),
+            depth: 0,
+            imports: HashMap::new(),
+            namespaces: HashMap::new(),
+            var_refs: HashMap::new(),
+            qnames: HashMap::new(),
+        }
+    }
+
     pub fn loc(&self, n: Ts) -> Loc {
         Loc::new(self.file, n.start_byte(), n.end_byte())
     }
@@ -108,11 +154,19 @@ impl<'t, 's> Eval<'t, 's> {
         let mut cursor = root.walk();
         let children: Vec<Ts<'t>> = root.named_children(&mut cursor).collect();
         for n in children {
-            self.collect_decl(n, None);
+            if n.kind() == "import_functionality" {
+                self.collect_import(n);
+            } else {
+                self.collect_decl(n, None);
+            }
         }
     }
 
     fn collect_decl(&mut self, n: Ts<'t>, parent: Option<Ts<'t>>) {
+        // Nested child resources deeper than any real template are ignored (hostile input).
+        if self.depth > MAX_DEPTH {
+            return;
+        }
         let kind = match n.kind() {
             "parameter_declaration" => DeclKind::Param,
             "variable_declaration" => DeclKind::Var,
@@ -128,7 +182,23 @@ impl<'t, 's> Eval<'t, 's> {
             first_named(n, "identifier")
         };
         let Some(name_node) = name_node else { return };
-        let name = self.src(name_node).to_string();
+        let bare = self.src(name_node).to_string();
+        // A nested resource's symbol is `parent::child` (as in compiled symbolic-name
+        // templates); its bare name also works where it is not taken.
+        let name = match parent.and_then(|p| self.qnames.get(&p.id())) {
+            Some(q) => format!("{q}::{bare}"),
+            None => bare.clone(),
+        };
+        if kind == DeclKind::Resource {
+            self.qnames.insert(n.id(), name.clone());
+        }
+        if parent.is_some() {
+            self.decls.entry(bare).or_insert(Decl {
+                kind,
+                node: n,
+                parent,
+            });
+        }
         let decl = Decl {
             kind,
             node: n,
@@ -149,7 +219,9 @@ impl<'t, 's> Eval<'t, 's> {
                     if p.kind() == "object_property"
                         && let Some(r) = first_named(p, "resource_declaration")
                     {
+                        self.depth += 1;
                         self.collect_decl(r, Some(n));
+                        self.depth -= 1;
                     }
                 }
             }
@@ -157,6 +229,25 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     // ----- symbols -----
+
+    /// `parent::child` for a nested resource declaration, its own name otherwise.
+    pub fn qualified_name(&self, decl: Ts<'t>) -> String {
+        match self.qnames.get(&decl.id()) {
+            Some(q) => q.clone(),
+            None => first_named(decl, "identifier")
+                .map(|i| self.src(i).to_string())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The key under which a resource or module symbol's instances are kept.
+    fn symbol_key(&self, name: &str, d: &Decl<'t>) -> String {
+        if d.kind == DeclKind::Resource && d.parent.is_some() {
+            self.qualified_name(d.node)
+        } else {
+            name.to_string()
+        }
+    }
 
     /// Value of a parameter or variable, memoised; its references are replayed into `refs`.
     fn named_value(&mut self, name: &str, decl: Decl<'t>, at: Loc) -> Node {
@@ -202,7 +293,19 @@ impl<'t, 's> Eval<'t, 's> {
             decl.children(&mut c).any(|ch| ch.kind() == "=")
         };
         if has_default && let Some(e) = last_expression(decl) {
-            return self.eval(e);
+            let v = self.eval(e);
+            // A top-level default the tool cannot evaluate (`utcNow()`, …) still has one value
+            // per deployment: the parameter itself names it.
+            let opaque_default = matches!(&v.value, Value::Sym(s)
+                if matches!(s.as_single_sym(), Some(Sym::Opaque(_))));
+            if !(opaque_default && self.parent_deployment.is_none()) {
+                return v;
+            }
+        }
+        // In a module every required parameter is passed (the compiler checks it): one that
+        // is missing is a nullable parameter left out, whose value is null.
+        if self.parent_deployment.is_some() {
+            return Node::null(self.loc(decl));
         }
         Node::new(Value::sym(Sym::Param(name.to_string())), self.loc(decl))
     }
@@ -220,7 +323,7 @@ impl<'t, 's> Eval<'t, 's> {
             }
             Some(d) if d.kind == DeclKind::Resource => {
                 self.refs.push(Ref {
-                    symbol: name.to_string(),
+                    symbol: self.symbol_key(name, &d),
                     index: None,
                 });
                 opaque(format!("resource {name}"), at)
@@ -232,7 +335,81 @@ impl<'t, 's> Eval<'t, 's> {
                 });
                 opaque(format!("module {name}"), at)
             }
-            _ => opaque(format!("unknown symbol {name}"), at),
+            _ => match self.imported_value(name, at) {
+                Some(v) => v,
+                None => opaque(format!("unknown symbol {name}"), at),
+            },
+        }
+    }
+
+    /// The resource and module symbols an expression mentions anywhere, also in branches that
+    /// evaluation skips and through variables: the Bicep compiler derives `dependsOn` from the
+    /// syntax, not from values.
+    pub fn syntactic_refs(&mut self, root: Ts<'t>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut stack = vec![root];
+        while let Some(n) = stack.pop() {
+            if n.id() != root.id() && n.kind() == "resource_declaration" {
+                continue; // a nested resource is a resource of its own
+            }
+            if n.kind() == "identifier" && !is_binding_or_key(n) {
+                let name = self.src(n);
+                match self.decls.get(name).map(|d| (d.kind, d.node, *d)) {
+                    Some((DeclKind::Resource | DeclKind::Module, _, d)) => {
+                        let key = self.symbol_key(name, &d);
+                        if !out.contains(&key) {
+                            out.push(key);
+                        }
+                    }
+                    Some((DeclKind::Var, node, _)) => {
+                        for r in self.var_syntactic_refs(name, node) {
+                            if !out.contains(&r) {
+                                out.push(r);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let mut c = n.walk();
+            stack.extend(n.named_children(&mut c));
+        }
+        out
+    }
+
+    fn var_syntactic_refs(&mut self, name: &str, node: Ts<'t>) -> Vec<String> {
+        match self.var_refs.get(name) {
+            Some(Some(v)) => return v.clone(),
+            Some(None) => return Vec::new(), // cycle
+            None => {}
+        }
+        if self.depth > MAX_DEPTH {
+            return Vec::new();
+        }
+        self.var_refs.insert(name.to_string(), None);
+        self.depth += 1;
+        let refs = match last_expression(node) {
+            Some(e) => self.syntactic_refs(e),
+            None => Vec::new(),
+        };
+        self.depth -= 1;
+        self.var_refs.insert(name.to_string(), Some(refs.clone()));
+        refs
+    }
+
+    /// The value of a declaration of this file by name (imports from other files).
+    pub fn value_by_name(&mut self, name: &str, at: Loc) -> Node {
+        match self.decls.get(name).copied() {
+            Some(d) if d.kind == DeclKind::Var => self.named_value(name, d, at),
+            _ => opaque(format!("{name} is not an exported variable"), at),
+        }
+    }
+
+    /// Call a function of this file by name with evaluated arguments.
+    pub fn call_by_name(&mut self, name: &str, args: Vec<Node>, at: Loc) -> Node {
+        match self.decls.get(name).copied() {
+            Some(d) if d.kind == DeclKind::Func => self.call_user_function_values(d.node, args, at),
+            _ => opaque(format!("{name} is not an exported function"), at),
         }
     }
 
@@ -409,11 +586,16 @@ impl<'t, 's> Eval<'t, 's> {
         let v = self.eval(arg);
         match (op, &v.value) {
             ("!", Value::Bool(b)) => Node::new(Value::Bool(!b), loc),
+            // Compiled to `not(x)`: keep the canonical identity of the unknown.
+            ("!", Value::Sym(_)) => expr_of("not", &[v], loc),
             ("-", Value::Int(i)) => Node::new(Value::Int(i.wrapping_neg()), loc),
             _ => opaque(format!("{op}{}", describe(&v.value)), loc),
         }
     }
 
+    /// Binary operators with the semantics (and, for unknowns, the canonical text) of the ARM
+    /// functions the compiler turns them into: `==` equals, `!=` not(equals), `&&` and, `||`
+    /// or, `??` coalesce, `+` add, `<` less, …
     fn eval_binary(&mut self, n: Ts<'t>) -> Node {
         let loc = self.loc(n);
         let op = n
@@ -427,23 +609,67 @@ impl<'t, 's> Eval<'t, 's> {
             return opaque("binary", loc);
         };
         let a = self.eval(l);
-        // Short-circuit operators evaluate the right side only when needed, as Bicep does.
         match (op, &a.value) {
             ("&&", Value::Bool(false)) => return Node::new(Value::Bool(false), loc),
             ("||", Value::Bool(true)) => return Node::new(Value::Bool(true), loc),
             ("??", Value::Null) => return relocate(self.eval(r), loc),
-            ("??", v) if v.is_known() || !v.is_sym() => return relocate(a, loc),
+            ("??", v) if v.is_known() || !v.is_sym() || is_nonempty_string(v) => {
+                return relocate(a, loc);
+            }
             _ => {}
         }
         let b = self.eval(r);
-        super::ops::binary(op, &a.value, &b.value)
-            .map(|v| Node::new(v, loc))
-            .unwrap_or_else(|| {
-                opaque(
-                    format!("{} {op} {}", describe(&a.value), describe(&b.value)),
-                    loc,
-                )
-            })
+        if let Some(v) = super::ops::binary(op, &a.value, &b.value) {
+            return Node::new(v, loc);
+        }
+        match op {
+            "&&" | "||" => {
+                // `and(true, x)` is `x`.
+                let unknowns: Vec<Node> = [a, b]
+                    .into_iter()
+                    .filter(|x| !matches!(x.value, Value::Bool(_)))
+                    .collect();
+                match unknowns.as_slice() {
+                    [one] if one.value.is_sym() => relocate(one.clone(), loc),
+                    [_, _] if unknowns.iter().all(|x| x.value.is_sym()) => {
+                        expr_of(if op == "&&" { "and" } else { "or" }, &unknowns, loc)
+                    }
+                    _ => opaque("and/or of a non-boolean", loc),
+                }
+            }
+            "??" => expr_of("coalesce", &[a, b], loc),
+            // Compiled to `equals(toLower(a), toLower(b))`.
+            "=~" | "!~" => {
+                let lower = |v: Node| match v.value {
+                    Value::Str(s) => Node::new(Value::Str(s.to_lowercase()), v.loc),
+                    _ => expr_of("tolower", &[v], loc),
+                };
+                let e = expr_of("equals", &[lower(a), lower(b)], loc);
+                if op == "=~" {
+                    e
+                } else {
+                    expr_of("not", &[e], loc)
+                }
+            }
+            "==" => expr_of("equals", &[a, b], loc),
+            "!=" => {
+                let e = expr_of("equals", &[a, b], loc);
+                expr_of("not", &[e], loc)
+            }
+            "+" => expr_of("add", &[a, b], loc),
+            "-" => expr_of("sub", &[a, b], loc),
+            "*" => expr_of("mul", &[a, b], loc),
+            "/" => expr_of("div", &[a, b], loc),
+            "%" => expr_of("mod", &[a, b], loc),
+            "<" => expr_of("less", &[a, b], loc),
+            "<=" => expr_of("lessOrEquals", &[a, b], loc),
+            ">" => expr_of("greater", &[a, b], loc),
+            ">=" => expr_of("greaterOrEquals", &[a, b], loc),
+            _ => opaque(
+                format!("{} {op} {}", describe(&a.value), describe(&b.value)),
+                loc,
+            ),
+        }
     }
 
     fn eval_ternary(&mut self, n: Ts<'t>) -> Node {
@@ -455,18 +681,17 @@ impl<'t, 's> Eval<'t, 's> {
         ) else {
             return opaque("conditional", loc);
         };
-        match self.eval(c).value {
+        let cond = self.eval(c);
+        match cond.value {
             Value::Bool(true) => self.eval(t),
             Value::Bool(false) => self.eval(f),
-            _ => {
+            // Compiled to `if(c, a, b)`: deterministic even when unknown.
+            Value::Sym(_) => {
                 let a = self.eval(t);
                 let b = self.eval(f);
-                if super::ops::same_known(&a.value, &b.value) {
-                    a
-                } else {
-                    opaque("conditional on an unknown", loc)
-                }
+                expr_of("if", &[cond, a, b], loc)
             }
+            _ => opaque("conditional on a non-boolean", loc),
         }
     }
 
@@ -483,6 +708,11 @@ impl<'t, 's> Eval<'t, 's> {
             let mut c = n.walk();
             n.children(&mut c).any(|ch| ch.kind() == ".?")
         };
+        if obj.kind() == "identifier"
+            && let Some(v) = self.namespace_value(self.src(obj), &prop, loc)
+        {
+            return v;
+        }
         // `sym.prop` on a resource or module symbol (or one of its loop instances).
         if let Some(v) = self.symbol_member(obj, &prop, loc) {
             return v;
@@ -574,15 +804,17 @@ impl<'t, 's> Eval<'t, 's> {
                 if self.locals.iter().any(|(k, _)| k == name) {
                     return None;
                 }
-                let d = self.decls.get(name)?;
+                let d = *self.decls.get(name)?;
                 matches!(d.kind, DeclKind::Resource | DeclKind::Module)
-                    .then(|| (name.to_string(), d.kind, None))
+                    .then(|| (self.symbol_key(name, &d), d.kind, None))
             }
             "resource_expression" => {
-                let r = n.child_by_field_name("resource")?;
-                let name = self.src(r);
-                let d = self.decls.get(name)?;
-                (d.kind == DeclKind::Resource).then(|| (name.to_string(), d.kind, None))
+                let path: String = self.src(n).split_whitespace().collect();
+                let d = *self.decls.get(path.as_str()).or_else(|| {
+                    let r = n.child_by_field_name("resource")?;
+                    self.decls.get(self.src(r))
+                })?;
+                (d.kind == DeclKind::Resource).then(|| (self.symbol_key(&path, &d), d.kind, None))
             }
             "subscript_expression" => {
                 let obj = n.child_by_field_name("object")?;
@@ -642,7 +874,7 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     /// The instance a symbol use denotes: the only one, the indexed one, or none (unknown).
-    pub fn pick<'x, T>(list: &'x [T], index: Option<Option<usize>>) -> Option<&'x T> {
+    pub fn pick<T>(list: &[T], index: Option<Option<usize>>) -> Option<&T> {
         match index {
             None if list.len() == 1 => list.first(),
             Some(Some(i)) => list.get(i),
@@ -737,6 +969,18 @@ pub fn relocate(mut n: Node, at: Loc) -> Node {
     n
 }
 
+/// A partly unknown string with a non-empty literal part: certainly a non-empty string (not
+/// null), whatever its symbols hold.
+pub fn is_nonempty_string(v: &Value) -> bool {
+    match v {
+        Value::Sym(s) => s
+            .parts
+            .iter()
+            .any(|p| matches!(p, crate::model::Part::Lit(l) if !l.is_empty())),
+        _ => false,
+    }
+}
+
 pub fn describe(v: &Value) -> String {
     match v {
         Value::Sym(s) => s.to_string(),
@@ -783,7 +1027,11 @@ pub fn member(base: Node, prop: &str, safe: bool, loc: Loc) -> Node {
                 )
             }
             Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
-                Node::new(Value::sym(Sym::Expr(format!("{sym}.{prop}"))), loc)
+                let text = format!("{sym}.{prop}");
+                if text.len() > 1024 {
+                    return opaque("expression too long", loc);
+                }
+                Node::new(Value::sym(Sym::Expr(text)), loc)
             }
             _ => opaque(format!("{s}.{prop}"), loc),
         },
@@ -802,6 +1050,23 @@ pub fn subscript(base: Node, index: &Value, loc: Loc) -> Node {
         }
         (Value::Object(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
         (Value::Sym(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
+        (Value::Sym(s), Value::Int(i)) => match s.as_single_sym() {
+            Some(Sym::ResourceProp { id, path }) => {
+                let mut path = path.clone();
+                path.push(i.to_string());
+                Node::new(
+                    Value::sym(Sym::ResourceProp {
+                        id: id.clone(),
+                        path,
+                    }),
+                    loc,
+                )
+            }
+            Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
+                Node::new(Value::sym(Sym::Expr(format!("{sym}[{i}]"))), loc)
+            }
+            _ => opaque("index of an unknown", loc),
+        },
         _ => opaque("subscript", loc),
     }
 }
@@ -858,6 +1123,20 @@ pub fn unescape(esc: &str) -> String {
 
 // ----- tree helpers -----
 
+/// An identifier that names something rather than refers to it: an object key, a loop or
+/// lambda variable, a called function's name, a declaration's own name.
+fn is_binding_or_key(n: Ts) -> bool {
+    let Some(p) = n.parent() else { return false };
+    match p.kind() {
+        "object_property" => p.named_child(0).map(|k| k.id()) == Some(n.id()),
+        "for_statement" => p.child_by_field_name("initializer").map(|k| k.id()) == Some(n.id()),
+        "for_loop_parameters" | "lambda_expression" => true,
+        "call_expression" => p.child_by_field_name("function").map(|k| k.id()) == Some(n.id()),
+        "parenthesized_expression" => p.parent().is_some_and(|g| g.kind() == "lambda_expression"),
+        _ => false,
+    }
+}
+
 pub fn first_named<'t>(n: Ts<'t>, kind: &str) -> Option<Ts<'t>> {
     let mut c = n.walk();
     n.named_children(&mut c).find(|ch| ch.kind() == kind)
@@ -879,7 +1158,7 @@ pub fn last_expression(n: Ts) -> Option<Ts> {
     let mut c2 = n.walk();
     let after_eq = n
         .children(&mut c2)
-        .any(|ch| ch.kind() == "=" || ch.kind() == ":");
+        .any(|ch| matches!(ch.kind(), "=" | ":" | "=>"));
     if !after_eq {
         return None;
     }
@@ -939,16 +1218,4 @@ pub fn loop_source(n: Ts) -> Option<Ts> {
         }
     }
     None
-}
-
-/// A literal id made of parts (helper for tests and scope functions).
-pub fn symstr_of(parts: Vec<Part>) -> SymStr {
-    let mut s = SymStr::default();
-    for p in parts {
-        match p {
-            Part::Lit(l) => s.push_lit(&l),
-            Part::Sym(x) => s.push_sym(x),
-        }
-    }
-    s
 }

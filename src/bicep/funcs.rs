@@ -30,6 +30,21 @@ impl<'t, 's> Eval<'t, 's> {
                     .unwrap_or("");
                 if ns == "az" || ns == "sys" {
                     p.to_string()
+                } else if self.namespaces.contains_key(ns) {
+                    let args = self.eval_arguments(n);
+                    return self
+                        .imported_call(Some(ns), p, args, loc)
+                        .unwrap_or_else(|| opaque("imported function", loc));
+                } else if let Some((symbol, _, index)) = f
+                    .child_by_field_name("object")
+                    .and_then(|o| self.symbol_of(o))
+                {
+                    // `sa.listKeys()`: a runtime value, but still a dependency on `sa`.
+                    self.refs.push(super::eval::Ref {
+                        symbol,
+                        index: index.flatten(),
+                    });
+                    return opaque(format!("{ns}.{p}()"), loc);
                 } else {
                     return opaque(format!("imported function {ns}.{p}"), loc);
                 }
@@ -50,16 +65,55 @@ impl<'t, 's> Eval<'t, 's> {
         {
             return self.call_user_function(d.node, &arg_nodes, loc);
         }
+        if self.imports.contains_key(name.as_str()) {
+            let args: Vec<Node> = arg_nodes.iter().map(|a| self.eval(*a)).collect();
+            if let Some(v) = self.imported_call(None, &name, args, loc) {
+                return v;
+            }
+        }
         let lname = name.to_ascii_lowercase();
+        if lname == "reduce" {
+            return self.call_reduce(&arg_nodes, loc);
+        }
         if matches!(lname.as_str(), "map" | "filter") {
             return self.call_lambda_function(&lname, &arg_nodes, loc);
         }
         let args: Vec<Node> = arg_nodes.iter().map(|a| self.eval(*a)).collect();
-        self.builtin(&lname, &args, loc)
-            .unwrap_or_else(|| opaque(format!("{name}(…)"), loc))
+        if let Some(v) = self.builtin(&lname, &args, loc) {
+            return v;
+        }
+        if is_deterministic(&lname) {
+            // A deterministic function of unknowns: the canonical text the ARM evaluator gives
+            // the compiled expression, so equal expressions compare equal across front ends.
+            expr_of(&lname, &args, loc)
+        } else {
+            opaque(format!("{name}(…)"), loc)
+        }
+    }
+
+    fn eval_arguments(&mut self, call: Ts<'t>) -> Vec<Node> {
+        let Some(a) = call.child_by_field_name("arguments") else {
+            return Vec::new();
+        };
+        let mut c = a.walk();
+        let nodes: Vec<Ts<'t>> = a
+            .named_children(&mut c)
+            .filter(|x| x.kind() != "comment")
+            .collect();
+        nodes.into_iter().map(|x| self.eval(x)).collect()
     }
 
     fn call_user_function(&mut self, f: Ts<'t>, args: &[Ts<'t>], loc: Loc) -> Node {
+        let values: Vec<Node> = args.iter().map(|a| self.eval(*a)).collect();
+        self.call_user_function_values(f, values, loc)
+    }
+
+    pub(super) fn call_user_function_values(
+        &mut self,
+        f: Ts<'t>,
+        values: Vec<Node>,
+        loc: Loc,
+    ) -> Node {
         let params: Vec<String> = first_named(f, "parameters")
             .map(|ps| {
                 let mut c = ps.walk();
@@ -69,7 +123,6 @@ impl<'t, 's> Eval<'t, 's> {
                     .collect()
             })
             .unwrap_or_default();
-        let values: Vec<Node> = args.iter().map(|a| self.eval(*a)).collect();
         let Some(body) = super::eval::last_expression(f) else {
             return opaque("function without body", loc);
         };
@@ -119,6 +172,36 @@ impl<'t, 's> Eval<'t, 's> {
             }
         }
         Node::new(Value::Array(out), loc)
+    }
+
+    /// `reduce(items, initial, (acc, x) => …)` over a known array.
+    fn call_reduce(&mut self, args: &[Ts<'t>], loc: Loc) -> Node {
+        let [items, initial, lambda] = args else {
+            return opaque("reduce(…)", loc);
+        };
+        let items = self.eval(*items);
+        let Some(items) = items.as_array().map(|a| a.to_vec()) else {
+            return opaque("reduce over an unknown array", loc);
+        };
+        let mut acc = self.eval(*initial);
+        let Some((params, body, accessors)) = self.lambda_parts(*lambda) else {
+            return opaque("reduce with an unsupported lambda", loc);
+        };
+        let [p_acc, p_item, ..] = params.as_slice() else {
+            return opaque("reduce with an unsupported lambda", loc);
+        };
+        for item in items {
+            let mark = self.locals.len();
+            self.locals.push((p_acc.clone(), acc));
+            self.locals.push((p_item.clone(), item));
+            let mut v = self.eval(body);
+            for a in &accessors {
+                v = member(v, a, false, loc);
+            }
+            self.locals.truncate(mark);
+            acc = v;
+        }
+        relocate(acc, loc)
     }
 
     /// A lambda's parameters, body and the property accesses the grammar wrongly attaches to the
@@ -215,7 +298,10 @@ impl<'t, 's> Eval<'t, 's> {
                 loc,
             )),
             ("deployment", 0) => Some(object(
-                &[("name", Value::Sym(expr("deployment().name")))],
+                &[
+                    ("name", Value::Sym(expr("deployment().name"))),
+                    ("location", Value::Sym(expr("deployment().location"))),
+                ],
                 loc,
             )),
             ("environment", 0) => v(Value::Sym(expr("environment()"))),
@@ -231,18 +317,8 @@ impl<'t, 's> Eval<'t, 's> {
                     &scope, ty, &names?,
                 )))
             }
-            ("guid" | "uniquestring", n) if n >= 1 => {
-                let canon = if name == "guid" {
-                    "guid"
-                } else {
-                    "uniquestring"
-                };
-                let args: Vec<String> = a.iter().map(|x| canonical_arg(&x.value)).collect();
-                v(Value::sym(Sym::Expr(format!(
-                    "{canon}({})",
-                    args.join(", ")
-                ))))
-            }
+            ("guid", n) if n >= 1 => Some(expr_of("guid", a, loc)),
+            ("uniquestring", n) if n >= 1 => Some(expr_of("uniqueString", a, loc)),
             ("concat", _) => {
                 if a.iter().all(|x| matches!(x.value, Value::Array(_))) && !a.is_empty() {
                     let mut out = Vec::new();
@@ -296,9 +372,15 @@ impl<'t, 's> Eval<'t, 's> {
                         .collect();
                     return v(Value::Array(parts));
                 }
-                // Symbols are atoms: a partly unknown string still splits on its literals.
+                // A partly known string splits on its literals (symbols are atoms), except
+                // when the whole string is one symbol or has an opaque part: as the ARM
+                // evaluator does.
                 let c = sep.chars().next()?;
-                let pieces = a[0].value.to_symstr()?.split(c);
+                let whole = a[0].value.to_symstr()?;
+                if whole.as_single_sym().is_some() || has_opaque(&a[0].value) {
+                    return None;
+                }
+                let pieces = whole.split(c);
                 v(Value::Array(
                     pieces
                         .into_iter()
@@ -323,6 +405,14 @@ impl<'t, 's> Eval<'t, 's> {
                     v(Value::Bool(xs.iter().any(|x| ops::same_known(&x.value, y))))
                 }
                 (Value::Object(o), Value::Str(k)) => v(Value::Bool(o.get(k).is_some())),
+                // A literal part that contains the needle decides it.
+                (Value::Sym(x), Value::Str(y))
+                    if x.parts.iter().any(
+                        |p| matches!(p, crate::model::Part::Lit(l) if l.contains(y.as_str())),
+                    ) =>
+                {
+                    v(Value::Bool(true))
+                }
                 _ => None,
             },
             ("empty", 1) => match &a[0].value {
@@ -330,7 +420,7 @@ impl<'t, 's> Eval<'t, 's> {
                 Value::Str(x) => v(Value::Bool(x.is_empty())),
                 Value::Array(x) => v(Value::Bool(x.is_empty())),
                 Value::Object(x) => v(Value::Bool(x.is_empty())),
-                Value::Sym(x) if !x.lit_prefix().is_empty() => v(Value::Bool(false)),
+                x if super::eval::is_nonempty_string(x) => v(Value::Bool(false)),
                 _ => None,
             },
             ("length", 1) => match &a[0].value {
@@ -352,10 +442,11 @@ impl<'t, 's> Eval<'t, 's> {
                 _ => None,
             },
             ("coalesce", _) => {
-                for x in a {
+                for (i, x) in a.iter().enumerate() {
                     match x.value {
                         Value::Null => continue,
-                        Value::Sym(_) => return None,
+                        // The unknown may be null: the canonical rest of the call (as ARM).
+                        Value::Sym(_) => return Some(expr_of("coalesce", &a[i..], loc)),
                         _ => return Some(x.clone()),
                     }
                 }
@@ -396,7 +487,7 @@ impl<'t, 's> Eval<'t, 's> {
                 }
                 v(Value::Array(
                     (0..count)
-                        .map(|i| Node::new(Value::Int(start + i), loc))
+                        .map(|i| Node::new(Value::Int(start.saturating_add(i)), loc))
                         .collect(),
                 ))
             }
@@ -511,6 +602,18 @@ impl<'t, 's> Eval<'t, 's> {
     }
 }
 
+fn has_opaque(v: &Value) -> bool {
+    match v {
+        Value::Sym(s) => s
+            .parts
+            .iter()
+            .any(|p| matches!(p, crate::model::Part::Sym(Sym::Opaque(_)))),
+        Value::Array(a) => a.iter().any(|x| has_opaque(&x.value)),
+        Value::Object(o) => o.iter().any(|(_, x)| has_opaque(&x.value)),
+        _ => false,
+    }
+}
+
 #[derive(Clone, Copy)]
 enum IdKind {
     ResourceGroup,
@@ -532,15 +635,110 @@ fn object(entries: &[(&str, Value)], loc: Loc) -> Node {
     Node::new(Value::Object(o), loc)
 }
 
-/// An argument of `guid()`/`uniqueString()` in the canonical text shared with the ARM evaluator.
-fn canonical_arg(v: &Value) -> String {
-    match v {
-        Value::Str(s) => s.clone(),
-        Value::Sym(s) => s.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Bool(b) => b.to_string(),
-        other => other.type_name().to_string(),
+const MAX_CANON: usize = 1024;
+
+/// Canonical text of a value inside a `Sym::Expr`, the same as the ARM evaluator writes for the
+/// compiled expression: strings quoted, arrays/objects as createArray/createObject, partly
+/// known strings as concat(…). False when the value contains an opaque part (no identity).
+pub(super) fn canon(v: &Value, out: &mut String) -> bool {
+    if out.len() > MAX_CANON {
+        return false;
     }
+    match v {
+        Value::Null => out.push_str("null()"),
+        Value::Bool(b) => out.push_str(if *b { "true()" } else { "false()" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Float(f) => out.push_str(&f.to_string()),
+        Value::Str(s) => {
+            out.push('\'');
+            out.push_str(&s.replace('\'', "''"));
+            out.push('\'');
+        }
+        Value::Array(a) => {
+            out.push_str("createArray(");
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                if !canon(&x.value, out) {
+                    return false;
+                }
+            }
+            out.push(')');
+        }
+        Value::Object(o) => {
+            out.push_str("createObject(");
+            for (i, (k, x)) in o.entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                canon(&Value::Str(k.name.clone()), out);
+                out.push_str(", ");
+                if !canon(&x.value, out) {
+                    return false;
+                }
+            }
+            out.push(')');
+        }
+        Value::Sym(s) => {
+            if let Some(sym) = s.as_single_sym() {
+                if matches!(sym, Sym::Opaque(_)) {
+                    return false;
+                }
+                out.push_str(&sym.to_string());
+            } else {
+                out.push_str("concat(");
+                for (i, p) in s.parts.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    match p {
+                        crate::model::Part::Lit(l) => {
+                            canon(&Value::Str(l.clone()), out);
+                        }
+                        crate::model::Part::Sym(Sym::Opaque(_)) => return false,
+                        crate::model::Part::Sym(sym) => out.push_str(&sym.to_string()),
+                    }
+                }
+                out.push(')');
+            }
+        }
+    }
+    out.len() <= MAX_CANON
+}
+
+/// `Sym::Expr("name(args)")` for a deterministic function of values some of which are unknown;
+/// opaque when an argument has no identity.
+pub(super) fn expr_of(name: &str, args: &[Node], loc: Loc) -> Node {
+    let mut text = String::new();
+    text.push_str(name);
+    text.push('(');
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        if !canon(&a.value, &mut text) {
+            return opaque(format!("{name}() of an unknown"), loc);
+        }
+    }
+    text.push(')');
+    Node::new(Value::sym(Sym::Expr(text)), loc)
+}
+
+/// Functions whose result depends only on their arguments (and the deployment's scope).
+fn is_deterministic(lname: &str) -> bool {
+    !(matches!(
+        lname,
+        "utcnow"
+            | "newguid"
+            | "reference"
+            | "deployer"
+            | "getsecret"
+            | "loadtextcontent"
+            | "loadjsoncontent"
+            | "loadfileasbase64"
+            | "loadyamlcontent"
+    ) || lname.starts_with("list"))
 }
 
 /// `format('{0}-{1}', a, b)` (format specifiers after `:` are not supported: unknown).

@@ -130,28 +130,14 @@ fn read_bicepparam(
         .extend(super::suppress::collect(text, file));
     let spreads: HashSet<usize> = parsed.spreads.clone();
     let root = parsed.tree.root_node();
-    let mut ev = Eval {
-        shared,
-        file,
-        text,
-        spreads: &spreads,
-        dir: None,
+    let setup = super::FileSetup {
+        inputs: HashMap::new(),
         scope: crate::model::Scope::resource_group_deployment(),
-        pointer_prefix: String::new(),
         parent_deployment: None,
         presence: crate::model::Presence::Always,
-        inputs: HashMap::new(),
-        decls: HashMap::new(),
-        order: Vec::new(),
-        memo: HashMap::new(),
-        res_memo: HashMap::new(),
-        mod_memo: HashMap::new(),
-        res_index: HashMap::new(),
-        locals: Vec::new(),
-        refs: Vec::new(),
-        pending: Vec::new(),
-        depth: 0,
+        pointer_prefix: String::new(),
     };
+    let mut ev = Eval::new(shared, file, text, &spreads, None, setup);
     ev.collect(root);
     let mut using = None;
     let mut c = root.walk();

@@ -7,12 +7,16 @@ use super::eval::{
     relocate,
 };
 use crate::model::{
-    Key, Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
+    Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
 };
 use crate::source::Loc;
 use std::collections::HashMap;
 use std::rc::Rc;
 use tree_sitter::Node as Ts;
+
+/// Loops of loops of modules could multiply without bound on hostile input: beyond this many
+/// resources in one unit, further declarations are not modelled.
+const MAX_RESOURCES: usize = 50_000;
 
 /// One deployed instance of a resource declaration (a loop gives several).
 #[derive(Clone)]
@@ -26,6 +30,8 @@ pub struct Inst<'t> {
     pub id: SymStr,
     pub existing: bool,
     pub presence: Presence,
+    /// False when a condition is false: not deployed, but its id and name exist.
+    pub deployed: bool,
     pub locals: Vec<(String, Node)>,
     pub body: Ts<'t>,
     pub type_loc: Loc,
@@ -52,8 +58,18 @@ enum ScopeOf {
     Extension(SymStr),
 }
 
+/// Where a declaration is instantiated: loop bindings, presence and, for a nested resource,
+/// the enclosing instance (with its index and symbol).
+type NestingContext<'t> = (
+    Vec<(String, Node)>,
+    Presence,
+    Option<(Inst<'t>, usize, String)>,
+);
+
 /// One expansion of a declaration's `if`/`for`: loop bindings, presence and the body object.
-type Expansion<'t> = (Vec<(String, Node)>, Presence, Ts<'t>);
+/// `None` presence: the condition is false (the instance keeps its place in a loop, and its id
+/// and name can still be referred to, as in ARM).
+type Expansion<'t> = (Vec<(String, Node)>, Option<Presence>, Ts<'t>);
 
 impl<'t, 's> Eval<'t, 's> {
     pub fn is_loop_resource(&self, sym: &str) -> bool {
@@ -86,16 +102,16 @@ impl<'t, 's> Eval<'t, 's> {
         presence: Presence,
     ) -> Vec<Expansion<'t>> {
         match value.kind() {
-            "object" => vec![(base, presence, value)],
+            "object" => vec![(base, Some(presence), value)],
             "if_statement" => {
                 let Some(body) = if_body(value) else {
                     return vec![];
                 };
                 let cond = if_condition(value).map(|c| self.eval(c).value);
                 match cond {
-                    Some(Value::Bool(false)) => vec![],
-                    Some(Value::Bool(true)) => vec![(base, presence, body)],
-                    _ => vec![(base, Presence::IfDeployed, body)],
+                    Some(Value::Bool(false)) => vec![(base, None, body)],
+                    Some(Value::Bool(true)) => vec![(base, Some(presence), body)],
+                    _ => vec![(base, Some(Presence::IfDeployed), body)],
                 }
             }
             "for_statement" => {
@@ -134,7 +150,7 @@ impl<'t, 's> Eval<'t, 's> {
                         self.locals = locals.clone();
                         self.expand_inner(body, locals, Presence::IfDeployed)
                             .into_iter()
-                            .map(|(l, _, b)| (l, Presence::IfDeployed, b))
+                            .map(|(l, p, b)| (l, p.map(|_| Presence::IfDeployed), b))
                             .collect()
                     }
                 }
@@ -152,19 +168,18 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(decl) = self.decls.get(sym).copied() else {
             return Rc::new(Vec::new());
         };
+        // `parent:` chains recurse: hostile input could nest them without end.
+        if self.depth > super::eval::MAX_DEPTH {
+            return Rc::new(Vec::new());
+        }
+        self.depth += 1;
         self.res_memo.insert(sym.to_string(), Memo::InProgress);
         let saved_refs = std::mem::take(&mut self.refs);
         let saved_locals = std::mem::take(&mut self.locals);
         // A nested declaration is instantiated once per instance of its enclosing resource.
-        let contexts: Vec<(
-            Vec<(String, Node)>,
-            Presence,
-            Option<(Inst<'t>, usize, String)>,
-        )> = match decl.parent {
+        let contexts: Vec<NestingContext<'t>> = match decl.parent {
             Some(p) => {
-                let pname = first_named(p, "identifier")
-                    .map(|i| self.src(i).to_string())
-                    .unwrap_or_default();
+                let pname = self.qualified_name(p);
                 let parents = self.resource_instances(&pname);
                 parents
                     .iter()
@@ -185,9 +200,17 @@ impl<'t, 's> Eval<'t, 's> {
             let Some(value) = declared_value(decl.node) else {
                 continue;
             };
+            let parent_deployed = parent.as_ref().is_none_or(|(pi, _, _)| pi.deployed);
             for (locals, presence, body) in self.expand(value, locals, presence) {
                 self.locals = locals.clone();
-                let inst = self.make_instance(decl.node, body, locals, presence, parent.as_ref());
+                let mut inst = self.make_instance(
+                    decl.node,
+                    body,
+                    locals,
+                    presence.unwrap_or(Presence::IfDeployed),
+                    parent.as_ref(),
+                );
+                inst.deployed = presence.is_some() && parent_deployed;
                 out.push(inst);
             }
         }
@@ -196,6 +219,7 @@ impl<'t, 's> Eval<'t, 's> {
         let out = Rc::new(out);
         self.res_memo
             .insert(sym.to_string(), Memo::Done(out.clone()));
+        self.depth -= 1;
         out
     }
 
@@ -236,36 +260,36 @@ impl<'t, 's> Eval<'t, 's> {
                 index: Some(*i),
             });
             scope = inherit_scope(pi);
-        } else if let Some(p) = prop(self, body, "parent") {
-            if let Some((psym, DeclKind::Resource, idx)) = self.symbol_of(p) {
-                let parents = self.resource_instances(&psym);
-                let looped = self.is_loop_resource(&psym);
-                let idx = if looped && idx.is_none() {
-                    Some(None)
-                } else {
-                    idx
-                };
-                if let Some(pi) = Self::pick(&parents, idx) {
-                    names = pi.names.clone();
-                    scope = inherit_scope(pi);
-                    parent = Some(Ref {
-                        symbol: psym.clone(),
-                        index: idx.flatten(),
-                    });
-                } else {
-                    let n_parent_segments = ty.split('/').count().saturating_sub(2);
-                    names = (0..n_parent_segments)
-                        .map(|_| {
-                            SymStr::sym(crate::model::Sym::Opaque(
-                                "parent instance not known".into(),
-                            ))
-                        })
-                        .collect();
-                    parent = Some(Ref {
-                        symbol: psym,
-                        index: None,
-                    });
-                }
+        } else if let Some(p) = prop(self, body, "parent")
+            && let Some((psym, DeclKind::Resource, idx)) = self.symbol_of(p)
+        {
+            let parents = self.resource_instances(&psym);
+            let looped = self.is_loop_resource(&psym);
+            let idx = if looped && idx.is_none() {
+                Some(None)
+            } else {
+                idx
+            };
+            if let Some(pi) = Self::pick(&parents, idx) {
+                names = pi.names.clone();
+                scope = inherit_scope(pi);
+                parent = Some(Ref {
+                    symbol: psym.clone(),
+                    index: idx.flatten(),
+                });
+            } else {
+                let n_parent_segments = ty.split('/').count().saturating_sub(2);
+                names = (0..n_parent_segments)
+                    .map(|_| {
+                        SymStr::sym(crate::model::Sym::Opaque(
+                            "parent instance not known".into(),
+                        ))
+                    })
+                    .collect();
+                parent = Some(Ref {
+                    symbol: psym,
+                    index: None,
+                });
             }
         }
         let short = short_name.value.to_symstr().unwrap_or_else(|| {
@@ -301,6 +325,7 @@ impl<'t, 's> Eval<'t, 's> {
             id,
             existing,
             presence,
+            deployed: true,
             locals,
             body,
             type_loc,
@@ -324,6 +349,21 @@ impl<'t, 's> Eval<'t, 's> {
                 idx
             };
             return match Self::pick(&insts, idx) {
+                // `scope: rg` where `rg` is a resource group declared in a subscription-scope
+                // file: a deployment into that resource group.
+                Some(i)
+                    if i.ty
+                        .eq_ignore_ascii_case("Microsoft.Resources/resourceGroups") =>
+                {
+                    ScopeOf::Scope(Scope {
+                        subscription: self
+                            .scope
+                            .subscription
+                            .clone()
+                            .or_else(|| Some(super::eval::expr("subscription().subscriptionId"))),
+                        resource_group: i.names.last().cloned(),
+                    })
+                }
                 Some(i) => ScopeOf::Extension(i.id.clone()),
                 None => ScopeOf::Extension(SymStr::sym(crate::model::Sym::Opaque(
                     "scope instance not known".into(),
@@ -373,18 +413,27 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn build_resource(&mut self, sym: &str) {
-        if self.res_index.contains_key(sym) {
+        if self.res_index.contains_key(sym) || self.shared.model.resources.len() >= MAX_RESOURCES {
             return;
         }
         let insts = self.resource_instances(sym);
+        let syntactic = match self.decls.get(sym).and_then(|d| declared_value(d.node)) {
+            Some(v) => self.syntactic_refs(v),
+            None => Vec::new(),
+        };
         let mut indexes = Vec::new();
         for inst in insts.iter() {
+            if !inst.deployed {
+                indexes.push(None);
+                continue;
+            }
             let saved_locals = std::mem::replace(&mut self.locals, inst.locals.clone());
             let saved_refs = std::mem::take(&mut self.refs);
             let mut body = self.eval_object(inst.body);
             let mut refs = std::mem::replace(&mut self.refs, saved_refs);
             self.locals = saved_locals;
             refs.extend(inst.parent.clone());
+            add_syntactic(&mut refs, &syntactic, sym);
             if let Value::Object(o) = &mut body.value {
                 // What ARM sees: the full name, no `parent`/`dependsOn` (they become edges),
                 // an extension resource's scope as an id.
@@ -435,9 +484,16 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(decl) = self.decls.get(sym).copied() else {
             return Rc::new(Vec::new());
         };
+        if self.depth > super::eval::MAX_DEPTH {
+            return Rc::new(Vec::new());
+        }
+        self.depth += 1;
         self.mod_memo.insert(sym.to_string(), Memo::InProgress);
         let saved_refs = std::mem::take(&mut self.refs);
         let saved_locals = std::mem::take(&mut self.locals);
+        if self.shared.model.resources.len() >= MAX_RESOURCES {
+            return Rc::new(Vec::new());
+        }
         let path = first_named(decl.node, "string").map(|s| self.eval(s));
         let path = path
             .as_ref()
@@ -449,7 +505,10 @@ impl<'t, 's> Eval<'t, 's> {
             for (locals, presence, body) in self.expand(value, Vec::new(), presence) {
                 self.locals = locals;
                 self.refs.clear();
-                out.push(self.instantiate_module(sym, decl.node, &path, body, presence));
+                out.push(match presence {
+                    Some(p) => self.instantiate_module(sym, decl.node, &path, body, p),
+                    None => self.undeployed_module(sym, decl.node, body),
+                });
             }
         }
         self.locals = saved_locals;
@@ -457,7 +516,31 @@ impl<'t, 's> Eval<'t, 's> {
         let out = Rc::new(out);
         self.mod_memo
             .insert(sym.to_string(), Memo::Done(out.clone()));
+        self.depth -= 1;
         out
+    }
+
+    /// A module whose condition is false: its deployment name and id, nothing deployed.
+    fn undeployed_module(&mut self, sym: &str, decl: Ts<'t>, body: Ts<'t>) -> ModInst {
+        let loc = self.loc(decl);
+        let name = match prop(self, body, "name") {
+            Some(n) => self.eval(n),
+            None => opaque(format!("generated name of module {sym}"), loc),
+        };
+        let target = match prop(self, body, "scope").map(|s| self.scope_of(s)) {
+            Some(ScopeOf::Scope(s)) => s,
+            _ => self.scope.clone(),
+        };
+        let name_s = name
+            .value
+            .to_symstr()
+            .unwrap_or_else(|| SymStr::sym(crate::model::Sym::Opaque("module name".into())));
+        ModInst {
+            id: resource_id(&target, "Microsoft.Resources/deployments", &[name_s]),
+            name,
+            outputs: None,
+            index: None,
+        }
     }
 
     fn instantiate_module(
@@ -486,7 +569,11 @@ impl<'t, 's> Eval<'t, 's> {
             .unwrap_or_else(|| SymStr::sym(crate::model::Sym::Opaque("module name".into())));
         let id = resource_id(&target, "Microsoft.Resources/deployments", &[name_s]);
         let evaluated = self.eval_object(body);
-        let refs = std::mem::take(&mut self.refs);
+        let mut refs = std::mem::take(&mut self.refs);
+        if let Some(v) = declared_value(decl) {
+            let syntactic = self.syntactic_refs(v);
+            add_syntactic(&mut refs, &syntactic, sym);
+        }
         let inputs: HashMap<String, Node> = evaluated
             .get("params")
             .and_then(|p| p.as_object())
@@ -548,20 +635,21 @@ impl<'t, 's> Eval<'t, 's> {
         {
             return None;
         }
+        // Canonical paths, so that `./a/../m.bicep` and `m.bicep` are one file to the cycle guard.
         let file = self.dir.as_ref()?.join(path);
+        let file = file.canonicalize().unwrap_or(file);
         if self.shared.module_stack.iter().any(|p| p == &file)
             || self.shared.module_stack.len() > 16
         {
             return None;
         }
-        let text = std::fs::read_to_string(&file).ok()?;
-        let display = module_display(&self.shared.sources.get(self.file).name, path);
+        let (file_id, text, parsed) = load_cached(self, &file, path)?;
         self.shared.module_stack.push(file.clone());
-        let file_id = self.shared.sources.add(display, text.as_str());
-        let outputs = super::evaluate_file(
+        let outputs = super::evaluate_parsed(
             self.shared,
             file_id,
             &text,
+            &parsed,
             file.parent().map(|p| p.to_path_buf()),
             super::FileSetup {
                 inputs,
@@ -622,6 +710,41 @@ impl<'t, 's> Eval<'t, 's> {
     }
 }
 
+/// Symbols mentioned in the declaration but not met by evaluation (skipped branches, unknown
+/// loops) are dependencies on every instance, as the compiler makes them.
+fn add_syntactic(refs: &mut Vec<Ref>, syntactic: &[String], own: &str) {
+    for s in syntactic {
+        if s != own && !refs.iter().any(|r| &r.symbol == s) {
+            refs.push(Ref {
+                symbol: s.clone(),
+                index: None,
+            });
+        }
+    }
+}
+
+/// Read, parse and check a module or imported file once per unit.
+pub(super) fn load_cached(
+    ev: &mut Eval,
+    file: &std::path::Path,
+    path: &str,
+) -> Option<(crate::source::FileId, Rc<str>, Rc<super::syntax::Parsed>)> {
+    if !ev.shared.modules.contains_key(file) {
+        let text = std::fs::read_to_string(file).ok()?;
+        let display = module_display(&ev.shared.sources.get(ev.file).name, path);
+        let file_id = ev.shared.sources.add(display, text.as_str());
+        let loaded =
+            super::check_file(ev.shared, file_id, &text).map(|parsed| super::LoadedModule {
+                file: file_id,
+                text: Rc::from(text.as_str()),
+                parsed: Rc::new(parsed),
+            });
+        ev.shared.modules.insert(file.to_path_buf(), loaded);
+    }
+    let loaded = ev.shared.modules.get(file)?.as_ref()?;
+    Some((loaded.file, loaded.text.clone(), loaded.parsed.clone()))
+}
+
 /// A child keeps its parent's resource group and subscription (or extension scope).
 fn inherit_scope(parent: &Inst) -> ScopeOf {
     match &parent.extension_scope {
@@ -677,13 +800,5 @@ fn module_display(parent: &str, path: &str) -> String {
     match parent.rfind(['/', '\\']) {
         Some(i) => format!("{}/{}", &parent[..i], path.trim_start_matches("./")),
         None => path.trim_start_matches("./").to_string(),
-    }
-}
-
-#[allow(dead_code)]
-fn key(name: &str, loc: Loc) -> Key {
-    Key {
-        name: name.into(),
-        loc,
     }
 }

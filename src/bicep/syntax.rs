@@ -223,15 +223,14 @@ pub fn rewrite(text: &str) -> Rewritten {
             {
                 out[i] = b' ';
             }
-            b'r' if b[i..].starts_with(b"resourceInput<")
-                || b[i..].starts_with(b"resourceOutput<") =>
+            b'r' if (b[i..].starts_with(b"resourceInput<")
+                || b[i..].starts_with(b"resourceOutput<"))
+                && (i == 0 || !is_ident_byte(b[i - 1])) =>
             {
-                if i == 0 || !is_ident_byte(b[i - 1]) {
-                    let end = resource_type_end(b, i);
-                    blank_as(&mut out, i, end, b"object");
-                    i = end;
-                    continue;
-                }
+                let end = resource_type_end(b, i);
+                blank_as(&mut out, i, end, b"object");
+                i = end;
+                continue;
             }
             _ => {}
         }
@@ -354,34 +353,40 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, text: &str, file: FileId) -> Vec<
 
 const MAX_SYNTAX_ERRORS: usize = 5;
 
-fn collect_errors(node: tree_sitter::Node, text: &str, file: FileId, out: &mut Vec<Finding>) {
-    if out.len() >= MAX_SYNTAX_ERRORS || !node.has_error() {
-        return;
-    }
-    if node.is_missing() {
-        let loc = Loc::new(file, node.start_byte(), node.start_byte());
-        out.push(
-            Finding::new(
-                crate::rules::meta("BICEP000"),
-                loc,
-                format!("syntax error: expected {}", describe_kind(node.kind())),
-            )
-            .label(format!("{} expected here", describe_kind(node.kind()))),
-        );
-        return;
-    }
-    // Types do not affect values: the grammar's gaps in type syntax (`(-1 | 1)`, …) are
-    // tolerated inside type declarations.
-    if node.kind() == "type_declaration" {
-        return;
-    }
-    if node.is_error() {
-        out.push(error_finding(node, text, file));
-        return;
-    }
-    let mut cursor = node.walk();
-    for child in node.children(&mut cursor) {
-        collect_errors(child, text, file, out);
+/// Iterative (hostile input may nest thousands of levels deep), outermost errors first.
+fn collect_errors(root: tree_sitter::Node, text: &str, file: FileId, out: &mut Vec<Finding>) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if out.len() >= MAX_SYNTAX_ERRORS {
+            return;
+        }
+        if !node.has_error() {
+            continue;
+        }
+        if node.is_missing() {
+            let loc = Loc::new(file, node.start_byte(), node.start_byte());
+            out.push(
+                Finding::new(
+                    crate::rules::meta("BICEP000"),
+                    loc,
+                    format!("syntax error: expected {}", describe_kind(node.kind())),
+                )
+                .label(format!("{} expected here", describe_kind(node.kind()))),
+            );
+            continue;
+        }
+        // Types do not affect values: the grammar's gaps in type syntax (`(-1 | 1)`, …) are
+        // tolerated inside type declarations.
+        if node.kind() == "type_declaration" {
+            continue;
+        }
+        if node.is_error() {
+            out.push(error_finding(node, text, file));
+            continue;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<_> = node.children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
     }
 }
 
@@ -401,14 +406,60 @@ fn error_finding(node: tree_sitter::Node, text: &str, file: FileId) -> Finding {
         .parent()
         .map(|p| describe_kind(p.kind()))
         .unwrap_or("file");
-    let message = if what.trim().is_empty() {
+    let mut message = if what.trim().is_empty() {
         format!("syntax error in {context}")
     } else {
         format!("syntax error: unexpected `{}` in {context}", what.trim())
     };
+    let expected = expected_tokens(node);
+    if !expected.is_empty() {
+        message.push_str(&format!("; expected {}", expected.join(" or ")));
+    }
     Finding::new(crate::rules::meta("BICEP000"), loc, message)
         .label("not valid Bicep here")
         .help("fix the Bicep syntax (`az bicep build` shows the compiler's own message)")
+}
+
+/// What the grammar would have accepted where an error starts: the lookahead symbols of the
+/// parse state after the preceding node (only when they are few enough to help).
+fn expected_tokens(node: tree_sitter::Node) -> Vec<String> {
+    let Some(prev) = node.prev_sibling() else {
+        return Vec::new();
+    };
+    // After a parameter's name the grammar accepts any of a dozen type forms.
+    if prev.kind() == "identifier"
+        && node.parent().map(|p| p.kind()) == Some("parameter_declaration")
+    {
+        return vec!["a type (`param name string = …`)".to_string()];
+    }
+    let lang = node.language();
+    let Some(mut it) = lang.lookahead_iterator(prev.next_parse_state()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for sym in it.by_ref() {
+        if sym == 0 || !lang.node_kind_is_visible(sym) {
+            continue;
+        }
+        let Some(kind) = lang.node_kind_for_id(sym) else {
+            continue;
+        };
+        if matches!(kind, "ERROR" | "comment" | "diagnostic_comment") || kind.starts_with('_') {
+            continue;
+        }
+        let text = if lang.node_kind_is_named(sym) {
+            describe_kind(kind).to_string()
+        } else {
+            format!("`{kind}`")
+        };
+        if !out.contains(&text) {
+            out.push(text);
+        }
+        if out.len() > 5 {
+            return Vec::new();
+        }
+    }
+    out
 }
 
 fn first_leaf(node: tree_sitter::Node) -> tree_sitter::Node {
@@ -489,25 +540,14 @@ mod tests {
         let errs = syntax_errors(&p.tree, src, 0);
         assert!(!errs.is_empty());
         assert_eq!(errs[0].code, "BICEP000");
-    }
-}
-#[cfg(test)]
-mod debug_tests {
-    #[test]
-    #[ignore]
-    fn debug_rewrite() {
-        let src = std::fs::read_to_string(std::env::var("F").unwrap()).unwrap();
-        let rw = super::rewrite(&src);
-        let p = super::parse(&src).unwrap();
-        let errs = super::syntax_errors(&p.tree, &src, 0);
-        for e in errs {
-            let s = e.loc.start as usize;
-            let ls = rw.text[..s].rfind('\n').map_or(0, |i| i + 1);
-            println!(
-                "{} | {}",
-                e.message,
-                &rw.text[ls..(s + 80).min(rw.text.len())]
-            );
-        }
+        let src = "param storageAccountType = 'Standard_LRS'\n";
+        let p = parse(src).unwrap();
+        let errs = syntax_errors(&p.tree, src, 0);
+        assert!(
+            errs[0].message.contains("expected a type"),
+            "{}",
+            errs[0].message
+        );
+        assert_eq!(errs[0].loc.start as usize, src.find('=').unwrap());
     }
 }

@@ -1,0 +1,126 @@
+//! Compile-time imports of exported variables and functions from local files:
+//! `import { x, f as g } from './shared.bicep'` and `import * as ns from './shared.bicep'`.
+//! The imported declaration is evaluated in its own file (which joins the unit's sources);
+//! registry imports (`br:`, `br/`, `ts:`) and types are not values and stay unknown.
+
+use super::eval::{Eval, first_named, opaque, relocate};
+use crate::model::Node;
+use crate::source::Loc;
+use std::collections::HashMap;
+use tree_sitter::Node as Ts;
+
+fn is_local(path: &str) -> bool {
+    !(path.starts_with("br:") || path.starts_with("br/") || path.starts_with("ts:"))
+}
+
+/// What to do in the imported file.
+enum Want<'a> {
+    Value(&'a str),
+    Call(&'a str, Vec<Node>),
+}
+
+impl<'t, 's> Eval<'t, 's> {
+    /// Record an `import … from '…'` statement.
+    pub fn collect_import(&mut self, n: Ts<'t>) {
+        let Some(path) = first_named(n, "string").map(|s| self.src(s).trim_matches('\'')) else {
+            return;
+        };
+        if !is_local(path) {
+            return;
+        }
+        let mut c = n.walk();
+        let children: Vec<Ts<'t>> = n.children(&mut c).collect();
+        if children.iter().any(|ch| ch.kind() == "*") {
+            if let Some(ns) = children.iter().find(|ch| ch.kind() == "identifier") {
+                self.namespaces
+                    .insert(self.src(*ns).to_string(), path.to_string());
+            }
+            return;
+        }
+        let mut i = 0;
+        while i < children.len() {
+            if children[i].kind() == "identifier" {
+                let remote = self.src(children[i]).to_string();
+                let local = if children.get(i + 1).map(|c| c.kind()) == Some("as") {
+                    i += 2;
+                    children
+                        .get(i)
+                        .map(|c| self.src(*c).to_string())
+                        .unwrap_or_else(|| remote.clone())
+                } else {
+                    remote.clone()
+                };
+                self.imports.insert(local, (path.to_string(), remote));
+            }
+            i += 1;
+        }
+    }
+
+    /// The value of an imported variable, or `None` if `name` is not imported.
+    pub fn imported_value(&mut self, name: &str, loc: Loc) -> Option<Node> {
+        let (path, remote) = self.imports.get(name)?.clone();
+        Some(self.in_imported_file(&path, Want::Value(&remote), loc))
+    }
+
+    /// `ns.x` for `import * as ns`.
+    pub fn namespace_value(&mut self, ns: &str, name: &str, loc: Loc) -> Option<Node> {
+        let path = self.namespaces.get(ns)?.clone();
+        Some(self.in_imported_file(&path, Want::Value(name), loc))
+    }
+
+    /// A call of an imported function (`f(…)` or `ns.f(…)`), or `None` if not imported.
+    pub fn imported_call(
+        &mut self,
+        ns: Option<&str>,
+        name: &str,
+        args: Vec<Node>,
+        loc: Loc,
+    ) -> Option<Node> {
+        let (path, remote) = match ns {
+            Some(ns) => (self.namespaces.get(ns)?.clone(), name.to_string()),
+            None => self.imports.get(name)?.clone(),
+        };
+        Some(self.in_imported_file(&path, Want::Call(&remote, args), loc))
+    }
+
+    fn in_imported_file(&mut self, path: &str, want: Want, loc: Loc) -> Node {
+        let Some(dir) = self.dir.clone() else {
+            return opaque("import without a directory", loc);
+        };
+        let file = dir.join(path);
+        let file = file.canonicalize().unwrap_or(file);
+        if self.shared.module_stack.iter().any(|p| p == &file)
+            || self.shared.module_stack.len() > 16
+        {
+            return opaque("cyclic import", loc);
+        }
+        let Some(loaded) = super::resources::load_cached(self, &file, path) else {
+            return opaque(format!("import from {path} not readable"), loc);
+        };
+        let (file_id, text, parsed) = loaded;
+        self.shared.module_stack.push(file.clone());
+        let setup = super::FileSetup {
+            inputs: HashMap::new(),
+            scope: self.scope.clone(),
+            // Like a module: its own parameters (none are passed) are not the caller's.
+            parent_deployment: self.parent_deployment.or(Some(usize::MAX)),
+            presence: self.presence,
+            pointer_prefix: self.pointer_prefix.clone(),
+        };
+        let mut child = Eval::new(
+            self.shared,
+            file_id,
+            &text,
+            &parsed.spreads,
+            file.parent().map(|p| p.to_path_buf()),
+            setup,
+        );
+        child.collect(parsed.tree.root_node());
+        let v = match want {
+            Want::Value(name) => child.value_by_name(name, loc),
+            Want::Call(name, args) => child.call_by_name(name, args, loc),
+        };
+        self.shared.module_stack.pop();
+        relocate(v, loc)
+    }
+}
