@@ -156,7 +156,9 @@ pub fn markdown_table() -> String {
     for r in all() {
         let m = r.meta();
         out.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} |\n",
+            // The anchor is what SARIF helpUri (`<repository>#cmk001`) points at.
+            "| <a id=\"{}\"></a>{} | `{}` | {} | {} | {} |\n",
+            m.code.to_ascii_lowercase(),
             m.code,
             m.name,
             m.level.as_str(),
