@@ -1,6 +1,5 @@
 //! End to end through the real ARM and Bicep front ends and rules: pairing, suppressions, SUP001,
-//! exit codes. Ignored on the lint branch, whose front ends are stubs; the lead removes the
-//! `#[ignore]`s after merging (they pass on a trial merge of all branches).
+//! exit codes.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -39,7 +38,6 @@ fn f(file: &str, code: &str, suppressed: bool) -> (String, String, bool) {
 }
 
 #[test]
-#[ignore = "needs the ARM front end and the rules: remove after merging"]
 fn arm_suppressions_with_and_without_reason() {
     let (findings, code, doc) = lint("suppressed", "json");
     assert_eq!(
@@ -71,7 +69,6 @@ fn arm_suppressions_with_and_without_reason() {
 }
 
 #[test]
-#[ignore = "needs the ARM front end and the rules: remove after merging"]
 fn azuredeploy_is_paired_with_its_parameters_file() {
     let (findings, code, doc) = lint("paired", "json");
     // The default is Premium; the paired parameters file says Basic, so CMK001 is reported
@@ -85,7 +82,6 @@ fn azuredeploy_is_paired_with_its_parameters_file() {
 }
 
 #[test]
-#[ignore = "needs the Bicep front end and the rules: remove after merging"]
 fn bicep_is_paired_with_its_bicepparam_and_disable_next_line_applies() {
     let (findings, code, doc) = lint("bicep", "json");
     assert_eq!(
@@ -102,7 +98,6 @@ fn bicep_is_paired_with_its_bicepparam_and_disable_next_line_applies() {
 }
 
 #[test]
-#[ignore = "needs the ARM front end: remove after merging"]
 fn a_broken_template_is_arm000_and_exits_2() {
     let (findings, code, doc) = lint("broken", "json");
     assert_eq!(findings, [f("broken/main.json", "ARM000", false)]);
