@@ -4,6 +4,7 @@
 //! the JSON one (issue 4). The bad JSON fixture's human, JSON and SARIF reports are snapshots.
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -30,10 +31,17 @@ struct Run {
 /// `--config` (an empty file unless the rule needs settings) keeps any `acr-cmk.toml` up the tree
 /// out of the result.
 fn lint(file: &str, format: &str, extra: &[String], config: &Path) -> Run {
+    lint_files(&[file.to_string()], format, extra, config)
+}
+
+/// One run over several files: a debug build spends ~0.1 s per process, so the checks that do
+/// not need one exit code per file lint a whole group of fixtures at once.
+fn lint_files(files: &[String], format: &str, extra: &[String], config: &Path) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_acr-cmk"));
     cmd.current_dir(rules_dir())
         .env("NO_COLOR", "1")
-        .args(["lint", "--format", format, file])
+        .args(["lint", "--format", format])
+        .args(files)
         .args(extra);
     if !extra.iter().any(|a| a == "--config") {
         cmd.args(["--config", &config.display().to_string()]);
@@ -151,17 +159,51 @@ fn bad_fixtures_report_their_code_at_its_level_and_exit_accordingly() {
     }
 }
 
+/// (file, code, level) of every finding not suppressed in source.
+fn active_by_file(run: &Run) -> BTreeMap<String, Vec<(String, String)>> {
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for f in doc["findings"].as_array().unwrap() {
+        if f["suppressed"] == false {
+            out.entry(f["file"].as_str().unwrap().to_string())
+                .or_default()
+                .push((
+                    f["code"].as_str().unwrap().to_string(),
+                    f["level"].as_str().unwrap().to_string(),
+                ));
+        }
+    }
+    out
+}
+
+/// Codes grouped by the extra arguments they need, so each group is one run.
+fn groups(codes: &[&'static str], cfg: &Configs) -> Vec<(Vec<String>, Vec<&'static str>)> {
+    let mut out: Vec<(Vec<String>, Vec<&'static str>)> = Vec::new();
+    for &code in codes {
+        let extra = extra_args(code, cfg.for_code(code));
+        match out.iter_mut().find(|(e, _)| *e == extra) {
+            Some((_, members)) => members.push(code),
+            None => out.push((extra, vec![code])),
+        }
+    }
+    out
+}
+
 #[test]
 fn good_fixtures_lint_clean() {
     let cfg = configs();
-    for meta in lint_rules() {
-        let code = meta.code;
-        let config = cfg.for_code(code);
-        let extra = extra_args(code, config);
-        let ext = if code == "BICEP000" { "bicep" } else { "json" };
-        let run = lint(&format!("{code}/good.{ext}"), "json", &extra, config);
-        assert_eq!(active(&run), [], "{code}/good.{ext}");
-        assert_eq!(run.exit, 0, "{code}/good.{ext}");
+    let codes: Vec<&str> = lint_rules().iter().map(|m| m.code).collect();
+    for (extra, members) in groups(&codes, &cfg) {
+        let files: Vec<String> = members
+            .iter()
+            .map(|c| match *c {
+                "BICEP000" => format!("{c}/good.bicep"),
+                _ => format!("{c}/good.json"),
+            })
+            .collect();
+        let run = lint_files(&files, "json", &extra, cfg.for_code(members[0]));
+        assert_eq!(active_by_file(&run), BTreeMap::new(), "{files:?}");
+        assert_eq!(run.exit, 0, "{files:?}");
     }
 }
 
@@ -177,14 +219,24 @@ fn bicep_codes() -> Vec<&'static str> {
 #[test]
 fn bicep_variants_report_the_same_codes_and_levels_as_json() {
     let cfg = configs();
-    for code in bicep_codes() {
-        let config = cfg.for_code(code);
-        let extra = extra_args(code, config);
-        for case in ["bad", "good"] {
-            let json = lint(&format!("{code}/{case}.json"), "json", &extra, config);
-            let bicep = lint(&format!("{code}/{case}.bicep"), "json", &extra, config);
-            assert_eq!(active(&bicep), active(&json), "{code}/{case}");
-            assert_eq!(bicep.exit, json.exit, "{code}/{case}");
+    for (extra, members) in groups(&bicep_codes(), &cfg) {
+        let files: Vec<String> = members
+            .iter()
+            .flat_map(|c| {
+                ["bad.json", "bad.bicep", "good.json", "good.bicep"].map(|f| format!("{c}/{f}"))
+            })
+            .collect();
+        let run = lint_files(&files, "json", &extra, cfg.for_code(members[0]));
+        let by_file = active_by_file(&run);
+        let of = |f: String| by_file.get(&f).cloned().unwrap_or_default();
+        for code in members {
+            for case in ["bad", "good"] {
+                // Same codes and levels, hence the same exit code (it is derived from the levels).
+                let json = of(format!("{code}/{case}.json"));
+                let bicep = of(format!("{code}/{case}.bicep"));
+                assert_eq!(bicep, json, "{code}/{case}");
+                assert_eq!(json.is_empty(), case == "good", "{code}/{case}");
+            }
         }
     }
 }
@@ -296,18 +348,36 @@ fn redact_version(text: &str) -> String {
 #[test]
 fn bad_fixture_reports_match_the_snapshots() {
     let cfg = configs();
-    for meta in lint_rules() {
-        let code = meta.code;
-        let config = cfg.for_code(code);
-        let extra = extra_args(code, config);
-        for format in ["human", "json", "sarif"] {
-            let run = lint(&bad_file(code), format, &extra, config);
-            let name = format!("lint__fixture__{code}__{format}");
-            let text = redact_version(&run.stdout);
-            insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-                insta::assert_snapshot!(name, text);
-            });
-        }
+    let cases: Vec<(&str, &str)> = lint_rules()
+        .iter()
+        .flat_map(|m| ["human", "json", "sarif"].map(|format| (m.code, format)))
+        .collect();
+    // The runs are independent processes: start them from a few threads, compare in order.
+    let outputs: Vec<String> = std::thread::scope(|s| {
+        let cfg = &cfg;
+        let chunks: Vec<_> = cases
+            .chunks(cases.len().div_ceil(4))
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(code, format)| {
+                            let config = cfg.for_code(code);
+                            let extra = extra_args(code, config);
+                            lint(&bad_file(code), format, &extra, config).stdout
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        chunks.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    for ((code, format), stdout) in cases.iter().zip(outputs) {
+        let name = format!("lint__fixture__{code}__{format}");
+        let text = redact_version(&stdout);
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(name, text);
+        });
     }
 }
 
