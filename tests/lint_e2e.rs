@@ -278,6 +278,20 @@ fn quotes_newlines_and_controls_in_names_stay_data() {
             .any(|r| r["message"]["text"].as_str().unwrap().contains(name)),
         "{results:?}"
     );
+    // On a terminal, the escape sequence and the bidi override are shown, never obeyed.
+    let human = assert_cmd::Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .args(["lint", "main.json"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("CMK013"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{202e}'),
+        "{text:?}"
+    );
+    assert!(text.contains("\\u{1b}"), "{text}");
 }
 
 #[test]

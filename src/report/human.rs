@@ -53,8 +53,52 @@ impl fmt::Debug for Rendered<'_> {
 }
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.f.message)
+        f.write_str(&terminal_safe(&self.f.message))
     }
+}
+
+/// Characters a template may carry that would act on the terminal instead of being shown:
+/// control characters (an ESC starts an escape sequence) and the bidirectional overrides that
+/// make text read differently from how it is stored ("Trojan Source").
+fn is_unsafe_for_terminal(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// Text for one line of output: unsafe characters shown as escapes (`\u{1b}`).
+fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(is_unsafe_for_terminal) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if is_unsafe_for_terminal(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Source text for the snippet. Spans are byte offsets, so each unsafe character is replaced by
+/// a visible one of the same UTF-8 length ('?' for one byte, U+FFFD for three).
+fn terminal_safe_source(text: &std::sync::Arc<str>) -> std::sync::Arc<str> {
+    if !text.chars().any(is_unsafe_for_terminal) {
+        return text.clone();
+    }
+    text.chars()
+        .map(|c| match c {
+            c if !is_unsafe_for_terminal(c) => c,
+            c if c.len_utf8() == 1 => '?',
+            c if c.len_utf8() == 3 => '\u{FFFD}',
+            _ => '?',
+        })
+        .collect::<String>()
+        .into()
 }
 impl std::error::Error for Rendered<'_> {}
 
@@ -87,7 +131,7 @@ impl Diagnostic for Rendered<'_> {
         if h.is_empty() {
             None
         } else {
-            Some(Box::new(h))
+            Some(Box::new(terminal_safe(&h).into_owned()))
         }
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -101,12 +145,15 @@ impl Diagnostic for Rendered<'_> {
         };
         let (s, l) = clamp(self.f.loc.start as usize, self.f.loc.end as usize);
         let mut labels = vec![LabeledSpan::new_primary_with_span(
-            Some(self.f.label.clone().unwrap_or_else(|| "here".into())),
+            Some(terminal_safe(self.f.label.as_deref().unwrap_or("here")).into_owned()),
             (s, l),
         )];
         for (rs, re, msg) in &self.related_same_file {
             let (s, l) = clamp(*rs, *re);
-            labels.push(LabeledSpan::new_with_span(Some(msg.clone()), (s, l)));
+            labels.push(LabeledSpan::new_with_span(
+                Some(terminal_safe(msg).into_owned()),
+                (s, l),
+            ));
         }
         Some(Box::new(labels.into_iter()))
     }
@@ -124,7 +171,13 @@ pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
         .with_links(false);
     let mut out = String::new();
     if sources.is_empty() || (f.loc.file as usize) >= sources.len() {
-        let _ = writeln!(&mut out, "{}[{}]: {}", f.level.as_str(), f.code, f.message);
+        let _ = writeln!(
+            &mut out,
+            "{}[{}]: {}",
+            f.level.as_str(),
+            f.code,
+            terminal_safe(&f.message)
+        );
         return out;
     }
     let file = sources.get(f.loc.file);
@@ -136,7 +189,10 @@ pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
         .collect();
     let r = Rendered {
         f,
-        src: NamedSource::new(file.name.clone(), file.text.clone()).with_language("json"),
+        src: NamedSource::new(
+            terminal_safe(&file.name).into_owned(),
+            terminal_safe_source(&file.text),
+        ),
         file_len: file.text.len(),
         related_same_file,
     };
@@ -152,7 +208,10 @@ pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
         let _ = writeln!(
             &mut out,
             "  note: {} ({}:{}:{})",
-            l.message, other.name, line, col
+            terminal_safe(&l.message),
+            terminal_safe(&other.name),
+            line,
+            col
         );
     }
     out
@@ -203,4 +262,23 @@ pub fn render_report(report: &Report, style: Style, verbose: bool) -> String {
     }
     let _ = writeln!(&mut out, "{}", report.summary().line());
     out
+}
+
+#[cfg(test)]
+mod terminal_tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_and_bidi_overrides_are_shown_not_obeyed() {
+        assert_eq!(terminal_safe("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(terminal_safe("x\u{202E}y"), "x\\u{202e}y");
+        assert!(matches!(
+            terminal_safe("plain\nline"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let src: std::sync::Arc<str> = "{\"n\": \"\u{1b}\u{202E}\"}".into();
+        let safe = terminal_safe_source(&src);
+        assert_eq!(safe.len(), src.len(), "byte offsets of spans must not move");
+        assert!(!safe.chars().any(is_unsafe_for_terminal));
+    }
 }
