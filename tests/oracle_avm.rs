@@ -1,0 +1,359 @@
+//! The Bicep compiler as oracle for *findings*: every Azure Verified Modules pair in the corpus
+//! (`main.bicep` and the `main.json` the official compiler produced beside it) is linted through
+//! both front ends (`bicep::load` / `arm::load` + `rules::run` with every rule enabled, CMK017
+//! included, so every registry gets a finding and resource matching is exercised) and the
+//! findings must agree: the same codes on the same resources (matched by type and name).
+//!
+//! The pairs are linted once more with parameter values that turn CMK on for the
+//! container-registry module (a `customerManagedKey` object and `managedIdentities`, given to
+//! both front ends as the same ARM parameters JSON), so the cross-resource chain
+//! (identity → clientId → key → vault → grant) is compared too.
+//!
+//! Skips with a note without the corpus; fails when `CI` is set and the corpus is missing.
+
+use acr_cmk::model::{Model, Node, Part, Sym, Value};
+use acr_cmk::{arm, bicep, rules};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn corpus() -> Option<PathBuf> {
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep-registry-modules");
+    if root.is_dir() {
+        return Some(root);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "corpus missing at {} (required when CI is set)",
+            root.display()
+        );
+    }
+    eprintln!("note: {} missing; oracle test skipped", root.display());
+    None
+}
+
+/// Every `X.bicep` with a compiled `X.json` beside it.
+fn pairs(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "bicep")
+                && p.with_extension("json").is_file()
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Codes that depend on the source format itself, not on the deployed model: syntax errors of
+/// one format, and suppression comments (the compiler drops comments).
+const FORMAT_SPECIFIC: &[&str] = &["ARM000", "BICEP000", "SUP001"];
+
+/// Findings as a multiset of `code type/name` lines (names lower-cased; symbolic parts rendered).
+fn findings(model: &Model) -> BTreeMap<String, usize> {
+    let ctx = rules::Ctx {
+        model,
+        baseline: None,
+    };
+    let mut out = BTreeMap::new();
+    for f in rules::run(&ctx, &|_| true) {
+        if FORMAT_SPECIFIC.contains(&f.code) {
+            continue;
+        }
+        let at = match f.resource.and_then(|i| model.resources.get(i)) {
+            Some(r) => format!("{}/{}", r.ty.to_ascii_lowercase(), name_key(&r.name)),
+            None => "-".to_string(),
+        };
+        *out.entry(format!("{} {} {at}", f.code, f.level.as_str()))
+            .or_default() += 1;
+    }
+    out
+}
+
+/// A resource name for matching: literal and named symbolic parts as rendered, lower-cased;
+/// opaque parts (no identity: a loop item, an unmodelled function) become `?`, since each front
+/// end words its reason differently.
+fn name_key(name: &Node) -> String {
+    match &name.value {
+        Value::Str(s) => s.to_ascii_lowercase(),
+        Value::Sym(s) => s
+            .parts
+            .iter()
+            .map(|p| match p {
+                Part::Lit(l) => l.to_ascii_lowercase(),
+                Part::Sym(Sym::Opaque(_)) => "?".to_string(),
+                Part::Sym(s) => format!("{{{s}}}").to_ascii_lowercase(),
+            })
+            .collect(),
+        other => other.type_name().to_string(),
+    }
+}
+
+struct Outcome {
+    rel: String,
+    bicep: BTreeMap<String, usize>,
+    arm: BTreeMap<String, usize>,
+}
+
+fn lint_pair(root: &Path, p: &Path, params: &[(String, String)]) -> Outcome {
+    let rel = p
+        .strip_prefix(root)
+        .unwrap()
+        .to_string_lossy()
+        .replace('\\', "/");
+    let btext = std::fs::read_to_string(p).unwrap();
+    let jpath = p.with_extension("json");
+    let jtext = std::fs::read_to_string(&jpath).unwrap();
+    let bu = bicep::load(&rel, Some(p), &btext, params);
+    let au = arm::load(&rel, Some(&jpath), &jtext, params);
+    assert!(!bu.unparseable, "{rel}: bicep unparseable");
+    assert!(!au.unparseable, "{rel}: json unparseable");
+    Outcome {
+        rel,
+        bicep: findings(&bu.model),
+        arm: findings(&au.model),
+    }
+}
+
+fn diff(o: &Outcome) -> String {
+    let mut lines = Vec::new();
+    for (k, n) in &o.bicep {
+        let m = o.arm.get(k).copied().unwrap_or(0);
+        if *n > m {
+            lines.push(format!("  bicep only ({}x): {k}", n - m));
+        }
+    }
+    for (k, n) in &o.arm {
+        let m = o.bicep.get(k).copied().unwrap_or(0);
+        if *n > m {
+            lines.push(format!("  arm only ({}x): {k}", n - m));
+        }
+    }
+    lines.join("\n")
+}
+
+/// Pairs known to differ, with the reason. Each entry was checked by hand.
+const KNOWN_DIFFERENT: &[(&str, &str)] = &[];
+
+fn check(outcomes: &[Outcome]) {
+    let mut bad = Vec::new();
+    let mut stale_ok = Vec::new();
+    for o in outcomes {
+        let d = diff(o);
+        let known = KNOWN_DIFFERENT.iter().find(|(r, _)| *r == o.rel);
+        match (d.is_empty(), known) {
+            (false, None) => bad.push(format!("{}:\n{d}", o.rel)),
+            (true, Some(_)) => stale_ok.push(o.rel.clone()),
+            _ => {}
+        }
+    }
+    assert!(
+        stale_ok.is_empty(),
+        "pairs listed in KNOWN_DIFFERENT now agree; remove them: {stale_ok:?}"
+    );
+    assert!(
+        bad.is_empty(),
+        "{} of {} pairs disagree:\n{}",
+        bad.len(),
+        outcomes.len(),
+        bad.join("\n")
+    );
+}
+
+/// An ARM parameters JSON giving every parameter of the compiled template a definite value:
+/// nullable parameters and those without a default get `null` / a placeholder of their type
+/// (so conditions and names evaluate and rules give definite findings), the rest keep their
+/// default. Built from `main.json`'s declarations, given to both front ends.
+fn filled_parameters(compiled: &serde_json::Value) -> String {
+    let mut values = serde_json::Map::new();
+    let declared = compiled.get("parameters").and_then(|p| p.as_object());
+    for (name, decl) in declared.into_iter().flatten() {
+        if decl.get("defaultValue").is_some() {
+            continue;
+        }
+        let nullable = decl.get("nullable").and_then(|n| n.as_bool()) == Some(true);
+        let ty = decl.get("type").and_then(|t| t.as_str()).unwrap_or("");
+        let value = match ty.to_ascii_lowercase().as_str() {
+            _ if nullable => serde_json::Value::Null,
+            "string" | "securestring" => serde_json::Value::from(placeholder(name)),
+            "int" => serde_json::Value::from(1),
+            "bool" => serde_json::Value::from(false),
+            "array" => serde_json::Value::Array(Vec::new()),
+            _ => continue,
+        };
+        values.insert(name.clone(), serde_json::json!({ "value": value }));
+    }
+    serde_json::json!({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": values,
+    })
+    .to_string()
+}
+
+/// A string valid as most Azure resource names (lower-case letters and digits, 5–24 chars),
+/// distinct per parameter so names stay tellable apart.
+fn placeholder(name: &str) -> String {
+    let alnum: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .take(20)
+        .collect();
+    format!("p{alnum}001")
+}
+
+#[test]
+fn avm_pairs_lint_the_same_in_both_formats() {
+    let Some(root) = corpus() else { return };
+    let all = pairs(&root);
+    assert!(
+        all.len() >= 190,
+        "expected the AVM pairs, found {}",
+        all.len()
+    );
+    let outcomes: Vec<Outcome> = all.par_iter().map(|p| lint_pair(&root, p, &[])).collect();
+    check(&outcomes);
+}
+
+/// The same pairs with every parameter given a definite value (see [`filled_parameters`]).
+#[test]
+fn avm_pairs_with_definite_parameters_lint_the_same() {
+    let Some(root) = corpus() else { return };
+    let all = pairs(&root);
+    let outcomes: Vec<Outcome> = all
+        .par_iter()
+        .map(|p| {
+            let compiled: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
+                    .unwrap();
+            let params = vec![(
+                "filled.parameters.json".to_string(),
+                filled_parameters(&compiled),
+            )];
+            lint_pair(&root, p, &params)
+        })
+        .collect();
+    let total: usize = outcomes
+        .iter()
+        .map(|o| o.bicep.values().sum::<usize>())
+        .sum();
+    println!("{} pairs, {total} findings (bicep side)", outcomes.len());
+    // CMK017 fires on every registry: the container-registry module must be among the matched.
+    assert!(
+        outcomes.iter().any(
+            |o| o.rel.ends_with("container-registry/registry/main.bicep")
+                && o.bicep.keys().any(|k| k.starts_with("CMK017"))
+        ),
+        "the registry module must give CMK017 findings"
+    );
+    check(&outcomes);
+}
+
+const SUB: &str =
+    "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-keys/providers";
+
+/// ARM parameters JSON for the container-registry module: CMK on (`cmk`) or explicitly off.
+/// The key and identity are existing resources passed by id, as a user of the module would.
+fn registry_parameters(cmk: bool) -> String {
+    let identity = format!("{SUB}/Microsoft.ManagedIdentity/userAssignedIdentities/id-acr");
+    let vault = format!("{SUB}/Microsoft.KeyVault/vaults/kv-acr");
+    let cmk_value = if cmk {
+        format!(
+            r#"{{ "keyVaultResourceId": "{vault}", "keyName": "kek", "userAssignedIdentityResourceId": "{identity}" }}"#
+        )
+    } else {
+        "null".to_string()
+    };
+    format!(
+        r#"{{
+  // Comments are allowed in ARM parameter files (both front ends read them leniently).
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": {{
+    "name": {{ "value": "acrcmk{cmk}" }},
+    "acrSku": {{ "value": "Premium" }},
+    "managedIdentities": {{ "value": {{ "userAssignedResourceIds": ["{identity}"] }} }},
+    "customerManagedKey": {{ "value": {cmk_value} }}
+  }}
+}}"#
+    )
+}
+
+/// The registry module with CMK on and off: the chain identity → clientId → key → vault is built
+/// from the same parameter values in both formats and must give the same findings. CMK017 fires
+/// when CMK is off (so matching is exercised on a definite finding) and not when it is on.
+#[test]
+fn registry_module_with_cmk_parameters_lints_the_same() {
+    let Some(root) = corpus() else { return };
+    let p = root.join("avm/res/container-registry/registry/main.bicep");
+    let outcomes: Vec<(bool, Outcome)> = [true, false]
+        .into_par_iter()
+        .map(|cmk| {
+            let params = vec![("cmk.parameters.json".to_string(), registry_parameters(cmk))];
+            (cmk, lint_pair(&root, &p, &params))
+        })
+        .collect();
+    for (cmk, o) in &outcomes {
+        let cmk017 = o.bicep.keys().any(|k| k.starts_with("CMK017"));
+        assert_eq!(cmk017, !cmk, "cmk={cmk}: CMK017 {:?}", o.bicep);
+    }
+    check(&outcomes.into_iter().map(|(_, o)| o).collect::<Vec<_>>());
+}
+
+/// Debug aid: `ORACLE_DUMP=res/container-registry/registry/main.bicep cargo test --test oracle_avm dump -- --nocapture`.
+#[test]
+fn dump() {
+    let (Some(root), Ok(rel)) = (corpus(), std::env::var("ORACLE_DUMP")) else {
+        return;
+    };
+    let p = root.join(&rel);
+    let params: Vec<(String, String)> = std::env::var("ORACLE_PARAMS")
+        .ok()
+        .map(|f| vec![(f.clone(), std::fs::read_to_string(&f).unwrap())])
+        .unwrap_or_default();
+    let btext = std::fs::read_to_string(&p).unwrap();
+    let jpath = p.with_extension("json");
+    let jtext = std::fs::read_to_string(&jpath).unwrap();
+    let bu = bicep::load(&rel, Some(&p), &btext, &params);
+    let au = arm::load(&rel, Some(&jpath), &jtext, &params);
+    for (side, u) in [("bicep", &bu), ("arm", &au)] {
+        println!("===== {side}: {} load findings", u.findings.len());
+        for f in &u.findings {
+            println!("  load {} {}", f.code, f.message);
+        }
+        for (i, r) in u.model.resources.iter().enumerate() {
+            let filter = std::env::var("ORACLE_TYPE").unwrap_or_default();
+            println!(
+                "[{i}] {} {} existing={} {:?} deps={:?} parent={:?}",
+                r.ty,
+                r.display_name(),
+                r.existing,
+                r.presence,
+                r.depends_on,
+                r.parent_deployment
+            );
+            if !filter.is_empty()
+                && r.ty
+                    .to_ascii_lowercase()
+                    .contains(&filter.to_ascii_lowercase())
+            {
+                println!("{:#?}", r.body.value);
+            }
+        }
+        for (k, n) in findings(&u.model) {
+            println!("  finding {n}x {k}");
+        }
+    }
+}
