@@ -143,8 +143,33 @@ fn diff(o: &Outcome) -> String {
     lines.join("\n")
 }
 
-/// Pairs known to differ, with the reason. Each entry was checked by hand.
-const KNOWN_DIFFERENT: &[(&str, &str)] = &[];
+/// Registry modules (`br/public:…`) are not fetched by the Bicep front end (no network), so a
+/// module call is a deployment with unknown contents; the compiler inlined the module into
+/// `main.json`, where the ARM front end sees the registry it deploys. Checked by hand: each of
+/// these pairs deploys the registry through `br/public:avm/res/container-registry/registry`
+/// (container-job-toolkit through its local `modules/deploy_services.bicep`), and the only
+/// difference is the ARM side's finding on that inlined registry.
+const REGISTRY_MODULE: &str =
+    "deploys its registry through a br/public: module, which only the compiled JSON inlines";
+
+/// Pairs known to differ, with the reason. Each entry was checked by hand; only findings the
+/// ARM side alone sees (inside inlined registry modules) are allowed for them.
+const KNOWN_DIFFERENT: &[(&str, &str)] = &[
+    ("avm/ptn/ai-platform/baseline/main.bicep", REGISTRY_MODULE),
+    (
+        "avm/ptn/app/container-job-toolkit/main.bicep",
+        REGISTRY_MODULE,
+    ),
+    ("avm/ptn/azd/aks/main.bicep", REGISTRY_MODULE),
+    (
+        "avm/ptn/azd/container-apps-stack/main.bicep",
+        REGISTRY_MODULE,
+    ),
+    (
+        "avm/ptn/dev-ops/cicd-agents-and-runners/main.bicep",
+        REGISTRY_MODULE,
+    ),
+];
 
 fn check(outcomes: &[Outcome]) {
     let mut bad = Vec::new();
@@ -152,8 +177,13 @@ fn check(outcomes: &[Outcome]) {
     for o in outcomes {
         let d = diff(o);
         let known = KNOWN_DIFFERENT.iter().find(|(r, _)| *r == o.rel);
+        let arm_only = d.lines().all(|l| l.starts_with("  arm only"));
         match (d.is_empty(), known) {
             (false, None) => bad.push(format!("{}:\n{d}", o.rel)),
+            (false, Some((_, why))) if !arm_only => bad.push(format!(
+                "{} (known: {why}, but the Bicep side differs):\n{d}",
+                o.rel
+            )),
             (true, Some(_)) => stale_ok.push(o.rel.clone()),
             _ => {}
         }

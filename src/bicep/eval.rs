@@ -613,7 +613,7 @@ impl<'t, 's> Eval<'t, 's> {
             ("&&", Value::Bool(false)) => return Node::new(Value::Bool(false), loc),
             ("||", Value::Bool(true)) => return Node::new(Value::Bool(true), loc),
             ("??", Value::Null) => return relocate(self.eval(r), loc),
-            ("??", v) if v.is_known() || !v.is_sym() || is_nonempty_string(v) => {
+            ("??", v) if crate::arm::eval::known_non_null(v) => {
                 return relocate(a, loc);
             }
             _ => {}
