@@ -387,3 +387,49 @@ fn dump() {
         }
     }
 }
+
+/// `type/name` of every deployed resource (opaque name parts as `?`).
+fn resource_keys(model: &Model) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for r in model.resources.iter().filter(|r| !r.existing) {
+        *out.entry(format!(
+            "{}/{}",
+            r.ty.to_ascii_lowercase(),
+            name_key(&r.name)
+        ))
+        .or_default() += 1;
+    }
+    out
+}
+
+#[test]
+fn probe_resources() {
+    if std::env::var_os("ORACLE_PROBE").is_none() {
+        return;
+    }
+    let Some(root) = corpus() else { return };
+    let all = pairs(&root);
+    let mut n = 0;
+    for p in &all {
+        let compiled: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
+                .unwrap();
+        let params = vec![("f.json".to_string(), filled_parameters(&compiled))];
+        let btext = std::fs::read_to_string(p).unwrap();
+        let jpath = p.with_extension("json");
+        let jtext = std::fs::read_to_string(&jpath).unwrap();
+        let bu = bicep::load("b", Some(p), &btext, &params);
+        let au = arm::load("a", Some(&jpath), &jtext, &params);
+        let (kb, ka) = (resource_keys(&bu.model), resource_keys(&au.model));
+        for (k, c) in &kb {
+            if ka.get(k).copied().unwrap_or(0) < *c {
+                n += 1;
+                println!(
+                    "{}: bicep only {k}",
+                    p.strip_prefix(&root).unwrap().display()
+                );
+            }
+        }
+    }
+    println!("{n} differences");
+}

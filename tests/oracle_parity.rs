@@ -281,3 +281,18 @@ fn existing_registries_are_skipped_in_both_formats() {
         );
     }
 }
+
+/// tree-sitter-bicep 1.1 parses `a && b.c != d` as `((a && b).c) != d`; Bicep (and the compiled
+/// JSON) means `a && ((b.c) != d)`. The AVM lock pattern must not deploy a lock when `lock` is
+/// null, as the compiled template does not.
+#[test]
+fn property_access_binds_tighter_than_operators() {
+    let text = "param lock object?\nparam o object = { k: 'v', arr: [ 'a0' ] }\n\
+resource l 'Microsoft.Authorization/locks@2020-05-01' = if (!empty(lock ?? {}) && lock.?kind != 'None') {\n  name: 'lock'\n}\n\
+resource m 'Microsoft.Authorization/locks@2020-05-01' = if ('v' == o.k && !empty(o.arr)) {\n  name: 'm-${1 + length(o.arr) * 2}-${false ? 'x' : o.arr[0]}'\n}\n";
+    let params = r#"{ "parameters": { "lock": { "value": null } } }"#;
+    let m = bicep_model(text, &[("p.json".into(), params.into())]);
+    let names: Vec<String> = m.resources.iter().map(name).collect();
+    assert_eq!(names, ["m-3-a0"]);
+    assert_eq!(m.resources[0].presence, acr_cmk::model::Presence::Always);
+}
