@@ -388,48 +388,53 @@ fn dump() {
     }
 }
 
-/// `type/name` of every deployed resource (opaque name parts as `?`).
+/// `type/name` of every deployed resource whose name has some identity (a fully opaque name,
+/// e.g. `guid()` of a loop item, matches nothing by construction).
 fn resource_keys(model: &Model) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for r in model.resources.iter().filter(|r| !r.existing) {
-        *out.entry(format!(
-            "{}/{}",
-            r.ty.to_ascii_lowercase(),
-            name_key(&r.name)
-        ))
-        .or_default() += 1;
+        let name = name_key(&r.name);
+        if name != "?" {
+            *out.entry(format!("{}/{name}", r.ty.to_ascii_lowercase()))
+                .or_default() += 1;
+        }
     }
     out
 }
 
+/// With definite parameters, every resource the Bicep front end deploys (type and name) is
+/// deployed by the compiled template too, as often. (The converse does not hold: the compiled
+/// JSON inlines `br/public:` modules, which the Bicep front end does not fetch.)
 #[test]
-fn probe_resources() {
-    if std::env::var_os("ORACLE_PROBE").is_none() {
-        return;
-    }
+fn bicep_resources_are_in_the_compiled_model() {
     let Some(root) = corpus() else { return };
     let all = pairs(&root);
-    let mut n = 0;
-    for p in &all {
-        let compiled: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
-                .unwrap();
-        let params = vec![("f.json".to_string(), filled_parameters(&compiled))];
-        let btext = std::fs::read_to_string(p).unwrap();
-        let jpath = p.with_extension("json");
-        let jtext = std::fs::read_to_string(&jpath).unwrap();
-        let bu = bicep::load("b", Some(p), &btext, &params);
-        let au = arm::load("a", Some(&jpath), &jtext, &params);
-        let (kb, ka) = (resource_keys(&bu.model), resource_keys(&au.model));
-        for (k, c) in &kb {
-            if ka.get(k).copied().unwrap_or(0) < *c {
-                n += 1;
-                println!(
-                    "{}: bicep only {k}",
-                    p.strip_prefix(&root).unwrap().display()
-                );
-            }
-        }
-    }
-    println!("{n} differences");
+    let extra: Vec<String> = all
+        .par_iter()
+        .flat_map(|p| {
+            let compiled: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
+                    .unwrap();
+            let params = vec![("f.json".to_string(), filled_parameters(&compiled))];
+            let jpath = p.with_extension("json");
+            let bu = bicep::load("b", Some(p), &std::fs::read_to_string(p).unwrap(), &params);
+            let au = arm::load(
+                "a",
+                Some(&jpath),
+                &std::fs::read_to_string(&jpath).unwrap(),
+                &params,
+            );
+            let (kb, ka) = (resource_keys(&bu.model), resource_keys(&au.model));
+            let rel = p.strip_prefix(&root).unwrap().display().to_string();
+            kb.into_iter()
+                .filter(|(k, c)| ka.get(k).copied().unwrap_or(0) < *c)
+                .map(|(k, _)| format!("{rel}: {k}"))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        extra.is_empty(),
+        "deployed by the Bicep side only:\n{}",
+        extra.join("\n")
+    );
 }

@@ -296,3 +296,38 @@ resource m 'Microsoft.Authorization/locks@2020-05-01' = if ('v' == o.k && !empty
     assert_eq!(names, ["m-3-a0"]);
     assert_eq!(m.resources[0].presence, acr_cmk::model::Presence::Always);
 }
+
+/// Names built with `take(…)` of a partly unknown string, a top-level parameter whose default
+/// is not deterministic (`utcNow()`), and `coalesce(null, x)`: the same value in both formats.
+#[test]
+fn take_utcnow_defaults_and_trailing_coalesce_agree() {
+    let cases = [
+        (
+            r#""p": { "type": "string" }"#,
+            "[take(format('id-{0}', parameters('p')), 64)]",
+            "param p string",
+            "take('id-${p}', 64)",
+        ),
+        (
+            r#""t": { "type": "string", "defaultValue": "[utcNow()]" }"#,
+            "[format('id-{0}', parameters('t'))]",
+            "param t string = utcNow()",
+            "'id-${t}'",
+        ),
+        (
+            r#""n": { "type": "string", "nullable": true }, "o": { "type": "object" }"#,
+            "[coalesce(parameters('n'), parameters('o').kind)]",
+            "param n string?\nparam o object",
+            "n ?? o.kind",
+        ),
+    ];
+    for (ap, ae, bp, be) in cases {
+        let a = arm_model(&arm_identity(ap, ae), &[]);
+        let b = bicep_model(&bicep_identity(bp, be), &[]);
+        let (ra, rb) = (one(&a, IDENTITY), one(&b, IDENTITY));
+        let (Value::Sym(sa), Value::Sym(sb)) = (&ra.name.value, &rb.name.value) else {
+            panic!("{be}: {:?} / {:?}", ra.name.value, rb.name.value);
+        };
+        assert!(sa.same(sb), "{be}: {sa} vs {sb}");
+    }
+}

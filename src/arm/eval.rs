@@ -60,6 +60,8 @@ pub struct Frame<'t> {
     /// outer-scope nested template evaluates its expressions in the *parent's* scope but deploys
     /// to the deployment's `subscriptionId` / `resourceGroup`.
     pub deploy_scope: Option<Scope>,
+    /// The deployed template itself (its parameters come from the deployer), not a nested one.
+    pub top_level: bool,
     pub params: HashMap<String, ParamSlot<'t>>,
     pub vars: HashMap<String, &'t JVal>,
     /// `variables.copy` entries by name.
@@ -121,6 +123,7 @@ impl<'t> Frame<'t> {
             file,
             scope,
             deploy_scope: None,
+            top_level: false,
             params: HashMap::new(),
             vars: HashMap::new(),
             var_copies: HashMap::new(),
@@ -141,6 +144,7 @@ impl<'t> Frame<'t> {
     pub fn outer_copy(&self, deploy_scope: Scope) -> Frame<'t> {
         let mut f = Frame::new(self.file, self.scope.clone());
         f.deploy_scope = Some(deploy_scope);
+        f.top_level = self.top_level;
         f.params = self.params.clone();
         f.vars = self.vars.clone();
         f.var_copies = self.var_copies.clone();
@@ -362,7 +366,15 @@ impl<'t> Frame<'t> {
         match self.params.get(&key) {
             Some(ParamSlot::Given(n)) => n.clone(),
             Some(ParamSlot::Default(d)) => {
-                self.memoised(&format!("p:{key}"), || self.value(&Env::default(), d), loc)
+                let v = self.memoised(&format!("p:{key}"), || self.value(&Env::default(), d), loc);
+                // A top-level default the tool cannot evaluate (`utcNow()`, …) still has one
+                // value per deployment: the parameter names it (as in the Bicep front end).
+                let opaque_default = matches!(&v.value, Value::Sym(s)
+                    if matches!(s.as_single_sym(), Some(Sym::Opaque(_))));
+                if opaque_default && self.top_level {
+                    return sym_node(Sym::Param(name.to_string()), loc);
+                }
+                v
             }
             Some(ParamSlot::Unknown) => sym_node(Sym::Param(name.to_string()), loc),
             None => opaque("undeclared parameter", loc),
@@ -585,6 +597,8 @@ impl<'t> Frame<'t> {
             let v = self.eval(env, a, loc);
             match v.value {
                 Value::Null => continue,
+                // The last candidate is the result whatever it is (null included).
+                _ if i + 1 == args.len() => return v,
                 ref x if known_non_null(x) => return v,
                 // The unknown may be null: the result is the canonical rest of the call.
                 Value::Sym(ref s) if has_opaque(s) => {

@@ -119,6 +119,7 @@ impl Loader {
     ) {
         let scope = schema_scope(template, &Scope::resource_group_deployment());
         let mut frame = Frame::new(0, scope);
+        frame.top_level = true;
         frame.declare(template);
         for (k, v) in given {
             if let Some(slot) = frame.params.get_mut(&k) {
