@@ -12,10 +12,12 @@
 //! Skips with a note without the corpus; fails when `CI` is set and the corpus is missing.
 
 use acr_cmk::model::{Model, Node, Part, Sym, Value};
+use acr_cmk::unit::Unit;
 use acr_cmk::{arm, bicep, rules};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 fn corpus() -> Option<PathBuf> {
     let root =
@@ -106,7 +108,14 @@ struct Outcome {
     arm: BTreeMap<String, usize>,
 }
 
-fn lint_pair(root: &Path, p: &Path, params: &[(String, String)]) -> Outcome {
+/// A pair loaded through both front ends with one set of parameter files.
+struct Loaded {
+    rel: String,
+    bicep: Unit,
+    arm: Unit,
+}
+
+fn load_pair(root: &Path, p: &Path, params: &[(String, String)]) -> Loaded {
     let rel = p
         .strip_prefix(root)
         .unwrap()
@@ -115,15 +124,43 @@ fn lint_pair(root: &Path, p: &Path, params: &[(String, String)]) -> Outcome {
     let btext = std::fs::read_to_string(p).unwrap();
     let jpath = p.with_extension("json");
     let jtext = std::fs::read_to_string(&jpath).unwrap();
-    let bu = bicep::load(&rel, Some(p), &btext, params);
-    let au = arm::load(&rel, Some(&jpath), &jtext, params);
-    assert!(!bu.unparseable, "{rel}: bicep unparseable");
-    assert!(!au.unparseable, "{rel}: json unparseable");
+    let bicep = bicep::load(&rel, Some(p), &btext, params);
+    let arm = arm::load(&rel, Some(&jpath), &jtext, params);
+    assert!(!bicep.unparseable, "{rel}: bicep unparseable");
+    assert!(!arm.unparseable, "{rel}: json unparseable");
+    Loaded { rel, bicep, arm }
+}
+
+fn outcome(l: &Loaded) -> Outcome {
     Outcome {
-        rel,
-        bicep: findings(&bu.model),
-        arm: findings(&au.model),
+        rel: l.rel.clone(),
+        bicep: findings(&l.bicep.model),
+        arm: findings(&l.arm.model),
     }
+}
+
+fn lint_pair(root: &Path, p: &Path, params: &[(String, String)]) -> Outcome {
+    outcome(&load_pair(root, p, params))
+}
+
+/// Every pair loaded once with definite parameters (see [`filled_parameters`]), shared by the
+/// tests that use them.
+fn definite(root: &Path) -> &'static [Loaded] {
+    static LOADED: OnceLock<Vec<Loaded>> = OnceLock::new();
+    LOADED.get_or_init(|| {
+        pairs(root)
+            .par_iter()
+            .map(|p| {
+                let jtext = std::fs::read_to_string(p.with_extension("json")).unwrap();
+                let compiled: serde_json::Value = serde_json::from_str(&jtext).unwrap();
+                let params = vec![(
+                    "filled.parameters.json".to_string(),
+                    filled_parameters(&compiled),
+                )];
+                load_pair(root, p, &params)
+            })
+            .collect()
+    })
 }
 
 fn diff(o: &Outcome) -> String {
@@ -261,20 +298,7 @@ fn avm_pairs_lint_the_same_in_both_formats() {
 #[test]
 fn avm_pairs_with_definite_parameters_lint_the_same() {
     let Some(root) = corpus() else { return };
-    let all = pairs(&root);
-    let outcomes: Vec<Outcome> = all
-        .par_iter()
-        .map(|p| {
-            let compiled: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
-                    .unwrap();
-            let params = vec![(
-                "filled.parameters.json".to_string(),
-                filled_parameters(&compiled),
-            )];
-            lint_pair(&root, p, &params)
-        })
-        .collect();
+    let outcomes: Vec<Outcome> = definite(&root).par_iter().map(outcome).collect();
     let total: usize = outcomes
         .iter()
         .map(|o| o.bicep.values().sum::<usize>())
@@ -408,27 +432,13 @@ fn resource_keys(model: &Model) -> BTreeMap<String, usize> {
 #[test]
 fn bicep_resources_are_in_the_compiled_model() {
     let Some(root) = corpus() else { return };
-    let all = pairs(&root);
-    let extra: Vec<String> = all
-        .par_iter()
-        .flat_map(|p| {
-            let compiled: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
-                    .unwrap();
-            let params = vec![("f.json".to_string(), filled_parameters(&compiled))];
-            let jpath = p.with_extension("json");
-            let bu = bicep::load("b", Some(p), &std::fs::read_to_string(p).unwrap(), &params);
-            let au = arm::load(
-                "a",
-                Some(&jpath),
-                &std::fs::read_to_string(&jpath).unwrap(),
-                &params,
-            );
-            let (kb, ka) = (resource_keys(&bu.model), resource_keys(&au.model));
-            let rel = p.strip_prefix(&root).unwrap().display().to_string();
+    let extra: Vec<String> = definite(&root)
+        .iter()
+        .flat_map(|l| {
+            let (kb, ka) = (resource_keys(&l.bicep.model), resource_keys(&l.arm.model));
             kb.into_iter()
                 .filter(|(k, c)| ka.get(k).copied().unwrap_or(0) < *c)
-                .map(|(k, _)| format!("{rel}: {k}"))
+                .map(|(k, _)| format!("{}: {k}", l.rel))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -451,23 +461,10 @@ const STALE_API_VERSION: &[&str] = &[
 #[test]
 fn matched_resources_have_the_same_presence_and_api_version() {
     let Some(root) = corpus() else { return };
-    let all = pairs(&root);
-    let differ: Vec<String> = all
-        .par_iter()
-        .flat_map(|p| {
-            let rel = p.strip_prefix(&root).unwrap().display().to_string();
-            let compiled: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(p.with_extension("json")).unwrap())
-                    .unwrap();
-            let params = vec![("f.json".to_string(), filled_parameters(&compiled))];
-            let jpath = p.with_extension("json");
-            let bu = bicep::load("b", Some(p), &std::fs::read_to_string(p).unwrap(), &params);
-            let au = arm::load(
-                "a",
-                Some(&jpath),
-                &std::fs::read_to_string(&jpath).unwrap(),
-                &params,
-            );
+    let differ: Vec<String> = definite(&root)
+        .iter()
+        .flat_map(|l| {
+            let (rel, bu, au) = (&l.rel, &l.bicep, &l.arm);
             let info = |m: &Model| {
                 let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
                 for r in m.resources.iter().filter(|r| !r.existing) {
