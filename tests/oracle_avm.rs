@@ -1,13 +1,20 @@
 //! The Bicep compiler as oracle for *findings*: every Azure Verified Modules pair in the corpus
-//! (`main.bicep` and the `main.json` the official compiler produced beside it) is linted through
-//! both front ends (`bicep::load` / `arm::load` + `rules::run` with every rule enabled, CMK017
-//! included, so every registry gets a finding and resource matching is exercised) and the
-//! findings must agree: the same codes on the same resources (matched by type and name).
+//! (every `X.bicep` with the `X.json` the official compiler produced beside it: 194 pairs, the
+//! top-level modules plus child modules) is linted through both front ends (`bicep::load` /
+//! `arm::load` + `rules::run` with every rule enabled, CMK017 included, so every registry gets
+//! a finding and resource matching is exercised) and the findings must agree: the same codes
+//! at the same level on the same resources (matched by type and name).
 //!
-//! The pairs are linted once more with parameter values that turn CMK on for the
-//! container-registry module (a `customerManagedKey` object and `managedIdentities`, given to
-//! both front ends as the same ARM parameters JSON), so the cross-resource chain
-//! (identity → clientId → key → vault → grant) is compared too.
+//! Three parameter sets: none (top-level parameters stay unknown); definite values for every
+//! parameter without a default ([`filled_parameters`], so conditions, names and CMK017 are
+//! definite; with them the deployed resources, their presence and API versions are compared
+//! too); and for the container-registry module CMK on and off (a `customerManagedKey` object and
+//! `managedIdentities`, the same ARM parameters JSON for both), so the cross-resource chain
+//! (identity → clientId → key → vault) is compared too. The in-template chain down to the grant
+//! is compared on the generated templates (`oracle_generated.rs`).
+//!
+//! Known differences are listed with their reason ([`KNOWN_DIFFERENT`], [`STALE_API_VERSION`]);
+//! a listed pair that starts agreeing fails the test, so the lists stay true.
 //!
 //! Skips with a note without the corpus; fails when `CI` is set and the corpus is missing.
 
