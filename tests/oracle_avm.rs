@@ -22,9 +22,10 @@ use acr_cmk::model::{Model, Node, Part, Sym, Value};
 use acr_cmk::unit::Unit;
 use acr_cmk::{arm, bicep, rules};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn corpus() -> Option<PathBuf> {
     let root =
@@ -508,4 +509,66 @@ fn matched_resources_have_the_same_presence_and_api_version() {
             "{s} agrees now: remove it from STALE_API_VERSION"
         );
     }
+}
+
+/// With definite parameters, every resource deployed once under the same type and name in both
+/// formats (re)depends on the same deployed resources: the transitive `dependsOn` closure,
+/// which is what the rules ask (`Model::depends_on`). Transitive, because the compiler folds an
+/// `existing` resource's dependencies into its dependents and drops the resource.
+#[test]
+fn matched_resources_have_the_same_dependencies() {
+    let Some(root) = corpus() else { return };
+    let compared = AtomicUsize::new(0);
+    let differ: Vec<String> = definite(&root)
+        .par_iter()
+        .flat_map(|l| {
+            let (db, da) = (dependencies(&l.bicep.model), dependencies(&l.arm.model));
+            // Only resources both sides model: the ARM side also sees inside inlined
+            // `br/public:` modules.
+            let common: BTreeSet<&String> = db.keys().filter(|k| da.contains_key(*k)).collect();
+            let only_common = |v: &BTreeSet<String>| -> BTreeSet<String> {
+                v.iter().filter(|k| common.contains(k)).cloned().collect()
+            };
+            db.iter()
+                .filter_map(|(k, vb)| {
+                    let va = da.get(k)?;
+                    let [vb] = vb.as_slice() else { return None };
+                    let [va] = va.as_slice() else { return None };
+                    let (vb, va) = (only_common(vb), only_common(va));
+                    if !vb.is_empty() {
+                        compared.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (vb != va).then(|| format!("{}: {k}: bicep {vb:?} arm {va:?}", l.rel))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    let compared = compared.into_inner();
+    println!("{compared} resources with dependencies compared");
+    assert!(
+        compared > 300,
+        "only {compared} resources with dependencies compared"
+    );
+}
+
+/// Per deployed resource key: the keys of the deployed resources it transitively depends on.
+fn dependencies(m: &Model) -> BTreeMap<String, Vec<BTreeSet<String>>> {
+    let key = |i: usize| {
+        let r = &m.resources[i];
+        format!("{}/{}", r.ty.to_ascii_lowercase(), name_key(&r.name))
+    };
+    let deployed: Vec<usize> = (0..m.resources.len())
+        .filter(|&i| !m.resources[i].existing)
+        .collect();
+    let mut out: BTreeMap<String, Vec<BTreeSet<String>>> = BTreeMap::new();
+    for &i in &deployed {
+        let targets = deployed
+            .iter()
+            .filter(|&&t| t != i && m.depends_on(i, t))
+            .map(|&t| key(t))
+            .collect();
+        out.entry(key(i)).or_default().push(targets);
+    }
+    out
 }
