@@ -54,7 +54,14 @@ impl Names {
 /// One template's evaluation context: its parameters, variables, user functions and scope.
 pub struct Frame<'t> {
     pub file: FileId,
+    /// The scope expressions see (`resourceGroup()`, `subscription()`, `resourceId()`).
     pub scope: Scope,
+    /// Where this level's resources are deployed, when that differs from [`Frame::scope`]: an
+    /// outer-scope nested template evaluates its expressions in the *parent's* scope but deploys
+    /// to the deployment's `subscriptionId` / `resourceGroup`.
+    pub deploy_scope: Option<Scope>,
+    /// The deployed template itself (its parameters come from the deployer), not a nested one.
+    pub top_level: bool,
     pub params: HashMap<String, ParamSlot<'t>>,
     pub vars: HashMap<String, &'t JVal>,
     /// `variables.copy` entries by name.
@@ -115,6 +122,8 @@ impl<'t> Frame<'t> {
         Frame {
             file,
             scope,
+            deploy_scope: None,
+            top_level: false,
             params: HashMap::new(),
             vars: HashMap::new(),
             var_copies: HashMap::new(),
@@ -129,9 +138,13 @@ impl<'t> Frame<'t> {
         }
     }
 
-    /// A frame for an outer-scope nested template: same parameters, variables and functions.
-    pub fn outer_copy(&self, scope: Scope) -> Frame<'t> {
-        let mut f = Frame::new(self.file, scope);
+    /// A frame for an outer-scope nested template: same parameters, variables, functions and
+    /// expression scope (ARM evaluates its expressions in the parent's scope); its resources go
+    /// to `deploy_scope`, the deployment's target.
+    pub fn outer_copy(&self, deploy_scope: Scope) -> Frame<'t> {
+        let mut f = Frame::new(self.file, self.scope.clone());
+        f.deploy_scope = Some(deploy_scope);
+        f.top_level = self.top_level;
         f.params = self.params.clone();
         f.vars = self.vars.clone();
         f.var_copies = self.var_copies.clone();
@@ -175,6 +188,11 @@ impl<'t> Frame<'t> {
                 }
             }
         }
+    }
+
+    /// The scope this level's resources are deployed to.
+    pub fn target_scope(&self) -> &Scope {
+        self.deploy_scope.as_ref().unwrap_or(&self.scope)
     }
 
     pub fn loc(&self, span: Span) -> Loc {
@@ -348,7 +366,15 @@ impl<'t> Frame<'t> {
         match self.params.get(&key) {
             Some(ParamSlot::Given(n)) => n.clone(),
             Some(ParamSlot::Default(d)) => {
-                self.memoised(&format!("p:{key}"), || self.value(&Env::default(), d), loc)
+                let v = self.memoised(&format!("p:{key}"), || self.value(&Env::default(), d), loc);
+                // A top-level default the tool cannot evaluate (`utcNow()`, …) still has one
+                // value per deployment: the parameter names it (as in the Bicep front end).
+                let opaque_default = matches!(&v.value, Value::Sym(s)
+                    if matches!(s.as_single_sym(), Some(Sym::Opaque(_))));
+                if opaque_default && self.top_level {
+                    return sym_node(Sym::Param(name.to_string()), loc);
+                }
+                v
             }
             Some(ParamSlot::Unknown) => sym_node(Sym::Param(name.to_string()), loc),
             None => opaque("undeclared parameter", loc),
@@ -571,6 +597,9 @@ impl<'t> Frame<'t> {
             let v = self.eval(env, a, loc);
             match v.value {
                 Value::Null => continue,
+                // The last candidate is the result whatever it is (null included).
+                _ if i + 1 == args.len() => return v,
+                ref x if known_non_null(x) => return v,
                 // The unknown may be null: the result is the canonical rest of the call.
                 Value::Sym(ref s) if has_opaque(s) => {
                     return opaque("coalesce() of an unknown", loc);
@@ -830,6 +859,18 @@ impl<'t> Frame<'t> {
             }
             _ => opaque(&format!("{name}() is not modelled"), loc),
         }
+    }
+}
+
+/// Is the value certainly not null, even if partly unknown? Anything but a symbol is; so is a
+/// string made of several parts or with a literal part (`'kv-${x}'`, `concat('a', x)`): only
+/// a lone symbol (a parameter, a property, an expression) may be null. Shared by ARM
+/// `coalesce()` and Bicep `??` / `coalesce()` so both formats give the same value.
+pub fn known_non_null(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Sym(s) => s.parts.len() > 1 || s.parts.iter().any(|p| matches!(p, Part::Lit(_))),
+        _ => true,
     }
 }
 

@@ -457,6 +457,8 @@ fn take_skip(take: bool, args: &[Node], loc: Loc) -> Node {
             };
             Node::new(Value::Str(out), loc)
         }
+        // Deterministic: keep the canonical call, as the Bicep front end does for `take(…)`.
+        Some(Value::Sym(_)) => expr_of(if take { "take" } else { "skip" }, args, loc),
         _ => opaque("take/skip of an unknown", loc),
     }
 }

@@ -119,6 +119,7 @@ impl Loader {
     ) {
         let scope = schema_scope(template, &Scope::resource_group_deployment());
         let mut frame = Frame::new(0, scope);
+        frame.top_level = true;
         frame.declare(template);
         for (k, v) in given {
             if let Some(slot) = frame.params.get_mut(&k) {
@@ -325,7 +326,7 @@ impl Loader {
             let scope_id = if s.lit_prefix().starts_with('/') {
                 s
             } else {
-                relative_to_id(&frame.scope, &s)
+                relative_to_id(frame.target_scope(), &s)
             };
             return extension_resource_id(&scope_id, ty, &names);
         }
@@ -515,6 +516,7 @@ impl Loader {
                     *slot = ParamSlot::Unknown;
                 }
             }
+            null_when_not_passed(&mut inner, template, passed);
             self.template(&mut inner, template, &Env::default(), &child)
         } else {
             let mut outer = frame.outer_copy(scope);
@@ -665,9 +667,38 @@ fn full_type_and_name(frame: &Frame, d: &Decl, env: &Env, parent: Option<&Inst>)
     (full_ty, Node::new(Value::from_symstr(full), name.loc))
 }
 
+/// A nested template's parameter that the deployment does not pass and that has no default is
+/// null when declared `nullable` (languageVersion 2.0, Bicep's `param x T?`): the caller is
+/// known, so nothing else can supply it (unlike a top-level parameter, which stays unknown).
+fn null_when_not_passed(inner: &mut Frame, template: &JVal, passed: &[(json::JKey, JVal)]) {
+    for (k, decl) in template
+        .get("parameters")
+        .and_then(JVal::as_obj)
+        .unwrap_or_default()
+    {
+        if passed
+            .iter()
+            .any(|(p, _)| p.name.eq_ignore_ascii_case(&k.name))
+        {
+            continue;
+        }
+        let nullable = matches!(
+            decl.get("nullable").map(|n| &n.kind),
+            Some(JKind::Bool(true))
+        );
+        let loc = inner.loc(decl.span);
+        let Some(slot) = inner.params.get_mut(&k.name.to_ascii_lowercase()) else {
+            continue;
+        };
+        if nullable && decl.get("defaultValue").is_none() {
+            *slot = ParamSlot::Given(Node::null(loc));
+        }
+    }
+}
+
 /// The scope a resource lives in: the frame's, changed by `subscriptionId` / `resourceGroup`.
 fn deployment_scope(frame: &Frame, j: &JVal, env: &Env) -> Scope {
-    let mut scope = frame.scope.clone();
+    let mut scope = frame.target_scope().clone();
     let sub = j
         .get("subscriptionId")
         .map(|s| frame.value(env, s).value.to_symstr());

@@ -445,6 +445,9 @@ impl<'t, 's> Eval<'t, 's> {
                 for (i, x) in a.iter().enumerate() {
                     match x.value {
                         Value::Null => continue,
+                        // The last candidate is the result whatever it is (as ARM).
+                        _ if i + 1 == a.len() => return Some(x.clone()),
+                        ref v if crate::arm::eval::known_non_null(v) => return Some(x.clone()),
                         // The unknown may be null: the canonical rest of the call (as ARM).
                         Value::Sym(_) => return Some(expr_of("coalesce", &a[i..], loc)),
                         _ => return Some(x.clone()),

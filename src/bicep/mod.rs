@@ -13,11 +13,16 @@
 //!   omitted, unknown ⇒ `Presence::IfDeployed`), loops (expanded up to 1000 items, else one
 //!   representative instance), child resources, `existing`, extension scopes, local modules
 //!   (a `Microsoft.Resources/deployments` resource that `contains` the module's resources;
-//!   registry modules are opaque) and the implicit `dependsOn` of symbol references.
+//!   registry modules are opaque; the body is the compiled one: `properties.mode`,
+//!   `properties.parameters.<p>.value`, `resourceGroup`/`subscriptionId` from `scope`) and the
+//!   implicit `dependsOn` of symbol references. The grammar binds `a && b.c` as `(a && b).c`;
+//!   operator expressions are re-associated with Bicep's precedence before evaluation
+//!   (`eval::to_x`). `tests/oracle_*.rs` hold the front end to the compiler's output.
 //! - [`suppress`]: `#disable-next-line CODE… // reason` and `#disable-diagnostics CODE…` /
 //!   `#restore-diagnostics CODE…` blocks (text after `//` on the directive line is the reason).
 //! - [`params`]: `.bicepparam` files (`using` + `param x = …`, values parsed as Bicep
-//!   expressions with spans in the parameter file) and ARM parameter JSON files.
+//!   expressions with spans in the parameter file) and ARM parameter JSON files (read with the
+//!   ARM front end's lenient, span-aware parser, as ARM reads them).
 //!
 //! A unit's file 0 is the `.bicep` file; parameter files follow, then module files (each read
 //! once per unit). `main.bicep` pairs with `main.bicepparam` beside it ([`paired_bicepparam`]).

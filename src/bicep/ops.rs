@@ -54,7 +54,7 @@ pub fn binary(op: &str, a: &Value, b: &Value) -> Option<Value> {
         },
         "??" => match a {
             Null => b.clone(),
-            _ if !a.is_sym() => a.clone(),
+            _ if crate::arm::eval::known_non_null(a) => a.clone(),
             _ => return None,
         },
         "+" | "-" | "*" | "/" | "%" => match (a, b) {

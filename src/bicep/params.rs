@@ -7,7 +7,6 @@
 
 use super::eval::{DeclKind, Eval, first_named};
 use super::{Shared, syntax};
-use crate::finding::Finding;
 use crate::model::{Key, Node, Object, Value};
 use crate::source::{FileId, Loc};
 use crate::unit::Unit;
@@ -61,34 +60,33 @@ pub fn read_parameter_file(
     }
 }
 
+/// ARM parameter JSON, read with the ARM front end's lenient, span-aware parser (comments and
+/// trailing commas are accepted as ARM accepts them; values keep their locations), and with the
+/// same meaning as in [`crate::arm::load::parameter_values`] (a Key Vault reference is the
+/// parameter itself, unknown), so both front ends see identical parameter values.
 fn read_json_parameters(shared: &mut Shared, file: FileId, text: &str) -> HashMap<String, Node> {
-    let loc = Loc::new(file, 0, text.len());
-    let json: serde_json::Value = match serde_json::from_str(text.trim_start_matches('\u{feff}')) {
+    let json = match crate::arm::json::parse(text) {
         Ok(j) => j,
         Err(e) => {
-            shared.findings.push(Finding::new(
-                crate::rules::meta("ARM000"),
-                Loc::new(file, 0, 0),
-                format!("invalid parameter file: {e}"),
-            ));
+            shared
+                .findings
+                .push(crate::arm::parse_error(file, text, &e));
             return HashMap::new();
         }
     };
-    let mut out = HashMap::new();
-    if let Some(ps) = json.get("parameters").and_then(|p| p.as_object()) {
-        for (name, p) in ps {
-            let node = match p.get("value") {
-                Some(v) => from_json(v, loc),
-                // A Key Vault reference: supplied at deployment, unknown here.
-                None => Node::new(
-                    Value::opaque(format!("parameter {name} from a reference")),
-                    loc,
-                ),
-            };
-            out.insert(name.clone(), node);
-        }
-    }
-    out
+    // `parameter_values` keys by lower-cased name; Bicep looks parameters up as declared.
+    let mut by_lower = crate::arm::load::parameter_values(file, &json);
+    let declared = json
+        .get("parameters")
+        .and_then(|p| p.as_obj())
+        .unwrap_or_default();
+    declared
+        .iter()
+        .filter_map(|(k, _)| {
+            let v = by_lower.remove(&k.name.to_ascii_lowercase())?;
+            Some((k.name.clone(), v))
+        })
+        .collect()
 }
 
 /// `param` at the start of a statement → `var  ` (same length).

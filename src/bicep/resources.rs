@@ -7,7 +7,7 @@ use super::eval::{
     relocate,
 };
 use crate::model::{
-    Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
+    Key, Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
 };
 use crate::source::Loc;
 use std::collections::HashMap;
@@ -579,13 +579,8 @@ impl<'t, 's> Eval<'t, 's> {
             .and_then(|p| p.as_object())
             .map(|o| o.iter().map(|(k, v)| (k.name.clone(), v.clone())).collect())
             .unwrap_or_default();
-        let mut body_obj = match evaluated.value {
-            Value::Object(o) => o,
-            _ => Object::default(),
-        };
-        body_obj
-            .entries
-            .retain(|(k, _)| !k.name.eq_ignore_ascii_case("dependsOn"));
+        let explicit_scope = prop(self, body, "scope").is_some();
+        let body_obj = deployment_body(evaluated, &target, explicit_scope, self.loc(body));
         let idx = self.shared.model.resources.len();
         let pointer = format!("{}/modules/{sym}", self.pointer_prefix);
         self.shared.model.resources.push(Resource {
@@ -801,4 +796,68 @@ fn module_display(parent: &str, path: &str) -> String {
         Some(i) => format!("{}/{}", &parent[..i], path.trim_start_matches("./")),
         None => path.trim_start_matches("./").to_string(),
     }
+}
+
+/// A module's body in its compiled form, so that rules (SCH001 included) see what they see in
+/// the compiled template: `name`, `resourceGroup` / `subscriptionId` from an explicit `scope`,
+/// and `properties` with `expressionEvaluationOptions.scope: inner`, `mode: Incremental` and
+/// every `params` entry as `parameters.<p>.value`. Other module keys (`dependsOn`, `scope`,
+/// `params`) have no place in the compiled body.
+fn deployment_body(evaluated: Node, target: &Scope, explicit_scope: bool, loc: Loc) -> Object {
+    let src = match evaluated.value {
+        Value::Object(o) => o,
+        _ => Object::default(),
+    };
+    let key = |name: &str, loc: Loc| Key {
+        name: name.to_string(),
+        loc,
+    };
+    let mut out = Object::default();
+    if let Some((k, v)) = src.get_entry("name") {
+        out.insert(k.clone(), v.clone());
+    }
+    if let Some((k, _)) = src.get_entry("scope").filter(|_| explicit_scope) {
+        if let Some(sub) = &target.subscription {
+            out.insert(
+                key("subscriptionId", k.loc),
+                Node::new(Value::from_symstr(sub.clone()), k.loc),
+            );
+        }
+        if let Some(rg) = &target.resource_group {
+            out.insert(
+                key("resourceGroup", k.loc),
+                Node::new(Value::from_symstr(rg.clone()), k.loc),
+            );
+        }
+    }
+    let mut props = Object::default();
+    let mut options = Object::default();
+    options.insert(
+        key("scope", loc),
+        Node::new(Value::Str("inner".into()), loc),
+    );
+    props.insert(
+        key("expressionEvaluationOptions", loc),
+        Node::new(Value::Object(options), loc),
+    );
+    props.insert(
+        key("mode", loc),
+        Node::new(Value::Str("Incremental".into()), loc),
+    );
+    let mut parameters = Object::default();
+    let (params_loc, given) = match src.get_entry("params") {
+        Some((k, v)) => (k.loc, v.as_object().cloned().unwrap_or_default()),
+        None => (loc, Object::default()),
+    };
+    for (k, v) in given.entries {
+        let mut wrapper = Object::default();
+        wrapper.insert(key("value", v.loc), v.clone());
+        parameters.insert(k, Node::new(Value::Object(wrapper), v.loc));
+    }
+    props.insert(
+        key("parameters", params_loc),
+        Node::new(Value::Object(parameters), params_loc),
+    );
+    out.insert(key("properties", loc), Node::new(Value::Object(props), loc));
+    out
 }
