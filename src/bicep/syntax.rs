@@ -23,7 +23,9 @@ pub struct Rewritten {
     pub spreads: HashSet<usize>,
 }
 
-/// A parsed Bicep file.
+/// A parsed Bicep file. Cloning is cheap: the tree is shared (tree-sitter copies are
+/// reference-counted), which is what lets [`share_parses`] hand one parse to many units.
+#[derive(Clone)]
 pub struct Parsed {
     pub tree: tree_sitter::Tree,
     pub spreads: HashSet<usize>,
@@ -332,7 +334,78 @@ pub fn parser() -> tree_sitter::Parser {
 }
 
 /// Parse after [`rewrite`]. `None` only if tree-sitter gives up (it does not for text input).
+/// While a [`share_parses`] guard is alive, the same text is parsed once.
 pub fn parse(text: &str) -> Option<Parsed> {
+    if let Some(hit) = parse_cache::get(text) {
+        return Some(hit);
+    }
+    let parsed = parse_uncached(text)?;
+    parse_cache::put(text, &parsed);
+    Some(parsed)
+}
+
+/// Share parses between the units of a lint run until the guard is dropped. A module such as
+/// an AVM `main.bicep` is evaluated by every unit that uses it (its e2e tests, its parents): the
+/// cache turns those repeated parses (most of the Bicep lint time on the corpus) into one.
+/// Keyed by the text itself, so a file that changed is parsed again.
+pub fn share_parses() -> parse_cache::Guard {
+    parse_cache::Guard::new()
+}
+
+pub mod parse_cache {
+    use super::Parsed;
+    use std::collections::HashMap;
+    use std::sync::{Mutex, MutexGuard};
+
+    #[derive(Default)]
+    struct Cache {
+        /// Live guards; the cache is emptied when the last one goes.
+        users: usize,
+        parsed: HashMap<Box<str>, Parsed>,
+    }
+
+    static CACHE: Mutex<Option<Cache>> = Mutex::new(None);
+
+    fn lock() -> MutexGuard<'static, Option<Cache>> {
+        // Parsing never happens under the lock, so a poisoned lock only means another thread
+        // panicked between two map operations: the map is still consistent.
+        CACHE.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps the cache alive; see [`super::share_parses`].
+    pub struct Guard(());
+
+    impl Guard {
+        pub(super) fn new() -> Self {
+            lock().get_or_insert_with(Cache::default).users += 1;
+            Guard(())
+        }
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let mut cache = lock();
+            if let Some(c) = cache.as_mut() {
+                c.users -= 1;
+                if c.users == 0 {
+                    *cache = None;
+                }
+            }
+        }
+    }
+
+    pub(super) fn get(text: &str) -> Option<Parsed> {
+        lock().as_ref()?.parsed.get(text).cloned()
+    }
+
+    pub(super) fn put(text: &str, parsed: &Parsed) {
+        if let Some(c) = lock().as_mut() {
+            c.parsed.insert(text.into(), parsed.clone());
+        }
+    }
+}
+
+fn parse_uncached(text: &str) -> Option<Parsed> {
     let rw = rewrite(text);
     let tree = parser().parse(&rw.text, None)?;
     Some(Parsed {

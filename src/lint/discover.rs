@@ -22,6 +22,7 @@ use crate::report::{Problem, Skipped};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The classifier of JSON text (`arm::detect` in production).
 pub type Detect = dyn Fn(&str) -> JsonKind + Sync;
@@ -39,7 +40,8 @@ pub struct Job {
     pub lang: Lang,
     pub path: PathBuf,
     pub display: String,
-    pub text: String,
+    /// Shared with discovery's file table: a template is read once and never copied.
+    pub text: Arc<str>,
     /// (display name, text), later wins.
     pub params: Vec<(String, String)>,
 }
@@ -95,7 +97,7 @@ fn kind_of(path: &Path, text: &str, detect: &Detect) -> Kind {
 
 struct FileText {
     kind: Kind,
-    text: String,
+    text: Arc<str>,
 }
 
 /// The `using` target of a `.bicepparam` file.
@@ -181,6 +183,7 @@ impl Files<'_> {
             match read_text(&path) {
                 Ok(text) => {
                     let kind = kind_of(&path, &text, self.detect);
+                    let text = text.into();
                     self.by_path.insert(path.clone(), FileText { kind, text });
                 }
                 Err(message) => {
@@ -196,7 +199,7 @@ impl Files<'_> {
     }
 
     fn param(&mut self, path: &Path) -> Option<(String, String)> {
-        let text = self.get(path)?.text.clone();
+        let text = self.get(path)?.text.to_string();
         let name = display(path);
         self.checked.insert(name.clone());
         Some((name, text))
@@ -252,7 +255,7 @@ pub fn discover(
         .map(|p| {
             let r = read_text(p).map(|text| FileText {
                 kind: kind_of(p, &text, detect),
-                text,
+                text: text.into(),
             });
             (p.clone(), r)
         })

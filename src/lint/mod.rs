@@ -57,6 +57,8 @@ pub fn run(settings: &Settings) -> Report {
 
 /// Lint with the given front ends.
 pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
+    // Bicep modules are evaluated by every unit that uses them: parse each text once.
+    let _parses = crate::bicep::syntax::share_parses();
     let plan = discover::discover(
         &settings.paths,
         &settings.excludes,
@@ -69,12 +71,21 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         .baseline
         .as_deref()
         .and_then(|path| load_baseline(fe, path, &mut problems, &mut units));
-    let linted: Vec<Result<UnitReport, Problem>> = plan
-        .jobs
-        .par_iter()
-        .map(|job| lint_job_guarded(fe, job, baseline.as_ref(), &settings.config))
+    // Largest files first, one job at a time per steal: a big template started last would
+    // leave the other core idle at the end of the run. Reports keep the jobs' order.
+    // Jobs are consumed so that each text is freed once linted.
+    let mut jobs: Vec<(usize, Job)> = plan.jobs.into_iter().enumerate().collect();
+    jobs.sort_by_key(|(_, job)| std::cmp::Reverse(job.text.len()));
+    let mut linted: Vec<(usize, Result<UnitReport, Problem>)> = jobs
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|(i, job)| {
+            let linted = lint_job_guarded(fe, &job, baseline.as_ref(), &settings.config);
+            (i, linted)
+        })
         .collect();
-    for result in linted {
+    linted.sort_by_key(|(i, _)| *i);
+    for (_, result) in linted {
         match result {
             Ok(unit) => units.push(unit),
             Err(problem) => problems.push(problem),
@@ -182,6 +193,16 @@ fn clean_names(sources: crate::source::SourceMap) -> crate::source::SourceMap {
     clean
 }
 
+/// A unit without findings keeps only its file names (they count as checked): its texts are
+/// only needed to render findings, and would otherwise stay in memory until the report is out.
+fn names_only(sources: &crate::source::SourceMap) -> crate::source::SourceMap {
+    let mut names = crate::source::SourceMap::new();
+    for f in sources.files() {
+        names.add(f.name.clone(), "");
+    }
+    names
+}
+
 /// Front end → rules → suppressions → configured levels.
 fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
     let mut unit = load(
@@ -205,6 +226,9 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
         findings.extend(unexplained);
     }
     config.apply_levels(&mut findings);
+    if findings.is_empty() {
+        unit.sources = names_only(&unit.sources);
+    }
     UnitReport {
         primary: job.display.clone(),
         sources: unit.sources,

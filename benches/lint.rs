@@ -1,0 +1,215 @@
+//! `cargo bench`: the lint measured against parse-only baselines, in one process and one run.
+//!
+//! The targets (issues 3 and 4) are ratios, so each lint is timed next to its baseline on the
+//! same machine, at the same moment, with the same thread pool:
+//! - (a) read + `serde_json` parse of every JSON file of the corpus (the ARM baseline);
+//! - (b) `lint::run` over the same files (discovery, ARM front end, rules, suppressions);
+//! - (c) read + tree-sitter-only parse of every `.bicep` file (the Bicep baseline);
+//! - (d) `lint::run` over the same `.bicep` files.
+//!
+//! Each is run once to warm the page cache and allocator, then timed best of N (`BENCH_RUNS`,
+//! default 5). The corpus is `../shared/corpus` (or `BENCH_CORPUS`). Not a test: nothing here
+//! runs in `cargo test`.
+
+/// The binary's allocator, so the bench measures what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use acr_cmk::lint::{self, Settings, config::Config, discover::Excludes};
+use rayon::prelude::*;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn corpus() -> PathBuf {
+    match std::env::var_os("BENCH_CORPUS") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+    }
+}
+
+/// Every file under `dir` whose extension is one of `exts`, sorted.
+fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p
+                .extension()
+                .and_then(|x| x.to_str())
+                .is_some_and(|x| exts.iter().any(|e| x.eq_ignore_ascii_case(e)))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Best of `runs` after one warm-up run.
+fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    black_box(f());
+    (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(f());
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn serde_baseline(paths: &[PathBuf]) -> usize {
+    paths
+        .par_iter()
+        .filter(|p| {
+            let Ok(text) = std::fs::read_to_string(p) else {
+                return false;
+            };
+            serde_json::from_str::<serde_json::Value>(&text).is_ok()
+        })
+        .count()
+}
+
+fn tree_sitter_baseline(paths: &[PathBuf]) -> usize {
+    paths
+        .par_iter()
+        .map_init(
+            || {
+                let mut p = tree_sitter::Parser::new();
+                p.set_language(&tree_sitter_bicep::LANGUAGE.into())
+                    .expect("grammar version matches the tree-sitter crate");
+                p
+            },
+            |parser, path| {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                parser
+                    .parse(&text, None)
+                    .map_or(0, |t| t.root_node().child_count() as usize)
+            },
+        )
+        .sum()
+}
+
+/// What the Bicep front end parses: the length-preserving rewrite of constructs the grammar
+/// does not know, then tree-sitter (each file once, no cache outside a lint run).
+fn rewrite_parse_baseline(paths: &[PathBuf]) -> usize {
+    paths
+        .par_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            acr_cmk::bicep::syntax::parse(&text)
+                .map_or(0, |p| p.tree.root_node().child_count() as usize)
+        })
+        .sum()
+}
+
+/// The files that take longest to parse raw, to find grammar pathologies.
+fn slowest(paths: &[PathBuf], n: usize) {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_bicep::LANGUAGE.into())
+        .expect("grammar version matches the tree-sitter crate");
+    let mut times: Vec<(Duration, Duration, &PathBuf)> = paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            let start = Instant::now();
+            black_box(parser.parse(&text, None));
+            let raw = start.elapsed();
+            let start = Instant::now();
+            black_box(acr_cmk::bicep::syntax::parse(&text));
+            (raw, start.elapsed(), p)
+        })
+        .collect();
+    times.sort_by(|a, b| b.0.cmp(&a.0));
+    for (raw, rewritten, p) in times.iter().take(n) {
+        println!(
+            "  raw parse {:7.1} ms, rewrite+parse {:7.1} ms  {}",
+            ms(*raw),
+            ms(*rewritten),
+            p.display()
+        );
+    }
+}
+
+fn lint(paths: &[PathBuf]) -> usize {
+    let settings = Settings {
+        paths: paths.to_vec(),
+        parameters: Vec::new(),
+        excludes: Excludes::none(),
+        config: Config::default(),
+        baseline: None,
+    };
+    let report = lint::run(&settings);
+    report.units.iter().map(|u| u.findings.len()).sum()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() {
+    // `cargo bench -- <filter>` passes arguments (and `--bench`); only a filter word matters.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(5);
+    let dir = corpus();
+    if !dir.is_dir() {
+        eprintln!("corpus not found at {} (set BENCH_CORPUS)", dir.display());
+        std::process::exit(2);
+    }
+    let json = files(&dir, &["json", "jsonc"]);
+    let bicep = files(&dir, &["bicep"]);
+    println!(
+        "corpus {}: {} JSON files, {} .bicep files; best of {runs} after a warm-up, {} threads",
+        dir.display(),
+        json.len(),
+        bicep.len(),
+        rayon::current_num_threads()
+    );
+    if wanted("arm") {
+        let base = best(runs, || serde_baseline(&json));
+        let full = best(runs, || lint(&json));
+        println!(
+            "arm:   serde_json read+parse {:8.1} ms | lint {:8.1} ms | ratio {:.2}x (target <= 3x)",
+            ms(base),
+            ms(full),
+            full.as_secs_f64() / base.as_secs_f64()
+        );
+    }
+    if wanted("bicep") {
+        let base = best(runs, || tree_sitter_baseline(&bicep));
+        let rewritten = best(runs, || rewrite_parse_baseline(&bicep));
+        let full = best(runs, || lint(&bicep));
+        println!(
+            "bicep: tree-sitter read+parse {:7.1} ms | lint {:8.1} ms | ratio {:.2}x (target <= 3x)",
+            ms(base),
+            ms(full),
+            full.as_secs_f64() / base.as_secs_f64()
+        );
+        println!(
+            "bicep: rewrite+tree-sitter    {:7.1} ms | lint {:8.1} ms | ratio {:.2}x (what the front end parses)",
+            ms(rewritten),
+            ms(full),
+            full.as_secs_f64() / rewritten.as_secs_f64()
+        );
+    }
+    if let Some(n) = std::env::var("BENCH_SLOWEST")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        println!("slowest .bicep files to parse:");
+        slowest(&bicep, n);
+    }
+}
