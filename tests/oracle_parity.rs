@@ -331,3 +331,32 @@ fn take_utcnow_defaults_and_trailing_coalesce_agree() {
         assert!(sa.same(sb), "{be}: {sa} vs {sb}");
     }
 }
+
+/// The same grammar fault around method calls: `x ?? az.resourceGroup().name` is
+/// `x ?? (az.resourceGroup().name)`, as ARM's `coalesce(parameters('x'), resourceGroup().name)`.
+#[test]
+fn namespace_calls_after_operators_agree_with_arm() {
+    let a = arm_model(
+        &arm_identity(
+            r#""x": { "type": "string" }"#,
+            "[coalesce(parameters('x'), resourceGroup().name)]",
+        ),
+        &[],
+    );
+    for expr in ["x ?? az.resourceGroup().name", "x ?? resourceGroup().name"] {
+        let b = bicep_model(&bicep_identity("param x string", expr), &[]);
+        let (ra, rb) = (one(&a, IDENTITY), one(&b, IDENTITY));
+        let (Value::Sym(sa), Value::Sym(sb)) = (&ra.name.value, &rb.name.value) else {
+            panic!("{expr}: {:?} / {:?}", ra.name.value, rb.name.value);
+        };
+        assert!(sa.same(sb), "{expr}: {sa} vs {sb}");
+    }
+    let b = bicep_model(
+        &bicep_identity("param x string", "empty(x) ? sys.concat('p', 'q') : 'z'"),
+        &[],
+    );
+    assert_eq!(
+        name(one(&b, IDENTITY)),
+        "{if(empty(parameters('x')), 'pq', 'z')}"
+    );
+}

@@ -695,7 +695,7 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     /// Evaluate an operator expression with the precedence Bicep gives it (see [`to_x`]).
-    fn eval_x(&mut self, x: &X<'t>) -> Node {
+    pub(super) fn eval_x(&mut self, x: &X<'t>) -> Node {
         if self.depth > MAX_DEPTH {
             return opaque("expression nested too deeply", Loc::default());
         }
@@ -723,9 +723,21 @@ impl<'t, 's> Eval<'t, 's> {
             p.child_by_field_name("property")
                 .map(|x| ev.src(x).to_string())
         };
+        // `x ?? az.f()`, `c ? a : kv.getSecret('s')`: a method call on the moved-down operand.
+        let is_call_of = |c: Option<&Ts>, m: Ts| {
+            c.is_some_and(|c| {
+                c.kind() == "call_expression"
+                    && c.child_by_field_name("function").map(|f| f.id()) == Some(m.id())
+            })
+        };
         let mut rest = posts;
         let mut value = None;
         if let Some(&first) = posts.first()
+            && is_call_of(posts.get(1), first)
+        {
+            value = Some(self.eval_call_on(posts[1], Some(base)));
+            rest = &posts[2..];
+        } else if let Some(&first) = posts.first()
             && first.kind() == "member_expression"
             && let Some(prop) = prop_of(self, first)
             && let Some((sym, kind, index)) = self.symbol_of(base)
@@ -754,9 +766,12 @@ impl<'t, 's> Eval<'t, 's> {
             Some(v) => v,
             None => self.eval(base),
         };
-        for &p in rest {
+        for (i, &p) in rest.iter().enumerate() {
             let loc = loc_to(self, p);
             v = match p.kind() {
+                // The member before it was the method name: a call on a computed value.
+                "call_expression" => opaque("call of an expression", loc),
+                "member_expression" if is_call_of(rest.get(i + 1), p) => v,
                 "member_expression" => {
                     let safe = {
                         let mut c = p.walk();
@@ -1282,10 +1297,13 @@ pub fn unwrap_body(v: Ts) -> Option<Ts> {
 /// operator expression) this gives that expression and the chain's nodes, innermost first.
 pub fn misattached_postfix(n: Ts) -> Option<(Ts, Vec<Ts>)> {
     let mut chain = vec![n];
-    let mut cur = n.child_by_field_name("object")?;
-    while matches!(cur.kind(), "member_expression" | "subscript_expression") {
+    let mut cur = postfix_inner(n)?;
+    while matches!(
+        cur.kind(),
+        "member_expression" | "subscript_expression" | "call_expression"
+    ) {
         chain.push(cur);
-        cur = cur.child_by_field_name("object")?;
+        cur = postfix_inner(cur)?;
     }
     if !matches!(
         cur.kind(),
@@ -1295,6 +1313,17 @@ pub fn misattached_postfix(n: Ts) -> Option<(Ts, Vec<Ts>)> {
     }
     chain.reverse();
     Some((cur, chain))
+}
+
+/// What a postfix node applies to: the object of `a.b` / `a[i]`, the method's member of a call
+/// `a.f()` (a plain call `f()` applies to nothing).
+fn postfix_inner(n: Ts) -> Option<Ts> {
+    match n.kind() {
+        "call_expression" => n
+            .child_by_field_name("function")
+            .filter(|f| f.kind() == "member_expression"),
+        _ => n.child_by_field_name("object"),
+    }
 }
 
 /// An operator expression re-associated with Bicep's precedence (the grammar's tree is wrong
@@ -1345,14 +1374,16 @@ pub fn to_x<'t>(n: Ts<'t>, depth: usize) -> X<'t> {
             (Some(c), Some(t), Some(f)) => X::Tern(n, Box::new(c), Box::new(t), Box::new(f)),
             _ => X::Leaf(n, Vec::new()),
         },
-        "member_expression" | "subscript_expression" => match misattached_postfix(n) {
-            Some((base, posts)) => {
-                let mut x = to_x(base, depth + 1);
-                push_posts(&mut x, posts);
-                x
+        "member_expression" | "subscript_expression" | "call_expression" => {
+            match misattached_postfix(n) {
+                Some((base, posts)) => {
+                    let mut x = to_x(base, depth + 1);
+                    push_posts(&mut x, posts);
+                    x
+                }
+                None => X::Leaf(n, Vec::new()),
             }
-            None => X::Leaf(n, Vec::new()),
-        },
+        }
         _ => X::Leaf(n, Vec::new()),
     }
 }

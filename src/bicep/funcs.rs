@@ -12,6 +12,16 @@ use tree_sitter::Node as Ts;
 
 impl<'t, 's> Eval<'t, 's> {
     pub fn eval_call(&mut self, n: Ts<'t>) -> Node {
+        if super::eval::misattached_postfix(n).is_some() {
+            let x = super::eval::to_x(n, 0);
+            return self.eval_x(&x);
+        }
+        self.eval_call_on(n, None)
+    }
+
+    /// A call; `object` replaces the method's object (`az` in `az.f()`) when the grammar
+    /// attached the method to a larger expression (see [`super::eval::misattached_postfix`]).
+    pub fn eval_call_on(&mut self, n: Ts<'t>, object: Option<Ts<'t>>) -> Node {
         let loc = self.loc(n);
         let Some(f) = n.child_by_field_name("function") else {
             return opaque("call", loc);
@@ -20,10 +30,8 @@ impl<'t, 's> Eval<'t, 's> {
             "identifier" => self.src(f).to_string(),
             // `az.resourceGroup()`, `sys.concat()`; other namespaces are imports.
             "member_expression" => {
-                let ns = f
-                    .child_by_field_name("object")
-                    .map(|o| self.src(o))
-                    .unwrap_or("");
+                let obj = object.or_else(|| f.child_by_field_name("object"));
+                let ns = obj.map(|o| self.src(o)).unwrap_or("");
                 let p = f
                     .child_by_field_name("property")
                     .map(|p| self.src(p))
@@ -35,10 +43,7 @@ impl<'t, 's> Eval<'t, 's> {
                     return self
                         .imported_call(Some(ns), p, args, loc)
                         .unwrap_or_else(|| opaque("imported function", loc));
-                } else if let Some((symbol, _, index)) = f
-                    .child_by_field_name("object")
-                    .and_then(|o| self.symbol_of(o))
-                {
+                } else if let Some((symbol, _, index)) = obj.and_then(|o| self.symbol_of(o)) {
                     // `sa.listKeys()`: a runtime value, but still a dependency on `sa`.
                     self.refs.push(super::eval::Ref {
                         symbol,
