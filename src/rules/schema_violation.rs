@@ -51,7 +51,7 @@ impl Rule for SchemaViolation {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         for (i, r) in ctx.model.resources.iter().enumerate() {
-            if r.existing || !schema::has_schema(&r.ty) || is_bicep_module(r) {
+            if r.existing || !schema::has_schema(&r.ty) {
                 continue;
             }
             for e in schema::validate_node(&r.ty, &r.body) {
@@ -73,13 +73,6 @@ impl Rule for SchemaViolation {
             }
         }
     }
-}
-
-/// A Bicep module is modelled as a deployment whose body is the module's (`params`, `scope`),
-/// not an ARM deployment body: the compiler writes the ARM form, and it is always right.
-fn is_bicep_module(r: &crate::model::Resource) -> bool {
-    r.is_type("Microsoft.Resources/deployments")
-        && (r.body.get("params").is_some() || r.body.get("properties").is_none())
 }
 
 #[cfg(test)]
