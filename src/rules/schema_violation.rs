@@ -112,13 +112,15 @@ mod tests {
     }
 
     #[test]
-    fn bicep_module_bodies_are_not_arm_deployments() {
+    fn deployments_are_checked_in_their_arm_shape() {
+        // Both front ends give a deployment (and a Bicep module) its compiled ARM body, so a
+        // Bicep-shaped body (`params`, no `properties`) is a real schema violation.
         let list = with(
             good(),
             serde_json::json!([{"sym": "mod", "type": "Microsoft.Resources/deployments",
                 "name": "grant", "params": {"vault": "kvcmk01"}}]),
         );
-        assert!(check(&SchemaViolation, &model(list)).is_empty());
+        assert!(!check(&SchemaViolation, &model(list)).is_empty());
         let list = with(
             good(),
             serde_json::json!([{"sym": "dep", "type": "Microsoft.Resources/deployments",
