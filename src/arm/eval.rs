@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 /// Largest array, string or loop the evaluator builds; larger results are unknown.
 pub const MAX_ITEMS: usize = 10_000;
 const MAX_STRING: usize = 1 << 20;
-const MAX_CANON: usize = 1024;
+use crate::model::value::MAX_CANON;
 /// Total nesting of expression evaluation (through variables, parameters, functions).
 const MAX_EVAL_DEPTH: usize = 200;
 /// Nesting of variable, user-function and lambda evaluation.
@@ -992,74 +992,7 @@ fn sym_access(s: &SymStr, key: &str, suffix: &str) -> SymStr {
     }
 }
 
-/// Canonical text of a value for `Sym::Expr` (None when it contains an opaque part or is too
-/// long: such a value has no identity).
-pub fn canon(v: &Value, out: &mut String) -> bool {
-    if out.len() > MAX_CANON {
-        return false;
-    }
-    match v {
-        Value::Null => out.push_str("null()"),
-        Value::Bool(b) => out.push_str(if *b { "true()" } else { "false()" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&f.to_string()),
-        Value::Str(s) => {
-            out.push('\'');
-            out.push_str(&s.replace('\'', "''"));
-            out.push('\'');
-        }
-        Value::Array(a) => {
-            out.push_str("createArray(");
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if !canon(&x.value, out) {
-                    return false;
-                }
-            }
-            out.push(')');
-        }
-        Value::Object(o) => {
-            out.push_str("createObject(");
-            for (i, (k, x)) in o.entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                canon(&Value::Str(k.name.clone()), out);
-                out.push_str(", ");
-                if !canon(&x.value, out) {
-                    return false;
-                }
-            }
-            out.push(')');
-        }
-        Value::Sym(s) => {
-            if let Some(sym) = s.as_single_sym() {
-                if matches!(sym, Sym::Opaque(_)) {
-                    return false;
-                }
-                out.push_str(&sym.to_string());
-            } else {
-                out.push_str("concat(");
-                for (i, p) in s.parts.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    match p {
-                        Part::Lit(l) => {
-                            canon(&Value::Str(l.clone()), out);
-                        }
-                        Part::Sym(Sym::Opaque(_)) => return false,
-                        Part::Sym(sym) => out.push_str(&sym.to_string()),
-                    }
-                }
-                out.push(')');
-            }
-        }
-    }
-    out.len() <= MAX_CANON
-}
+pub use crate::model::value::canon;
 
 /// A deterministic function of values, some unknown: `Sym::Expr("name(args)")`, or opaque when
 /// an argument has no identity.

@@ -643,77 +643,7 @@ fn object(entries: &[(&str, Value)], loc: Loc) -> Node {
     Node::new(Value::Object(o), loc)
 }
 
-const MAX_CANON: usize = 1024;
-
-/// Canonical text of a value inside a `Sym::Expr`, the same as the ARM evaluator writes for the
-/// compiled expression: strings quoted, arrays/objects as createArray/createObject, partly
-/// known strings as concat(…). False when the value contains an opaque part (no identity).
-pub(super) fn canon(v: &Value, out: &mut String) -> bool {
-    if out.len() > MAX_CANON {
-        return false;
-    }
-    match v {
-        Value::Null => out.push_str("null()"),
-        Value::Bool(b) => out.push_str(if *b { "true()" } else { "false()" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&f.to_string()),
-        Value::Str(s) => {
-            out.push('\'');
-            out.push_str(&s.replace('\'', "''"));
-            out.push('\'');
-        }
-        Value::Array(a) => {
-            out.push_str("createArray(");
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if !canon(&x.value, out) {
-                    return false;
-                }
-            }
-            out.push(')');
-        }
-        Value::Object(o) => {
-            out.push_str("createObject(");
-            for (i, (k, x)) in o.entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                canon(&Value::Str(k.name.clone()), out);
-                out.push_str(", ");
-                if !canon(&x.value, out) {
-                    return false;
-                }
-            }
-            out.push(')');
-        }
-        Value::Sym(s) => {
-            if let Some(sym) = s.as_single_sym() {
-                if matches!(sym, Sym::Opaque(_)) {
-                    return false;
-                }
-                out.push_str(&sym.to_string());
-            } else {
-                out.push_str("concat(");
-                for (i, p) in s.parts.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    match p {
-                        crate::model::Part::Lit(l) => {
-                            canon(&Value::Str(l.clone()), out);
-                        }
-                        crate::model::Part::Sym(Sym::Opaque(_)) => return false,
-                        crate::model::Part::Sym(sym) => out.push_str(&sym.to_string()),
-                    }
-                }
-                out.push(')');
-            }
-        }
-    }
-    out.len() <= MAX_CANON
-}
+use crate::model::value::canon;
 
 /// `Sym::Expr("name(args)")` for a deterministic function of values some of which are unknown;
 /// opaque when an argument has no identity.
