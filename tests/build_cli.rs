@@ -193,3 +193,32 @@ fn init_writes_a_valid_starter_spec_and_never_overwrites() {
     acr_cmk().arg("init").arg(&spec).assert().code(2);
     assert_eq!(std::fs::read_to_string(&spec).unwrap(), "mine");
 }
+
+#[test]
+fn advice_about_the_generated_deployment_is_short_and_does_not_fail_the_build() {
+    // RBAC in the same deployment as the registry is what the rbac spec asks for: the build
+    // succeeds and says, in three lines, why the registry may briefly lack key access.
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = acr_cmk()
+        .args(["build", &example("rbac"), "--out-dir"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("warning[CMK019]: role assignment"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("CMKtemplate.json:54:15"), "{stderr}");
+    assert!(stderr.contains("help: "), "{stderr}");
+    assert!(stderr.lines().count() <= 3, "{stderr}");
+    // The access-policy default has nothing to say.
+    let out = acr_cmk()
+        .args(["build", &example("registry"), "--out-dir"])
+        .arg(out_dir.path().join("ap"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

@@ -9,7 +9,7 @@
 use super::{Generated, PARAMETERS_FILE, TEMPLATE_FILE, generate};
 use crate::Exit;
 use crate::finding::{Finding, Level};
-use crate::report::human::{Style, render_all};
+use crate::report::human::{Style, render_all, render_short};
 use crate::rules::{self, Ctx, meta};
 use crate::source::{Loc, SourceMap};
 
@@ -42,10 +42,20 @@ impl Validation {
         !self.schema.findings.is_empty()
             || self.rules.findings.iter().any(|f| f.level == Level::Error)
     }
+    /// Generator bugs in full (with the generated text around them); advice about the deployment
+    /// the spec asks for (warnings such as the RBAC propagation delay) in short form.
     pub fn render(&self, style: Style) -> String {
+        let advice: String = self
+            .rules
+            .findings
+            .iter()
+            .filter(|f| f.level == Level::Warning)
+            .map(|f| render_short(f, &self.rules.sources))
+            .collect();
         let mut parts = vec![
             self.schema.render(style, |_| true),
-            self.rules.render(style, |f| f.level >= Level::Warning),
+            self.rules.render(style, |f| f.level == Level::Error),
+            advice,
         ];
         parts.retain(|p| !p.is_empty());
         parts.join("\n")

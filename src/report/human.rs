@@ -217,6 +217,26 @@ pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
     out
 }
 
+/// One finding in three lines at most, without a source snippet: for advice about files the
+/// tool generated itself (`build`), where a snippet of machine-written JSON helps nobody.
+pub fn render_short(f: &Finding, sources: &SourceMap) -> String {
+    let mut out = format!(
+        "{}[{}]: {}\n",
+        f.level.as_str(),
+        f.code,
+        terminal_safe(&f.message)
+    );
+    if (f.loc.file as usize) < sources.len() {
+        let file = sources.get(f.loc.file);
+        let (line, col) = file.line_col(f.loc.start as usize);
+        let _ = writeln!(&mut out, "  --> {}:{line}:{col}", terminal_safe(&file.name));
+    }
+    if let Some(h) = &f.help {
+        let _ = writeln!(&mut out, "  help: {}", terminal_safe(h));
+    }
+    out
+}
+
 /// Render many findings, one after another.
 pub fn render_all(findings: &[Finding], sources: &SourceMap, style: Style) -> String {
     findings
