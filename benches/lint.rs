@@ -53,17 +53,58 @@ fn files(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
     out
 }
 
-/// Best of `runs` after one warm-up run.
-fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+/// CPU time (user + system, all threads) of this process so far, from `/proc/self/stat`
+/// (Linux; clock ticks of 10 ms). `None` elsewhere.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may contain spaces) : utime is the 14th field.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// One measurement: the best wall time of `runs` runs after a warm-up, and the mean CPU time
+/// per run (all threads). On a shared machine the CPU time is the steadier of the two.
+struct Timing {
+    wall: Duration,
+    cpu: Option<Duration>,
+}
+
+fn measure<T>(runs: usize, mut f: impl FnMut() -> T) -> Timing {
     black_box(f());
-    (0..runs)
+    let cpu_start = cpu_time();
+    let wall = (0..runs)
         .map(|_| {
             let start = Instant::now();
             black_box(f());
             start.elapsed()
         })
         .min()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let cpu = match (cpu_start, cpu_time()) {
+        (Some(a), Some(b)) => Some((b - a) / runs.max(1) as u32),
+        _ => None,
+    };
+    Timing { wall, cpu }
+}
+
+/// `name: baseline … | lint … | ratio …` for wall and CPU time.
+fn report(name: &str, baseline: &str, base: &Timing, full: &Timing) {
+    println!(
+        "{name}: {baseline} {:7.1} ms | lint {:7.1} ms | wall ratio {:.2}x (target <= 3x)",
+        ms(base.wall),
+        ms(full.wall),
+        full.wall.as_secs_f64() / base.wall.as_secs_f64()
+    );
+    if let (Some(b), Some(f)) = (base.cpu, full.cpu) {
+        println!(
+            "{name}: {baseline} {:7.1} ms | lint {:7.1} ms | CPU ratio  {:.2}x (mean CPU time per run)",
+            ms(b),
+            ms(f),
+            f.as_secs_f64() / b.as_secs_f64().max(1e-9)
+        );
+    }
 }
 
 fn serde_baseline(paths: &[PathBuf]) -> usize {
@@ -179,31 +220,16 @@ fn main() {
         rayon::current_num_threads()
     );
     if wanted("arm") {
-        let base = best(runs, || serde_baseline(&json));
-        let full = best(runs, || lint(&json));
-        println!(
-            "arm:   serde_json read+parse {:8.1} ms | lint {:8.1} ms | ratio {:.2}x (target <= 3x)",
-            ms(base),
-            ms(full),
-            full.as_secs_f64() / base.as_secs_f64()
-        );
+        let base = measure(runs, || serde_baseline(&json));
+        let full = measure(runs, || lint(&json));
+        report("arm", "serde_json read+parse   ", &base, &full);
     }
     if wanted("bicep") {
-        let base = best(runs, || tree_sitter_baseline(&bicep));
-        let rewritten = best(runs, || rewrite_parse_baseline(&bicep));
-        let full = best(runs, || lint(&bicep));
-        println!(
-            "bicep: tree-sitter read+parse {:7.1} ms | lint {:8.1} ms | ratio {:.2}x (target <= 3x)",
-            ms(base),
-            ms(full),
-            full.as_secs_f64() / base.as_secs_f64()
-        );
-        println!(
-            "bicep: rewrite+tree-sitter    {:7.1} ms | lint {:8.1} ms | ratio {:.2}x (what the front end parses)",
-            ms(rewritten),
-            ms(full),
-            full.as_secs_f64() / rewritten.as_secs_f64()
-        );
+        let base = measure(runs, || tree_sitter_baseline(&bicep));
+        let rewritten = measure(runs, || rewrite_parse_baseline(&bicep));
+        let full = measure(runs, || lint(&bicep));
+        report("bicep", "tree-sitter read+parse  ", &base, &full);
+        report("bicep", "rewrite+tree-sitter     ", &rewritten, &full);
     }
     if let Some(n) = std::env::var("BENCH_SLOWEST")
         .ok()

@@ -20,7 +20,7 @@ use super::walk::{extension, skip_entry};
 use crate::arm::JsonKind;
 use crate::report::{Problem, Skipped};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -40,8 +40,9 @@ pub struct Job {
     pub lang: Lang,
     pub path: PathBuf,
     pub display: String,
-    /// Shared with discovery's file table: a template is read once and never copied.
-    pub text: Arc<str>,
+    /// Shared with discovery's file table: a template is read once and never copied (an
+    /// `Arc<String>` rather than `Arc<str>`, whose conversion from the `String` read copies).
+    pub text: Arc<String>,
     /// (display name, text), later wins.
     pub params: Vec<(String, String)>,
 }
@@ -97,7 +98,7 @@ fn kind_of(path: &Path, text: &str, detect: &Detect) -> Kind {
 
 struct FileText {
     kind: Kind,
-    text: Arc<str>,
+    text: Arc<String>,
 }
 
 /// The `using` target of a `.bicepparam` file.
@@ -165,7 +166,8 @@ fn using_target(after: &str) -> Using {
 
 /// Files read so far, by normalized path, with the problems met reading them.
 struct Files<'a> {
-    by_path: BTreeMap<PathBuf, FileText>,
+    /// Looked up, never iterated: a hash map (path comparisons showed in the profile).
+    by_path: HashMap<PathBuf, FileText>,
     detect: &'a Detect,
     problems: Vec<Problem>,
     checked: BTreeSet<String>,
@@ -183,7 +185,7 @@ impl Files<'_> {
             match read_text(&path) {
                 Ok(text) => {
                     let kind = kind_of(&path, &text, self.detect);
-                    let text = text.into();
+                    let text = Arc::new(text);
                     self.by_path.insert(path.clone(), FileText { kind, text });
                 }
                 Err(message) => {
@@ -199,7 +201,7 @@ impl Files<'_> {
     }
 
     fn param(&mut self, path: &Path) -> Option<(String, String)> {
-        let text = self.get(path)?.text.to_string();
+        let text = self.get(path)?.text.as_ref().clone();
         let name = display(path);
         self.checked.insert(name.clone());
         Some((name, text))
@@ -255,13 +257,13 @@ pub fn discover(
         .map(|p| {
             let r = read_text(p).map(|text| FileText {
                 kind: kind_of(p, &text, detect),
-                text: text.into(),
+                text: Arc::new(text),
             });
             (p.clone(), r)
         })
         .collect();
     let mut files = Files {
-        by_path: BTreeMap::new(),
+        by_path: HashMap::new(),
         detect,
         problems: walked.problems,
         checked: BTreeSet::new(),

@@ -43,11 +43,37 @@ pub struct FrontEnds<'a> {
 impl FrontEnds<'static> {
     pub fn real() -> Self {
         FrontEnds {
-            detect: &crate::arm::detect,
+            detect: &detect,
             arm: crate::arm::load,
             bicep: crate::bicep::load,
         }
     }
+}
+
+/// [`crate::arm::detect`] without its validating scan of the whole file when the document
+/// starts with a deploymentTemplate `$schema` (as templates do): such a file is a template
+/// whether it parses or not (a broken one mentions the schema, so it goes to the ARM front
+/// end for its ARM000 either way), and the front end parses it anyway. Saves one pass over
+/// every template.
+fn detect(text: &str) -> crate::arm::JsonKind {
+    let is_template = leading_schema(text)
+        .is_some_and(|schema| schema.to_ascii_lowercase().contains("deploymenttemplate"));
+    if is_template {
+        crate::arm::JsonKind::Template
+    } else {
+        crate::arm::detect(text)
+    }
+}
+
+/// The value of `$schema` when it is the first key of the top-level object, written plainly.
+fn leading_schema(text: &str) -> Option<&str> {
+    let t = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    let t = t.strip_prefix('{')?.trim_start();
+    let t = t.strip_prefix("\"$schema\"")?.trim_start();
+    let t = t.strip_prefix(':')?.trim_start();
+    let t = t.strip_prefix('"')?;
+    let end = t.find(['"', '\\'])?;
+    (t.as_bytes()[end] == b'"').then(|| &t[..end])
 }
 
 /// Lint with the real front ends.
@@ -278,4 +304,36 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arm::JsonKind;
+
+    #[test]
+    fn fast_detect_agrees_with_the_full_scan() {
+        let cases = [
+            "\u{feff} {\n \"$schema\" : \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\", \"resources\": []}",
+            "{\"$schema\": \"https://x/deploymentParameters.json#\", \"parameters\": {}}",
+            "{\"resources\": [], \"$schema\": \"https://x/deploymentTemplate.json#\"}",
+            "{\"$schema\": \"https://json-schema.org/draft-07/schema#\"}",
+            "// comment\n{\"$schema\": \"https://x/deploymentTemplate.json#\"}",
+            "{\"$schema\": \"a\\\"b\"}",
+            "[1, 2]",
+            "",
+        ];
+        for text in cases {
+            assert_eq!(detect(text), crate::arm::detect(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_broken_template_is_still_a_template() {
+        // The full scan says Unparseable; discovery sends such a file (it mentions the schema)
+        // to the ARM front end either way, for its ARM000.
+        let text = "{\"$schema\": \"https://x/deploymentTemplate.json#\", \"resources\": [}";
+        assert_eq!(detect(text), JsonKind::Template);
+        assert_eq!(crate::arm::detect(text), JsonKind::Unparseable);
+    }
 }
