@@ -154,62 +154,6 @@ fn checkov_acr_examples_keep_their_literal_sku() {
     );
 }
 
-/// Timing, not a check: `cargo test --release --test arm_corpus -- --ignored --nocapture`.
-/// Compares detect + load of every corpus template with serde_json parsing the same files.
-#[test]
-#[ignore]
-fn timing_against_serde_json() {
-    let Some(dir) = corpus() else { return };
-    let mut files = Vec::new();
-    json_files(&dir, &mut files);
-    let texts: Vec<(PathBuf, String)> = files
-        .iter()
-        .map(|f| {
-            (
-                f.clone(),
-                String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned(),
-            )
-        })
-        .collect();
-    let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
-    // The machine may be shared: report the best of several rounds of each.
-    let best = |f: &dyn Fn()| {
-        (0..5)
-            .map(|_| {
-                let t = std::time::Instant::now();
-                f();
-                t.elapsed()
-            })
-            .min()
-            .unwrap_or_default()
-    };
-    let serde = best(&|| {
-        for (_, t) in &texts {
-            let v = serde_json::from_str::<serde_json::Value>(t.trim_start_matches('\u{feff}'));
-            std::hint::black_box(v.is_ok());
-        }
-    });
-    let ours = best(&|| {
-        for (p, t) in &texts {
-            if arm::detect(t) == JsonKind::Template {
-                std::hint::black_box(arm::load("x", Some(p), t, &[]));
-            }
-        }
-    });
-    let single = best(&|| {
-        for (p, t) in &texts {
-            std::hint::black_box(arm::load_if_template("x", Some(p), t, &[]).is_ok());
-        }
-    });
-    println!(
-        "{} files, {} MB: serde_json {serde:?}; detect+load {ours:?} ({:.2}x); load_if_template {single:?} ({:.2}x)",
-        texts.len(),
-        bytes / 1_000_000,
-        ours.as_secs_f64() / serde.as_secs_f64(),
-        single.as_secs_f64() / serde.as_secs_f64(),
-    );
-}
-
 #[test]
 fn avm_registry_module_with_cmk_parameters() {
     let Some(dir) = corpus() else { return };
