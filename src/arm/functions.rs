@@ -156,40 +156,52 @@ fn split_id_args(args: &[Node]) -> Option<(&[Node], String, Vec<SymStr>)> {
     Some((&args[..at], ty, names))
 }
 
-fn resource_id_fn(frame: &Frame, lname: &str, args: &[Node], loc: Loc) -> Node {
+/// `resourceId()` and `subscriptionResourceId()`: ids that default to the deployment scope.
+fn scoped_resource_id(deployment: &Scope, lname: &str, args: &[Node], loc: Loc) -> Node {
+    let Some((pre, ty, names)) = split_id_args(args) else {
+        return opaque(&format!("{lname}() with an unknown type"), loc);
+    };
+    let sym = |n: &Node| n.value.to_symstr();
+    let scope = if lname == "resourceid" {
+        let mut scope = deployment.clone();
+        match pre {
+            [] => {}
+            [rg] => scope.resource_group = sym(rg),
+            [sub, rg, ..] => {
+                scope.subscription = sym(sub);
+                scope.resource_group = sym(rg);
+            }
+        }
+        // At subscription scope (no resource group) resourceId() gives a subscription-level id.
+        scope
+    } else {
+        let subscription = match pre {
+            [sub, ..] => sym(sub),
+            [] => deployment.subscription.clone().or_else(|| {
+                Some(SymStr::sym(Sym::Expr(
+                    "subscription().subscriptionId".into(),
+                )))
+            }),
+        };
+        Scope {
+            subscription,
+            resource_group: None,
+        }
+    };
+    Node::new(
+        Value::from_symstr(crate::model::resource_id(&scope, &ty, &names)),
+        loc,
+    )
+}
+
+/// `tenantResourceId()`, `extensionResourceId()`, `managementGroupResourceId()`: ids that do not
+/// depend on the deployment scope.
+fn unscoped_resource_id(lname: &str, args: &[Node], loc: Loc) -> Node {
     let Some((pre, ty, names)) = split_id_args(args) else {
         return opaque(&format!("{lname}() with an unknown type"), loc);
     };
     let sym = |n: &Node| n.value.to_symstr();
     let id = match lname {
-        "resourceid" => {
-            let mut scope = frame.scope.clone();
-            match pre {
-                [] => {}
-                [rg] => scope.resource_group = sym(rg),
-                [sub, rg, ..] => {
-                    scope.subscription = sym(sub);
-                    scope.resource_group = sym(rg);
-                }
-            }
-            // At subscription scope (no resource group) resourceId() gives a subscription-level id.
-            crate::model::resource_id(&scope, &ty, &names)
-        }
-        "subscriptionresourceid" => {
-            let subscription = match pre {
-                [sub, ..] => sym(sub),
-                [] => frame.scope.subscription.clone().or_else(|| {
-                    Some(SymStr::sym(Sym::Expr(
-                        "subscription().subscriptionId".into(),
-                    )))
-                }),
-            };
-            let scope = Scope {
-                subscription,
-                resource_group: None,
-            };
-            crate::model::resource_id(&scope, &ty, &names)
-        }
         "tenantresourceid" => crate::model::resource_id(
             &Scope {
                 subscription: None,
@@ -233,7 +245,7 @@ fn format_fn(args: &[Node], loc: Loc) -> Node {
             return opaque("format() with a malformed format string", loc);
         };
         let spec = &tail[1..close];
-        let (idx, _fmt) = spec.split_once(':').unwrap_or((spec, ""));
+        let (idx, spec) = spec.split_once(':').unwrap_or((spec, ""));
         let Some(arg) = idx
             .trim()
             .parse::<usize>()
@@ -242,6 +254,11 @@ fn format_fn(args: &[Node], loc: Loc) -> Node {
         else {
             return opaque("format() index out of range", loc);
         };
+        // `{0:D3}`, `{0:N2}` reformat numbers (.NET format strings), which is not modelled;
+        // a string ignores its specifier.
+        if !spec.is_empty() && !matches!(arg.value, Value::Str(_)) {
+            return opaque("format() with a format specifier", loc);
+        }
         match text_of(&arg.value) {
             Some(t) => out.append(&t),
             None => return opaque("format() of an unknown", loc),
@@ -771,10 +788,25 @@ fn join(args: &[Node], loc: Loc) -> Node {
     }
 }
 
-/// Functions of already evaluated arguments.
+/// Functions of already evaluated arguments; the `resourceId` family resolves against the
+/// frame's deployment scope, everything else is [`call`].
 pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Node {
-    let b = |v: bool| Node::new(Value::Bool(v), loc);
     match lname {
+        "resourceid" | "subscriptionresourceid" => {
+            scoped_resource_id(&frame.scope, lname, &args, loc)
+        }
+        _ => call(lname, name, args, loc)
+            .unwrap_or_else(|_| opaque(&format!("function {name}() is not modelled"), loc)),
+    }
+}
+
+/// The template functions whose result depends only on their arguments, shared by the ARM and
+/// the Bicep evaluators (Bicep emits its built-ins verbatim into ARM, so both front ends must
+/// give them the same semantics). `lname` is the lower-cased `name`. `Err` gives the arguments
+/// back when the function is not one of them.
+pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, Vec<Node>> {
+    let b = |v: bool| Node::new(Value::Bool(v), loc);
+    Ok(match lname {
         "concat" => concat(args, loc),
         "format" => format_fn(&args, loc),
         "string" => match args.first().map(|a| &a.value) {
@@ -848,7 +880,7 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
                         }
                         Value::Null => {}
                         // An unknown item may override any key.
-                        _ => return opaque("shallowMerge() of unknowns", loc),
+                        _ => return Ok(opaque("shallowMerge() of unknowns", loc)),
                     }
                 }
                 bounded(Node::new(Value::Object(out), loc))
@@ -875,7 +907,7 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
                 for x in a {
                     match &x.value {
                         Value::Array(inner) => out.extend(inner.iter().cloned()),
-                        _ => return opaque("flatten() of unknown items", loc),
+                        _ => return Ok(opaque("flatten() of unknown items", loc)),
                     }
                 }
                 Node::new(Value::Array(out), loc)
@@ -911,11 +943,9 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
             _ => expr_of(lname, &args, loc),
         },
         "range" => range(&args, loc),
-        "resourceid"
-        | "subscriptionresourceid"
-        | "tenantresourceid"
-        | "extensionresourceid"
-        | "managementgroupresourceid" => resource_id_fn(frame, lname, &args, loc),
+        "tenantresourceid" | "extensionresourceid" | "managementgroupresourceid" => {
+            unscoped_resource_id(lname, &args, loc)
+        }
         "guid" | "uniquestring" => {
             let canonical = if lname == "guid" {
                 "guid"
@@ -936,8 +966,8 @@ pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -
         | "datetimeadd"
         | "datetimefromepoch"
         | "datetimetoepoch" => expr_of(name, &args, loc),
-        _ => opaque(&format!("function {name}() is not modelled"), loc),
-    }
+        _ => return Err(args),
+    })
 }
 
 /// Values parsed by `json()` point at the call, not at offsets inside the string.

@@ -2,11 +2,8 @@
 //! user-defined functions. Unknown arguments give unknown results; ids and scope functions give
 //! the same canonical symbols as the ARM evaluator.
 
-use super::eval::{Eval, append_as_string, describe, expr, first_named, member, opaque, relocate};
-use super::ops;
-use crate::model::{
-    Key, Node, Object, Scope, Sym, SymStr, Value, extension_resource_id, resource_id,
-};
+use super::eval::{Eval, expr, first_named, member, opaque, relocate};
+use crate::model::{Key, Node, Object, Scope, Sym, SymStr, Value, resource_id};
 use crate::source::Loc;
 use tree_sitter::Node as Ts;
 
@@ -87,6 +84,12 @@ impl<'t, 's> Eval<'t, 's> {
         if let Some(v) = self.builtin(&lname, &args, loc) {
             return v;
         }
+        // Every other built-in is an ARM template function (Bicep emits it verbatim): one
+        // implementation for both front ends.
+        let args = match crate::arm::functions::call(&lname, &name, args, loc) {
+            Ok(v) => return v,
+            Err(args) => args,
+        };
         if is_deterministic(&lname) {
             // A deterministic function of unknowns: the canonical text the ARM evaluator gives
             // the compiled expression, so equal expressions compare equal across front ends.
@@ -263,7 +266,6 @@ impl<'t, 's> Eval<'t, 's> {
 
     fn builtin(&mut self, name: &str, a: &[Node], loc: Loc) -> Option<Node> {
         let v = |v: Value| Some(Node::new(v, loc));
-        let s = |i: usize| a.get(i).and_then(|n| n.as_str());
         match (name, a.len()) {
             ("resourcegroup", 0) => {
                 let rg = self
@@ -312,140 +314,6 @@ impl<'t, 's> Eval<'t, 's> {
             ("environment", 0) => v(Value::Sym(expr("environment()"))),
             ("resourceid", _) => self.resource_id_fn(a, loc, IdKind::ResourceGroup),
             ("subscriptionresourceid", _) => self.resource_id_fn(a, loc, IdKind::Subscription),
-            ("tenantresourceid", _) => self.resource_id_fn(a, loc, IdKind::Tenant),
-            ("extensionresourceid", n) if n >= 3 => {
-                let scope = a[0].value.to_symstr()?;
-                let ty = s(1)?;
-                let names: Option<Vec<SymStr>> =
-                    a[2..].iter().map(|n| n.value.to_symstr()).collect();
-                v(Value::from_symstr(extension_resource_id(
-                    &scope, ty, &names?,
-                )))
-            }
-            ("guid", n) if n >= 1 => Some(expr_of("guid", a, loc)),
-            ("uniquestring", n) if n >= 1 => Some(expr_of("uniqueString", a, loc)),
-            ("concat", _) => {
-                if a.iter().all(|x| matches!(x.value, Value::Array(_))) && !a.is_empty() {
-                    let mut out = Vec::new();
-                    for x in a {
-                        out.extend(x.as_array()?.iter().cloned());
-                    }
-                    return v(Value::Array(out));
-                }
-                let mut out = SymStr::default();
-                for x in a {
-                    if matches!(x.value, Value::Array(_) | Value::Object(_)) {
-                        return None;
-                    }
-                    append_as_string(&mut out, &x.value);
-                }
-                v(Value::from_symstr(out))
-            }
-            ("format", n) if n >= 1 => v(Value::from_symstr(format_fn(a)?)),
-            ("string", 1) => {
-                let mut out = SymStr::default();
-                match &a[0].value {
-                    Value::Array(_) | Value::Object(_) => return None,
-                    x => append_as_string(&mut out, x),
-                }
-                v(Value::from_symstr(out))
-            }
-            ("tolower", 1) => v(Value::Str(s(0)?.to_lowercase())),
-            ("toupper", 1) => v(Value::Str(s(0)?.to_uppercase())),
-            ("trim", 1) => v(Value::Str(s(0)?.trim().to_string())),
-            ("replace", 3) => v(Value::Str(s(0)?.replace(s(1)?, s(2)?))),
-            ("startswith", 2) => v(Value::Bool(
-                s(0)?.to_lowercase().starts_with(&s(1)?.to_lowercase()),
-            )),
-            ("endswith", 2) => v(Value::Bool(
-                s(0)?.to_lowercase().ends_with(&s(1)?.to_lowercase()),
-            )),
-            ("split", 2) => {
-                let seps: Vec<String> = match &a[1].value {
-                    Value::Str(x) => vec![x.clone()],
-                    Value::Array(xs) => xs
-                        .iter()
-                        .filter_map(|x| x.as_str().map(String::from))
-                        .collect(),
-                    _ => return None,
-                };
-                let sep = seps.first()?;
-                if seps.len() != 1 || sep.chars().count() != 1 {
-                    let parts: Vec<Node> = s(0)?
-                        .split(|c: char| seps.iter().any(|x| x.starts_with(c)))
-                        .map(|p| Node::new(Value::Str(p.into()), loc))
-                        .collect();
-                    return v(Value::Array(parts));
-                }
-                // A partly known string splits on its literals (symbols are atoms), except
-                // when the whole string is one symbol or has an opaque part: as the ARM
-                // evaluator does.
-                let c = sep.chars().next()?;
-                let whole = a[0].value.to_symstr()?;
-                if whole.as_single_sym().is_some() || has_opaque(&a[0].value) {
-                    return None;
-                }
-                let pieces = whole.split(c);
-                v(Value::Array(
-                    pieces
-                        .into_iter()
-                        .map(|p| Node::new(Value::from_symstr(p), loc))
-                        .collect(),
-                ))
-            }
-            ("substring", 2 | 3) => {
-                let text = s(0)?;
-                let start = usize::try_from(a[1].as_i64()?).ok()?;
-                let len = match a.get(2) {
-                    Some(l) => usize::try_from(l.as_i64()?).ok()?,
-                    None => text.len().checked_sub(start)?,
-                };
-                v(Value::Str(
-                    text.get(start..start.checked_add(len)?)?.to_string(),
-                ))
-            }
-            ("contains", 2) => match (&a[0].value, &a[1].value) {
-                (Value::Str(x), Value::Str(y)) => v(Value::Bool(x.contains(y.as_str()))),
-                (Value::Array(xs), y) if xs.iter().all(|x| x.is_known()) && y.is_known() => {
-                    v(Value::Bool(xs.iter().any(|x| ops::same_known(&x.value, y))))
-                }
-                (Value::Object(o), Value::Str(k)) => v(Value::Bool(o.get(k).is_some())),
-                // A literal part that contains the needle decides it.
-                (Value::Sym(x), Value::Str(y))
-                    if x.parts.iter().any(
-                        |p| matches!(p, crate::model::Part::Lit(l) if l.contains(y.as_str())),
-                    ) =>
-                {
-                    v(Value::Bool(true))
-                }
-                _ => None,
-            },
-            ("empty", 1) => match &a[0].value {
-                Value::Null => v(Value::Bool(true)),
-                Value::Str(x) => v(Value::Bool(x.is_empty())),
-                Value::Array(x) => v(Value::Bool(x.is_empty())),
-                Value::Object(x) => v(Value::Bool(x.is_empty())),
-                x if super::eval::is_nonempty_string(x) => v(Value::Bool(false)),
-                _ => None,
-            },
-            ("length", 1) => match &a[0].value {
-                Value::Str(x) => v(Value::Int(x.chars().count() as i64)),
-                Value::Array(x) => v(Value::Int(x.len() as i64)),
-                Value::Object(x) => v(Value::Int(x.len() as i64)),
-                _ => None,
-            },
-            ("first", 1) => match &a[0].value {
-                Value::Array(x) => Some(x.first().cloned().unwrap_or(Node::null(loc))),
-                Value::Str(x) => v(Value::Str(x.chars().take(1).collect())),
-                _ => None,
-            },
-            ("last", 1) => match &a[0].value {
-                Value::Array(x) => Some(x.last().cloned().unwrap_or(Node::null(loc))),
-                Value::Str(x) => v(Value::Str(
-                    x.chars().last().map(String::from).unwrap_or_default(),
-                )),
-                _ => None,
-            },
             ("coalesce", _) => {
                 for (i, x) in a.iter().enumerate() {
                     match x.value {
@@ -460,100 +328,8 @@ impl<'t, 's> Eval<'t, 's> {
                 }
                 Some(Node::null(loc))
             }
-            ("union", n) if n >= 1 => {
-                if a.iter().all(|x| matches!(x.value, Value::Object(_))) {
-                    let mut out = Object::default();
-                    for x in a {
-                        for (k, val) in x.as_object()?.iter() {
-                            out.insert(k.clone(), val.clone());
-                        }
-                    }
-                    return v(Value::Object(out));
-                }
-                if a.iter().all(|x| matches!(x.value, Value::Array(_))) {
-                    let mut out: Vec<Node> = Vec::new();
-                    for x in a {
-                        for item in x.as_array()? {
-                            if !out.iter().any(|o| ops::same_known(&o.value, &item.value)) {
-                                out.push(item.clone());
-                            }
-                        }
-                    }
-                    return v(Value::Array(out));
-                }
-                None
-            }
-            ("array", 1) => match &a[0].value {
-                Value::Array(_) => Some(a[0].clone()),
-                Value::Sym(_) => None,
-                _ => v(Value::Array(vec![a[0].clone()])),
-            },
-            ("range", 2) => {
-                let (start, count) = (a[0].as_i64()?, a[1].as_i64()?);
-                if !(0..=super::eval::MAX_LOOP as i64).contains(&count) {
-                    return None;
-                }
-                v(Value::Array(
-                    (0..count)
-                        .map(|i| Node::new(Value::Int(start.saturating_add(i)), loc))
-                        .collect(),
-                ))
-            }
-            ("int", 1) => match &a[0].value {
-                Value::Int(_) => Some(a[0].clone()),
-                Value::Str(x) => v(Value::Int(x.trim().parse().ok()?)),
-                _ => None,
-            },
-            ("bool", 1) => match &a[0].value {
-                Value::Bool(_) => Some(a[0].clone()),
-                Value::Str(x) => v(Value::Bool(x.eq_ignore_ascii_case("true"))),
-                _ => None,
-            },
             ("any", 1) => Some(a[0].clone()),
-            ("join", 2) => {
-                let parts: Option<Vec<&str>> =
-                    a[0].as_array()?.iter().map(|x| x.as_str()).collect();
-                v(Value::Str(parts?.join(s(1)?)))
-            }
-            ("take" | "skip", 2) => {
-                let n = usize::try_from(a[1].as_i64()?.max(0)).ok()?;
-                let arr = a[0].as_array()?;
-                let n = n.min(arr.len());
-                let out = if name == "take" { &arr[..n] } else { &arr[n..] };
-                v(Value::Array(out.to_vec()))
-            }
-            ("min" | "max", _) => {
-                let xs: Option<Vec<i64>> = if a.len() == 1 {
-                    a[0].as_array()?.iter().map(|x| x.as_i64()).collect()
-                } else {
-                    a.iter().map(|x| x.as_i64()).collect()
-                };
-                let xs = xs?;
-                let r = if name == "min" {
-                    xs.iter().min()
-                } else {
-                    xs.iter().max()
-                };
-                v(Value::Int(*r?))
-            }
-            ("json", 1) => {
-                let j: serde_json::Value = serde_json::from_str(s(0)?).ok()?;
-                Some(super::params::from_json(&j, loc))
-            }
-            ("items", 1) => Some(Node::new(
-                Value::Array(super::eval::iterable(&a[0]).filter(|_| a[0].as_object().is_some())?),
-                loc,
-            )),
-            ("objectkeys", 1) => v(Value::Array(
-                a[0].as_object()?
-                    .iter()
-                    .map(|(k, _)| Node::new(Value::Str(k.name.clone()), k.loc))
-                    .collect(),
-            )),
-            _ => {
-                let _ = describe;
-                None
-            }
+            _ => None,
         }
     }
 
@@ -597,10 +373,6 @@ impl<'t, 's> Eval<'t, 's> {
                 subscription: Some(s.clone()),
                 resource_group: None,
             },
-            (IdKind::Tenant, []) => Scope {
-                subscription: None,
-                resource_group: None,
-            },
             _ => return None,
         };
         Some(Node::new(
@@ -610,23 +382,10 @@ impl<'t, 's> Eval<'t, 's> {
     }
 }
 
-fn has_opaque(v: &Value) -> bool {
-    match v {
-        Value::Sym(s) => s
-            .parts
-            .iter()
-            .any(|p| matches!(p, crate::model::Part::Sym(Sym::Opaque(_)))),
-        Value::Array(a) => a.iter().any(|x| has_opaque(&x.value)),
-        Value::Object(o) => o.iter().any(|(_, x)| has_opaque(&x.value)),
-        _ => false,
-    }
-}
-
 #[derive(Clone, Copy)]
 enum IdKind {
     ResourceGroup,
     Subscription,
-    Tenant,
 }
 
 fn object(entries: &[(&str, Value)], loc: Loc) -> Node {
@@ -677,29 +436,4 @@ fn is_deterministic(lname: &str) -> bool {
             | "loadfileasbase64"
             | "loadyamlcontent"
     ) || lname.starts_with("list"))
-}
-
-/// `format('{0}-{1}', a, b)` (format specifiers after `:` are not supported: unknown).
-fn format_fn(a: &[Node]) -> Option<SymStr> {
-    let fmt = a[0].as_str()?;
-    let mut out = SymStr::default();
-    let mut rest = fmt;
-    while let Some(open) = rest.find('{') {
-        if rest[open..].starts_with("{{") {
-            out.push_lit(&rest[..open + 1]);
-            rest = &rest[open + 2..];
-            continue;
-        }
-        out.push_lit(&rest[..open].replace("}}", "}"));
-        let close = rest[open..].find('}')? + open;
-        let idx: usize = rest[open + 1..close].trim().parse().ok()?;
-        let arg = a.get(idx + 1)?;
-        if matches!(arg.value, Value::Array(_) | Value::Object(_)) {
-            return None;
-        }
-        append_as_string(&mut out, &arg.value);
-        rest = &rest[close + 1..];
-    }
-    out.push_lit(&rest.replace("}}", "}"));
-    Some(out)
 }

@@ -2,11 +2,6 @@
 
 use crate::model::Value;
 
-/// Two values are known and equal (Bicep `==`: strings compare case-sensitively).
-pub fn same_known(a: &Value, b: &Value) -> bool {
-    equal(a, b, false) == Some(true)
-}
-
 /// Known equality, or `None` when either side is (partly) unknown.
 pub fn equal(a: &Value, b: &Value, ignore_case: bool) -> Option<bool> {
     if !a.is_known() || !b.is_known() {
