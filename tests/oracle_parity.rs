@@ -393,6 +393,13 @@ fn bicep_builtins_have_arm_semantics() {
             "-ab",
         ),
         ("[take('abcdef', 3)]", "", "take('abcdef', 3)", "abc"),
+        // `'${x}'` compiles to format('{0}', x): booleans print as .NET does.
+        (
+            "[format('id-{0}-{1}', true, 7)]",
+            "var on = true",
+            "'id-${on}-${7}'",
+            "id-True-7",
+        ),
     ];
     for (ae, bp, be, want) in cases {
         let a = arm_model(&arm_identity("", ae), &[]);

@@ -17,7 +17,7 @@ fn lit_len(s: &SymStr) -> usize {
 }
 
 /// A value as text for `concat`/`format`: strings and numbers; symbols keep their parts.
-fn text_of(v: &Value) -> Option<SymStr> {
+pub fn text_of(v: &Value) -> Option<SymStr> {
     match v {
         Value::Str(s) => Some(SymStr::lit(s)),
         Value::Int(i) => Some(SymStr::lit(&i.to_string())),

@@ -1096,18 +1096,13 @@ pub fn describe(v: &Value) -> String {
     }
 }
 
-/// Append a value to a string under construction (interpolation, concat).
+/// Append an interpolated value: `'${x}'` compiles to `format('{0}', x)`, so the text is what
+/// ARM's `format` makes of it (`True`/`False` for booleans, compact JSON for known arrays and
+/// objects) — one implementation, `crate::arm::functions::text_of`.
 pub fn append_as_string(s: &mut SymStr, v: &Value) {
-    match v {
-        Value::Str(x) => s.push_lit(x),
-        Value::Int(i) => s.push_lit(&i.to_string()),
-        Value::Float(f) => s.push_lit(&f.to_string()),
-        Value::Bool(b) => s.push_lit(if *b { "true" } else { "false" }),
-        Value::Null => {}
-        Value::Sym(x) => s.append(x),
-        Value::Array(_) | Value::Object(_) => {
-            s.push_sym(Sym::Opaque("object or array in a string".into()))
-        }
+    match crate::arm::functions::text_of(v) {
+        Some(text) => s.append(&text),
+        None => s.push_sym(Sym::Opaque("unknown object or array in a string".into())),
     }
 }
 
