@@ -170,6 +170,20 @@ mod tests {
     }
 
     #[test]
+    fn no_grant_is_reported_even_when_the_identity_is_referenced_by_principal_id() {
+        // CMK006 reports the principalId; the missing grant is a second, independent mistake.
+        let list = edit(remove(good(), "pol"), "acr", |r| {
+            r["properties"]["encryption"]["keyVaultProperties"]["identity"] =
+                json!("${ref:uai.properties.principalId}")
+        });
+        let f = check(&KeyAccessMissing, &model(list));
+        assert_eq!(
+            pointers(&f),
+            ["/resources/2/properties/encryption/keyVaultProperties/identity"]
+        );
+    }
+
+    #[test]
     fn missing_permission_is_reported_at_the_policy() {
         let list = edit(good(), "pol", |r| {
             r["properties"]["accessPolicies"][0]["permissions"]["keys"] = json!(["get", "list"])

@@ -393,6 +393,18 @@ pub enum UsedIdentity {
     Other,
 }
 
+impl UsedIdentity {
+    /// The identity meant, also when the wrong property of it is used: CMK006 reports the
+    /// principalId mistake, and the grant chain (CMK007/008/016/018/019) still follows that
+    /// identity rather than going silent.
+    pub fn identity_id(self) -> Option<SymStr> {
+        match self {
+            UsedIdentity::ClientIdOf(id) | UsedIdentity::PrincipalIdOf(id) => Some(id),
+            UsedIdentity::Missing | UsedIdentity::Other => None,
+        }
+    }
+}
+
 pub fn used_identity(registry: &Resource) -> (UsedIdentity, Option<&Node>) {
     match lookup(
         &registry.body,
@@ -665,9 +677,7 @@ pub fn grant_sufficient(grant: &Grant) -> Tri {
 
 /// The identity a CMK registry uses, when it is declared in (and deployed by) the template.
 pub fn deployed_identity(model: &Model, registry: &Resource) -> Option<(usize, SymStr)> {
-    let UsedIdentity::ClientIdOf(id) = used_identity(registry).0 else {
-        return None;
-    };
+    let id = used_identity(registry).0.identity_id()?;
     let i = model.by_id(&id)?;
     let r = &model.resources[i];
     (r.is_type(IDENTITY) && !r.existing).then_some((i, id))
@@ -742,9 +752,7 @@ impl<'a> Access<'a> {
 }
 
 pub fn access<'a>(model: &'a Model, registry: &'a Resource) -> Option<Access<'a>> {
-    let UsedIdentity::ClientIdOf(identity_id) = used_identity(registry).0 else {
-        return None;
-    };
+    let identity_id = used_identity(registry).0.identity_id()?;
     let identity_deployed = model.by_id(&identity_id).is_some_and(|i| {
         let r = &model.resources[i];
         r.is_type(IDENTITY) && !r.existing
