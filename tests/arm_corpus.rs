@@ -1,40 +1,22 @@
 //! Loads every ARM template of the shared corpus (`../shared/corpus`, written by others and never
 //! copied here): no panic, every template parses, and a few known facts hold.
 
+mod corpus_support;
 use acr_cmk::arm::{self, JsonKind};
 use acr_cmk::model::{Model, Value};
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "corpus missing at {} (required when CI is set)",
-        dir.display()
-    );
-    eprintln!("note: corpus not found at {}, skipping", dir.display());
-    None
+    corpus_support::corpus("")
 }
 
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            json_files(&p, out);
-        } else if matches!(
+fn json_files(dir: &Path) -> Vec<PathBuf> {
+    corpus_support::files(dir, |p| {
+        matches!(
             p.extension().and_then(|e| e.to_str()),
             Some("json" | "jsonc")
-        ) {
-            out.push(p);
-        }
-    }
+        )
+    })
 }
 
 fn load_file(path: &Path) -> Option<acr_cmk::unit::Unit> {
@@ -54,8 +36,7 @@ fn registries(model: &Model) -> Vec<&acr_cmk::model::Resource> {
 #[test]
 fn every_corpus_template_loads() {
     let Some(dir) = corpus() else { return };
-    let mut files = Vec::new();
-    json_files(&dir, &mut files);
+    let files = json_files(&dir);
     let (mut templates, mut resources) = (0, 0);
     for f in &files {
         let bytes = std::fs::read(f).unwrap();
@@ -113,8 +94,7 @@ fn avm_registry_module_yields_a_registry() {
 #[test]
 fn checkov_acr_examples_keep_their_literal_sku() {
     let Some(dir) = corpus() else { return };
-    let mut files = Vec::new();
-    json_files(&dir.join("checkov/tests/arm/checks/resource"), &mut files);
+    let files = json_files(&dir.join("checkov/tests/arm/checks/resource"));
     let mut seen = 0;
     for f in files
         .iter()

@@ -13,42 +13,16 @@
 //! The corpus is outside the crate: the test skips with a note when it is missing, but fails
 //! when `CI` is set.
 
+mod corpus_support;
 use acr_cmk::bicep;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if root.is_dir() {
-        return Some(root);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "corpus missing at {} (required when CI is set)",
-            root.display()
-        );
-    }
-    eprintln!("note: {} missing; corpus test skipped", root.display());
-    None
+    corpus_support::corpus("")
 }
 
 fn bicep_files(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "bicep") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    corpus_support::files(root, |p| p.extension().is_some_and(|e| e == "bicep"))
 }
 
 /// Files that are not valid Bicep, or use syntax tree-sitter-bicep 1.1 cannot parse in a way

@@ -8,46 +8,19 @@
 //!
 //! Skips with a note without the corpus; fails when `CI` is set and the corpus is missing.
 
+mod corpus_support;
 use acr_cmk::bicep;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep-registry-modules/avm");
-    if root.is_dir() {
-        return Some(root);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "corpus missing at {} (required when CI is set)",
-            root.display()
-        );
-    }
-    eprintln!("note: {} missing; oracle test skipped", root.display());
-    None
+    corpus_support::corpus("bicep-registry-modules/avm")
 }
 
 fn pairs(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == "main.bicep")
-                && p.with_extension("json").is_file()
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    corpus_support::files(root, |p| {
+        p.file_name().is_some_and(|n| n == "main.bicep") && p.with_extension("json").is_file()
+    })
 }
 
 struct Pair {

@@ -5,6 +5,7 @@
 //!
 //! One lint of the corpus (about 10 s of CPU in a debug build) is shared by every test here.
 
+mod corpus_support;
 use acr_cmk::lint::config::Config;
 use acr_cmk::lint::discover::Excludes;
 use acr_cmk::lint::{self, Settings};
@@ -13,17 +14,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if dir.join("MANIFEST.tsv").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "corpus missing at {} (required when CI is set)",
-        dir.display()
-    );
-    eprintln!("note: {} missing, corpus test skipped", dir.display());
-    None
+    corpus_support::corpus("")
 }
 
 /// One finding: (path relative to the corpus, code, level, suppressed).

@@ -18,6 +18,7 @@
 //!
 //! Skips with a note without the corpus; fails when `CI` is set and the corpus is missing.
 
+mod corpus_support;
 use acr_cmk::model::{Model, Node, Part, Sym, Value};
 use acr_cmk::unit::Unit;
 use acr_cmk::{arm, bicep, rules};
@@ -28,42 +29,14 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn corpus() -> Option<PathBuf> {
-    let root =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/bicep-registry-modules");
-    if root.is_dir() {
-        return Some(root);
-    }
-    if std::env::var_os("CI").is_some() {
-        panic!(
-            "corpus missing at {} (required when CI is set)",
-            root.display()
-        );
-    }
-    eprintln!("note: {} missing; oracle test skipped", root.display());
-    None
+    corpus_support::corpus("bicep-registry-modules")
 }
 
 /// Every `X.bicep` with a compiled `X.json` beside it.
 fn pairs(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "bicep")
-                && p.with_extension("json").is_file()
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    corpus_support::files(root, |p| {
+        p.extension().is_some_and(|x| x == "bicep") && p.with_extension("json").is_file()
+    })
 }
 
 /// Codes that depend on the source format itself, not on the deployed model: syntax errors of

@@ -1,0 +1,44 @@
+//! Shared by the tests that read the reference corpus: where it is, and walking it.
+//! Not every test crate uses every function.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// `../shared/corpus/<sub>` beside the checkout. Missing: a test failure when `CI` is set (the
+/// data is part of the CI contract), a note and a skip otherwise.
+pub fn corpus(sub: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(sub);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "corpus missing at {} (required when CI is set)",
+        dir.display()
+    );
+    eprintln!("note: {} missing; corpus test skipped", dir.display());
+    None
+}
+
+/// Every file below `root` that `keep` accepts, sorted (deterministic test order).
+pub fn files(root: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if keep(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
