@@ -87,18 +87,24 @@ impl JVal {
     }
 }
 
+impl<'a> Parser<'a> {
+    /// A parser at the first token of a document: past a UTF-8 BOM and leading whitespace and
+    /// comments.
+    fn at_document_start(text: &'a str) -> Result<Self, ParseError> {
+        let mut p = Parser {
+            s: text.as_bytes(),
+            text,
+            i: if text.starts_with('\u{feff}') { 3 } else { 0 },
+        };
+        p.skip_ws()?;
+        Ok(p)
+    }
+}
+
 /// Parse a whole document (a leading BOM is skipped; trailing content other than whitespace and
 /// comments is an error).
 pub fn parse(text: &str) -> Result<JVal, ParseError> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        text,
-        i: 0,
-    };
-    if text.starts_with('\u{feff}') {
-        p.i = 3;
-    }
-    p.skip_ws()?;
+    let mut p = Parser::at_document_start(text)?;
     let v = p.value(0)?;
     p.skip_ws()?;
     if p.i < p.s.len() {
@@ -110,15 +116,7 @@ pub fn parse(text: &str) -> Result<JVal, ParseError> {
 /// Check that `text` parses, without building a tree, and return the top-level `$schema` string
 /// if the root is an object that has one. Several times cheaper than [`parse`].
 pub fn scan_schema(text: &str) -> Result<Option<String>, ParseError> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        text,
-        i: 0,
-    };
-    if text.starts_with('\u{feff}') {
-        p.i = 3;
-    }
-    p.skip_ws()?;
+    let mut p = Parser::at_document_start(text)?;
     let mut schema = None;
     if p.s.get(p.i) == Some(&b'{') {
         p.skip_object(0, &mut |k: &str, v: &str| {
