@@ -34,6 +34,11 @@ pub fn registry_api_has_encryption(api: &str) -> bool {
     !REGISTRY_API_WITHOUT_ENCRYPTION.contains(&api)
 }
 
+/// `properties.zoneRedundancy` first appears in registry API 2020-11-01-preview.
+pub fn registry_api_has_zone_redundancy(api: &str) -> bool {
+    api.get(..10).unwrap_or(api) >= "2020-11-01"
+}
+
 /// Sovereign clouds with their DNS suffixes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Cloud {

@@ -1,8 +1,23 @@
-//! One finding type for every rule and every source format; the writers in `crate::report`
-//! render it (human, JSON, SARIF).
+//! The vocabulary of diagnostics, shared by the front ends, the rule catalogue and the report
+//! writers: a rule's [`RuleMeta`], its [`Level`], and the [`Finding`] it reports. A leaf module:
+//! it depends on nothing but `crate::source`, so everything else may depend on it.
 
 use crate::source::Loc;
 use serde::Serialize;
+
+/// Static description of a rule.
+#[derive(Debug)]
+pub struct RuleMeta {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub level: Level,
+    /// Off unless enabled in configuration (CMK017 cmk-required).
+    pub default_enabled: bool,
+    /// One-line summary (first line of the docs).
+    pub summary: &'static str,
+    /// Markdown docs from the rule's doc comment.
+    pub docs: &'static str,
+}
 
 /// Severity. Ordered: `Note < Warning < Error`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -70,11 +85,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(
-        meta: &'static crate::rules::RuleMeta,
-        loc: Loc,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(meta: &'static RuleMeta, loc: Loc, message: impl Into<String>) -> Self {
         Finding {
             code: meta.code,
             rule: meta.name,

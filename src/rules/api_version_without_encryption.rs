@@ -3,7 +3,7 @@ use crate::finding::Finding;
 use crate::rules::wiring::{Prop, REGISTRY, deployed, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a registry that sets `properties.encryption` uses an API version that knows
     /// it: 2019-12-01-preview or later (2017-03-01, 2017-10-01 and 2019-05-01 have no

@@ -3,7 +3,7 @@ use crate::model::{Model, Resource};
 use crate::rules::wiring::{REGISTRY, Tri, deployed, encryption_enabled, loc_of, name_of, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Compares a template with its previous version (`acr-cmk lint --baseline FILE`) and reports
     /// a registry whose customer-managed-key encryption is disabled or removed, or added to a

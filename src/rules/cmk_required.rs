@@ -2,7 +2,7 @@ use crate::finding::Finding;
 use crate::rules::wiring::{REGISTRY, Tri, deployed, encryption_enabled, loc_of, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// A policy switch, off by default (enable it with `cmk-required = true` or a level for
     /// `CMK017` in `acr-cmk.toml`): every registry the template deploys must use a

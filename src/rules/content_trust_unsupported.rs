@@ -2,7 +2,7 @@ use crate::finding::Finding;
 use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, pointer, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a registry with customer-managed-key encryption does not enable content trust
     /// (`policies.trustPolicy.status: enabled`, Docker Content Trust / Notary v1).

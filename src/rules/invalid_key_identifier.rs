@@ -4,7 +4,7 @@ use crate::model::{Node, SymStr, Value};
 use crate::rules::wiring::{Prop, cmk_registries, lookup, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks a registry's `keyVaultProperties.keyIdentifier`: it must be
     /// `https://{vault}.{suffix}/keys/{name}[/{version}]` with a Key Vault or Managed HSM DNS

@@ -6,7 +6,7 @@ use crate::rules::wiring::{
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks the names of the resources of a CMK deployment against Azure's naming rules:
     /// registry 5–50 letters and digits; key vault 3–24 letters, digits and hyphens, starting

@@ -5,7 +5,7 @@ use crate::rules::wiring::{
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the user-assigned identity a CMK registry uses is granted access to its key:
     /// a vault access policy with the key permissions `get`, `wrapKey` and `unwrapKey` (or

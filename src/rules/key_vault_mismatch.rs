@@ -3,7 +3,7 @@ use crate::rules::key_access_missing::identity_name;
 use crate::rules::wiring::{Tri, access, cmk_registries, grant_site, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the vault named in the registry's key identifier is the vault on which its
     /// identity is granted key access. Reported when every grant for the identity is on a vault

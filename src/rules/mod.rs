@@ -1,27 +1,14 @@
 //! The rule catalogue and the engine that runs it.
 //!
-//! One rule per file. Each file declares its rule with [`declare_rule!`], whose doc comment
+//! One rule per file. Each file declares its rule with `declare_rule!`, whose doc comment
 //! (headings: What it does / Why is this bad? / Example / Use instead) is the text
 //! `acr-cmk explain CODE` prints. Rules are pure functions over the format-neutral
-//! [`crate::model::Model`]; a rule that also applies to the TOML spec implements `check_spec`.
+//! [`crate::model::Model`], whichever front end built it.
 
-use crate::finding::{Finding, Level};
+use crate::finding::Finding;
+pub use crate::finding::RuleMeta;
 
 use crate::model::{Model, Presence};
-
-/// Static description of a rule.
-#[derive(Debug)]
-pub struct RuleMeta {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub level: Level,
-    /// Off unless enabled in configuration (CMK017 cmk-required).
-    pub default_enabled: bool,
-    /// One-line summary (first line of the docs).
-    pub summary: &'static str,
-    /// Markdown docs from the rule's doc comment.
-    pub docs: &'static str,
-}
 
 /// What a rule gets to look at.
 pub struct Ctx<'a> {
@@ -33,14 +20,11 @@ pub struct Ctx<'a> {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>);
-    /// Checks on the TOML spec (before generation), located in the TOML.
-    fn check_spec(&self, _spec: &crate::spec::Spec, _out: &mut Vec<Finding>) {}
 }
 
-/// Declare a rule: a unit struct, its [`RuleMeta`] (docs taken from the doc comment) and
-/// `impl` of `meta()`. The file then implements `check` in an `impl Rule for X` block via
-/// [`impl_rule!`]-free plain Rust.
-#[macro_export]
+/// Declare a rule: a unit struct and its [`RuleMeta`] (docs taken from the doc comment). The
+/// file then implements [`Rule`] in plain Rust. Defined before the rule modules below, which see
+/// it by textual scope (it is not exported: only rule files declare rules).
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])+
@@ -56,11 +40,11 @@ macro_rules! declare_rule {
         pub struct $name;
 
         impl $name {
-            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+            pub const META: $crate::finding::RuleMeta = $crate::finding::RuleMeta {
                 code: $code,
                 name: $slug,
                 level: $crate::finding::Level::$level,
-                default_enabled: $crate::declare_rule!(@enabled $($enabled)?),
+                default_enabled: declare_rule!(@enabled $($enabled)?),
                 summary: $summary,
                 docs: concat!($($doc, "\n"),+),
             };
@@ -70,6 +54,7 @@ macro_rules! declare_rule {
     (@enabled $e:literal) => { $e };
 }
 
+pub mod catalog;
 #[cfg(test)]
 pub mod testing;
 pub mod wiring;
@@ -201,6 +186,7 @@ pub fn run(ctx: &Ctx, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Level;
 
     #[test]
     fn codes_are_unique_and_sorted() {

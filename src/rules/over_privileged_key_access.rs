@@ -8,7 +8,7 @@ use crate::rules::wiring::{
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the grant a CMK registry's identity gets is no broader than CMK needs: key
     /// permissions `get`, `wrapKey`, `unwrapKey` and nothing else (no `all`, no secret,

@@ -2,7 +2,7 @@ use crate::finding::Finding;
 use crate::rules::wiring::{Prop, cmk_registries, lookup, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a registry with customer-managed-key encryption enabled uses the `Premium`
     /// SKU.

@@ -5,7 +5,7 @@ use crate::rules::wiring::{
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Warns when the role assignment that gives a CMK registry's identity key access is created
     /// in the same deployment as the registry (and no access policy grants it too).

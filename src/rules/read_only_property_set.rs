@@ -3,7 +3,7 @@ use crate::model::Resource;
 use crate::rules::wiring::{KEY, REGISTRY, deployed, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Reports read-only properties of a CMK deployment written in a template: on a registry
     /// `keyVaultProperties.versionedKeyIdentifier`, `keyRotationEnabled` and

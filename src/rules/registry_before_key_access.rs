@@ -5,7 +5,7 @@ use crate::rules::wiring::{
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a CMK registry depends (`dependsOn`, directly or transitively, or through
     /// Bicep symbolic references) on the access policy or role assignment that lets its identity

@@ -2,7 +2,7 @@ use crate::finding::Finding;
 use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, pointer, registry_key};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the rotation mode asked for agrees with the key identifier. A versionless key
     /// id (`https://v.vault.azure.net/keys/k`) means automatic rotation; a versioned one

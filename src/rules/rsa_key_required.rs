@@ -3,7 +3,7 @@ use crate::finding::Finding;
 use crate::rules::wiring::{Prop, cmk_keys, if_also_deployed, lookup, pointer};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a key the template creates and a registry uses as its customer-managed key is
     /// an RSA key (`kty` `RSA` or `RSA-HSM`) of 2048, 3072 or 4096 bits.

@@ -2,7 +2,7 @@ use crate::finding::Finding;
 use crate::rules::{Ctx, Rule, RuleMeta};
 use crate::schema;
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Validates every resource the template deploys, of a type the project has a schema for
     /// (registries, user-assigned identities, vaults, keys, access policies, role assignments,

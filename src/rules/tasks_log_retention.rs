@@ -9,7 +9,7 @@ const TASK_TYPES: [&str; 3] = [
     "Microsoft.ContainerRegistry/registries/runs",
 ];
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Notes ACR Tasks (`registries/tasks`, `registries/taskRuns`) declared on a registry with a
     /// customer-managed key.

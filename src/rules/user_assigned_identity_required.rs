@@ -7,7 +7,7 @@ use crate::rules::wiring::{
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a registry with customer-managed-key encryption reaches its key through a
     /// user-assigned managed identity: `identity.type` includes `UserAssigned`,

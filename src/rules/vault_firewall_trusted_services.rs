@@ -2,7 +2,7 @@ use crate::finding::Finding;
 use crate::rules::wiring::{Prop, Tri, cmk_vaults, if_also_deployed, lookup, pointer, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a vault holding a registry's customer-managed key, if its firewall denies by
     /// default (`networkAcls.defaultAction: Deny`), lets trusted Azure services through

@@ -3,7 +3,7 @@ use crate::model::Node;
 use crate::rules::wiring::{Prop, cmk_vaults, if_also_deployed, lookup, pointer, shown};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a vault the template deploys and that holds a registry's customer-managed key
     /// has purge protection on (`enablePurgeProtection: true`), soft delete not turned off, and a
