@@ -58,25 +58,18 @@ impl Rule for ApiVersionWithoutEncryption {
             if matches!(lookup(&r.body, "properties.encryption"), Prop::Absent) {
                 continue;
             }
-            let loc = r.get("apiVersion").map(|n| n.loc).unwrap_or(r.loc);
             out.push(
-                Finding::new(
+                Finding::on(
                     &Self::META,
-                    loc,
+                    i,
+                    "apiVersion",
                     format!(
                         "registry API version {api} has no properties.encryption (first in {})",
                         azure::REGISTRY_API_FIRST_ENCRYPTION
                     ),
                 )
                 .label("too old for encryption")
-                .pointer(format!("{}/apiVersion", r.pointer))
-                .resource(i)
-                .related(
-                    r.get("properties.encryption")
-                        .map(|n| n.loc)
-                        .unwrap_or(r.loc),
-                    "encryption is set here",
-                )
+                .related(r.loc_of("properties.encryption"), "encryption is set here")
                 .help(format!(
                     "use apiVersion {} (latest stable)",
                     azure::REGISTRY_API_DEFAULT

@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{REGISTRY, Tri, deployed, encryption_enabled, loc_of, pointer};
+use crate::rules::wiring::{REGISTRY, Tri, deployed, encryption_enabled};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -61,17 +61,16 @@ impl Rule for CmkRequired {
                 "properties"
             };
             out.push(
-                Finding::new(
+                Finding::on(
                     &Self::META,
-                    loc_of(r, path),
+                    i,
+                    path,
                     format!(
                         "registry '{}' does not use a customer-managed key",
                         r.display_name()
                     ),
                 )
                 .label("no customer-managed key")
-                .pointer(pointer(r, path))
-                .resource(i)
                 .help("enable encryption with a customer-managed key (it can only be done when the registry is created)"),
             );
         }

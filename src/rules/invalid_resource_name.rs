@@ -186,10 +186,9 @@ impl Rule for InvalidResourceName {
                 }
                 if let Some(why) = problem(rule, &segments[rule.segment]) {
                     out.push(
-                        Finding::new(&Self::META, r.name.loc, why)
+                        Finding::on(&Self::META, i, "name", why)
+                            .at(r.name.loc)
                             .label(format!("invalid {} name", rule.what))
-                            .pointer(format!("{}/name", r.pointer))
-                            .resource(i)
                             .help(format!(
                                 "rename the {} to follow Azure's naming rules",
                                 rule.what

@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::wiring::{
     Tri, access, cmk_registries, grant_effective, grant_site, has_opaque_deployments,
-    if_also_deployed, loc_of, pointer, why_ineffective,
+    why_ineffective,
 };
 use crate::rules::{Ctx, Rule, RuleMeta};
 
@@ -80,17 +80,16 @@ impl Rule for KeyAccessMissing {
             let kvp = "properties.encryption.keyVaultProperties.identity";
             if a.grants.is_empty() {
                 out.push(
-                    Finding::new(
+                    Finding::on(
                         &Self::META,
-                        loc_of(r, kvp),
+                        i,
+                        kvp,
                         format!(
                             "identity '{}' is never granted access to the key: no access policy or role assignment for its principalId",
                             identity_name(m, &a.identity_id)
                         ),
                     )
                     .label("this identity has no key access")
-                    .pointer(pointer(r, kvp))
-                    .resource(i)
                     .help(HELP),
                 );
                 continue;
@@ -103,25 +102,22 @@ impl Rule for KeyAccessMissing {
                 continue;
             }
             for g in a.definite() {
-                let (loc, ptr) = grant_site(m, g);
                 let why = why_ineffective(m, g).unwrap_or_else(|| "it is not effective".into());
-                out.push(if_also_deployed(
-                    Finding::new(
+                out.push(
+                    Finding::on(
                         &Self::META,
-                        loc,
+                        g.resource,
+                        grant_site(g),
                         format!(
                             "the grant for identity '{}' does not give key access: {why}",
                             identity_name(m, &a.identity_id)
                         ),
                     )
                     .label("insufficient grant")
-                    .pointer(ptr)
-                    .resource(g.resource)
-                    .related(loc_of(r, kvp), "the registry uses this identity")
+                    .assuming(i)
+                    .related(r.loc_of(kvp), "the registry uses this identity")
                     .help(HELP),
-                    m,
-                    &[i],
-                ));
+                );
             }
         }
     }

@@ -166,21 +166,42 @@ pub fn find(code: &str) -> Option<&'static dyn Rule> {
 pub fn run(ctx: &Ctx, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in all() {
-        if !enabled(rule.meta()) {
-            continue;
-        }
-        let start = out.len();
-        rule.check(ctx, &mut out);
-        for f in &mut out[start..] {
-            if let Some(r) = f.resource
-                && ctx.model.resources.get(r).map(|r| r.presence) == Some(Presence::IfDeployed)
-            {
-                f.level = f.level.lower();
-                f.message = format!("if deployed: {}", f.message);
-            }
+        if enabled(rule.meta()) {
+            check(*rule, ctx, &mut out);
         }
     }
     out
+}
+
+/// Run one rule and settle its findings: this is the boundary between the rules, which speak
+/// of resources and property paths, and the reports, which need spans and pointers.
+pub fn check(rule: &dyn Rule, ctx: &Ctx, out: &mut Vec<Finding>) {
+    let start = out.len();
+    rule.check(ctx, out);
+    for f in &mut out[start..] {
+        settle(ctx.model, f);
+    }
+}
+
+/// Give a finding on a model resource its span and pointer, and lower it one level ("if
+/// deployed: …") when it holds only if a resource is deployed whose condition the tool cannot
+/// evaluate: its own resource, or one it assumes.
+fn settle(model: &Model, f: &mut Finding) {
+    if let (Some(r), Some(path)) = (f.resource, &f.path) {
+        let (loc, pointer) = model.locate(r, path.segments());
+        f.loc = f.at.unwrap_or(loc);
+        f.pointer = pointer;
+    }
+    let conditional =
+        |i: usize| model.resources.get(i).map(|r| r.presence) == Some(Presence::IfDeployed);
+    if f.resource
+        .into_iter()
+        .chain(f.assumes.iter().copied())
+        .any(conditional)
+    {
+        f.level = f.level.lower();
+        f.message = format!("if deployed: {}", f.message);
+    }
 }
 
 #[cfg(test)]
@@ -288,6 +309,86 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].level, Level::Warning);
         assert!(f[0].message.starts_with("if deployed: "));
+    }
+
+    #[test]
+    fn findings_that_assume_a_conditional_resource_are_lowered_once() {
+        // The vault is unconditional, the registry using its key is not: CMK009 holds only if
+        // the registry is deployed. Both conditional: still lowered once.
+        for both in [false, true] {
+            let list = testing::edit(testing::good(), "acr", |r| r["ifDeployed"] = true.into());
+            let list = testing::edit(list, "kv", |v| {
+                v["properties"]["enablePurgeProtection"] = false.into();
+                if both {
+                    v["ifDeployed"] = true.into();
+                }
+            });
+            let model = testing::model(list);
+            let ctx = Ctx {
+                model: &model,
+                baseline: None,
+            };
+            let f = run(&ctx, &|m| m.code == "CMK009");
+            assert_eq!(f.len(), 1);
+            assert_eq!(f[0].level, Level::Warning);
+            assert_eq!(
+                f[0].message,
+                "if deployed: vault 'kvcmk01' has enablePurgeProtection false; it must be the boolean true"
+            );
+        }
+    }
+
+    #[test]
+    fn the_engine_locates_findings_by_resource_and_path() {
+        use crate::finding::PropPath;
+        let list = testing::edit(testing::good(), "acr", |r| {
+            r["identity"]["userAssignedIdentities"] =
+                serde_json::json!({"/subscriptions/s/x~y": {"clientId": "c"}})
+        });
+        let model = testing::model(list);
+        let acr = &model.resources[3];
+        let path = PropPath::from("identity.userAssignedIdentities")
+            .key("/subscriptions/s/x~y")
+            .key("clientId");
+        let (loc, pointer) = model.locate(3, path.segments());
+        assert_eq!(
+            pointer,
+            "/resources/3/identity/userAssignedIdentities/~1subscriptions~1s~1x~0y/clientId"
+        );
+        let written = acr.body.path("identity.userAssignedIdentities").unwrap();
+        assert_eq!(
+            loc,
+            written.as_object().unwrap().entries[0]
+                .1
+                .get("clientId")
+                .unwrap()
+                .loc
+        );
+        // Not written: the deepest node that is, and the whole path in the pointer.
+        let (loc, pointer) = model.locate(3, PropPath::from("sku.tier.x").segments());
+        assert_eq!(loc, acr.get("sku").unwrap().loc);
+        assert_eq!(pointer, "/resources/3/sku/tier/x");
+        // Nothing written: the resource. Array indexes walk arrays.
+        assert_eq!(
+            model.locate(3, PropPath::from("zones").segments()).0,
+            acr.loc
+        );
+        let entry = PropPath::from("properties.accessPolicies")
+            .index(0)
+            .key("objectId");
+        let (loc, pointer) = model.locate(2, entry.segments());
+        assert_eq!(pointer, "/resources/2/properties/accessPolicies/0/objectId");
+        assert_eq!(
+            loc,
+            model.resources[2]
+                .get("properties.accessPolicies")
+                .unwrap()
+                .as_array()
+                .unwrap()[0]
+                .get("objectId")
+                .unwrap()
+                .loc
+        );
     }
 
     #[test]

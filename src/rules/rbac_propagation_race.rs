@@ -1,8 +1,6 @@
 use crate::finding::Finding;
 use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{
-    GrantKind, Tri, access, cmk_registries, grant_effective, if_also_deployed, short_name,
-};
+use crate::rules::wiring::{GrantKind, Tri, access, cmk_registries, grant_effective, short_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -74,10 +72,11 @@ impl Rule for RbacPropagationRace {
             }
             seen.push(g.resource);
             let ra = &m.resources[g.resource];
-            out.push(if_also_deployed(
-                Finding::new(
+            out.push(
+                Finding::on(
                     &Self::META,
-                    ra.loc,
+                    g.resource,
+                    "",
                     format!(
                         "role assignment '{}' for identity '{}' is created in the same deployment as registry '{}'; it may not have propagated when the registry is created",
                         short_name(ra),
@@ -86,13 +85,10 @@ impl Rule for RbacPropagationRace {
                     ),
                 )
                 .label("created with the registry")
-                .pointer(ra.pointer.clone())
-                .resource(g.resource)
+                .assuming(i)
                 .related(r.loc, "the registry that needs it")
                 .help("assign the role in an earlier deployment, or grant key access with a vault access policy"),
-                m,
-                &[i],
-            ));
+            );
         }
     }
 }

@@ -1,8 +1,6 @@
 use crate::finding::Finding;
 use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{
-    Tri, access, cmk_registries, grant_effective, loc_of, pointer, short_name,
-};
+use crate::rules::wiring::{Tri, access, cmk_registries, grant_effective, short_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -81,9 +79,10 @@ impl Rule for RegistryBeforeKeyAccess {
             };
             let target = &m.resources[grant.resource];
             out.push(
-                Finding::new(
+                Finding::on(
                     &Self::META,
-                    loc_of(r, "dependsOn"),
+                    i,
+                    "dependsOn",
                     format!(
                         "registry '{}' does not depend on '{}', which grants identity '{}' access to the key",
                         r.display_name(),
@@ -92,8 +91,6 @@ impl Rule for RegistryBeforeKeyAccess {
                     ),
                 )
                 .label("may be created before the grant")
-                .pointer(pointer(r, "dependsOn"))
-                .resource(i)
                 .related(target.loc, "the grant is declared here")
                 .help(format!(
                     "add the grant ('{}') to the registry's dependsOn",

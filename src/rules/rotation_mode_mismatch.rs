@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, pointer, registry_key};
+use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, registry_key};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -91,10 +91,8 @@ impl Rule for RotationModeMismatch {
                 _ => continue,
             };
             out.push(
-                Finding::new(&Self::META, flag.loc, message)
+                Finding::on(&Self::META, i, path, message)
                     .label(if auto { "automatic" } else { "manual" })
-                    .pointer(pointer(r, path))
-                    .resource(i)
                     .related(
                         key.node.loc,
                         if versioned {

@@ -1,6 +1,6 @@
 use crate::azure;
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, cmk_keys, if_also_deployed, lookup, pointer};
+use crate::rules::wiring::{Prop, cmk_keys, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -66,46 +66,42 @@ impl Rule for RsaKeyRequired {
                 let ok = kty.as_str().is_some_and(azure::key_type_supported);
                 if !ok {
                     let shown = kty.as_str().unwrap_or(kty.value.type_name());
-                    out.push(if_also_deployed(
-                        Finding::new(
+                    out.push(
+                        Finding::on(
                             &Self::META,
-                            kty.loc,
+                            k,
+                            "properties.kty",
                             format!(
                                 "key '{}' has kty '{shown}'; a registry's customer-managed key must be RSA or RSA-HSM",
                                 key.display_name()
                             ),
                         )
                         .label("not RSA")
-                        .pointer(pointer(key, "properties.kty"))
-                        .resource(k)
+                        .assuming(reg)
                         .related(registry.loc, "the registry that uses this key")
                         .help("set kty to 'RSA' (or 'RSA-HSM') with keySize 2048, 3072 or 4096"),
-                        ctx.model,
-                        &[reg],
-                    ));
+                    );
                     continue;
                 }
             }
             if let Prop::Known(size) = lookup(&key.body, "properties.keySize")
                 && !matches!(size.as_i64(), Some(2048 | 3072 | 4096))
             {
-                out.push(if_also_deployed(
-                    Finding::new(
+                out.push(
+                    Finding::on(
                         &Self::META,
-                        size.loc,
+                        k,
+                        "properties.keySize",
                         format!(
                             "key '{}' has keySize {}; registries accept RSA keys of 2048, 3072 or 4096 bits",
                             key.display_name(),
                             crate::rules::wiring::shown(size)
                         ),
                     )
-                    .pointer(pointer(key, "properties.keySize"))
-                    .resource(k)
+                    .assuming(reg)
                     .related(registry.loc, "the registry that uses this key")
                     .help("set keySize to 2048, 3072 or 4096"),
-                    ctx.model,
-                    &[reg],
-                ));
+                );
             }
         }
     }

@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{cmk_registries, if_also_deployed, name_of, name_segments};
+use crate::rules::wiring::{cmk_registries, name_of, name_segments};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 /// ACR Tasks resource types whose runs produce logs.
@@ -70,23 +70,21 @@ impl Rule for TasksLogRetention {
                     {
                         continue;
                     }
-                    out.push(if_also_deployed(
-                        Finding::new(
+                    out.push(
+                        Finding::on(
                             &Self::META,
-                            task.loc,
+                            ti,
+                            "",
                             format!(
                                 "task '{}' runs on registry '{}', which uses a customer-managed key: its run logs are kept only 24 hours",
                                 task.display_name(),
                                 reg.display_name()
                             ),
                         )
-                        .pointer(task.pointer.clone())
-                        .resource(ti)
+                        .assuming(ri)
                         .related(reg.loc, "the CMK registry")
                         .help("export task run logs if you need them for longer"),
-                        m,
-                        &[ri],
-                    ));
+                    );
                 }
             }
         }

@@ -170,7 +170,7 @@ pub fn model(resources: J) -> Model {
     model
 }
 
-/// Run one rule over a model.
+/// Run one rule over a model, through the engine (findings located and lowered as in a run).
 pub fn check(rule: &dyn crate::rules::Rule, model: &Model) -> Vec<crate::finding::Finding> {
     check_with_baseline(rule, model, None)
 }
@@ -182,7 +182,7 @@ pub fn check_with_baseline(
 ) -> Vec<crate::finding::Finding> {
     let ctx = crate::rules::Ctx { model, baseline };
     let mut out = Vec::new();
-    rule.check(&ctx, &mut out);
+    crate::rules::check(rule, &ctx, &mut out);
     out
 }
 

@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_vaults, if_also_deployed, lookup, pointer, str_is};
+use crate::rules::wiring::{Prop, Tri, cmk_vaults, lookup, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -67,10 +67,11 @@ impl Rule for VaultFirewallTrustedServices {
             if str_is(bypass, "AzureServices") != Tri::No {
                 continue;
             }
-            out.push(if_also_deployed(
-                Finding::new(
+            out.push(
+                Finding::on(
                     &Self::META,
-                    bypass.loc,
+                    v,
+                    path,
                     format!(
                         "vault '{}' denies network access by default and does not let trusted Azure services through (bypass {})",
                         vault.display_name(),
@@ -78,13 +79,10 @@ impl Rule for VaultFirewallTrustedServices {
                     ),
                 )
                 .label("trusted services blocked")
-                .pointer(pointer(vault, path))
-                .resource(v)
+                .assuming(reg)
                 .related(m.resources[reg].loc, "the registry whose key is in this vault")
                 .help("set networkAcls.bypass to 'AzureServices'"),
-                m,
-                &[reg],
-            ));
+            );
         }
     }
 }

@@ -6,6 +6,7 @@
 //! answers "known yes", "known no" or "unknown" so that rules only report what is certain.
 
 use crate::azure;
+use crate::finding::PropPath;
 use crate::model::{Model, Node, Part, Resource, Sym, SymStr, Value};
 
 pub const REGISTRY: &str = "Microsoft.ContainerRegistry/registries";
@@ -67,21 +68,6 @@ pub fn lookup<'a>(node: &'a Node, dotted: &str) -> Prop<'a> {
 /// Resources of a type that the template deploys (not `existing` references).
 pub fn deployed<'a>(model: &'a Model, ty: &'a str) -> impl Iterator<Item = (usize, &'a Resource)> {
     model.of_type(ty).filter(|(_, r)| !r.existing)
-}
-
-/// JSON pointer (or Bicep path) of a property of a resource: `resource.pointer/properties/x`.
-pub fn pointer(r: &Resource, dotted: &str) -> String {
-    let mut p = r.pointer.clone();
-    for seg in dotted.split('.') {
-        p.push('/');
-        p.push_str(&seg.replace('~', "~0").replace('/', "~1"));
-    }
-    p
-}
-
-/// Location of a property if written, else of the resource.
-pub fn loc_of(r: &Resource, dotted: &str) -> crate::source::Loc {
-    r.get(dotted).map(|n| n.loc).unwrap_or(r.loc)
 }
 
 /// Case-insensitive comparison of a known string.
@@ -513,11 +499,8 @@ pub struct Grant<'a> {
 
 #[derive(Clone, Debug)]
 pub enum GrantKind<'a> {
-    /// An access-policy entry; `keys` is its `permissions.keys` node (if written).
-    AccessPolicy {
-        entry: &'a Node,
-        entry_pointer: String,
-    },
+    /// Entry `index` of the resource's `properties.accessPolicies`.
+    AccessPolicy { entry: &'a Node, index: usize },
     /// A role assignment with its role definition id node.
     Role { role: Option<&'a Node> },
 }
@@ -573,10 +556,7 @@ fn push_policies<'a>(out: &mut Vec<Grant<'a>>, i: usize, r: &'a Resource, vault:
         if let Some(principal) = entry.get("objectId") {
             out.push(Grant {
                 resource: i,
-                kind: GrantKind::AccessPolicy {
-                    entry,
-                    entry_pointer: format!("{}/{k}", pointer(r, "properties.accessPolicies")),
-                },
+                kind: GrantKind::AccessPolicy { entry, index: k },
                 principal,
                 vault: vault.clone(),
             });
@@ -820,40 +800,15 @@ pub fn why_ineffective(model: &Model, grant: &Grant) -> Option<String> {
     }
 }
 
-/// Where a grant is written, and its pointer.
-pub fn grant_site(model: &Model, grant: &Grant) -> (crate::source::Loc, String) {
-    let r = &model.resources[grant.resource];
+/// Where a grant is written, as a path in its resource: the access-policy entry, or the role
+/// assignment itself.
+pub fn grant_site(grant: &Grant) -> PropPath {
     match &grant.kind {
-        GrantKind::AccessPolicy {
-            entry,
-            entry_pointer,
-        } => (entry.loc, entry_pointer.clone()),
-        GrantKind::Role { .. } => (r.loc, r.pointer.clone()),
+        GrantKind::AccessPolicy { index, .. } => {
+            PropPath::from("properties.accessPolicies").index(*index)
+        }
+        GrantKind::Role { .. } => PropPath::root(),
     }
-}
-
-/// A finding about one resource that holds only if others are deployed too (a vault is at
-/// fault only if the registry that uses its key is deployed). The engine lowers findings on
-/// conditional resources by `finding.resource`; this lowers the finding the same way when the
-/// primary resource is unconditional but one of `others` is deployed only under an unknown
-/// condition.
-pub fn if_also_deployed(
-    mut f: crate::finding::Finding,
-    model: &Model,
-    others: &[usize],
-) -> crate::finding::Finding {
-    use crate::model::Presence;
-    let presence = |i: usize| model.resources.get(i).map(|r| r.presence);
-    let primary_conditional = f.resource.and_then(presence) == Some(Presence::IfDeployed);
-    if !primary_conditional
-        && others
-            .iter()
-            .any(|&i| presence(i) == Some(Presence::IfDeployed))
-    {
-        f.level = f.level.lower();
-        f.message = format!("if deployed: {}", f.message);
-    }
-    f
 }
 
 /// A resource's name for messages: the literal name, else its symbolic name, else the
