@@ -10,6 +10,7 @@ pub mod finding;
 pub mod generate;
 pub mod lint;
 pub mod model;
+pub mod query;
 pub mod report;
 pub mod rules;
 pub mod schema;

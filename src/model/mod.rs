@@ -5,6 +5,9 @@
 //! location), canonical id, condition and resolved dependencies. Rules never see the source
 //! format.
 
+pub mod lookup;
+#[cfg(test)]
+pub mod testing;
 pub mod value;
 
 pub use value::{Key, Node, Object, Part, Sym, SymStr, Value};

@@ -1,6 +1,7 @@
 use crate::azure;
+use crate::azure::types::REGISTRY;
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, REGISTRY, deployed, lookup};
+use crate::query::{Prop, deployed, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

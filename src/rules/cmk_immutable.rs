@@ -1,6 +1,8 @@
+use crate::azure::types::REGISTRY;
 use crate::finding::Finding;
 use crate::model::{Model, Resource};
-use crate::rules::wiring::{REGISTRY, Tri, deployed, encryption_enabled, name_of};
+use crate::query::registries::encryption_enabled;
+use crate::query::{Tri, deployed, name_of};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,5 +1,7 @@
+use crate::azure::types::REGISTRY;
 use crate::finding::Finding;
-use crate::rules::wiring::{REGISTRY, Tri, deployed, encryption_enabled};
+use crate::query::registries::encryption_enabled;
+use crate::query::{Tri, deployed};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,5 +1,6 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, str_is};
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, Tri, lookup, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,7 +1,8 @@
 use crate::azure;
 use crate::finding::Finding;
 use crate::model::{Node, SymStr, Value};
-use crate::rules::wiring::{Prop, cmk_registries, lookup};
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

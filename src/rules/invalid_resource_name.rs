@@ -1,9 +1,8 @@
 use crate::azure;
+use crate::azure::types::{ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT};
 use crate::finding::Finding;
 use crate::model::{Part, Sym, SymStr};
-use crate::rules::wiring::{
-    ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT, deployed, name_segments,
-};
+use crate::query::{deployed, name_segments};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

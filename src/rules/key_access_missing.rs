@@ -1,8 +1,7 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{
-    Tri, access, cmk_registries, grant_effective, grant_site, has_opaque_deployments,
-    why_ineffective,
-};
+use crate::query::grants::{grant_effective, grant_site, has_opaque_deployments, why_ineffective};
+use crate::query::registries::with_access;
+use crate::query::{Tri, identity_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -72,8 +71,7 @@ impl Rule for KeyAccessMissing {
         if has_opaque_deployments(m) {
             return;
         }
-        for (i, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (i, r, a) in with_access(m) {
             if !a.identity_deployed {
                 continue;
             }
@@ -124,12 +122,6 @@ impl Rule for KeyAccessMissing {
 }
 
 /// The identity's name for messages.
-pub(crate) fn identity_name(m: &crate::model::Model, id: &crate::model::SymStr) -> String {
-    m.by_id(id)
-        .map(|i| m.resources[i].display_name())
-        .unwrap_or_else(|| id.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 use crate::finding::Finding;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{Tri, access, cmk_registries, grant_site};
+use crate::query::grants::grant_site;
+use crate::query::registries::with_access;
+use crate::query::{Tri, identity_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -50,8 +51,7 @@ impl Rule for KeyVaultMismatch {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        for (i, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (i, _, a) in with_access(m) {
             let Some(key) = &a.key else { continue };
             let Some(key_vault) = key.vault.name(m) else {
                 continue;

@@ -57,7 +57,6 @@ macro_rules! declare_rule {
 pub mod catalog;
 #[cfg(test)]
 pub mod testing;
-pub mod wiring;
 
 pub mod api_version_without_encryption;
 pub mod cmk_immutable;

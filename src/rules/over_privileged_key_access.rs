@@ -1,10 +1,9 @@
 use crate::azure;
 use crate::finding::{Finding, PropPath};
 use crate::model::Value;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{
-    GrantKind, NEEDED_KEY_PERMISSIONS, Prop, access, cmk_registries, grant_site, lookup, role_guid,
-};
+use crate::query::grants::{GrantKind, NEEDED_KEY_PERMISSIONS, grant_site, role_guid};
+use crate::query::registries::with_access;
+use crate::query::{Prop, identity_name, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -55,8 +54,7 @@ impl Rule for OverPrivilegedKeyAccess {
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
         let mut seen: Vec<(usize, PropPath)> = Vec::new();
-        for (ri, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (ri, _, a) in with_access(m) {
             let who = identity_name(m, &a.identity_id);
             for g in a.definite() {
                 let res = &m.resources[g.resource];

@@ -1,5 +1,6 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, cmk_registries, lookup};
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

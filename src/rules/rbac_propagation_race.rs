@@ -1,6 +1,7 @@
 use crate::finding::Finding;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{GrantKind, Tri, access, cmk_registries, grant_effective, short_name};
+use crate::query::grants::{GrantKind, grant_effective};
+use crate::query::registries::with_access;
+use crate::query::{Tri, identity_name, short_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -55,8 +56,7 @@ impl Rule for RbacPropagationRace {
         let m = ctx.model;
         // Several registries (a loop) may share one role assignment: report it once.
         let mut seen = Vec::new();
-        for (i, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (i, r, a) in with_access(m) {
             let effective: Vec<_> = a
                 .definite()
                 .filter(|g| grant_effective(m, g) == Tri::Yes)

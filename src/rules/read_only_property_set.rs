@@ -1,6 +1,7 @@
+use crate::azure::types::{KEY, REGISTRY};
 use crate::finding::{Finding, PropPath};
 use crate::model::Resource;
-use crate::rules::wiring::{KEY, REGISTRY, deployed};
+use crate::query::deployed;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

@@ -1,6 +1,7 @@
 use crate::finding::Finding;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{Tri, access, cmk_registries, grant_effective, short_name};
+use crate::query::grants::grant_effective;
+use crate::query::registries::with_access;
+use crate::query::{Tri, identity_name, short_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -62,8 +63,7 @@ impl Rule for RegistryBeforeKeyAccess {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        for (i, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (i, r, a) in with_access(m) {
             if !a.identity_deployed {
                 continue;
             }

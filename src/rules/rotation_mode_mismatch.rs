@@ -1,5 +1,7 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, registry_key};
+use crate::query::keys::registry_key;
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, Tri, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

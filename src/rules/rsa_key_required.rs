@@ -1,6 +1,7 @@
 use crate::azure;
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, cmk_keys, lookup};
+use crate::query::keys::cmk_keys;
+use crate::query::{Prop, lookup, shown};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -54,13 +55,10 @@ impl Rule for RsaKeyRequired {
     }
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
-        let mut seen = Vec::new();
-        for (k, reg) in cmk_keys(ctx.model) {
-            let key = &ctx.model.resources[k];
-            if key.existing || seen.contains(&k) {
+        for (k, key, reg) in cmk_keys(ctx.model) {
+            if key.existing {
                 continue;
             }
-            seen.push(k);
             let registry = &ctx.model.resources[reg];
             if let Prop::Known(kty) = lookup(&key.body, "properties.kty") {
                 let ok = kty.as_str().is_some_and(azure::key_type_supported);
@@ -95,7 +93,7 @@ impl Rule for RsaKeyRequired {
                         format!(
                             "key '{}' has keySize {}; registries accept RSA keys of 2048, 3072 or 4096 bits",
                             key.display_name(),
-                            crate::rules::wiring::shown(size)
+                            shown(size)
                         ),
                     )
                     .assuming(reg)

@@ -1,10 +1,10 @@
 use crate::finding::Finding;
 use crate::model::Resource;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{
-    Tri, UsedIdentity, assigned_identities, cmk_registries, identity_for_key, key_is_id,
-    used_identity,
+use crate::query::identities::{
+    UsedIdentity, assigned_identities, identity_for_key, key_is_id, used_identity,
 };
+use crate::query::registries::cmk_registries;
+use crate::query::{Tri, identity_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {

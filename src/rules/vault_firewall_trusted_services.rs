@@ -1,5 +1,6 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_vaults, lookup, str_is};
+use crate::query::vaults::deployed_key_vaults;
+use crate::query::{Prop, Tri, lookup, shown, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -48,11 +49,7 @@ impl Rule for VaultFirewallTrustedServices {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        for (v, reg) in cmk_vaults(m) {
-            let vault = &m.resources[v];
-            if vault.existing {
-                continue;
-            }
+        for (v, vault, reg) in deployed_key_vaults(m) {
             let Prop::Known(action) = lookup(&vault.body, "properties.networkAcls.defaultAction")
             else {
                 continue;
@@ -75,7 +72,7 @@ impl Rule for VaultFirewallTrustedServices {
                     format!(
                         "vault '{}' denies network access by default and does not let trusted Azure services through (bypass {})",
                         vault.display_name(),
-                        crate::rules::wiring::shown(bypass)
+                        shown(bypass)
                     ),
                 )
                 .label("trusted services blocked")

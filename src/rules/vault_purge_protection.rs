@@ -1,5 +1,6 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, cmk_vaults, lookup, shown};
+use crate::query::vaults::deployed_key_vaults;
+use crate::query::{Prop, lookup, shown};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -51,11 +52,7 @@ impl Rule for VaultPurgeProtection {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        for (v, reg) in cmk_vaults(m) {
-            let vault = &m.resources[v];
-            if vault.existing {
-                continue;
-            }
+        for (v, vault, reg) in deployed_key_vaults(m) {
             let name = vault.display_name();
             // (path, message, written): a setting that is not written is shown at the vault
             // itself, not at its whole `properties` object.
