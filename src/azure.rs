@@ -10,6 +10,18 @@ pub const ROLE_CRYPTO_OFFICER: &str = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603";
 /// Key Vault Administrator: every data-plane action on the vault.
 pub const ROLE_ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
 
+/// Resource types of the CMK wiring, as Azure spells them (compare case-insensitively, with
+/// `crate::model::Resource::is_type`).
+pub mod types {
+    pub const REGISTRY: &str = "Microsoft.ContainerRegistry/registries";
+    pub const IDENTITY: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+    pub const VAULT: &str = "Microsoft.KeyVault/vaults";
+    pub const KEY: &str = "Microsoft.KeyVault/vaults/keys";
+    pub const ACCESS_POLICIES: &str = "Microsoft.KeyVault/vaults/accessPolicies";
+    pub const ROLE_ASSIGNMENT: &str = "Microsoft.Authorization/roleAssignments";
+    pub const DEPLOYMENT: &str = "Microsoft.Resources/deployments";
+}
+
 /// The latest stable registry API version (the generator's default).
 pub const REGISTRY_API_DEFAULT: &str = "2025-11-01";
 /// The first registry API version with `properties.encryption`.
@@ -32,6 +44,11 @@ pub fn registry_api_has_encryption(api: &str) -> bool {
         return false;
     }
     !REGISTRY_API_WITHOUT_ENCRYPTION.contains(&api)
+}
+
+/// `properties.zoneRedundancy` first appears in registry API 2020-11-01-preview.
+pub fn registry_api_has_zone_redundancy(api: &str) -> bool {
+    api.get(..10).unwrap_or(api) >= "2020-11-01"
 }
 
 /// Sovereign clouds with their DNS suffixes.

@@ -92,8 +92,10 @@ impl Plan {
             sku: r.sku.value.clone(),
             admin_user: r.admin_user.value,
             public_network_access: r.public_network_access.value.as_str(),
-            zone_redundancy: has_zone_redundancy(&spec.deployment.api_version.value)
-                .then(|| r.zone_redundancy.value.as_str()),
+            zone_redundancy: crate::azure::registry_api_has_zone_redundancy(
+                &spec.deployment.api_version.value,
+            )
+            .then(|| r.zone_redundancy.value.as_str()),
             identity: match &spec.identity {
                 Identity::Create(n) => Identity2::Create(n.value.clone()),
                 Identity::Existing(id) => Identity2::Existing(id.value.clone()),
@@ -140,9 +142,4 @@ impl Plan {
             Rotation::Manual => desc::KEK_ID_MANUAL,
         }
     }
-}
-
-/// `properties.zoneRedundancy` first appears in registry API 2020-11-01-preview.
-pub fn has_zone_redundancy(api: &str) -> bool {
-    api.get(..10).unwrap_or(api) >= "2020-11-01"
 }

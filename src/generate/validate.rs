@@ -7,7 +7,7 @@
 //! delay) are printed but do not fail the build.
 
 use super::{Generated, PARAMETERS_FILE, TEMPLATE_FILE, generate};
-use crate::Exit;
+use crate::exit::Exit;
 use crate::finding::{Finding, Level};
 use crate::report::human::{Style, render_all, render_short};
 use crate::rules::{self, Ctx, meta};

@@ -4,9 +4,9 @@
 //! a value of the wrong type, an invalid glob) is reported at its line and column, with a
 //! did-you-mean when a known name is close.
 
-use super::catalog;
 use crate::finding::{Finding, Level};
 use crate::rules::RuleMeta;
+use crate::rules::catalog;
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -5,6 +5,9 @@
 //! location), canonical id, condition and resolved dependencies. Rules never see the source
 //! format.
 
+pub mod lookup;
+#[cfg(test)]
+pub mod testing;
 pub mod value;
 
 pub use value::{Key, Node, Object, Part, Sym, SymStr, Value};
@@ -94,6 +97,39 @@ impl Resource {
     pub fn properties(&self) -> Option<&Node> {
         self.body.get("properties")
     }
+    /// Where a property of this resource is, for reports: the span of the deepest node of `path`
+    /// that is written (the resource's own span when none is), and the JSON pointer of the whole
+    /// path below [`Resource::pointer`]. Keys are spelled as the source writes them where they
+    /// are written, and escaped (`~0`, `~1`): the one place pointers are built.
+    pub fn locate(&self, path: &[String]) -> (Loc, String) {
+        let mut loc = self.loc;
+        let mut pointer = self.pointer.clone();
+        let mut cur = Some(&self.body);
+        for seg in path {
+            let next = cur.and_then(|n| match &n.value {
+                Value::Object(o) => o.get_entry(seg).map(|(k, v)| (k.name.as_str(), v)),
+                Value::Array(a) => seg
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i))
+                    .map(|v| (seg.as_str(), v)),
+                _ => None,
+            });
+            let spelled = next.map_or(seg.as_str(), |(k, _)| k);
+            pointer.push('/');
+            pointer.push_str(&spelled.replace('~', "~0").replace('/', "~1"));
+            cur = next.map(|(_, v)| v);
+            if let Some(n) = cur {
+                loc = n.loc;
+            }
+        }
+        (loc, pointer)
+    }
+    /// The span of a dotted property path: its deepest written node, else the resource.
+    pub fn loc_of(&self, dotted: &str) -> Loc {
+        let path: Vec<String> = dotted.split('.').map(String::from).collect();
+        self.locate(&path).0
+    }
     /// Display name for messages: the literal name, or the symbolic text.
     pub fn display_name(&self) -> String {
         match &self.name.value {
@@ -110,6 +146,11 @@ impl Model {
             .iter()
             .enumerate()
             .filter(move |(_, r)| r.is_type(ty))
+    }
+
+    /// Span and JSON pointer of a property of resource `resource` (see [`Resource::locate`]).
+    pub fn locate(&self, resource: usize, path: &[String]) -> (Loc, String) {
+        self.resources[resource].locate(path)
     }
 
     /// Find a resource by canonical id.

@@ -1,10 +1,11 @@
 use crate::azure;
 use crate::finding::Finding;
 use crate::model::{Node, SymStr, Value};
-use crate::rules::wiring::{Prop, cmk_registries, lookup, pointer};
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks a registry's `keyVaultProperties.keyIdentifier`: it must be
     /// `https://{vault}.{suffix}/keys/{name}[/{version}]` with a Key Vault or Managed HSM DNS
@@ -55,26 +56,21 @@ impl Rule for InvalidKeyIdentifier {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         for (i, r) in cmk_registries(ctx.model) {
-            let (loc, problem) = match lookup(&r.body, PATH) {
-                Prop::Absent => (
-                    crate::rules::wiring::loc_of(r, "properties.encryption"),
-                    Some(
-                        "encryption is enabled but keyVaultProperties.keyIdentifier is missing"
-                            .to_string(),
-                    ),
+            let problem = match lookup(&r.body, PATH) {
+                Prop::Absent => Some(
+                    "encryption is enabled but keyVaultProperties.keyIdentifier is missing"
+                        .to_string(),
                 ),
                 Prop::Unknown => match r.get(PATH) {
-                    Some(n) => (n.loc, symbolic_problem(n)),
+                    Some(n) => symbolic_problem(n),
                     None => continue,
                 },
-                Prop::Known(n) => (n.loc, literal_problem(n)),
+                Prop::Known(n) => literal_problem(n),
             };
             if let Some(problem) = problem {
                 out.push(
-                    Finding::new(&Self::META, loc, problem)
+                    Finding::on(&Self::META, i, PATH, problem)
                         .label("invalid key identifier")
-                        .pointer(pointer(r, PATH))
-                        .resource(i)
                         .help("use https://<vault>.vault.azure.net/keys/<name> (versionless: automatic rotation) or …/keys/<name>/<version>, e.g. the key resource's keyUri"),
                 );
             }

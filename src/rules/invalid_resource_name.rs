@@ -1,12 +1,11 @@
 use crate::azure;
+use crate::azure::types::{ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT};
 use crate::finding::Finding;
 use crate::model::{Part, Sym, SymStr};
-use crate::rules::wiring::{
-    ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT, deployed, name_segments,
-};
+use crate::query::{deployed, name_segments};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks the names of the resources of a CMK deployment against Azure's naming rules:
     /// registry 5–50 letters and digits; key vault 3–24 letters, digits and hyphens, starting
@@ -186,10 +185,9 @@ impl Rule for InvalidResourceName {
                 }
                 if let Some(why) = problem(rule, &segments[rule.segment]) {
                     out.push(
-                        Finding::new(&Self::META, r.name.loc, why)
+                        Finding::on(&Self::META, i, "name", why)
+                            .at(r.name.loc)
                             .label(format!("invalid {} name", rule.what))
-                            .pointer(format!("{}/name", r.pointer))
-                            .resource(i)
                             .help(format!(
                                 "rename the {} to follow Azure's naming rules",
                                 rule.what

@@ -1,8 +1,10 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, pointer, registry_key};
+use crate::query::keys::registry_key;
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, Tri, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the rotation mode asked for agrees with the key identifier. A versionless key
     /// id (`https://v.vault.azure.net/keys/k`) means automatic rotation; a versioned one
@@ -91,10 +93,8 @@ impl Rule for RotationModeMismatch {
                 _ => continue,
             };
             out.push(
-                Finding::new(&Self::META, flag.loc, message)
+                Finding::on(&Self::META, i, path, message)
                     .label(if auto { "automatic" } else { "manual" })
-                    .pointer(pointer(r, path))
-                    .resource(i)
                     .related(
                         key.node.loc,
                         if versioned {

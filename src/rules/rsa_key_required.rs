@@ -1,9 +1,10 @@
 use crate::azure;
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, cmk_keys, if_also_deployed, lookup, pointer};
+use crate::query::keys::cmk_keys;
+use crate::query::{Prop, lookup, shown};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a key the template creates and a registry uses as its customer-managed key is
     /// an RSA key (`kty` `RSA` or `RSA-HSM`) of 2048, 3072 or 4096 bits.
@@ -54,58 +55,51 @@ impl Rule for RsaKeyRequired {
     }
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
-        let mut seen = Vec::new();
-        for (k, reg) in cmk_keys(ctx.model) {
-            let key = &ctx.model.resources[k];
-            if key.existing || seen.contains(&k) {
+        for (k, key, reg) in cmk_keys(ctx.model) {
+            if key.existing {
                 continue;
             }
-            seen.push(k);
             let registry = &ctx.model.resources[reg];
             if let Prop::Known(kty) = lookup(&key.body, "properties.kty") {
                 let ok = kty.as_str().is_some_and(azure::key_type_supported);
                 if !ok {
                     let shown = kty.as_str().unwrap_or(kty.value.type_name());
-                    out.push(if_also_deployed(
-                        Finding::new(
+                    out.push(
+                        Finding::on(
                             &Self::META,
-                            kty.loc,
+                            k,
+                            "properties.kty",
                             format!(
                                 "key '{}' has kty '{shown}'; a registry's customer-managed key must be RSA or RSA-HSM",
                                 key.display_name()
                             ),
                         )
                         .label("not RSA")
-                        .pointer(pointer(key, "properties.kty"))
-                        .resource(k)
+                        .assuming(reg)
                         .related(registry.loc, "the registry that uses this key")
                         .help("set kty to 'RSA' (or 'RSA-HSM') with keySize 2048, 3072 or 4096"),
-                        ctx.model,
-                        &[reg],
-                    ));
+                    );
                     continue;
                 }
             }
             if let Prop::Known(size) = lookup(&key.body, "properties.keySize")
                 && !matches!(size.as_i64(), Some(2048 | 3072 | 4096))
             {
-                out.push(if_also_deployed(
-                    Finding::new(
+                out.push(
+                    Finding::on(
                         &Self::META,
-                        size.loc,
+                        k,
+                        "properties.keySize",
                         format!(
                             "key '{}' has keySize {}; registries accept RSA keys of 2048, 3072 or 4096 bits",
                             key.display_name(),
-                            crate::rules::wiring::shown(size)
+                            shown(size)
                         ),
                     )
-                    .pointer(pointer(key, "properties.keySize"))
-                    .resource(k)
+                    .assuming(reg)
                     .related(registry.loc, "the registry that uses this key")
                     .help("set keySize to 2048, 3072 or 4096"),
-                    ctx.model,
-                    &[reg],
-                ));
+                );
             }
         }
     }

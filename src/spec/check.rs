@@ -17,22 +17,7 @@ pub fn check(spec: &Spec) -> Vec<Finding> {
     cmk005_key_identifier(spec, &mut out);
     cmk013_names(spec, &mut out);
     cmk014_api_version(spec, &mut out);
-    from_catalogue(spec, &mut out);
     out
-}
-
-/// Spec checks that rule files contribute through `Rule::check_spec`; one at a place this
-/// module already reports under the same code is the same finding and is dropped.
-fn from_catalogue(spec: &Spec, out: &mut Vec<Finding>) {
-    let mut extra = Vec::new();
-    for rule in crate::rules::all() {
-        rule.check_spec(spec, &mut extra);
-    }
-    for f in extra {
-        if !out.iter().any(|o| o.code == f.code && o.loc == f.loc) {
-            out.push(f);
-        }
-    }
 }
 
 fn cmk001_premium_sku(spec: &Spec, out: &mut Vec<Finding>) {
