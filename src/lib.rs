@@ -5,6 +5,7 @@ pub mod azure;
 pub mod bicep;
 pub mod cli;
 pub mod commands;
+pub mod eval;
 pub mod exit;
 pub mod finding;
 pub mod generate;

@@ -3,6 +3,7 @@
 
 use super::eval::{Env, Frame, ParamSlot, literal, provider_tail};
 use super::json::{self, JKind, JVal};
+use crate::eval::limits::{Limit, MAX_RESOURCES, Meter};
 use crate::finding::Finding;
 use crate::model::{
     Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
@@ -11,6 +12,7 @@ use crate::model::{
 use crate::source::{FileId, Loc, SourceMap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// Largest copy loop expanded; a larger or unknown count gives one representative instance.
 pub const MAX_COPY: i64 = 1000;
@@ -19,8 +21,6 @@ pub const MAX_NESTING: usize = 10;
 /// Most `templateLink.relativePath` files read for one unit (a template linking itself twice
 /// would otherwise read 2^depth files).
 pub const MAX_LINKED: usize = 256;
-/// Most resources one unit may produce (hostile copy loops inside copy loops).
-const MAX_RESOURCES: usize = 50_000;
 
 const DEPLOYMENTS: &str = "Microsoft.Resources/deployments";
 
@@ -28,6 +28,8 @@ pub struct Loader {
     pub sources: SourceMap,
     pub model: Model,
     pub findings: Vec<Finding>,
+    /// The unit's evaluation meter, shared by every template level.
+    pub meter: Rc<Meter>,
     linked_reads: usize,
 }
 
@@ -101,6 +103,7 @@ impl Loader {
             sources,
             model: Model::default(),
             findings: Vec::new(),
+            meter: Rc::new(Meter::new()),
             linked_reads: 0,
         }
     }
@@ -118,7 +121,7 @@ impl Loader {
         given: HashMap<String, Node>,
     ) {
         let scope = schema_scope(template, &Scope::resource_group_deployment());
-        let mut frame = Frame::new(0, scope);
+        let mut frame = Frame::with_meter(0, scope, self.meter.clone());
         frame.top_level = true;
         frame.declare(template);
         for (k, v) in given {
@@ -199,6 +202,8 @@ impl Loader {
         let mut implicit: Vec<Vec<SymStr>> = vec![Vec::new(); insts.len()];
         for i in topo_order(&insts) {
             if self.model.resources.len() >= MAX_RESOURCES {
+                let at = frame.loc(decls[insts[i].decl].j.span);
+                self.meter.hit(Limit::Resources, at);
                 break;
             }
             let (idx, referenced) = self.build(frame, &decls, &insts[i], origin);
@@ -278,6 +283,7 @@ impl Loader {
                 };
                 for (ienv, presence) in iterations {
                     if insts.len() >= MAX_RESOURCES {
+                        self.meter.hit(Limit::Resources, frame.loc(d.j.span));
                         return insts;
                     }
                     let presence = match d.j.get("condition").map(|c| frame.value(&ienv, c).value) {
@@ -499,7 +505,7 @@ impl Loader {
             depth: origin.depth + 1,
         };
         let (contained, outputs) = if inner_scope || linked.is_some() {
-            let mut inner = Frame::new(file, scope);
+            let mut inner = Frame::with_meter(file, scope, self.meter.clone());
             inner.declare(template);
             let passed = props
                 .get("parameters")

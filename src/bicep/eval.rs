@@ -1,23 +1,30 @@
 //! The evaluator of one Bicep file: declarations, expressions and symbol references.
 //!
 //! Declarations are collected first and evaluated on demand (Bicep declarations may be used
-//! before they are written), memoised, with a guard against cycles. Values follow the symbolic
-//! conventions of `crate::model::value` so that the rules see the same values for a `.bicep`
-//! file and for the ARM JSON the Bicep compiler makes of it.
+//! before they are written), memoised, with a guard against cycles. What expressions mean is the
+//! evaluator core's ([`crate::eval`]): this module walks the syntax tree and turns operators,
+//! interpolation and accesses into core calls, so that the rules see the same values for a
+//! `.bicep` file and for the ARM JSON the Bicep compiler makes of it. Evaluation is bounded by
+//! the unit's meter (see [`crate::eval::limits`]).
 
 use super::Shared;
-use super::funcs::expr_of;
 use super::resources::{Inst, ModInst};
-use crate::model::{Key, Node, Object, Scope, Sym, SymStr, Value};
+use crate::eval::access::{index, property};
+use crate::eval::functions::Ctx;
+use crate::eval::lazy;
+use crate::eval::limits::{Limit, MAX_EXPR_DEPTH, MAX_ITEMS, MAX_VALUE_NODES};
+use crate::eval::text::Text;
+pub use crate::eval::value::{expr, opaque, relocate};
+use crate::eval::value::{is_opaque, nodes, produced};
+use crate::model::{Key, Node, Object, Scope, Sym, Value};
 use crate::source::{FileId, Loc};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 use tree_sitter::Node as Ts;
 
-/// Deeper expressions than this evaluate to an unknown instead of overflowing the stack.
-pub const MAX_DEPTH: usize = 150;
-/// Loops are expanded up to this many items; larger ones become one representative instance.
+/// Resource and module loops are expanded up to this many items; larger ones become one
+/// representative instance (as ARM copy loops, [`crate::arm::load::MAX_COPY`]).
 pub const MAX_LOOP: usize = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,12 +50,17 @@ pub enum Memo<T> {
     Done(T),
 }
 
+/// The instances of resource or module symbols, by symbol, built once.
+pub type InstanceMemo<T> = HashMap<String, Memo<Rc<Vec<T>>>>;
+
 /// A memoised value and the resource/module symbols its evaluation referenced (so that a
 /// resource using a variable depends on what the variable refers to, as the compiler does).
 #[derive(Clone)]
 pub struct Evaluated {
     pub node: Node,
     pub refs: Vec<Ref>,
+    /// Nodes in `node`: what a copy of it costs.
+    pub size: usize,
 }
 
 /// A reference to a resource or module symbol; `index` is the loop instance when known.
@@ -76,8 +88,8 @@ pub struct Eval<'t, 's> {
     pub decls: HashMap<String, Decl<'t>>,
     pub order: Vec<(String, Decl<'t>)>,
     pub memo: HashMap<String, Memo<Evaluated>>,
-    pub res_memo: HashMap<String, Memo<Rc<Vec<Inst<'t>>>>>,
-    pub mod_memo: HashMap<String, Memo<Rc<Vec<ModInst>>>>,
+    pub res_memo: InstanceMemo<Inst<'t>>,
+    pub mod_memo: InstanceMemo<ModInst>,
     /// Model index of each resource instance (symbol → per instance).
     pub res_index: HashMap<String, Vec<Option<usize>>>,
     pub locals: Vec<(String, Node)>,
@@ -85,6 +97,8 @@ pub struct Eval<'t, 's> {
     /// Model resources created by this file and the symbols their bodies referenced.
     pub pending: Vec<(usize, Vec<Ref>)>,
     pub depth: usize,
+    /// Nesting of user-defined function calls.
+    pub call_depth: usize,
     /// `import { x as y } from './f.bicep'`: local name → (path, exported name).
     pub imports: HashMap<String, (String, String)>,
     /// `import * as ns from './f.bicep'`: namespace → path.
@@ -94,14 +108,6 @@ pub struct Eval<'t, 's> {
     pub var_refs: HashMap<String, Option<Vec<String>>>,
     /// Qualified symbol (`parent::child`) of each resource declaration node.
     pub qnames: HashMap<usize, String>,
-}
-
-pub fn opaque(why: impl Into<String>, loc: Loc) -> Node {
-    Node::new(Value::opaque(why), loc)
-}
-
-pub fn expr(text: impl Into<String>) -> SymStr {
-    SymStr::sym(Sym::Expr(text.into()))
 }
 
 impl<'t, 's> Eval<'t, 's> {
@@ -134,6 +140,7 @@ impl<'t, 's> Eval<'t, 's> {
             refs: Vec::new(),
             pending: Vec::new(),
             depth: 0,
+            call_depth: 0,
             imports: HashMap::new(),
             namespaces: HashMap::new(),
             var_refs: HashMap::new(),
@@ -147,6 +154,15 @@ impl<'t, 's> Eval<'t, 's> {
 
     pub fn src(&self, n: Ts) -> &'t str {
         self.text.get(n.byte_range()).unwrap_or("")
+    }
+
+    /// What the function library needs of this file.
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            meter: &self.shared.meter,
+            scope: &self.scope,
+            parse_json: crate::arm::eval::json_value,
+        }
     }
 
     /// Collect the declarations of a file (including resources nested in resource bodies).
@@ -163,8 +179,12 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn collect_decl(&mut self, n: Ts<'t>, parent: Option<Ts<'t>>) {
-        // Nested child resources deeper than any real template are ignored (hostile input).
-        if self.depth > MAX_DEPTH {
+        // Nested child resources deeper than any real template are not modelled (hostile input).
+        if self.depth > MAX_EXPR_DEPTH {
+            self.shared.meter.hit(Limit::Nesting, self.loc(n));
+            return;
+        }
+        if !self.shared.meter.step(self.loc(n)) {
             return;
         }
         let kind = match n.kind() {
@@ -253,6 +273,9 @@ impl<'t, 's> Eval<'t, 's> {
     fn named_value(&mut self, name: &str, decl: Decl<'t>, at: Loc) -> Node {
         match self.memo.get(name) {
             Some(Memo::Done(e)) => {
+                if !self.shared.meter.produced(e.size, at) {
+                    return opaque("evaluation budget spent", at);
+                }
                 let e = e.clone();
                 self.refs.extend(e.refs);
                 return relocate(e.node, at);
@@ -276,6 +299,7 @@ impl<'t, 's> Eval<'t, 's> {
         self.memo.insert(
             name.to_string(),
             Memo::Done(Evaluated {
+                size: nodes(&node.value),
                 node: node.clone(),
                 refs,
             }),
@@ -296,9 +320,7 @@ impl<'t, 's> Eval<'t, 's> {
             let v = self.eval(e);
             // A top-level default the tool cannot evaluate (`utcNow()`, …) still has one value
             // per deployment: the parameter itself names it.
-            let opaque_default = matches!(&v.value, Value::Sym(s)
-                if matches!(s.as_single_sym(), Some(Sym::Opaque(_))));
-            if !(opaque_default && self.parent_deployment.is_none()) {
+            if !(is_opaque(&v.value) && self.parent_deployment.is_none()) {
                 return v;
             }
         }
@@ -314,7 +336,7 @@ impl<'t, 's> Eval<'t, 's> {
         let name = self.src(n);
         let at = self.loc(n);
         if let Some((_, v)) = self.locals.iter().rev().find(|(k, _)| k == name) {
-            return relocate(v.clone(), at);
+            return produced(&self.shared.meter, relocate(v.clone(), at));
         }
         match self.decls.get(name).copied() {
             Some(d) if matches!(d.kind, DeclKind::Param | DeclKind::Var) => {
@@ -383,7 +405,8 @@ impl<'t, 's> Eval<'t, 's> {
             Some(None) => return Vec::new(), // cycle
             None => {}
         }
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_EXPR_DEPTH {
+            self.shared.meter.hit(Limit::Nesting, self.loc(node));
             return Vec::new();
         }
         self.var_refs.insert(name.to_string(), None);
@@ -416,8 +439,13 @@ impl<'t, 's> Eval<'t, 's> {
     // ----- expressions -----
 
     pub fn eval(&mut self, n: Ts<'t>) -> Node {
-        if self.depth > MAX_DEPTH {
-            return opaque("expression nested too deeply", self.loc(n));
+        let loc = self.loc(n);
+        if !self.shared.meter.step(loc) {
+            return opaque("evaluation budget spent", loc);
+        }
+        if self.depth > MAX_EXPR_DEPTH {
+            self.shared.meter.hit(Limit::Nesting, loc);
+            return opaque("expression nested too deeply", loc);
         }
         self.depth += 1;
         let out = self.eval_inner(n);
@@ -471,24 +499,30 @@ impl<'t, 's> Eval<'t, 's> {
                 .unwrap_or(inner);
             return Node::new(Value::Str(inner.to_string()), loc);
         }
-        let mut s = SymStr::default();
         let mut c = n.walk();
         let parts: Vec<Ts<'t>> = n.named_children(&mut c).collect();
+        let mut pieces = Vec::with_capacity(parts.len());
         for p in parts {
             match p.kind() {
-                "string_content" => s.push_lit(self.src(p)),
-                "escape_sequence" => s.push_lit(&unescape(self.src(p))),
-                "interpolation" => {
-                    let v = match p.named_child(0) {
-                        Some(e) => self.eval(e),
-                        None => opaque("empty interpolation", self.loc(p)),
-                    };
-                    append_as_string(&mut s, &v.value);
-                }
+                "string_content" => pieces.push(Value::Str(self.src(p).to_string())),
+                "escape_sequence" => pieces.push(Value::Str(unescape(self.src(p)))),
+                "interpolation" => pieces.push(match p.named_child(0) {
+                    Some(e) => self.eval(e).value,
+                    None => Value::opaque("empty interpolation"),
+                }),
                 _ => {}
             }
         }
-        Node::new(Value::from_symstr(s), loc)
+        // `'a${x}b'` compiles to `format('a{0}b', x)`: the text is what ARM's `format` makes of
+        // each value, within the string limits.
+        let meter = &self.shared.meter;
+        let mut text = Text::new(meter, loc);
+        for v in &pieces {
+            if !text.push_value(v) {
+                text.push_opaque("unknown object or array in a string");
+            }
+        }
+        text.into_node()
     }
 
     pub fn eval_object(&mut self, n: Ts<'t>) -> Node {
@@ -586,12 +620,14 @@ impl<'t, 's> Eval<'t, 's> {
             .map(|o| self.src(o))
             .unwrap_or("");
         let v = self.eval_x(arg);
-        match (op, &v.value) {
-            ("!", Value::Bool(b)) => Node::new(Value::Bool(!b), loc),
-            // Compiled to `not(x)`: keep the canonical identity of the unknown.
-            ("!", Value::Sym(_)) => expr_of("not", &[v], loc),
-            ("-", Value::Int(i)) => Node::new(Value::Int(i.wrapping_neg()), loc),
-            _ => opaque(format!("{op}{}", describe(&v.value)), loc),
+        match op {
+            // Compiled to `not(x)`.
+            "!" => lazy::not(v, loc),
+            "-" => match super::ops::negate(&v.value) {
+                Some(n) => Node::new(n, loc),
+                None => opaque("negation of a non-integer", loc),
+            },
+            _ => opaque(format!("operator {op}"), loc),
         }
     }
 
@@ -610,67 +646,21 @@ impl<'t, 's> Eval<'t, 's> {
             .map(|o| self.src(o))
             .unwrap_or("");
         let a = self.eval_x(l);
-        match (op, &a.value) {
-            ("&&", Value::Bool(false)) => return Node::new(Value::Bool(false), loc),
-            ("||", Value::Bool(true)) => return Node::new(Value::Bool(true), loc),
-            ("??", Value::Null) => return relocate(self.eval_x(r), loc),
-            ("??", v) if crate::arm::eval::known_non_null(v) => {
-                return relocate(a, loc);
-            }
-            _ => {}
-        }
-        let b = self.eval_x(r);
-        if let Some(v) = super::ops::binary(op, &a.value, &b.value) {
-            return Node::new(v, loc);
-        }
-        match op {
+        let v = match op {
             "&&" | "||" => {
-                // `and(true, x)` is `x`.
-                let unknowns: Vec<Node> = [a, b]
-                    .into_iter()
-                    .filter(|x| !matches!(x.value, Value::Bool(_)))
-                    .collect();
-                match unknowns.as_slice() {
-                    [one] if one.value.is_sym() => relocate(one.clone(), loc),
-                    [_, _] if unknowns.iter().all(|x| x.value.is_sym()) => {
-                        expr_of(if op == "&&" { "and" } else { "or" }, &unknowns, loc)
-                    }
-                    _ => opaque("and/or of a non-boolean", loc),
-                }
+                let rest = std::iter::once_with(|| self.eval_x(r));
+                lazy::logic(op == "&&", std::iter::once(a).chain(rest), loc)
             }
-            "??" => expr_of("coalesce", &[a, b], loc),
-            // Compiled to `equals(toLower(a), toLower(b))`.
-            "=~" | "!~" => {
-                let lower = |v: Node| match v.value {
-                    Value::Str(s) => Node::new(Value::Str(s.to_lowercase()), v.loc),
-                    _ => expr_of("tolower", &[v], loc),
-                };
-                let e = expr_of("equals", &[lower(a), lower(b)], loc);
-                if op == "=~" {
-                    e
-                } else {
-                    expr_of("not", &[e], loc)
-                }
+            "??" => {
+                let rest = std::iter::once_with(|| self.eval_x(r));
+                lazy::coalesce(std::iter::once(a).chain(rest), loc)
             }
-            "==" => expr_of("equals", &[a, b], loc),
-            "!=" => {
-                let e = expr_of("equals", &[a, b], loc);
-                expr_of("not", &[e], loc)
+            _ => {
+                let b = self.eval_x(r);
+                super::ops::binary(&self.ctx(), op, a, b, loc)
             }
-            "+" => expr_of("add", &[a, b], loc),
-            "-" => expr_of("sub", &[a, b], loc),
-            "*" => expr_of("mul", &[a, b], loc),
-            "/" => expr_of("div", &[a, b], loc),
-            "%" => expr_of("mod", &[a, b], loc),
-            "<" => expr_of("less", &[a, b], loc),
-            "<=" => expr_of("lessOrEquals", &[a, b], loc),
-            ">" => expr_of("greater", &[a, b], loc),
-            ">=" => expr_of("greaterOrEquals", &[a, b], loc),
-            _ => opaque(
-                format!("{} {op} {}", describe(&a.value), describe(&b.value)),
-                loc,
-            ),
-        }
+        };
+        relocate(v, loc)
     }
 
     fn eval_ternary(&mut self, n: Ts<'t>) -> Node {
@@ -680,24 +670,17 @@ impl<'t, 's> Eval<'t, 's> {
 
     fn ternary_op(&mut self, n: Ts<'t>, c: &X<'t>, t: &X<'t>, f: &X<'t>) -> Node {
         let loc = self.loc(n);
+        // Compiled to `if(c, a, b)`.
         let cond = self.eval_x(c);
-        match cond.value {
-            Value::Bool(true) => self.eval_x(t),
-            Value::Bool(false) => self.eval_x(f),
-            // Compiled to `if(c, a, b)`: deterministic even when unknown.
-            Value::Sym(_) => {
-                let a = self.eval_x(t);
-                let b = self.eval_x(f);
-                expr_of("if", &[cond, a, b], loc)
-            }
-            _ => opaque("conditional on a non-boolean", loc),
-        }
+        lazy::if_(self, cond, |ev| ev.eval_x(t), |ev| ev.eval_x(f), loc)
     }
 
     /// Evaluate an operator expression with the precedence Bicep gives it (see [`to_x`]).
     pub(super) fn eval_x(&mut self, x: &X<'t>) -> Node {
-        if self.depth > MAX_DEPTH {
-            return opaque("expression nested too deeply", Loc::default());
+        if self.depth > MAX_EXPR_DEPTH {
+            let loc = self.loc(x.node());
+            self.shared.meter.hit(Limit::Nesting, loc);
+            return opaque("expression nested too deeply", loc);
         }
         self.depth += 1;
         let out = match x {
@@ -778,14 +761,14 @@ impl<'t, 's> Eval<'t, 's> {
                         p.children(&mut c).any(|ch| ch.kind() == ".?")
                     };
                     match prop_of(self, p) {
-                        Some(prop) => member(v, &prop, safe, loc),
+                        Some(prop) => property(v, &prop, loc, safe),
                         None => opaque("member", loc),
                     }
                 }
                 _ => match p.child_by_field_name("index") {
                     Some(i) => {
                         let i = self.eval(i);
-                        subscript(v, &i.value, loc)
+                        subscript(v, i, loc)
                     }
                     None => opaque("subscript", loc),
                 },
@@ -826,7 +809,7 @@ impl<'t, 's> Eval<'t, 's> {
             return v;
         }
         let base = self.eval(obj);
-        member(base, &prop, safe, loc)
+        property(base, &prop, loc, safe)
     }
 
     fn eval_subscript(&mut self, n: Ts<'t>) -> Node {
@@ -843,7 +826,7 @@ impl<'t, 's> Eval<'t, 's> {
         };
         let base = self.eval(obj);
         let i = self.eval(idx);
-        subscript(base, &i.value, loc)
+        subscript(base, i, loc)
     }
 
     fn eval_for(&mut self, n: Ts<'t>) -> Node {
@@ -859,10 +842,13 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(items) = iterable(&items) else {
             return opaque("loop over an unknown collection", loc);
         };
-        if items.len() > MAX_LOOP {
+        // Compiled to a `copy` loop: ARM's bounds.
+        if items.len() > MAX_ITEMS {
+            self.shared.meter.hit(Limit::ValueSize, loc);
             return opaque("loop too large", loc);
         }
         let mut out = Vec::new();
+        let mut size = 0;
         for (i, item) in items.into_iter().enumerate() {
             let mark = self.locals.len();
             if let Some(v) = &item_var {
@@ -886,6 +872,11 @@ impl<'t, 's> Eval<'t, 's> {
                 Some(self.eval(body))
             };
             self.locals.truncate(mark);
+            size += value.as_ref().map_or(0, |v| nodes(&v.value));
+            if size > MAX_VALUE_NODES {
+                self.shared.meter.hit(Limit::ValueSize, loc);
+                return opaque("value too large", loc);
+            }
             out.extend(value);
         }
         Node::new(Value::Array(out), loc)
@@ -975,15 +966,16 @@ impl<'t, 's> Eval<'t, 's> {
         let v = self.module_member(&sym, index, &path[..2], loc);
         let mut v = v;
         for p in &path[2..] {
-            v = member(v, p, true, loc);
+            v = property(v, p, loc, true);
         }
         Some(v)
     }
 
-    /// The instance a symbol use denotes: the only one, the indexed one, or none (unknown).
-    pub fn pick<T>(list: &[T], index: Option<Option<usize>>) -> Option<&T> {
+    /// The instance a symbol use denotes: the only one of a declaration without loop, the
+    /// indexed one, or none (unknown).
+    pub fn pick<T>(list: &[T], looped: bool, index: Option<Option<usize>>) -> Option<&T> {
         match index {
-            None if list.len() == 1 => list.first(),
+            None if !looped && list.len() == 1 => list.first(),
             Some(Some(i)) => list.get(i),
             _ => None,
         }
@@ -997,13 +989,7 @@ impl<'t, 's> Eval<'t, 's> {
         loc: Loc,
     ) -> Node {
         let insts = self.resource_instances(sym);
-        let looped = self.is_loop_resource(sym);
-        let index = if looped && index.is_none() {
-            Some(None)
-        } else {
-            index
-        };
-        let Some(inst) = Self::pick(&insts, index) else {
+        let Some(inst) = Self::pick(&insts, self.is_loop_resource(sym), index) else {
             return opaque(format!("{sym}.{prop} (instance not known)"), loc);
         };
         match prop {
@@ -1032,13 +1018,7 @@ impl<'t, 's> Eval<'t, 's> {
         loc: Loc,
     ) -> Node {
         let insts = self.module_instances(sym);
-        let looped = self.is_loop_module(sym);
-        let index = if looped && index.is_none() {
-            Some(None)
-        } else {
-            index
-        };
-        let Some(inst) = Self::pick(&insts, index) else {
+        let Some(inst) = Self::pick(&insts, self.is_loop_module(sym), index) else {
             return opaque(format!("{sym} (instance not known)"), loc);
         };
         match path {
@@ -1070,136 +1050,24 @@ impl<'t, 's> Eval<'t, 's> {
 
 // ----- value helpers -----
 
-/// The same value, located at the use site (inner values keep their own locations).
-pub fn relocate(mut n: Node, at: Loc) -> Node {
-    n.loc = at;
-    n
-}
-
-/// A partly unknown string with a non-empty literal part: certainly a non-empty string (not
-/// null), whatever its symbols hold.
-pub fn is_nonempty_string(v: &Value) -> bool {
-    match v {
-        Value::Sym(s) => s
-            .parts
-            .iter()
-            .any(|p| matches!(p, crate::model::Part::Lit(l) if !l.is_empty())),
-        _ => false,
-    }
-}
-
-pub fn describe(v: &Value) -> String {
-    match v {
-        Value::Sym(s) => s.to_string(),
-        Value::Str(s) => format!("'{s}'"),
-        other => other.type_name().to_string(),
-    }
-}
-
-/// Append an interpolated value: `'${x}'` compiles to `format('{0}', x)`, so the text is what
-/// ARM's `format` makes of it (`True`/`False` for booleans, compact JSON for known arrays and
-/// objects) — one implementation, `crate::arm::functions::text_of`.
-pub fn append_as_string(s: &mut SymStr, v: &Value) {
-    match crate::arm::functions::text_of(v) {
-        Some(text) => s.append(&text),
-        None => s.push_sym(Sym::Opaque("unknown object or array in a string".into())),
-    }
-}
-
-/// Property access on a value. On a symbolic value, `ResourceProp` paths grow; parameters and
-/// expressions become a canonical `Expr` (`parameters('p').x`) so equal accesses compare equal.
-pub fn member(base: Node, prop: &str, safe: bool, loc: Loc) -> Node {
-    match base.value {
-        Value::Object(o) => match o.get(prop) {
-            Some(v) => v.clone(),
-            None if safe => Node::null(loc),
-            None => opaque(format!("no property {prop}"), loc),
-        },
-        Value::Null if safe => Node::null(loc),
-        Value::Sym(s) => match s.as_single_sym() {
-            Some(Sym::ResourceProp { id, path }) => {
-                let mut path = path.clone();
-                path.push(prop.to_string());
-                Node::new(
-                    Value::sym(Sym::ResourceProp {
-                        id: id.clone(),
-                        path,
-                    }),
-                    loc,
-                )
-            }
-            Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
-                let text = format!("{sym}.{prop}");
-                if text.len() > 1024 {
-                    return opaque("expression too long", loc);
-                }
-                Node::new(Value::sym(Sym::Expr(text)), loc)
-            }
-            _ => opaque(format!("{s}.{prop}"), loc),
-        },
-        other => opaque(format!("{}.{prop}", other.type_name()), loc),
-    }
-}
-
-pub fn subscript(base: Node, index: &Value, loc: Loc) -> Node {
-    match (&base.value, index) {
-        (Value::Array(a), Value::Int(i)) => {
-            let i = if *i < 0 { a.len() as i64 + i } else { *i };
-            match usize::try_from(i).ok().and_then(|i| a.get(i)) {
-                Some(v) => v.clone(),
-                None => opaque("index out of range", loc),
-            }
+/// `base[i]`. Bicep's index from the end `a[^i]` reaches here as a negative index (see
+/// `syntax`); it compiles to `indexFromEnd`, so it counts from the end of a known array.
+pub fn subscript(base: Node, i: Node, loc: Loc) -> Node {
+    let i = match (&base.value, &i.value) {
+        (Value::Array(a), Value::Int(n)) if *n < 0 => {
+            Node::new(Value::Int(a.len() as i64 + n), i.loc)
         }
-        (Value::Object(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
-        (Value::Sym(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
-        (Value::Sym(s), Value::Int(i)) => match s.as_single_sym() {
-            Some(Sym::ResourceProp { id, path }) => {
-                let mut path = path.clone();
-                path.push(i.to_string());
-                Node::new(
-                    Value::sym(Sym::ResourceProp {
-                        id: id.clone(),
-                        path,
-                    }),
-                    loc,
-                )
-            }
-            Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
-                Node::new(Value::sym(Sym::Expr(format!("{sym}[{i}]"))), loc)
-            }
-            _ => opaque("index of an unknown", loc),
-        },
-        _ => opaque("subscript", loc),
-    }
+        _ => i,
+    };
+    index(base, &i, loc, false)
 }
 
 /// The items a loop iterates: an array's elements, or an object's `{key, value}` pairs.
 pub fn iterable(n: &Node) -> Option<Vec<Node>> {
     match &n.value {
         Value::Array(a) => Some(a.clone()),
-        Value::Object(o) => Some(
-            o.entries
-                .iter()
-                .map(|(k, v)| {
-                    let mut e = Object::default();
-                    e.insert(
-                        Key {
-                            name: "key".into(),
-                            loc: k.loc,
-                        },
-                        Node::new(Value::Str(k.name.clone()), k.loc),
-                    );
-                    e.insert(
-                        Key {
-                            name: "value".into(),
-                            loc: v.loc,
-                        },
-                        v.clone(),
-                    );
-                    Node::new(Value::Object(e), v.loc)
-                })
-                .collect(),
-        ),
+        // Not valid Bicep (`items(o)` is), read as if it were written.
+        Value::Object(o) => Some(crate::eval::functions::items_of(o, n.loc)),
         _ => None,
     }
 }
@@ -1331,6 +1199,15 @@ pub enum X<'t> {
     Tern(Ts<'t>, Box<X<'t>>, Box<X<'t>>, Box<X<'t>>),
 }
 
+impl<'t> X<'t> {
+    /// The syntax node of this operator or leaf.
+    fn node(&self) -> Ts<'t> {
+        match self {
+            X::Leaf(n, _) | X::Un(n, _) | X::Bin(n, ..) | X::Tern(n, ..) => *n,
+        }
+    }
+}
+
 /// Binding strength of a binary operator (Bicep: `* / %` > `+ -` > comparisons > equality >
 /// `&&` > `||` > `??`; the conditional is lower still).
 fn precedence(n: Ts) -> u8 {
@@ -1352,7 +1229,7 @@ fn precedence(n: Ts) -> u8 {
 /// conditional) is rotated under it: `(a && b).c != d` → `a && (b.c != d)`.
 pub fn to_x<'t>(n: Ts<'t>, depth: usize) -> X<'t> {
     // Deeper than evaluation goes anyway: leave the rest to `eval`'s own depth guard.
-    if depth > MAX_DEPTH {
+    if depth > MAX_EXPR_DEPTH {
         return X::Leaf(n, Vec::new());
     }
     let sub = |field: &str| n.child_by_field_name(field).map(|c| to_x(c, depth + 1));

@@ -55,6 +55,22 @@ pub struct Shared {
     /// Module files already read: a module used by several declarations (or in a loop) is
     /// read, parsed and added to the sources once. `None` when it has syntax errors.
     pub modules: HashMap<PathBuf, Option<LoadedModule>>,
+    /// The unit's evaluation meter (work, values, calls, limits hit).
+    pub meter: crate::eval::Meter,
+}
+
+impl Shared {
+    /// The finished unit: sources, model, findings and what evaluation met.
+    pub fn into_unit(self, unparseable: bool) -> Unit {
+        Unit {
+            limits_hit: self.meter.hits(),
+            work: self.meter.work(),
+            sources: self.sources,
+            model: self.model,
+            findings: self.findings,
+            unparseable,
+        }
+    }
 }
 
 pub struct LoadedModule {
@@ -197,12 +213,7 @@ fn finish(
             .push(p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
     }
     let unparseable = evaluate_file(&mut shared, file, text, dir, FileSetup::top(inputs)).is_none();
-    Unit {
-        sources: shared.sources,
-        model: shared.model,
-        findings: shared.findings,
-        unparseable,
-    }
+    shared.into_unit(unparseable)
 }
 
 /// Load a `.bicepparam` file: finds its `using` target (relative to `path`) and loads that

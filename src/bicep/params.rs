@@ -177,20 +177,12 @@ pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
         .filter(|u| !u.starts_with("br:") && !u.starts_with("br/") && !u.starts_with("ts:"))
         .and_then(|u| Some(path?.parent()?.join(u)));
     let Some(target) = target else {
-        return Unit {
-            unparseable: !probe.findings.is_empty(),
-            sources: probe.sources,
-            model: probe.model,
-            findings: probe.findings,
-        };
+        let unparseable = !probe.findings.is_empty();
+        return probe.into_unit(unparseable);
     };
     let Ok(bicep_text) = std::fs::read_to_string(&target) else {
-        return Unit {
-            unparseable: !probe.findings.is_empty(),
-            sources: probe.sources,
-            model: probe.model,
-            findings: probe.findings,
-        };
+        let unparseable = !probe.findings.is_empty();
+        return probe.into_unit(unparseable);
     };
     let bicep_display = match display.rfind(['/', '\\']) {
         Some(i) => format!(
