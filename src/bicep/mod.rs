@@ -57,6 +57,9 @@ pub struct Shared {
     pub modules: HashMap<PathBuf, Option<LoadedModule>>,
     /// The unit's evaluation meter (work, values, calls, limits hit).
     pub meter: crate::eval::Meter,
+    /// Imported variables already evaluated, by (file, scope, name), with their size: each is
+    /// evaluated once per unit however often (and through however many files) it is used.
+    pub imported: HashMap<(PathBuf, String, String), (Node, usize)>,
 }
 
 impl Shared {

@@ -11,8 +11,8 @@
 //!
 //! The budgets are far above what real templates use (noted beside each: the largest unit among
 //! the 2,100 templates and Bicep files of the reference corpus — Azure Verified Modules,
-//! quickstart templates, PSRule and Checkov test cases — loaded without parameter files) and low
-//! enough that hostile input stays within a second and 200 MB.
+//! quickstart templates, PSRule and Checkov test cases — loaded with their parameter files where
+//! they have them) and low enough that hostile input stays within a second and 200 MB.
 
 use crate::source::{FileId, Loc};
 use std::cell::{Cell, RefCell};
@@ -20,13 +20,13 @@ use std::fmt;
 
 /// Evaluation steps per unit (one step per expression node, JSON value or declaration
 /// evaluated). Largest corpus unit: 30,003.
-pub const MAX_WORK: u64 = 4_000_000;
+pub const MAX_WORK: u64 = 1_000_000;
 /// Values produced per unit: every value a function returns and every copy of a variable,
-/// parameter or loop item counts its nodes (so memory stays below about 100 MB). Largest corpus
+/// parameter or loop item counts its nodes (so memory stays below about 50 MB). Largest corpus
 /// unit: 11,112.
-pub const MAX_VALUES: u64 = 2_000_000;
+pub const MAX_VALUES: u64 = 1_000_000;
 /// User-defined function calls per unit. Largest corpus unit: 3.
-pub const MAX_CALLS: u64 = 100_000;
+pub const MAX_CALLS: u64 = 20_000;
 /// Nesting of user-function calls, lambdas and variables that refer to variables.
 pub const MAX_CALL_DEPTH: usize = 64;
 /// Nesting of expressions (calls inside calls, through variables and functions), so that hostile
@@ -87,7 +87,7 @@ impl Limit {
         }
     }
 
-    /// What was exceeded, for a message: "more than 4000000 evaluation steps".
+    /// What was exceeded, for a message: "more than 1000000 evaluation steps".
     pub fn describe(self) -> String {
         match self {
             Limit::Work => format!("more than {MAX_WORK} evaluation steps"),
