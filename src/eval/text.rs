@@ -74,10 +74,17 @@ pub fn weight(s: &SymStr) -> usize {
     s.parts
         .iter()
         .map(|p| match p {
-            Part::Sym(Sym::ResourceProp { id, path }) => 1 + weight(id) + path.len(),
-            _ => 1,
+            Part::Sym(sym) => sym_weight(sym),
+            Part::Lit(_) => 1,
         })
         .fold(0, usize::saturating_add)
+}
+
+fn sym_weight(s: &Sym) -> usize {
+    match s {
+        Sym::ResourceProp { id, path } => 1 + weight(id) + path.len(),
+        _ => 1,
+    }
 }
 
 /// Literal bytes of a partly unknown string.
@@ -141,7 +148,7 @@ impl<'m> Text<'m> {
                 // Unknowns without identity side by side are one such unknown.
                 Part::Sym(Sym::Opaque(_)) if self.ends_opaque() => {}
                 Part::Sym(sym) => {
-                    let w = weight(&SymStr::sym(sym.clone()));
+                    let w = sym_weight(sym);
                     if self.weight + w >= MAX_STRING_PARTS {
                         return self.overflow();
                     }
