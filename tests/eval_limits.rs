@@ -268,3 +268,43 @@ fn deeply_nested_arm_expressions_are_recorded() {
         .expect("recorded");
     assert_eq!(h.loc.file, 0);
 }
+
+/// Nested deployments past the limit are not followed, in ARM (inline templates) and in Bicep
+/// (modules, which compile to nested deployments) alike, and the cut is recorded.
+#[test]
+fn deployment_nesting_stops_at_the_same_level_in_both_formats() {
+    let levels = limits::MAX_DEPLOYMENT_NESTING + 3;
+    let mut inner = r#"{"resources": []}"#.to_string();
+    for i in (0..levels).rev() {
+        inner = format!(
+            r#"{{"resources": [{{"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01",
+              "name": "d{i}", "properties": {{"mode": "Incremental",
+              "expressionEvaluationOptions": {{"scope": "inner"}}, "template": {inner}}}}}]}}"#
+        );
+    }
+    let arm = arm_unit(&inner);
+    let dir = tempfile::tempdir().unwrap();
+    for i in 1..=levels {
+        let body = if i == levels {
+            String::new()
+        } else {
+            format!("module m 'm{}.bicep' = {{\n  name: 'd{i}'\n}}\n", i + 1)
+        };
+        std::fs::write(dir.path().join(format!("m{i}.bicep")), body).unwrap();
+    }
+    let main = "module m 'm1.bicep' = {\n  name: 'd0'\n}\n";
+    let path = dir.path().join("main.bicep");
+    let bicep = bicep::load("main.bicep", Some(&path), main, &[]);
+    let deployments = |u: &Unit| {
+        u.model
+            .resources
+            .iter()
+            .filter(|r| r.is_type("Microsoft.Resources/deployments"))
+            .count()
+    };
+    assert_eq!(deployments(&arm), limits::MAX_DEPLOYMENT_NESTING + 1);
+    assert_eq!(deployments(&bicep), deployments(&arm));
+    for unit in [&arm, &bicep] {
+        assert!(hit(unit, Limit::Nesting), "{:?}", unit.limits_hit);
+    }
+}

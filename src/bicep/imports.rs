@@ -6,6 +6,7 @@
 //! along an import chain) use it.
 
 use super::eval::{Eval, first_named, opaque, relocate};
+use crate::eval::limits::{Limit, MAX_IMPORT_CHAIN};
 use crate::eval::value::nodes;
 use crate::model::{Node, Scope};
 use crate::source::Loc;
@@ -92,10 +93,12 @@ impl<'t, 's> Eval<'t, 's> {
         };
         let file = dir.join(path);
         let file = file.canonicalize().unwrap_or(file);
-        if self.shared.module_stack.iter().any(|p| p == &file)
-            || self.shared.module_stack.len() > 16
-        {
+        if self.shared.module_stack.iter().any(|p| p == &file) {
             return opaque("cyclic import", loc);
+        }
+        if self.shared.module_stack.len() > MAX_IMPORT_CHAIN {
+            self.shared.meter.hit(Limit::Nesting, loc);
+            return opaque("imports nested too deeply", loc);
         }
         // Compile-time imports are inlined into the importing template, so their values depend
         // on its scope (`resourceGroup()`), and on nothing else.

@@ -50,6 +50,12 @@ pub const MAX_VALUE_DEPTH: usize = 300;
 pub const MAX_CANON: usize = 1024;
 /// Most resources one unit may produce (copy loops inside copy loops, modules in loops).
 pub const MAX_RESOURCES: usize = 50_000;
+/// Deepest nested deployment followed: an ARM deployment's inline or linked template, a Bicep
+/// module (the compiler makes each module a nested deployment, so both formats stop at the
+/// same level).
+pub const MAX_DEPLOYMENT_NESTING: usize = 10;
+/// Longest chain of Bicep files importing from each other.
+pub const MAX_IMPORT_CHAIN: usize = 16;
 
 /// A limit of the resource policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,7 +68,8 @@ pub enum Limit {
     Calls,
     /// [`MAX_CALL_DEPTH`] nested calls.
     CallDepth,
-    /// [`MAX_EXPR_DEPTH`] nested expressions.
+    /// [`MAX_EXPR_DEPTH`] nested expressions, [`MAX_DEPLOYMENT_NESTING`] nested deployments
+    /// or [`MAX_IMPORT_CHAIN`] files importing from each other.
     Nesting,
     /// [`MAX_STRING`] bytes or [`MAX_STRING_PARTS`] parts in one string.
     StringSize,
@@ -94,7 +101,10 @@ impl Limit {
             Limit::Values => format!("more than {MAX_VALUES} values built"),
             Limit::Calls => format!("more than {MAX_CALLS} user-defined function calls"),
             Limit::CallDepth => format!("calls nested more than {MAX_CALL_DEPTH} deep"),
-            Limit::Nesting => format!("expressions nested more than {MAX_EXPR_DEPTH} deep"),
+            Limit::Nesting => format!(
+                "expressions nested more than {MAX_EXPR_DEPTH} deep, deployments more than \
+                 {MAX_DEPLOYMENT_NESTING} or imports more than {MAX_IMPORT_CHAIN}"
+            ),
             Limit::StringSize => {
                 format!("a string of more than {MAX_STRING} bytes or {MAX_STRING_PARTS} parts")
             }
@@ -153,7 +163,7 @@ impl Meter {
             self.hit(Limit::Work, loc);
             return false;
         }
-        if w.values > MAX_VALUES {
+        if self.exhausted() {
             return false;
         }
         w.steps += 1;

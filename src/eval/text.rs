@@ -87,14 +87,6 @@ fn sym_weight(s: &Sym) -> usize {
     }
 }
 
-/// Literal bytes of a partly unknown string.
-pub fn lit_len(s: &SymStr) -> usize {
-    s.parts
-        .iter()
-        .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
-        .sum()
-}
-
 /// A string under construction, kept within [`MAX_STRING`] bytes and [`MAX_STRING_PARTS`]
 /// weight. Once a piece does not fit, the rest is an unknown without identity and the limit is
 /// recorded at the builder's location.
@@ -238,7 +230,12 @@ mod tests {
             match t.finish() {
                 Value::Str(x) => s = x,
                 Value::Sym(x) => {
-                    assert!(lit_len(&x) <= MAX_STRING);
+                    let lit_len: usize = x
+                        .parts
+                        .iter()
+                        .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
+                        .sum();
+                    assert!(lit_len <= MAX_STRING);
                     return;
                 }
                 other => panic!("{other:?}"),
