@@ -297,7 +297,12 @@ impl<'t> Frame<'t> {
         }
         match expr::parse(s) {
             Ok(e) => self.eval(env, &e, loc),
-            Err(why) => opaque(format!("invalid expression: {why}"), loc),
+            Err(why) => {
+                if why == expr::TOO_DEEP {
+                    self.meter.hit(Limit::Nesting, loc);
+                }
+                opaque(format!("invalid expression: {why}"), loc)
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use super::eval::{Env, Frame, ParamSlot, literal, provider_tail};
 use super::json::{self, JKind, JVal};
-use crate::eval::limits::{Limit, MAX_RESOURCES, Meter};
+use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_RESOURCES, Meter};
 use crate::finding::Finding;
 use crate::model::{
     Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
@@ -16,8 +16,6 @@ use std::rc::Rc;
 
 /// Largest copy loop expanded; a larger or unknown count gives one representative instance.
 pub const MAX_COPY: i64 = 1000;
-/// Deepest chain of nested deployments followed.
-pub const MAX_NESTING: usize = 10;
 /// Most `templateLink.relativePath` files read for one unit (a template linking itself twice
 /// would otherwise read 2^depth files).
 pub const MAX_LINKED: usize = 256;
@@ -457,7 +455,8 @@ impl Loader {
 
     /// A nested deployment: evaluate its template (inline or linked) in its own frame.
     fn deployment(&mut self, frame: &Frame, d: &Decl, inst: &Inst, idx: usize, origin: &Origin) {
-        if origin.depth >= MAX_NESTING {
+        if origin.depth >= MAX_DEPLOYMENT_NESTING {
+            self.meter.hit(Limit::Nesting, frame.loc(d.j.span));
             return;
         }
         let Some(props) = d.j.get("properties") else {

@@ -367,14 +367,23 @@ impl<'t, 's> Eval<'t, 's> {
     /// The resource and module symbols an expression mentions anywhere, also in branches that
     /// evaluation skips and through variables: the Bicep compiler derives `dependsOn` from the
     /// syntax, not from values.
+    ///
+    /// One downward walk that carries each node's parent and grandparent: tree-sitter finds a
+    /// node's parent by walking down from the root, so asking for it at every identifier would
+    /// make deeply nested bodies quadratic.
     pub fn syntactic_refs(&mut self, root: Ts<'t>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let mut stack = vec![root];
-        while let Some(n) = stack.pop() {
+        let root_parent = if root.kind() == "identifier" {
+            root.parent()
+        } else {
+            None
+        };
+        let mut stack = vec![(root, root_parent, None)];
+        while let Some((n, parent, grandparent)) = stack.pop() {
             if n.id() != root.id() && n.kind() == "resource_declaration" {
                 continue; // a nested resource is a resource of its own
             }
-            if n.kind() == "identifier" && !is_binding_or_key(n) {
+            if n.kind() == "identifier" && !is_binding_or_key(n, parent, grandparent) {
                 let name = self.src(n);
                 match self.decls.get(name).map(|d| (d.kind, d.node, *d)) {
                     Some((DeclKind::Resource | DeclKind::Module, _, d)) => {
@@ -394,7 +403,7 @@ impl<'t, 's> Eval<'t, 's> {
                 }
             }
             let mut c = n.walk();
-            stack.extend(n.named_children(&mut c));
+            stack.extend(n.named_children(&mut c).map(|ch| (ch, Some(n), parent)));
         }
         out
     }
@@ -1094,15 +1103,16 @@ pub fn unescape(esc: &str) -> String {
 // ----- tree helpers -----
 
 /// An identifier that names something rather than refers to it: an object key, a loop or
-/// lambda variable, a called function's name, a declaration's own name.
-fn is_binding_or_key(n: Ts) -> bool {
-    let Some(p) = n.parent() else { return false };
+/// lambda variable, a called function's name, a declaration's own name. `p` and `g` are its
+/// parent and grandparent.
+fn is_binding_or_key(n: Ts, p: Option<Ts>, g: Option<Ts>) -> bool {
+    let Some(p) = p else { return false };
     match p.kind() {
         "object_property" => p.named_child(0).map(|k| k.id()) == Some(n.id()),
         "for_statement" => p.child_by_field_name("initializer").map(|k| k.id()) == Some(n.id()),
         "for_loop_parameters" | "lambda_expression" => true,
         "call_expression" => p.child_by_field_name("function").map(|k| k.id()) == Some(n.id()),
-        "parenthesized_expression" => p.parent().is_some_and(|g| g.kind() == "lambda_expression"),
+        "parenthesized_expression" => g.is_some_and(|g| g.kind() == "lambda_expression"),
         _ => false,
     }
 }

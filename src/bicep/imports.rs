@@ -1,10 +1,14 @@
 //! Compile-time imports of exported variables and functions from local files:
 //! `import { x, f as g } from './shared.bicep'` and `import * as ns from './shared.bicep'`.
 //! The imported declaration is evaluated in its own file (which joins the unit's sources);
-//! registry imports (`br:`, `br/`, `ts:`) and types are not values and stay unknown.
+//! registry imports (`br:`, `br/`, `ts:`) and types are not values and stay unknown. An
+//! imported variable is evaluated once per unit and scope, however many references (and files
+//! along an import chain) use it.
 
 use super::eval::{Eval, first_named, opaque, relocate};
-use crate::model::Node;
+use crate::eval::limits::{Limit, MAX_IMPORT_CHAIN};
+use crate::eval::value::nodes;
+use crate::model::{Node, Scope};
 use crate::source::Loc;
 use std::collections::HashMap;
 use tree_sitter::Node as Ts;
@@ -89,10 +93,24 @@ impl<'t, 's> Eval<'t, 's> {
         };
         let file = dir.join(path);
         let file = file.canonicalize().unwrap_or(file);
-        if self.shared.module_stack.iter().any(|p| p == &file)
-            || self.shared.module_stack.len() > 16
-        {
+        if self.shared.module_stack.iter().any(|p| p == &file) {
             return opaque("cyclic import", loc);
+        }
+        if self.shared.module_stack.len() > MAX_IMPORT_CHAIN {
+            self.shared.meter.hit(Limit::Nesting, loc);
+            return opaque("imports nested too deeply", loc);
+        }
+        // Compile-time imports are inlined into the importing template, so their values depend
+        // on its scope (`resourceGroup()`), and on nothing else.
+        let memo_key = match &want {
+            Want::Value(name) => Some((file.clone(), scope_key(&self.scope), name.to_string())),
+            Want::Call(..) => None,
+        };
+        if let Some((n, size)) = memo_key.as_ref().and_then(|k| self.shared.imported.get(k)) {
+            if !self.shared.meter.produced(*size, loc) {
+                return opaque("evaluation budget spent", loc);
+            }
+            return relocate(n.clone(), loc);
         }
         let Some(loaded) = super::resources::load_cached(self, &file, path) else {
             return opaque(format!("import from {path} not readable"), loc);
@@ -121,6 +139,16 @@ impl<'t, 's> Eval<'t, 's> {
             Want::Call(name, args) => child.call_by_name(name, args, loc),
         };
         self.shared.module_stack.pop();
+        if let Some(k) = memo_key {
+            let size = nodes(&v.value);
+            self.shared.imported.insert(k, (v.clone(), size));
+        }
         relocate(v, loc)
     }
+}
+
+/// A deployment scope as a memo key.
+fn scope_key(s: &Scope) -> String {
+    let part = |p: &Option<crate::model::SymStr>| p.as_ref().map(|x| x.to_string());
+    format!("{:?}/{:?}", part(&s.subscription), part(&s.resource_group))
 }

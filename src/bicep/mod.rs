@@ -8,8 +8,9 @@
 //! - [`eval`], `funcs`, `ops`, `resources`: declarations evaluated on demand into model
 //!   resources with the symbolic conventions of `crate::model::value` (ids via
 //!   [`crate::model::resource_id`], `Sym::ResourceProp` for runtime properties, `Sym::Param` for
-//!   top-level parameters without value, `Sym::Expr` with the ARM evaluator's canonical text for
-//!   deterministic functions/operators of unknowns, `Sym::Opaque` otherwise). Conditions (false ⇒
+//!   top-level parameters without value, `Sym::Expr` with the canonical text of the compiled
+//!   ARM expression for deterministic functions/operators of unknowns, `Sym::Opaque` otherwise;
+//!   what expressions mean is the evaluator core's, [`crate::eval`]). Conditions (false ⇒
 //!   omitted, unknown ⇒ `Presence::IfDeployed`), loops (expanded up to 1000 items, else one
 //!   representative instance), child resources, `existing`, extension scopes, local modules
 //!   (a `Microsoft.Resources/deployments` resource that `contains` the module's resources;
@@ -57,6 +58,9 @@ pub struct Shared {
     pub modules: HashMap<PathBuf, Option<LoadedModule>>,
     /// The unit's evaluation meter (work, values, calls, limits hit).
     pub meter: crate::eval::Meter,
+    /// Imported variables already evaluated, by (file, scope, name), with their size: each is
+    /// evaluated once per unit however often (and through however many files) it is used.
+    pub imported: HashMap<(PathBuf, String, String), (Node, usize)>,
 }
 
 impl Shared {

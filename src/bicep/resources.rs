@@ -6,7 +6,7 @@ use super::eval::{
     Decl, DeclKind, Eval, InstanceMemo, Memo, Ref, first_named, if_body, if_condition, loop_source,
     loop_vars, opaque, relocate,
 };
-use crate::eval::limits::{Limit, MAX_EXPR_DEPTH, MAX_RESOURCES};
+use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_EXPR_DEPTH, MAX_RESOURCES};
 use crate::eval::scope::scope_of_object;
 use crate::eval::value::expr;
 use crate::model::{
@@ -620,9 +620,13 @@ impl<'t, 's> Eval<'t, 's> {
         // Canonical paths, so that `./a/../m.bicep` and `m.bicep` are one file to the cycle guard.
         let file = self.dir.as_ref()?.join(path);
         let file = file.canonicalize().unwrap_or(file);
-        if self.shared.module_stack.iter().any(|p| p == &file)
-            || self.shared.module_stack.len() > 16
-        {
+        if self.shared.module_stack.iter().any(|p| p == &file) {
+            return None;
+        }
+        // The stack holds the top-level file: a module of a file at depth d is at depth d + 1.
+        if self.shared.module_stack.len() > MAX_DEPLOYMENT_NESTING {
+            let at = self.shared.model.resources[idx].loc;
+            self.shared.meter.hit(Limit::Nesting, at);
             return None;
         }
         let (file_id, text, parsed) = load_cached(self, &file, path)?;

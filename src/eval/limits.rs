@@ -11,8 +11,8 @@
 //!
 //! The budgets are far above what real templates use (noted beside each: the largest unit among
 //! the 2,100 templates and Bicep files of the reference corpus — Azure Verified Modules,
-//! quickstart templates, PSRule and Checkov test cases — loaded without parameter files) and low
-//! enough that hostile input stays within a second and 200 MB.
+//! quickstart templates, PSRule and Checkov test cases — loaded with their parameter files where
+//! they have them) and low enough that hostile input stays within a second and 200 MB.
 
 use crate::source::{FileId, Loc};
 use std::cell::{Cell, RefCell};
@@ -20,13 +20,13 @@ use std::fmt;
 
 /// Evaluation steps per unit (one step per expression node, JSON value or declaration
 /// evaluated). Largest corpus unit: 30,003.
-pub const MAX_WORK: u64 = 4_000_000;
+pub const MAX_WORK: u64 = 1_000_000;
 /// Values produced per unit: every value a function returns and every copy of a variable,
-/// parameter or loop item counts its nodes (so memory stays below about 100 MB). Largest corpus
+/// parameter or loop item counts its nodes (so memory stays below about 50 MB). Largest corpus
 /// unit: 11,112.
-pub const MAX_VALUES: u64 = 2_000_000;
+pub const MAX_VALUES: u64 = 1_000_000;
 /// User-defined function calls per unit. Largest corpus unit: 3.
-pub const MAX_CALLS: u64 = 100_000;
+pub const MAX_CALLS: u64 = 20_000;
 /// Nesting of user-function calls, lambdas and variables that refer to variables.
 pub const MAX_CALL_DEPTH: usize = 64;
 /// Nesting of expressions (calls inside calls, through variables and functions), so that hostile
@@ -50,6 +50,12 @@ pub const MAX_VALUE_DEPTH: usize = 300;
 pub const MAX_CANON: usize = 1024;
 /// Most resources one unit may produce (copy loops inside copy loops, modules in loops).
 pub const MAX_RESOURCES: usize = 50_000;
+/// Deepest nested deployment followed: an ARM deployment's inline or linked template, a Bicep
+/// module (the compiler makes each module a nested deployment, so both formats stop at the
+/// same level).
+pub const MAX_DEPLOYMENT_NESTING: usize = 10;
+/// Longest chain of Bicep files importing from each other.
+pub const MAX_IMPORT_CHAIN: usize = 16;
 
 /// A limit of the resource policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,7 +68,8 @@ pub enum Limit {
     Calls,
     /// [`MAX_CALL_DEPTH`] nested calls.
     CallDepth,
-    /// [`MAX_EXPR_DEPTH`] nested expressions.
+    /// [`MAX_EXPR_DEPTH`] nested expressions, [`MAX_DEPLOYMENT_NESTING`] nested deployments
+    /// or [`MAX_IMPORT_CHAIN`] files importing from each other.
     Nesting,
     /// [`MAX_STRING`] bytes or [`MAX_STRING_PARTS`] parts in one string.
     StringSize,
@@ -87,14 +94,17 @@ impl Limit {
         }
     }
 
-    /// What was exceeded, for a message: "more than 4000000 evaluation steps".
+    /// What was exceeded, for a message: "more than 1000000 evaluation steps".
     pub fn describe(self) -> String {
         match self {
             Limit::Work => format!("more than {MAX_WORK} evaluation steps"),
             Limit::Values => format!("more than {MAX_VALUES} values built"),
             Limit::Calls => format!("more than {MAX_CALLS} user-defined function calls"),
             Limit::CallDepth => format!("calls nested more than {MAX_CALL_DEPTH} deep"),
-            Limit::Nesting => format!("expressions nested more than {MAX_EXPR_DEPTH} deep"),
+            Limit::Nesting => format!(
+                "expressions nested more than {MAX_EXPR_DEPTH} deep, deployments more than \
+                 {MAX_DEPLOYMENT_NESTING} or imports more than {MAX_IMPORT_CHAIN}"
+            ),
             Limit::StringSize => {
                 format!("a string of more than {MAX_STRING} bytes or {MAX_STRING_PARTS} parts")
             }
@@ -153,7 +163,7 @@ impl Meter {
             self.hit(Limit::Work, loc);
             return false;
         }
-        if w.values > MAX_VALUES {
+        if self.exhausted() {
             return false;
         }
         w.steps += 1;
