@@ -4,10 +4,10 @@
 //! enters the template as a literal through [`lit`] (ARM escaping) or the parameters file
 //! (whose values ARM never evaluates).
 
-use super::api;
 use super::escape::arm_literal;
 use super::plan::{Identity2, KeyPlan, Plan, desc};
 use crate::azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER;
+use crate::azure::api;
 use crate::spec::Rotation;
 use serde_json::{Map, Value, json};
 
@@ -418,6 +418,10 @@ fn registry_resource(p: &Plan) -> Value {
             "keyIdentifier": expr(key_id(p))
         }
     });
+    if p.content_trust {
+        properties["policies"] =
+            json!({ "trustPolicy": { "type": "Notary", "status": "enabled" } });
+    }
     let mut identities = Map::new();
     identities.insert(format!("[{}]", identity_id(p)), json!({}));
     with_tags(

@@ -12,6 +12,7 @@ pub mod escape;
 pub mod plan;
 pub mod validate;
 
+pub use crate::azure::api;
 pub use plan::Plan;
 
 use crate::spec::Spec;
@@ -23,15 +24,6 @@ pub const BICEPPARAM_FILE: &str = "CMKtemplate.bicepparam";
 /// The module holding the key access grant when the vault is in another resource group.
 pub const BICEP_GRANT_MODULE_FILE: &str = "CMKtemplate.key-access.bicep";
 pub const DEPLOY_FILE: &str = "deploy.sh";
-
-/// API versions of everything the generator emits besides the registry (whose version is
-/// `deployment.api_version`). Newest stable versions with published schemas.
-pub mod api {
-    pub const IDENTITY: &str = "2023-01-31";
-    pub const KEY_VAULT: &str = "2023-07-01";
-    pub const ROLE_ASSIGNMENT: &str = "2022-04-01";
-    pub const DEPLOYMENTS: &str = "2022-09-01";
-}
 
 /// One generated file.
 #[derive(Clone, Debug, PartialEq, Eq)]

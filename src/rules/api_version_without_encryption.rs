@@ -70,9 +70,13 @@ impl Rule for ApiVersionWithoutEncryption {
                     ),
                 )
                 .label("too old for encryption")
-                .related(r.loc_of("properties.encryption"), "encryption is set here")
+                .related(
+                    r.loc_of("properties.encryption"),
+                    "customer-managed key configured here",
+                )
                 .help(format!(
-                    "use apiVersion {} (latest stable)",
+                    "use {} {} (latest stable)",
+                    ctx.model.spell(i, "apiVersion"),
                     azure::REGISTRY_API_DEFAULT
                 )),
             );

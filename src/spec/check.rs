@@ -231,7 +231,7 @@ fn cmk013_names(spec: &Spec, out: &mut Vec<Finding>) {
     match &spec.identity {
         Identity::Create(name) => name_finding(out, name, azure::check_identity_name),
         Identity::Existing(rid) => {
-            if let Err(e) = check_identity_resource_id(&rid.value) {
+            if let Err(e) = azure::check_identity_resource_id(&rid.value) {
                 out.push(
                     Finding::new(meta("CMK013"), rid.loc, e)
                         .label("invalid identity resource id")
@@ -242,10 +242,10 @@ fn cmk013_names(spec: &Spec, out: &mut Vec<Finding>) {
     }
     name_finding(out, &spec.vault.name, azure::check_vault_name);
     if let Some(rg) = &spec.vault.resource_group {
-        name_finding(out, rg, check_resource_group_name);
+        name_finding(out, rg, azure::check_resource_group_name);
     }
     if let Some(sub) = &spec.vault.subscription_id
-        && !is_guid(&sub.value)
+        && !azure::is_guid(&sub.value)
     {
         out.push(
             Finding::new(
@@ -281,84 +281,5 @@ fn cmk014_api_version(spec: &Spec, out: &mut Vec<Finding>) {
                 azure::REGISTRY_API_DEFAULT
             )),
         );
-    }
-}
-
-pub(crate) fn is_guid(s: &str) -> bool {
-    let parts: Vec<&str> = s.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
-}
-
-/// Resource group: 1–90 of letters, digits, `-`, `_`, `.`, `(`, `)`; not ending in `.`.
-pub(crate) fn check_resource_group_name(name: &str) -> Result<(), String> {
-    let n = name.chars().count();
-    if !(1..=90).contains(&n) {
-        return Err(format!(
-            "resource group names are 1–90 characters long; '{name}' has {n}"
-        ));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || "-_.()".contains(*c)))
-    {
-        return Err(format!(
-            "resource group names have only letters, digits, '-', '_', '.', '(' and ')'; '{name}' has {c:?}"
-        ));
-    }
-    if name.ends_with('.') {
-        return Err(format!(
-            "resource group names do not end with '.'; '{name}' does"
-        ));
-    }
-    Ok(())
-}
-
-/// `/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>`.
-pub(crate) fn check_identity_resource_id(id: &str) -> Result<(), String> {
-    let segs: Vec<&str> = id.split('/').collect();
-    let shape_ok = segs.len() == 9
-        && segs[0].is_empty()
-        && segs[1].eq_ignore_ascii_case("subscriptions")
-        && segs[3].eq_ignore_ascii_case("resourceGroups")
-        && segs[5].eq_ignore_ascii_case("providers")
-        && segs[6].eq_ignore_ascii_case("Microsoft.ManagedIdentity")
-        && segs[7].eq_ignore_ascii_case("userAssignedIdentities");
-    if !shape_ok {
-        return Err(format!(
-            "'{id}' is not the resource id of a user-assigned identity"
-        ));
-    }
-    if !is_guid(segs[2]) {
-        return Err(format!(
-            "the subscription '{}' in the identity's resource id is not a GUID",
-            segs[2]
-        ));
-    }
-    check_resource_group_name(segs[4])?;
-    azure::check_identity_name(segs[8])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identity_resource_ids() {
-        let ok = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-acr";
-        assert!(check_identity_resource_id(ok).is_ok());
-        assert!(check_identity_resource_id("/subscriptions/x/resourceGroups/rg").is_err());
-        assert!(check_identity_resource_id(&ok.replace("id-acr", "_bad")).is_err());
-        assert!(check_identity_resource_id(&ok.replace("00000000-0000", "nope")).is_err());
-    }
-
-    #[test]
-    fn resource_group_names() {
-        assert!(check_resource_group_name("rg-keys_(prod).1").is_ok());
-        assert!(check_resource_group_name("rg.").is_err());
-        assert!(check_resource_group_name("rg'x").is_err());
     }
 }

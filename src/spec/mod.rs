@@ -32,6 +32,7 @@
 //! | `deployment.api_version` | registry API [2025-11-01]; before 2019-12-01-preview is CMK014 |
 
 pub mod check;
+pub mod model;
 mod parse;
 
 use crate::azure::Cloud;
