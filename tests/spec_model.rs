@@ -110,3 +110,31 @@ fn the_spec_model_and_the_generated_template_agree() {
         );
     }
 }
+
+#[test]
+fn every_spec_rule_violation_is_found_on_the_spec_model() {
+    // The file name says the code; the spec model alone (intents and references included)
+    // finds it, located in the spec.
+    for (stem, text) in specs() {
+        let Some(code) = stem.strip_prefix("cmk").and_then(|s| s.get(..3)) else {
+            continue;
+        };
+        let spec = acr_cmk::spec::load("s.toml", &text).spec.unwrap();
+        let m = acr_cmk::spec::model::model(&spec);
+        let ctx = Ctx {
+            model: &m,
+            baseline: None,
+        };
+        let findings = rules::run(&ctx, &|meta| meta.default_enabled);
+        let code = format!("CMK{code}");
+        let f = findings
+            .iter()
+            .find(|f| f.code == code)
+            .unwrap_or_else(|| panic!("{stem}: no {code} in {findings:?}"));
+        assert_eq!(f.loc.file, 0, "{stem}");
+        assert!(
+            f.loc.end as usize <= text.len() && !f.loc.is_empty(),
+            "{stem}"
+        );
+    }
+}

@@ -47,9 +47,9 @@ impl Generated {
     }
 }
 
-/// Generate every file for a spec. The spec must be free of rule violations
-/// (`crate::spec::check::check`); an error here is a generator bug (e.g. a template that does
-/// not render) and is reported as such.
+/// Generate every file for a spec. The spec should be free of rule violations (the catalogue
+/// on `crate::spec::model::model`); the files say what the spec says either way. An error here
+/// is a generator bug (e.g. a template that does not render) and is reported as such.
 pub fn generate(spec: &Spec) -> Result<Generated, String> {
     let plan = Plan::new(spec);
     let template = arm::template(&plan);

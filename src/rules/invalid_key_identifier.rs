@@ -13,7 +13,9 @@ declare_rule! {
     /// suffix of a known cloud (`vault.azure.net`, `vault.azure.cn`, `vault.usgovcloudapi.net`,
     /// `managedhsm.*`), a valid vault and key name and, if present, a 32-character version.
     /// Identifiers built from parameters are checked as far as their known parts go: a literal
-    /// `http://`, a wrong DNS suffix or `/secrets/` is wrong whatever the parameters are.
+    /// `http://`, a wrong DNS suffix or `/secrets/` is wrong whatever the parameters are. When
+    /// the source says which cloud it deploys to (a build spec's `deployment.cloud`), the suffix
+    /// must be that cloud's.
     ///
     /// ## Why is this bad?
     /// The registry is created with a key it cannot reach, and the deployment fails, often only

@@ -101,6 +101,7 @@ impl Rule for RsaKeyRequired {
                             shown(size)
                         ),
                     )
+                    .label("unsupported key size")
                     .assuming(reg)
                     .related(registry.loc, "the registry that uses this key")
                     .help(format!("set {} to 2048, 3072 or 4096", m.spell(k, "keySize"))),

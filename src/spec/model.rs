@@ -93,6 +93,47 @@ fn property_of(id: &SymStr, path: &[&str]) -> SymStr {
     })
 }
 
+/// `r` depending on `depends_on`.
+fn with_deps(mut r: Resource, depends_on: Vec<usize>) -> Resource {
+    r.depends_on = depends_on;
+    r
+}
+
+/// A resource with the fields every one of them has (`type`, `apiVersion` unless `fields` has
+/// its own, `name`); `fields` holds the rest of its body. No dependencies yet.
+fn resource(
+    ty: &str,
+    api: &str,
+    name: Node,
+    id: SymStr,
+    mut fields: Vec<(&str, Node)>,
+    loc: Loc,
+    pointer: &str,
+) -> Resource {
+    let mut entries = vec![("type", text(ty, loc))];
+    // The registry's API version is the spec's; the others are the generator's.
+    if !fields.iter().any(|(k, _)| *k == "apiVersion") {
+        entries.push(("apiVersion", text(api, loc)));
+    }
+    entries.push(("name", name.clone()));
+    entries.append(&mut fields);
+    Resource {
+        ty: ty.to_string(),
+        api_version: Some(api.to_string()),
+        name,
+        id,
+        symbolic_name: None,
+        existing: false,
+        presence: Presence::Always,
+        depends_on: Vec::new(),
+        contains: Vec::new(),
+        parent_deployment: None,
+        body: object(loc, entries),
+        loc,
+        pointer: pointer.to_string(),
+    }
+}
+
 impl Builder<'_> {
     fn build(mut self) -> Model {
         let spec = self.spec;
@@ -113,7 +154,7 @@ impl Builder<'_> {
             },
         };
         let vault_name = SymStr::lit(&spec.vault.name.value);
-        let vault_id = resource_id(&vault_scope, VAULT, &[vault_name.clone()]);
+        let vault_id = resource_id(&vault_scope, VAULT, std::slice::from_ref(&vault_name));
         let rbac = spec.vault.access.value == Access::Rbac;
 
         let identity = self.identity(&here);
@@ -158,42 +199,6 @@ impl Builder<'_> {
         i
     }
 
-    /// A resource with the fields every one of them has; `body` holds the rest.
-    #[allow(clippy::too_many_arguments)]
-    fn resource(
-        &self,
-        ty: &str,
-        api: &str,
-        name: Node,
-        id: SymStr,
-        mut fields: Vec<(&str, Node)>,
-        loc: Loc,
-        pointer: &str,
-        depends_on: Vec<usize>,
-    ) -> Resource {
-        let mut entries = vec![
-            ("type", text(ty, loc)),
-            ("apiVersion", text(api, loc)),
-            ("name", name.clone()),
-        ];
-        entries.append(&mut fields);
-        Resource {
-            ty: ty.to_string(),
-            api_version: Some(api.to_string()),
-            name,
-            id,
-            symbolic_name: None,
-            existing: false,
-            presence: Presence::Always,
-            depends_on,
-            contains: Vec::new(),
-            parent_deployment: None,
-            body: object(loc, entries),
-            loc,
-            pointer: pointer.to_string(),
-        }
-    }
-
     /// `location` and `tags` of a resource the template creates.
     fn placed(&self) -> Vec<(&'static str, Node)> {
         let r = &self.spec.registry;
@@ -234,7 +239,7 @@ impl Builder<'_> {
             return None;
         };
         let id = resource_id(scope, IDENTITY, &[SymStr::lit(&name.value)]);
-        let r = self.resource(
+        let r = resource(
             IDENTITY,
             api::IDENTITY,
             spanned(name),
@@ -242,7 +247,6 @@ impl Builder<'_> {
             self.placed(),
             name.loc,
             "/identity",
-            Vec::new(),
         );
         Some(self.push(r, &[("name", "identity.name")]))
     }
@@ -325,14 +329,16 @@ impl Builder<'_> {
         );
         let mut fields = self.placed();
         fields.push(("properties", properties));
-        let r = self.resource(
-            VAULT,
-            api::KEY_VAULT,
-            spanned(&v.name),
-            vault_id.clone(),
-            fields,
-            v.loc,
-            "/vault",
+        let r = with_deps(
+            resource(
+                VAULT,
+                api::KEY_VAULT,
+                spanned(&v.name),
+                vault_id.clone(),
+                fields,
+                v.loc,
+                "/vault",
+            ),
             dep.into_iter().collect(),
         );
         self.push(
@@ -385,14 +391,16 @@ impl Builder<'_> {
             fields.push(("tags", tags));
         }
         fields.push(("properties", self.key_properties()));
-        let r = self.resource(
-            KEY,
-            api::KEY_VAULT,
-            text(&full, name.loc),
-            id,
-            fields,
-            k.loc,
-            "/key",
+        let r = with_deps(
+            resource(
+                KEY,
+                api::KEY_VAULT,
+                text(&full, name.loc),
+                id,
+                fields,
+                k.loc,
+                "/key",
+            ),
             vault.into_iter().collect(),
         );
         self.push(r, &Self::KEY_SPELLING)
@@ -420,7 +428,7 @@ impl Builder<'_> {
                 "guid('{vault_id}', '{identity_id}', '{}')",
                 definition
             ));
-            let id = extension_resource_id(vault_id, ROLE_ASSIGNMENT, &[name.clone()]);
+            let id = extension_resource_id(vault_id, ROLE_ASSIGNMENT, std::slice::from_ref(&name));
             let properties = object(
                 loc,
                 vec![
@@ -435,17 +443,19 @@ impl Builder<'_> {
                     ("principalType", text("ServicePrincipal", loc)),
                 ],
             );
-            self.resource(
-                ROLE_ASSIGNMENT,
-                api::ROLE_ASSIGNMENT,
-                symbolic(name, loc),
-                id,
-                vec![
-                    ("scope", symbolic(vault_id.clone(), loc)),
-                    ("properties", properties),
-                ],
-                loc,
-                "/vault/access",
+            with_deps(
+                resource(
+                    ROLE_ASSIGNMENT,
+                    api::ROLE_ASSIGNMENT,
+                    symbolic(name, loc),
+                    id,
+                    vec![
+                        ("scope", symbolic(vault_id.clone(), loc)),
+                        ("properties", properties),
+                    ],
+                    loc,
+                    "/vault/access",
+                ),
                 depends_on,
             )
         } else {
@@ -462,14 +472,16 @@ impl Builder<'_> {
                     array(loc, vec![self.policy_entry(identity_id, loc)]),
                 )],
             );
-            self.resource(
-                ACCESS_POLICIES,
-                api::KEY_VAULT,
-                text(&name, v.name.loc),
-                id,
-                vec![("properties", properties)],
-                loc,
-                "/vault/access",
+            with_deps(
+                resource(
+                    ACCESS_POLICIES,
+                    api::KEY_VAULT,
+                    text(&name, v.name.loc),
+                    id,
+                    vec![("properties", properties)],
+                    loc,
+                    "/vault/access",
+                ),
                 depends_on,
             )
         };
@@ -521,14 +533,16 @@ impl Builder<'_> {
             ),
         ];
         let id = resource_id(scope, DEPLOYMENT, &[SymStr::lit(&name)]);
-        let r = self.resource(
-            DEPLOYMENT,
-            api::DEPLOYMENTS,
-            text(&name, at),
-            id,
-            fields,
-            at,
-            "/vault/resource_group",
+        let r = with_deps(
+            resource(
+                DEPLOYMENT,
+                api::DEPLOYMENTS,
+                text(&name, at),
+                id,
+                fields,
+                at,
+                "/vault/resource_group",
+            ),
             identity.into_iter().collect(),
         );
         let deployment = self.push(
@@ -635,7 +649,8 @@ impl Builder<'_> {
             );
             properties.push(("policies", object(at, vec![("trustPolicy", trust)])));
         }
-        let mut fields = self.placed();
+        let mut fields = vec![("apiVersion", spanned(&spec.deployment.api_version))];
+        fields.append(&mut self.placed());
         fields.push(("sku", object(r.sku.loc, vec![("name", spanned(&r.sku))])));
         fields.push((
             "identity",
@@ -665,14 +680,16 @@ impl Builder<'_> {
         let mut depends_on: Vec<usize> = identity.into_iter().chain(key).collect();
         depends_on.push(grant);
         let id = resource_id(scope, REGISTRY, &[SymStr::lit(&r.name.value)]);
-        let res = self.resource(
-            REGISTRY,
-            &spec.deployment.api_version.value,
-            spanned(&r.name),
-            id,
-            fields,
-            r.loc,
-            "/registry",
+        let res = with_deps(
+            resource(
+                REGISTRY,
+                &spec.deployment.api_version.value,
+                spanned(&r.name),
+                id,
+                fields,
+                r.loc,
+                "/registry",
+            ),
             depends_on,
         );
         let identity_key = match spec.identity {
@@ -723,7 +740,7 @@ impl Builder<'_> {
     fn existing_vault(&mut self, scope: &Scope) {
         let v = &self.spec.vault;
         let id = resource_id(scope, VAULT, &[SymStr::lit(&v.name.value)]);
-        let mut r = self.resource(
+        let mut r = resource(
             VAULT,
             api::KEY_VAULT,
             spanned(&v.name),
@@ -731,7 +748,6 @@ impl Builder<'_> {
             Vec::new(),
             v.name.loc,
             "/vault",
-            Vec::new(),
         );
         r.existing = true;
         self.push(r, &[("name", "vault.name")]);
@@ -758,7 +774,7 @@ impl Builder<'_> {
             Scope::resource_group_deployment()
         };
         let id = resource_id(&scope, KEY, &[SymStr::lit(&vault), SymStr::lit(&name)]);
-        let mut r = self.resource(
+        let mut r = resource(
             KEY,
             api::KEY_VAULT,
             text(&format!("{vault}/{name}"), at),
@@ -766,7 +782,6 @@ impl Builder<'_> {
             vec![("properties", self.key_properties())],
             at,
             "/key",
-            Vec::new(),
         );
         r.existing = true;
         self.push(r, &Self::KEY_SPELLING);
