@@ -120,6 +120,7 @@ mod tests {
                     },
                 ),
             ],
+            ..Default::default()
         };
         let mut fs = vec![
             finding("CMK011", 10, None),
@@ -150,6 +151,7 @@ mod tests {
                 sup(&[], Some("  "), SuppressionScope::All),
                 sup(&["SUP001"], Some("why"), SuppressionScope::All),
             ],
+            ..Default::default()
         };
         // A code-less suppression is ours only when it hides one of our findings.
         assert!(without_reason(&model, &[]).is_empty());
@@ -175,6 +177,7 @@ mod tests {
                     SuppressionScope::All,
                 ),
             ],
+            ..Default::default()
         };
         let fs = without_reason(&model, &[]);
         assert_eq!(fs.len(), 1);

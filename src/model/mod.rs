@@ -5,11 +5,13 @@
 //! location), canonical id, condition and resolved dependencies. Rules never see the source
 //! format.
 
+pub mod intent;
 pub mod lookup;
 #[cfg(test)]
 pub mod testing;
 pub mod value;
 
+pub use intent::{CloudIntent, Intents, RotationIntent, Spelling};
 pub use value::{Key, Node, Object, Part, Sym, SymStr, Value};
 
 use crate::source::Loc;
@@ -84,6 +86,10 @@ pub enum SuppressionScope {
 pub struct Model {
     pub resources: Vec<Resource>,
     pub suppressions: Vec<Suppression>,
+    /// What the source states beyond resource properties (a rotation mode, the target cloud).
+    pub intents: Intents,
+    /// How the source names properties where it does not write the model's paths (the spec).
+    pub spelling: Vec<Spelling>,
 }
 
 impl Resource {
@@ -116,8 +122,7 @@ impl Resource {
                 _ => None,
             });
             let spelled = next.map_or(seg.as_str(), |(k, _)| k);
-            pointer.push('/');
-            pointer.push_str(&spelled.replace('~', "~0").replace('/', "~1"));
+            push_pointer_segment(&mut pointer, spelled);
             cur = next.map(|(_, v)| v);
             if let Some(n) = cur {
                 loc = n.loc;
@@ -149,8 +154,26 @@ impl Model {
     }
 
     /// Span and JSON pointer of a property of resource `resource` (see [`Resource::locate`]).
+    /// Where the source spells the property its own way (the spec's `registry.sku`), the
+    /// pointer follows the source: `/registry/sku`.
     pub fn locate(&self, resource: usize, path: &[String]) -> (Loc, String) {
-        self.resources[resource].locate(path)
+        let (loc, pointer) = self.resources[resource].locate(path);
+        let spelled = self.spelling.iter().find(|s| {
+            s.resource == resource
+                && s.path.split('.').count() <= path.len()
+                && s.path.split('.').zip(path).all(|(a, b)| a == b)
+        });
+        match spelled {
+            Some(s) => {
+                let mut p = String::new();
+                let rest = &path[s.path.split('.').count()..];
+                for seg in s.spelled.split('.').chain(rest.iter().map(String::as_str)) {
+                    push_pointer_segment(&mut p, seg);
+                }
+                (loc, p)
+            }
+            None => (loc, pointer),
+        }
     }
 
     /// Find a resource by canonical id.
@@ -183,6 +206,12 @@ impl Model {
         }
         false
     }
+}
+
+/// Append one segment to a JSON pointer, escaped (`~` → `~0`, `/` → `~1`, RFC 6901).
+fn push_pointer_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
 }
 
 /// The scope a template is deployed to, as symbolic parts of a resource id.

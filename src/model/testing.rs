@@ -7,7 +7,8 @@
 //!
 //! Strings may hold holes `${...}` that become symbols:
 //! `${param:NAME}` a parameter, `${ref:SYM.properties.clientId}` a runtime property of a resource,
-//! `${id:SYM}` a resource's id, `${expr:TEXT}` a deterministic expression, `${opaque}` an unknown.
+//! `${id:SYM}` a resource's id, `${refid:ID#PATH}` a runtime property of a resource known by a
+//! literal id, `${expr:TEXT}` a deterministic expression, `${opaque}` an unknown.
 //! Object keys may be `${id:SYM}` too (stored as the id's display form, as the front ends do).
 //! Every node gets its own location (byte offsets counting up), so tests can tell them apart.
 
@@ -49,6 +50,14 @@ impl Ctx {
             SymStr::sym(Sym::ResourceProp {
                 id,
                 path: it.map(String::from).collect(),
+            })
+        } else if let Some(r) = h.strip_prefix("refid:") {
+            // `${refid:/subscriptions/…#properties.clientId}`: a property of a resource known
+            // only by its (literal) id, as `reference('<id>')` gives.
+            let (id, path) = r.split_once('#').expect("refid:<id>#<path>");
+            SymStr::sym(Sym::ResourceProp {
+                id: SymStr::lit(id),
+                path: path.split('.').map(String::from).collect(),
             })
         } else if let Some(s) = h.strip_prefix("id:") {
             self.id_of(s)

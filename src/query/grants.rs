@@ -171,7 +171,7 @@ pub fn grant_sufficient(grant: &Grant) -> Tri {
             Some(_) => Tri::No,
             None => Tri::Unknown,
         },
-        GrantKind::Role { role } => match role.and_then(|r| role_guid(r)) {
+        GrantKind::Role { role } => match role.and_then(role_guid) {
             Some(g) if role_grants_cmk(&g) => Tri::Yes,
             Some(_) => Tri::No,
             None => Tri::Unknown,
@@ -267,7 +267,7 @@ pub fn why_ineffective(model: &Model, grant: &Grant) -> Option<String> {
             )),
             _ => None,
         },
-        GrantKind::Role { role } => match role.and_then(|r| role_guid(r)) {
+        GrantKind::Role { role } => match role.and_then(role_guid) {
             Some(g) if !role_grants_cmk(&g) => Some(format!(
                 "role {g} does not allow wrapKey/unwrapKey (use Key Vault Crypto Service Encryption User, {})",
                 azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER

@@ -65,14 +65,18 @@ impl Rule for ApiVersionWithoutEncryption {
                     i,
                     "apiVersion",
                     format!(
-                        "registry API version {api} has no properties.encryption (first in {})",
+                        "registry API version {api} predates customer-managed keys (first in {})",
                         azure::REGISTRY_API_FIRST_ENCRYPTION
                     ),
                 )
-                .label("too old for encryption")
-                .related(r.loc_of("properties.encryption"), "encryption is set here")
+                .label("too old for customer-managed keys")
+                .related(
+                    r.loc_of("properties.encryption"),
+                    "customer-managed key configured here",
+                )
                 .help(format!(
-                    "use apiVersion {} (latest stable)",
+                    "use {} {} (latest stable)",
+                    ctx.model.spell(i, "apiVersion"),
                     azure::REGISTRY_API_DEFAULT
                 )),
             );

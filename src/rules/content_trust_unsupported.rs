@@ -74,7 +74,7 @@ impl Rule for ContentTrustUnsupported {
                         r.loc_of("properties.encryption.status"),
                         "customer-managed key enabled here",
                     )
-                    .help("set policies.trustPolicy.status to 'disabled' (sign images with Notation instead)"),
+                    .help("disable content trust: Azure rejects it on a CMK registry (BlockedForEncryptionEnabledRegistry); sign images with Notation instead"),
                 );
             }
         }

@@ -8,7 +8,8 @@ declare_rule! {
     /// ## What it does
     /// Checks that the vault named in the registry's key identifier is the vault on which its
     /// identity is granted key access. Reported when every grant for the identity is on a vault
-    /// whose name is known to differ from the key's vault.
+    /// whose name is known to differ from the key's vault. In a build spec: a `key.id` in
+    /// another vault than `vault.name`.
     ///
     /// ## Why is this bad?
     /// A grant on another vault gives no access to this key: the registry cannot unwrap its data

@@ -85,9 +85,10 @@ impl Rule for PremiumSkuRequired {
                 },
             };
             if let Some(f) = finding {
-                out.push(f.help(
-                    "set sku.name to 'Premium' (CMK can only be enabled when the registry is created)",
-                ));
+                out.push(f.help(format!(
+                    "set {} to 'Premium' (CMK can only be enabled when the registry is created)",
+                    ctx.model.spell(i, "sku.name")
+                )));
             }
         }
     }
