@@ -5,7 +5,10 @@
 //! - (a) read + `serde_json` parse of every JSON file of the corpus (the ARM baseline);
 //! - (b) `lint::run` over the same files (discovery, ARM front end, rules, suppressions);
 //! - (c) read + tree-sitter-only parse of every `.bicep` file (the Bicep baseline);
-//! - (d) `lint::run` over the same `.bicep` files.
+//! - (d) `lint::run` over the same `.bicep` files;
+//! - (e) malformed Bicep (`-- malformed`, no corpus needed): a 340 KB file with one unclosed
+//!   parenthesis near the top, the same file without it, and 50,000 nested `[` (100 KB):
+//!   parse (with syntax errors) and the whole front end, which must stay linear in size.
 //!
 //! Each is run once to warm the page cache and allocator, then timed best of N (`BENCH_RUNS`,
 //! default 5). The corpus is `../shared/corpus` (or `BENCH_CORPUS`). Not a test: nothing here
@@ -125,7 +128,7 @@ fn tree_sitter_baseline(paths: &[PathBuf]) -> usize {
         .map_init(
             || {
                 let mut p = tree_sitter::Parser::new();
-                p.set_language(&tree_sitter_bicep::LANGUAGE.into())
+                p.set_language(&tree_sitter_bicep_acr::LANGUAGE.into())
                     .expect("grammar version matches the tree-sitter crate");
                 p
             },
@@ -156,7 +159,7 @@ fn rewrite_parse_baseline(paths: &[PathBuf]) -> usize {
 fn slowest(paths: &[PathBuf], n: usize) {
     let mut parser = tree_sitter::Parser::new();
     parser
-        .set_language(&tree_sitter_bicep::LANGUAGE.into())
+        .set_language(&tree_sitter_bicep_acr::LANGUAGE.into())
         .expect("grammar version matches the tree-sitter crate");
     let mut times: Vec<(Duration, Duration, &PathBuf)> = paths
         .iter()
@@ -177,6 +180,47 @@ fn slowest(paths: &[PathBuf], n: usize) {
             ms(*raw),
             ms(*rewritten),
             p.display()
+        );
+    }
+}
+
+/// About `size` bytes of valid Bicep: storage accounts with a parameterised name, each a few
+/// lines (the shape of real templates: declarations, objects, interpolation, calls).
+fn valid_bicep(size: usize) -> String {
+    let mut out = String::from("param prefix string = 'st'\n\n");
+    let mut i = 0;
+    while out.len() < size {
+        out.push_str(&format!(
+            "resource sa{i} 'Microsoft.Storage/storageAccounts@2023-01-01' = {{\n  name: '${{prefix}}{i}'\n  location: resourceGroup().location\n  sku: {{\n    name: 'Standard_LRS'\n  }}\n  kind: 'StorageV2'\n  properties: {{\n    minimumTlsVersion: 'TLS1_2'\n  }}\n}}\n\n"
+        ));
+        i += 1;
+    }
+    out
+}
+
+/// Malformed input (issue 8 class 11, issue 11 item 5): parse time and front-end time.
+fn malformed(runs: usize) {
+    let valid = valid_bicep(340 * 1024);
+    let unclosed = valid.replacen("\n\n", "\n\nvar broken = concat('a'\n\n", 1);
+    let nested = format!("var x = {}\n", "[".repeat(50_000));
+    for (name, text) in [
+        ("340 KB valid", &valid),
+        ("340 KB, one unclosed (", &unclosed),
+        ("50,000 nested [", &nested),
+    ] {
+        let parse = measure(runs, || {
+            acr_cmk::bicep::syntax::parse(text).map(|p| p.tree.root_node().has_error())
+        });
+        let load = measure(runs, || {
+            acr_cmk::bicep::load("m.bicep", None, text, &[])
+                .findings
+                .len()
+        });
+        println!(
+            "malformed: {name:24} ({:4} KB): parse {:8.1} ms | front end {:8.1} ms (best of {runs})",
+            text.len() / 1024,
+            ms(parse.wall),
+            ms(load.wall)
         );
     }
 }
@@ -205,6 +249,12 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
+    if wanted("malformed") {
+        malformed(runs);
+        if filter.as_deref() == Some("malformed") {
+            return;
+        }
+    }
     let dir = corpus();
     if !dir.is_dir() {
         eprintln!("corpus not found at {} (set BENCH_CORPUS)", dir.display());

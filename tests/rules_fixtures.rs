@@ -69,7 +69,7 @@ fn bicep_has_errors(path: &Path) -> bool {
     let text = std::fs::read_to_string(path).unwrap();
     let mut parser = tree_sitter::Parser::new();
     parser
-        .set_language(&tree_sitter_bicep::LANGUAGE.into())
+        .set_language(&tree_sitter_bicep_acr::LANGUAGE.into())
         .unwrap();
     let tree = parser.parse(&text, None).unwrap();
     tree.root_node().has_error()

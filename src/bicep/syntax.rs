@@ -328,7 +328,7 @@ fn is_plain_type(s: &str) -> bool {
 
 pub fn parser() -> tree_sitter::Parser {
     let mut p = tree_sitter::Parser::new();
-    p.set_language(&tree_sitter_bicep::LANGUAGE.into())
+    p.set_language(&tree_sitter_bicep_acr::LANGUAGE.into())
         .expect("tree-sitter-bicep is compatible with the tree-sitter crate in Cargo.toml");
     p
 }
