@@ -3,31 +3,35 @@
  * @author Amaan Qureshi <amaanq12@gmail.com>
  * @license MIT
  * @see {@link https://docs.microsoft.com/en-us/azure/azure-resource-manager/bicep/overview|official syntax spec}
+ *
+ * acr-cmk's fork of tree-sitter-bicep 1.1.0 (see README.md for what changed and why): types
+ * are a grammar of their own (never expressions), operators bind as Bicep binds them, strings
+ * are lexed by the external scanner, and the newer syntax is known (extensions, spread,
+ * non-null assertions, interpolated multi-line strings, typed variables, `.bicepparam`
+ * statements, …).
  */
 
-// deno-lint-ignore-file ban-ts-comment
 /* eslint-disable arrow-parens */
 /* eslint-disable camelcase */
 /* eslint-disable-next-line spaced-comment */
 /// <reference types="tree-sitter-cli/dsl" />
 // @ts-check
 
-
+// Bicep's operator precedence, loosest first (Bicep docs, "Operator precedence and
+// associativity"): lambda, `?:`, `??`, `||`, `&&`, equality, comparison, additive,
+// multiplicative, unary, then the postfix accesses `.` `[]` `()` `::` `!`.
 const PREC = {
-  CONDITIONAL: -2,
-  ASSIGNMENT: -1,
-  SUBSCRIPT: -1,
-  TERNARY: 0,
-  LOGICAL_OR: 1,
-  LOGICAL_AND: 2,
-  INCLUSIVE_OR: 3,
+  LAMBDA: 1,
+  TERNARY: 2,
+  COALESCE: 3,
+  OR: 4,
+  AND: 5,
   EQUAL: 6,
   RELATIONAL: 7,
-  SIZEOF: 8,
-  ADD: 10,
-  MULTIPLY: 11,
-  UNARY: 13,
-  CALL: 14,
+  ADD: 8,
+  MULTIPLY: 9,
+  UNARY: 10,
+  POSTFIX: 11,
 };
 
 const primitive_types = [
@@ -35,42 +39,36 @@ const primitive_types = [
   'bool',
   'int',
   'object',
-  'secureObject',
-  'secureString',
   'string',
 ];
-
 
 module.exports = grammar({
   name: 'bicep',
 
   conflicts: $ => [
-    [$.arguments, $.parenthesized_expression],
-    [$.primary_expression, $.parameterized_type],
-    [$.primary_expression, $._type_not_union],
-    [$.primary_expression, $._type_not_union, $._lhs_expression],
-    [$.binary_expression, $.union_type],
-    [$.type, $.union_type],
+    // `(a, b) => …` and `(a)` read alike up to the `=>`.
+    [$.primary_expression, $._lambda_parameter],
+    // `ns.name` (a type member) and `ns.resourceInput<…>` read alike up to the `<`.
+    [$._type_term, $.parameterized_type],
   ],
 
   externals: $ => [
-    $._external_asterisk,
+    $.string_content,
     $._multiline_string_content,
+    $._multiline_string_end,
+    $._interpolated_multiline_start,
+    $._interpolated_multiline_content,
+    $._interpolated_multiline_interpolation_start,
+    $._interpolated_multiline_end,
+    // Never valid in the grammar: tree-sitter marks every external token valid while it
+    // recovers from an error, which is how the scanner tells (and then does nothing).
+    $._error_recovery_sentinel,
   ],
 
   extras: $ => [
     $.comment,
     $.diagnostic_comment,
-    /\s/,
-  ],
-
-  inline: $ => [
-    $.keyword_identifier,
-  ],
-
-  precedences: $ => [
-    [$.union_type, $.primary_expression],
-    [$.union_type, $._literal],
+    /\s|\uFEFF/,
   ],
 
   supertypes: $ => [
@@ -80,7 +78,11 @@ module.exports = grammar({
     $.primary_expression,
   ],
 
+  // Bicep keywords are contextual (`param type string`, `for module in modules`, a variable
+  // named `output`): with `word` set, tree-sitter lexes a keyword as an identifier wherever
+  // the keyword itself could not be next, so names need nothing more, and no word is reserved.
   word: $ => $.identifier,
+
 
   rules: {
     infrastructure: $ => repeat($.statement),
@@ -91,7 +93,9 @@ module.exports = grammar({
       $.import_statement,
       $.import_with_statement,
       $.import_functionality,
+      $.extension_statement,
       $.using_statement,
+      $.extends_statement,
       $.target_scope_assignment,
     ),
 
@@ -100,6 +104,8 @@ module.exports = grammar({
       $.metadata_declaration,
       $.output_declaration,
       $.parameter_declaration,
+      $.parameter_assignment,
+      $.extension_config_assignment,
       $.resource_declaration,
       $.type_declaration,
       $.variable_declaration,
@@ -116,6 +122,7 @@ module.exports = grammar({
       choice($.if_statement, $.object, $.for_statement),
     ),
 
+    // Legacy `import 'az@1.0.0'` / `provider 'kubernetes@1.0.0' with {…} as k8s`.
     import_statement: $ => seq(
       choice('import', 'provider'),
       $.string,
@@ -130,17 +137,42 @@ module.exports = grammar({
       optional(seq('as', $.identifier)),
     ),
 
+    // `import {a, b as c, 'quoted-name' as d} from '…'` (one item per line also) and
+    // `import * as ns from '…'`.
     import_functionality: $ => seq(
       'import',
       choice(
-        seq('{', commaSep1(choice(seq($.identifier, 'as', $.identifier), $.identifier)), '}'),
+        seq(
+          '{',
+          optionalCommaSep(choice(
+            seq(choice($.identifier, $.string), 'as', $.identifier),
+            $.identifier,
+          )),
+          '}',
+        ),
         seq('*', 'as', $.identifier),
       ),
       'from',
       $.string,
     ),
 
-    using_statement: $ => seq('using', $.string),
+    // `extension microsoftGraphV1_0`, `extension 'br:…' with {…} as alias`.
+    extension_statement: $ => seq(
+      'extension',
+      choice($.identifier, $.string),
+      optional(seq('with', $.object)),
+      optional(seq('as', $.identifier)),
+    ),
+
+    // `.bicepparam`: `using 'main.bicep'`, `using 'main.bicep' with {…}`, `using none`.
+    using_statement: $ => seq(
+      'using',
+      choice($.string, 'none'),
+      optional(seq('with', $.object)),
+    ),
+
+    // `.bicepparam`: `extends 'shared.bicepparam'`.
+    extends_statement: $ => seq('extends', $.string),
 
     target_scope_assignment: $ => seq('targetScope', '=', $.string),
 
@@ -166,6 +198,22 @@ module.exports = grammar({
       optional(seq('=', $.expression)),
     ),
 
+    // `.bicepparam`: `param name = value` (a `.bicep` file rejects it: the front end says so).
+    parameter_assignment: $ => seq(
+      'param',
+      $.identifier,
+      '=',
+      $.expression,
+    ),
+
+    // `.bicepparam`: `extensionConfig name with {…}`.
+    extension_config_assignment: $ => seq(
+      'extensionConfig',
+      $.identifier,
+      'with',
+      $.object,
+    ),
+
     resource_declaration: $ => seq(
       'resource',
       $.identifier,
@@ -179,21 +227,16 @@ module.exports = grammar({
       'type',
       $.identifier,
       '=',
-      choice(
-        $.expression,
-        $.array_type,
-        $.parameterized_type,
-        $.union_type,
-        $.nullable_type,
-      ),
+      $.type,
     ),
 
+    // `var name = value`, `var name type = value`.
     variable_declaration: $ => seq(
       'var',
       $.identifier,
+      optional($.type),
       '=',
       $.expression,
-      optional('!'),
     ),
 
     user_defined_function: $ => seq(
@@ -224,108 +267,123 @@ module.exports = grammar({
 
     parameter: $ => seq($.identifier, $.type),
 
+    // ----- expressions -----
+
     expression: $ => choice(
       $.primary_expression,
-      $.assignment_expression,
       $.unary_expression,
       $.binary_expression,
       $.ternary_expression,
       $.lambda_expression,
     ),
 
-    primary_expression: $ => prec(2, choice(
-      $.subscript_expression,
-      $.member_expression,
-      $.resource_expression,
+    primary_expression: $ => choice(
       $.identifier,
-      $.keyword_identifier,
-      $._literal,
+      $.number,
+      $.boolean,
+      $.null,
       $.string,
       $.object,
-      $.for_statement,
       $.array,
+      $.for_statement,
       $.parenthesized_expression,
+      $.member_expression,
+      $.subscript_expression,
       $.call_expression,
-    )),
+      $.resource_expression,
+      $.non_null_expression,
+    ),
 
-    call_expression: $ => prec.right(PREC.CALL, seq(
-      field('function', $.expression),
+    call_expression: $ => prec(PREC.POSTFIX, seq(
+      field('function', $.primary_expression),
       field('arguments', $.arguments),
-      optional(alias('!', $.nullable_return_type)),
     )),
-
-    lambda_expression: $ => prec.right(seq($.expression, '=>', $.expression)),
 
     arguments: $ => seq('(', commaSep($.expression), ')'),
-    parenthesized_expression: $ => seq('(', commaSep($.expression), ')'),
 
-    decorator: $ => prec(1, seq('@', $.call_expression)),
+    // The `[` of a subscript and a non-null `!` follow their operand with no space: in an
+    // array a new line separates items (`[\n  true\n  [1]\n  !x\n]` holds three), which the
+    // compiler reads from the line break and this grammar from the missing adjacency.
+    _immediate_bracket: _ => token.immediate(prec(1, '[')),
+    _immediate_bang: _ => token.immediate(prec(1, '!')),
+
+    parenthesized_expression: $ => seq('(', $.expression, ')'),
+
+    // `x => …`, `(a, b) => …`, `() => …`: the parameters are an identifier or a
+    // parenthesized_expression node holding the identifiers.
+    lambda_expression: $ => prec.right(PREC.LAMBDA, seq(
+      choice(
+        $.identifier,
+        alias($._lambda_parameters, $.parenthesized_expression),
+      ),
+      '=>',
+      $.expression,
+    )),
+
+    _lambda_parameters: $ => seq('(', commaSep($._lambda_parameter), ')'),
+    _lambda_parameter: $ => $.identifier,
+
+    // `@description('…')`, `@sys.description('…')`: a call of a (namespaced) name, nothing
+    // longer, so a decorator never runs into a parenthesized type after it.
+    decorator: $ => seq('@', alias($._decorator_call, $.call_expression)),
+
+    _decorator_call: $ => seq(
+      field('function', choice(
+        $.identifier,
+        alias($._namespaced_name, $.member_expression),
+      )),
+      field('arguments', $.arguments),
+    ),
+
+    _namespaced_name: $ => seq(
+      field('object', $.identifier),
+      '.',
+      field('property', alias($.identifier, $.property_identifier)),
+    ),
     decorators: $ => prec.right(repeat1($.decorator)),
 
     array: $ => seq(
       '[',
-      optionalCommaSep(seq(
-        optional($.decorators),
-        $.expression,
-      )),
+      optionalCommaSep(choice($.expression, $.spread_element)),
       ']',
     ),
+
     object: $ => seq(
       '{',
-      optionalCommaSep(seq(
-        optional($.decorators),
-        $.object_property,
+      optionalCommaSep(choice(
+        seq(optional($.decorators), $.object_property),
+        $.spread_element,
       )),
       '}',
     ),
+
     object_property: $ => choice(
       seq(
-        choice(
-          $.identifier,
-          $.keyword_identifier,
-          $.compatible_identifier,
-          $.string,
-          alias($._external_asterisk, '*'),
-        ),
+        // `resource` is also where a nested resource may start: as a key it is a name.
+        choice($.identifier, alias('resource', $.identifier), $.string),
         ':',
-        choice(
-          $.expression,
-          $.primitive_type,
-          $.array_type,
-          $.nullable_type,
-          $.parameterized_type,
-          $.union_type,
-        ),
+        $.expression,
       ),
       $.resource_declaration,
     ),
 
+    // `...x` in an object or array.
+    spread_element: $ => seq('...', $.expression),
+
     if_statement: $ => seq('if', $.parenthesized_expression, $.object),
-
-    _lhs_expression: $ => prec(-1, choice(
-      $.member_expression,
-      $.subscript_expression,
-      $.resource_expression,
-      $.identifier,
-    )),
-
-    assignment_expression: $ => prec.right(PREC.ASSIGNMENT, seq(
-      field('left', choice($.parenthesized_expression, $._lhs_expression)),
-      '=',
-      field('right', $.expression),
-    )),
 
     for_statement: $ => seq(
       '[',
       'for',
-      optional(choice(
+      choice(
         $.for_loop_parameters,
         field('initializer', $.identifier),
-      )),
+      ),
       'in',
       $.expression,
       ':',
-      field('body', choice($.expression, $.if_statement)), ']',
+      field('body', choice($.expression, $.if_statement)),
+      ']',
     ),
 
     for_loop_parameters: $ => seq(
@@ -336,25 +394,32 @@ module.exports = grammar({
       ')',
     ),
 
-    member_expression: $ => prec(PREC.SUBSCRIPT, seq(
-      field('object', choice($.expression, $.primary_expression, $.parameterized_type)),
-      optional('!'),
+    member_expression: $ => prec(PREC.POSTFIX, seq(
+      field('object', $.primary_expression),
       choice('.', '.?'),
       field('property', alias($.identifier, $.property_identifier)),
     )),
 
-    subscript_expression: $ => prec.right(PREC.SUBSCRIPT, seq(
-      field('object', choice($.expression, $.primary_expression)),
-      '[',
+    // `a[i]`, `a[?i]` (null if absent), `a[^1]` (from the end).
+    subscript_expression: $ => prec(PREC.POSTFIX, seq(
+      field('object', $.primary_expression),
+      alias($._immediate_bracket, '['),
       optional('?'),
+      optional('^'),
       field('index', $.expression),
       ']',
     )),
 
-    resource_expression: $ => prec.right(PREC.SUBSCRIPT, seq(
-      field('object', choice($.expression, $.primary_expression)),
+    resource_expression: $ => prec(PREC.POSTFIX, seq(
+      field('object', $.primary_expression),
       '::',
       field('resource', $.identifier),
+    )),
+
+    // The non-null assertion `x!`, `f(x)!`, `a[0]!`.
+    non_null_expression: $ => prec(PREC.POSTFIX, seq(
+      field('expression', $.primary_expression),
+      alias($._immediate_bang, '!'),
     )),
 
     ternary_expression: $ => prec.right(PREC.TERNARY, seq(
@@ -367,23 +432,22 @@ module.exports = grammar({
 
     binary_expression: $ => {
       const table = [
-        ['+', PREC.ADD],
-        ['-', PREC.ADD],
-        ['*', PREC.MULTIPLY],
-        ['/', PREC.MULTIPLY],
-        ['%', PREC.MULTIPLY],
-        ['||', PREC.LOGICAL_OR],
-        ['&&', PREC.LOGICAL_AND],
-        ['|', PREC.INCLUSIVE_OR],
+        ['??', PREC.COALESCE],
+        ['||', PREC.OR],
+        ['&&', PREC.AND],
         ['==', PREC.EQUAL],
         ['!=', PREC.EQUAL],
         ['=~', PREC.EQUAL],
         ['!~', PREC.EQUAL],
         ['>', PREC.RELATIONAL],
         ['>=', PREC.RELATIONAL],
-        ['<=', PREC.RELATIONAL],
         ['<', PREC.RELATIONAL],
-        ['??', PREC.TERNARY],
+        ['<=', PREC.RELATIONAL],
+        ['+', PREC.ADD],
+        ['-', PREC.ADD],
+        ['*', PREC.MULTIPLY],
+        ['/', PREC.MULTIPLY],
+        ['%', PREC.MULTIPLY],
       ];
 
       return choice(...table.map(([operator, precedence]) => {
@@ -396,153 +460,180 @@ module.exports = grammar({
       }));
     },
 
-    unary_expression: $ => prec.left(PREC.UNARY, seq(
+    unary_expression: $ => prec(PREC.UNARY, seq(
       field('operator', choice('!', '-')),
       field('argument', $.expression),
     )),
 
-    _literal: $ => choice($.number, $.boolean, $.null),
-
-    number: _ => /-?[0-9]+/,
+    number: _ => /[0-9]+/,
 
     boolean: _ => choice('true', 'false'),
 
     null: _ => 'null',
 
-    string: $ => choice($._string_literal, $._multiline_string_literal),
+    // ----- strings -----
 
+    string: $ => choice(
+      $._string_literal,
+      $._multiline_string_literal,
+      $._interpolated_multiline_string_literal,
+    ),
+
+    // `'…${expr}…'` with escapes. The content is lexed by the external scanner, so a comment
+    // opener inside a string (`'//'`, `'/*'`) is text, and a string ends at the end of its line.
     _string_literal: $ => seq(
       '\'',
       repeat(choice(
-        $.interpolation,
-        // workaround to interpolation and string_content conflicts without needing an external scanner
-        alias('$', $.string_content),
-        // workaround to conflict with diagnostic comments
-        alias('#', $.string_content),
         $.string_content,
-        $._escape_sequence,
+        $.escape_sequence,
+        $.interpolation,
       )),
       '\'',
     ),
-    string_content: _ => token(prec(-1, /[^'$\\]+/)),
 
+    // `'''…'''`: no escapes, no interpolation. A run of three or more quotes ends the string;
+    // the quotes before its last three belong to the value (`''''abc''''` is `'abc'`) but are
+    // part of the closing token (a lexer cannot end a token three characters before the end
+    // of a run it has yet to read), so the front end reads the value from the text.
     _multiline_string_literal: $ => seq(
       '\'\'\'',
-      alias($.multiline_string_content, $.string_content),
-      '\'\'\'',
+      optional(alias($._multiline_string_content, $.string_content)),
+      alias($._multiline_string_end, '\'\'\''),
     ),
 
-    multiline_string_content: $ => repeat1($._multiline_string_content),
+    // `$'''…${expr}…'''`, `$$'''…$${expr}…'''`: as many `$` open an interpolation as opened
+    // the string.
+    _interpolated_multiline_string_literal: $ => seq(
+      alias($._interpolated_multiline_start, '$\'\'\''),
+      repeat(choice(
+        alias($._interpolated_multiline_content, $.string_content),
+        alias($._multiline_interpolation, $.interpolation),
+      )),
+      alias($._interpolated_multiline_end, '\'\'\''),
+    ),
 
-    _escape_sequence: $ =>
-      choice(
-        prec(2, token.immediate(seq('\\', /[^abfnrtvxu'\"\\\?]/))),
-        prec(1, $.escape_sequence),
-      ),
+    _multiline_interpolation: $ => seq(
+      alias($._interpolated_multiline_interpolation_start, '${'),
+      $.expression,
+      '}',
+    ),
+
     escape_sequence: _ => token.immediate(seq(
       '\\',
       choice(
-        /[^xu0-7]/,
-        /[0-7]{1,3}/,
-        /x[0-9a-fA-F]{2}/,
-        /u[0-9a-fA-F]{4}/,
+        /[^u]/,
         /u\{[0-9a-fA-F]+\}/,
       ))),
 
-    interpolation: $ => prec(1, seq('${', $.expression, '}')),
+    interpolation: $ => seq('${', $.expression, '}'),
 
-    identifier: _ => token(/[a-zA-Z_*][a-zA-Z0-9_]*/), // TODO: support unicode, namespaces
-    keyword_identifier: $ => prec(-3, alias(
-      choice(
-        'module',
-        'import',
-        'provider',
-        'metadata',
-        'output',
-        'param',
-        'resource',
-        'existing',
-        'type',
-        'var',
-        ...primitive_types,
-      ),
-      $.identifier,
-    )),
-    compatible_identifier: $ => prec(1, seq(choice($.identifier, $.keyword_identifier), '?')),
+    identifier: _ => /[a-zA-Z_][a-zA-Z0-9_]*/,
 
-    type: $ => choice(
-      $.union_type,
-      $._type_not_union,
-    ),
+    // ----- types -----
 
-    _type_not_union: $ => prec(2, choice(
+    // Types are not expressions: `param lock lockType?` followed by another declaration is a
+    // nullable type, never the start of a conditional.
+    type: $ => choice($.union_type, $._type_term),
+
+    _type_term: $ => choice(
+      $.primitive_type,
       $.identifier,
       $.string,
-      $.number,
       $.boolean,
       $.null,
+      $.number,
+      $.negative_number,
+      $.object_type,
+      $.tuple_type,
       $.array_type,
-      $.object,
-      $.primitive_type,
-      $.member_expression,
-      $.parameterized_type,
       $.nullable_type,
-      $.negated_type,
+      $.non_nullable_type,
       $.parenthesized_type,
-    )),
-
-    primitive_type: _ => choice(...primitive_types),
-    array_type: $ => seq($.type, '[', ']'),
-    nullable_type: $ => seq(
-      choice(
-        $.expression,
-        $.primitive_type,
-        $.array_type,
-        $.parenthesized_type,
-      ),
-      choice('!', prec(-1, '?')),
+      $.parameterized_type,
+      $.resource_type,
+      $.type_member,
+      $.negated_type,
     ),
 
-    negated_type: $ => prec.right(seq('!', $.type)),
+    // `!true` (a literal type).
+    negated_type: $ => seq('!', $._type_term),
 
-    union_type: $ => prec.right(seq(
-      optional(choice(
-        prec(2, $._type_not_union),
-        $.expression,
-      )),
-      repeat1(prec.right(1, seq(
-        '|',
-        choice(
-          prec(2, $._type_not_union),
-          $.expression,
-        ),
-      ))),
+    negative_number: $ => seq('-', $.number),
+
+    primitive_type: _ => choice(...primitive_types),
+
+    array_type: $ => prec(1, seq($._type_term, '[', ']')),
+
+    nullable_type: $ => prec(1, seq($._type_term, '?')),
+
+    // `t!`: `t` without null.
+    non_nullable_type: $ => prec(1, seq($._type_term, '!')),
+
+    // `ns.name`, `t.prop`, `t[*]`, `t[0]`, `t.*` (a type's member types).
+    type_member: $ => prec(1, seq(
+      $._type_term,
+      choice(
+        seq('.', alias($.identifier, $.property_identifier)),
+        seq('[', choice('*', $.number), ']'),
+        seq('.', '*'),
+      ),
+    )),
+
+    // `'a' | 'b'`; also with a leading `|` (one member per line), even for a single member.
+    union_type: $ => prec.left(1, choice(
+      seq('|', $._type_term, repeat(seq('|', $._type_term))),
+      seq($._type_term, repeat1(seq('|', $._type_term))),
     )),
 
     parenthesized_type: $ => seq('(', $.type, ')'),
 
-    parameterized_type: $ => prec(2, seq(
+    // `resource<'T@v'>`, `resourceInput<'T@v'>`, `sys.resourceOutput<'T@v'>`.
+    parameterized_type: $ => seq(
       optional(seq($.identifier, '.')),
-      'resource',
+      choice('resource', $.identifier),
       $.type_arguments,
-    )),
+    ),
 
+    // Usually one string; the compiler checks the arguments, not the parser.
     type_arguments: $ => seq(
       '<',
-      commaSep1($.string),
+      commaSep($.type),
       '>',
+    ),
+
+    // `output sa resource 'T@v' = …`.
+    resource_type: $ => seq('resource', $.string),
+
+    object_type: $ => seq(
+      '{',
+      optionalCommaSep(seq(optional($.decorators), $.object_type_property)),
+      '}',
+    ),
+
+    object_type_property: $ => seq(
+      choice($.identifier, $.string, '*'),
+      optional('?'),
+      ':',
+      $.type,
+    ),
+
+    tuple_type: $ => seq(
+      '[',
+      optionalCommaSep(seq(optional($.decorators), $.type)),
+      ']',
     ),
 
     // http://stackoverflow.com/questions/13014947/regex-to-match-a-c-style-multiline-comment/36328890#36328890
     comment: _ => token(choice(
-      seq('//', /(\\(.|\r?\n)|[^\\\n])*/),
+      seq('//', /[^\n]*/),
       seq(
         '/*',
         /[^*]*\*+([^/*][^*]*\*+)*/,
         '/',
       ),
     )),
-    diagnostic_comment: _ => token(prec(-1, seq('#', /.*/))),
+    // `#disable-next-line …`: a `#` directly followed by a word (`#  x` is no directive).
+    diagnostic_comment: _ => token(prec(-1, seq('#', /[a-zA-Z][^\n]*/))),
   },
 });
 
@@ -572,6 +663,7 @@ function commaSep1(rule) {
 
 /**
  * Creates a rule to match one or more of the rules optionally separated by a comma
+ * (Bicep separates array items and object properties by a comma or a new line)
  *
  * @param {Rule} rule
  *

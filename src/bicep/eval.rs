@@ -10,7 +10,7 @@ use super::funcs::expr_of;
 use super::resources::{Inst, ModInst};
 use crate::model::{Key, Node, Object, Scope, Sym, SymStr, Value};
 use crate::source::{FileId, Loc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use tree_sitter::Node as Ts;
@@ -61,9 +61,7 @@ pub struct Ref {
 pub struct Eval<'t, 's> {
     pub shared: &'s mut Shared,
     pub file: FileId,
-    /// The original text (the tree was parsed from a length-preserving rewrite of it).
     pub text: &'t str,
-    pub spreads: &'t HashSet<usize>,
     pub dir: Option<PathBuf>,
     pub scope: Scope,
     /// `/modules/<name>` prefix for resource pointers inside modules.
@@ -109,7 +107,6 @@ impl<'t, 's> Eval<'t, 's> {
         shared: &'s mut Shared,
         file: FileId,
         text: &'t str,
-        spreads: &'t HashSet<usize>,
         dir: Option<PathBuf>,
         setup: super::FileSetup,
     ) -> Self {
@@ -117,7 +114,6 @@ impl<'t, 's> Eval<'t, 's> {
             shared,
             file,
             text,
-            spreads,
             dir,
             scope: setup.scope,
             pointer_prefix: setup.pointer_prefix,
@@ -169,7 +165,8 @@ impl<'t, 's> Eval<'t, 's> {
         }
         let kind = match n.kind() {
             "parameter_declaration" => DeclKind::Param,
-            "variable_declaration" => DeclKind::Var,
+            // `.bicepparam`: `param x = …` is read like a variable (one may use another).
+            "variable_declaration" | "parameter_assignment" => DeclKind::Var,
             "resource_declaration" => DeclKind::Resource,
             "module_declaration" => DeclKind::Module,
             "user_defined_function" => DeclKind::Func,
@@ -450,6 +447,11 @@ impl<'t, 's> Eval<'t, 's> {
             "call_expression" => self.eval_call(n),
             "for_statement" => self.eval_for(n),
             "resource_expression" => self.eval_resource_expression(n),
+            // `x!` asserts what the evaluator cannot check: the value is `x`'s.
+            "non_null_expression" => match n.child_by_field_name("expression") {
+                Some(e) => relocate(self.eval(e), loc),
+                None => opaque("non-null assertion", loc),
+            },
             "comment" | "diagnostic_comment" => opaque("comment", loc),
             other => opaque(format!("unsupported expression {other}"), loc),
         }
@@ -471,6 +473,9 @@ impl<'t, 's> Eval<'t, 's> {
                 .unwrap_or(inner);
             return Node::new(Value::Str(inner.to_string()), loc);
         }
+        if raw.starts_with('$') {
+            return self.eval_interpolated_multiline(n);
+        }
         let mut s = SymStr::default();
         let mut c = n.walk();
         let parts: Vec<Ts<'t>> = n.named_children(&mut c).collect();
@@ -491,6 +496,48 @@ impl<'t, 's> Eval<'t, 's> {
         Node::new(Value::from_symstr(s), loc)
     }
 
+    /// `$'''…${x}…'''` (`n` dollars open the string and each interpolation): raw text, a
+    /// leading line break dropped. `$` before an interpolation's `n` dollars, and quotes before
+    /// the closing three, are part of the value but of the delimiter tokens in the tree.
+    fn eval_interpolated_multiline(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let dollars = self.src(n).bytes().take_while(|&b| b == b'$').count();
+        let mut s = SymStr::default();
+        let mut c = n.walk();
+        let parts: Vec<Ts<'t>> = n.children(&mut c).collect();
+        for (i, p) in parts.iter().enumerate() {
+            match p.kind() {
+                "string_content" => {
+                    let text = self.src(*p);
+                    let text = match i {
+                        1 => text
+                            .strip_prefix("\r\n")
+                            .or_else(|| text.strip_prefix('\n'))
+                            .unwrap_or(text),
+                        _ => text,
+                    };
+                    s.push_lit(text);
+                }
+                "interpolation" => {
+                    if let Some(open) = p.child(0) {
+                        let extra = self.src(open).len().saturating_sub(dollars + 1);
+                        s.push_lit(&"$".repeat(extra));
+                    }
+                    let v = match p.named_child(0) {
+                        Some(e) => self.eval(e),
+                        None => opaque("empty interpolation", self.loc(*p)),
+                    };
+                    append_as_string(&mut s, &v.value);
+                }
+                "'''" if i + 1 == parts.len() && i > 0 => {
+                    s.push_lit(&"'".repeat(self.src(*p).len().saturating_sub(3)));
+                }
+                _ => {}
+            }
+        }
+        Node::new(Value::from_symstr(s), loc)
+    }
+
     pub fn eval_object(&mut self, n: Ts<'t>) -> Node {
         let loc = self.loc(n);
         let mut obj = Object::default();
@@ -498,6 +545,21 @@ impl<'t, 's> Eval<'t, 's> {
         let mut c = n.walk();
         let props: Vec<Ts<'t>> = n.named_children(&mut c).collect();
         for p in props {
+            if p.kind() == "spread_element" {
+                let Some(operand) = spread_operand(p) else {
+                    continue;
+                };
+                match self.eval(operand).value {
+                    Value::Object(o) => {
+                        for (k, v) in o.entries {
+                            obj.insert(k, v);
+                        }
+                    }
+                    Value::Null => {}
+                    _ => unknown_spread = true,
+                }
+                continue;
+            }
             if p.kind() != "object_property" {
                 continue;
             }
@@ -512,19 +574,6 @@ impl<'t, 's> Eval<'t, 's> {
                 continue;
             };
             if val_node.id() == key_node.id() {
-                continue;
-            }
-            if self.spreads.contains(&val_node.start_byte()) {
-                let v = self.eval(val_node);
-                match v.value {
-                    Value::Object(o) => {
-                        for (k, v) in o.entries {
-                            obj.insert(k, v);
-                        }
-                    }
-                    Value::Null => {}
-                    _ => unknown_spread = true,
-                }
                 continue;
             }
             let key = self.eval_key(key_node);
@@ -560,15 +609,17 @@ impl<'t, 's> Eval<'t, 's> {
             if matches!(e.kind(), "comment" | "decorators" | "diagnostic_comment") {
                 continue;
             }
-            let v = self.eval(e);
-            if self.spreads.contains(&e.start_byte()) {
-                match v.value {
+            if e.kind() == "spread_element" {
+                let Some(operand) = spread_operand(e) else {
+                    continue;
+                };
+                match self.eval(operand).value {
                     Value::Array(a) => items.extend(a),
                     Value::Null => {}
                     _ => return opaque("array spread of an unknown value", loc),
                 }
             } else {
-                items.push(v);
+                items.push(self.eval(e));
             }
         }
         Node::new(Value::Array(items), loc)
@@ -842,8 +893,15 @@ impl<'t, 's> Eval<'t, 's> {
             return opaque("subscript", loc);
         };
         let base = self.eval(obj);
-        let i = self.eval(idx);
-        subscript(base, &i.value, loc)
+        let mut i = self.eval(idx).value;
+        // `a[^1]` counts from the end: the last item, as a negative index is to `subscript`.
+        let mut c = n.walk();
+        if n.children(&mut c).any(|ch| ch.kind() == "^")
+            && let Value::Int(k) = i
+        {
+            i = Value::Int(k.saturating_neg());
+        }
+        subscript(base, &i, loc)
     }
 
     fn eval_for(&mut self, n: Ts<'t>) -> Node {
@@ -936,6 +994,7 @@ impl<'t, 's> Eval<'t, 's> {
             "parenthesized_expression" if n.named_child_count() == 1 => {
                 self.symbol_of(n.named_child(0)?)
             }
+            "non_null_expression" => self.symbol_of(n.child_by_field_name("expression")?),
             _ => None,
         }
     }
@@ -1242,6 +1301,12 @@ fn is_binding_or_key(n: Ts) -> bool {
 pub fn first_named<'t>(n: Ts<'t>, kind: &str) -> Option<Ts<'t>> {
     let mut c = n.walk();
     n.named_children(&mut c).find(|ch| ch.kind() == kind)
+}
+
+/// The expression after `...`.
+fn spread_operand(spread: Ts) -> Option<Ts> {
+    let mut c = spread.walk();
+    spread.named_children(&mut c).find(|ch| !ch.is_extra())
 }
 
 /// The last named child that is an expression (a declaration's value, a property's value).
