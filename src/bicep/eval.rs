@@ -626,17 +626,15 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn eval_unary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn unary_op(&mut self, n: Ts<'t>, arg: &X<'t>) -> Node {
         let loc = self.loc(n);
         let op = n
             .child_by_field_name("operator")
             .map(|o| self.src(o))
             .unwrap_or("");
-        let v = self.eval_x(arg);
+        let v = match n.child_by_field_name("argument") {
+            Some(arg) => self.eval(arg),
+            None => return opaque("unary operator", loc),
+        };
         match (op, &v.value) {
             ("!", Value::Bool(b)) => Node::new(Value::Bool(!b), loc),
             // Compiled to `not(x)`: keep the canonical identity of the unknown.
@@ -650,27 +648,28 @@ impl<'t, 's> Eval<'t, 's> {
     /// functions the compiler turns them into: `==` equals, `!=` not(equals), `&&` and, `||`
     /// or, `??` coalesce, `+` add, `<` less, …
     fn eval_binary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn binary_op(&mut self, n: Ts<'t>, l: &X<'t>, r: &X<'t>) -> Node {
         let loc = self.loc(n);
         let op = n
             .child_by_field_name("operator")
             .map(|o| self.src(o))
             .unwrap_or("");
-        let a = self.eval_x(l);
+        let (Some(l), Some(r)) = (
+            n.child_by_field_name("left"),
+            n.child_by_field_name("right"),
+        ) else {
+            return opaque("binary operator", loc);
+        };
+        let a = self.eval(l);
         match (op, &a.value) {
             ("&&", Value::Bool(false)) => return Node::new(Value::Bool(false), loc),
             ("||", Value::Bool(true)) => return Node::new(Value::Bool(true), loc),
-            ("??", Value::Null) => return relocate(self.eval_x(r), loc),
+            ("??", Value::Null) => return relocate(self.eval(r), loc),
             ("??", v) if crate::arm::eval::known_non_null(v) => {
                 return relocate(a, loc);
             }
             _ => {}
         }
-        let b = self.eval_x(r);
+        let b = self.eval(r);
         if let Some(v) = super::ops::binary(op, &a.value, &b.value) {
             return Node::new(v, loc);
         }
@@ -725,131 +724,29 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn eval_ternary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn ternary_op(&mut self, n: Ts<'t>, c: &X<'t>, t: &X<'t>, f: &X<'t>) -> Node {
         let loc = self.loc(n);
-        let cond = self.eval_x(c);
+        let (Some(c), Some(t), Some(f)) = (
+            n.child_by_field_name("condition"),
+            n.child_by_field_name("consequence"),
+            n.child_by_field_name("alternative"),
+        ) else {
+            return opaque("conditional", loc);
+        };
+        let cond = self.eval(c);
         match cond.value {
-            Value::Bool(true) => self.eval_x(t),
-            Value::Bool(false) => self.eval_x(f),
+            Value::Bool(true) => self.eval(t),
+            Value::Bool(false) => self.eval(f),
             // Compiled to `if(c, a, b)`: deterministic even when unknown.
             Value::Sym(_) => {
-                let a = self.eval_x(t);
-                let b = self.eval_x(f);
+                let a = self.eval(t);
+                let b = self.eval(f);
                 expr_of("if", &[cond, a, b], loc)
             }
             _ => opaque("conditional on a non-boolean", loc),
         }
     }
 
-    /// Evaluate an operator expression with the precedence Bicep gives it (see [`to_x`]).
-    pub(super) fn eval_x(&mut self, x: &X<'t>) -> Node {
-        if self.depth > MAX_DEPTH {
-            return opaque("expression nested too deeply", Loc::default());
-        }
-        self.depth += 1;
-        let out = match x {
-            X::Leaf(n, posts) if posts.is_empty() => self.eval(*n),
-            X::Leaf(n, posts) => self.apply_posts(*n, posts),
-            X::Un(n, a) => self.unary_op(*n, a),
-            X::Bin(n, l, r) => self.binary_op(*n, l, r),
-            X::Tern(n, c, t, f) => self.ternary_op(*n, c, t, f),
-        };
-        self.depth -= 1;
-        out
-    }
-
-    /// `base` then `posts` as ordinary accesses. A first property access on a resource or module
-    /// symbol resolves through the symbol (`uai.properties…`, `m.outputs.x`), as in
-    /// [`Self::eval_member`].
-    fn apply_posts(&mut self, base: Ts<'t>, posts: &[Ts<'t>]) -> Node {
-        let loc_to = |ev: &Self, p: Ts| {
-            let l = ev.loc(base);
-            Loc::new(l.file, base.start_byte(), p.end_byte())
-        };
-        let prop_of = |ev: &Self, p: Ts| {
-            p.child_by_field_name("property")
-                .map(|x| ev.src(x).to_string())
-        };
-        // `x ?? az.f()`, `c ? a : kv.getSecret('s')`: a method call on the moved-down operand.
-        let is_call_of = |c: Option<&Ts>, m: Ts| {
-            c.is_some_and(|c| {
-                c.kind() == "call_expression"
-                    && c.child_by_field_name("function").map(|f| f.id()) == Some(m.id())
-            })
-        };
-        let mut rest = posts;
-        let mut value = None;
-        if let Some(&first) = posts.first()
-            && is_call_of(posts.get(1), first)
-        {
-            value = Some(self.eval_call_on(posts[1], Some(base)));
-            rest = &posts[2..];
-        } else if let Some(&first) = posts.first()
-            && first.kind() == "member_expression"
-            && let Some(prop) = prop_of(self, first)
-            && let Some((sym, kind, index)) = self.symbol_of(base)
-        {
-            self.refs.push(Ref {
-                symbol: sym.clone(),
-                index: index.flatten(),
-            });
-            let second = posts
-                .get(1)
-                .filter(|p| p.kind() == "member_expression")
-                .and_then(|p| prop_of(self, *p));
-            value = Some(match (kind, second) {
-                (DeclKind::Resource, _) => {
-                    self.resource_member(&sym, index, &prop, loc_to(self, first))
-                }
-                (_, Some(out)) if prop.eq_ignore_ascii_case("outputs") => {
-                    rest = &posts[1..];
-                    self.module_member(&sym, index, &[prop, out], loc_to(self, posts[1]))
-                }
-                _ => self.module_member(&sym, index, &[prop], loc_to(self, first)),
-            });
-            rest = &rest[1..];
-        }
-        let mut v = match value {
-            Some(v) => v,
-            None => self.eval(base),
-        };
-        for (i, &p) in rest.iter().enumerate() {
-            let loc = loc_to(self, p);
-            v = match p.kind() {
-                // The member before it was the method name: a call on a computed value.
-                "call_expression" => opaque("call of an expression", loc),
-                "member_expression" if is_call_of(rest.get(i + 1), p) => v,
-                "member_expression" => {
-                    let safe = {
-                        let mut c = p.walk();
-                        p.children(&mut c).any(|ch| ch.kind() == ".?")
-                    };
-                    match prop_of(self, p) {
-                        Some(prop) => member(v, &prop, safe, loc),
-                        None => opaque("member", loc),
-                    }
-                }
-                _ => match p.child_by_field_name("index") {
-                    Some(i) => {
-                        let i = self.eval(i);
-                        subscript(v, &i.value, loc)
-                    }
-                    None => opaque("subscript", loc),
-                },
-            };
-        }
-        v
-    }
-
     fn eval_member(&mut self, n: Ts<'t>) -> Node {
-        if misattached_postfix(n).is_some() {
-            let x = to_x(n, 0);
-            return self.eval_x(&x);
-        }
         let loc = self.loc(n);
         let (Some(obj), Some(prop)) = (
             n.child_by_field_name("object"),
@@ -881,10 +778,6 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn eval_subscript(&mut self, n: Ts<'t>) -> Node {
-        if misattached_postfix(n).is_some() {
-            let x = to_x(n, 0);
-            return self.eval_x(&x);
-        }
         let loc = self.loc(n);
         let (Some(obj), Some(idx)) = (
             n.child_by_field_name("object"),
@@ -1347,125 +1240,6 @@ pub fn unwrap_body(v: Ts) -> Option<Ts> {
         "if_statement" => if_body(v),
         "for_statement" => unwrap_body(v.child_by_field_name("body")?),
         _ => None,
-    }
-}
-
-/// tree-sitter-bicep 1.1 binds a property access or subscript after an operator expression to
-/// the whole expression: `a && b.c` parses as `(a && b).c`, `!x.y` as `(!x).y`, `c ? t : f.p`
-/// as `(c ? t : f).p`. Bicep binds them tightest (`a && (b.c)`), as the compiled JSON shows.
-/// For such a node (member or subscript chain whose innermost object is an unparenthesized
-/// operator expression) this gives that expression and the chain's nodes, innermost first.
-pub fn misattached_postfix(n: Ts) -> Option<(Ts, Vec<Ts>)> {
-    let mut chain = vec![n];
-    let mut cur = postfix_inner(n)?;
-    while matches!(
-        cur.kind(),
-        "member_expression" | "subscript_expression" | "call_expression"
-    ) {
-        chain.push(cur);
-        cur = postfix_inner(cur)?;
-    }
-    if !matches!(
-        cur.kind(),
-        "binary_expression" | "unary_expression" | "ternary_expression"
-    ) {
-        return None;
-    }
-    chain.reverse();
-    Some((cur, chain))
-}
-
-/// What a postfix node applies to: the object of `a.b` / `a[i]`, the method's member of a call
-/// `a.f()` (a plain call `f()` applies to nothing).
-fn postfix_inner(n: Ts) -> Option<Ts> {
-    match n.kind() {
-        "call_expression" => n
-            .child_by_field_name("function")
-            .filter(|f| f.kind() == "member_expression"),
-        _ => n.child_by_field_name("object"),
-    }
-}
-
-/// An operator expression re-associated with Bicep's precedence (the grammar's tree is wrong
-/// around property accesses, see [`misattached_postfix`]). Leaves are nodes evaluated as usual,
-/// followed by the accesses moved onto them.
-pub enum X<'t> {
-    Leaf(Ts<'t>, Vec<Ts<'t>>),
-    Un(Ts<'t>, Box<X<'t>>),
-    Bin(Ts<'t>, Box<X<'t>>, Box<X<'t>>),
-    Tern(Ts<'t>, Box<X<'t>>, Box<X<'t>>, Box<X<'t>>),
-}
-
-/// Binding strength of a binary operator (Bicep: `* / %` > `+ -` > comparisons > equality >
-/// `&&` > `||` > `??`; the conditional is lower still).
-fn precedence(n: Ts) -> u8 {
-    // The operator is an anonymous node whose kind is its text.
-    let op = n.child_by_field_name("operator").map(|o| o.kind());
-    match op.unwrap_or("") {
-        "*" | "/" | "%" => 7,
-        "+" | "-" => 6,
-        "<" | "<=" | ">" | ">=" => 5,
-        "==" | "!=" | "=~" | "!~" => 4,
-        "&&" => 3,
-        "||" => 2,
-        _ => 1,
-    }
-}
-
-/// Build the re-associated tree of an expression: misattached accesses go down to the
-/// rightmost operand, and an operator whose left operand became a looser operator (or a
-/// conditional) is rotated under it: `(a && b).c != d` → `a && (b.c != d)`.
-pub fn to_x<'t>(n: Ts<'t>, depth: usize) -> X<'t> {
-    // Deeper than evaluation goes anyway: leave the rest to `eval`'s own depth guard.
-    if depth > MAX_DEPTH {
-        return X::Leaf(n, Vec::new());
-    }
-    let sub = |field: &str| n.child_by_field_name(field).map(|c| to_x(c, depth + 1));
-    match n.kind() {
-        "binary_expression" => match (sub("left"), sub("right")) {
-            (Some(l), Some(r)) => rotate(n, l, r),
-            _ => X::Leaf(n, Vec::new()),
-        },
-        "unary_expression" => match sub("argument") {
-            Some(a) => X::Un(n, Box::new(a)),
-            None => X::Leaf(n, Vec::new()),
-        },
-        "ternary_expression" => match (sub("condition"), sub("consequence"), sub("alternative")) {
-            (Some(c), Some(t), Some(f)) => X::Tern(n, Box::new(c), Box::new(t), Box::new(f)),
-            _ => X::Leaf(n, Vec::new()),
-        },
-        "member_expression" | "subscript_expression" | "call_expression" => {
-            match misattached_postfix(n) {
-                Some((base, posts)) => {
-                    let mut x = to_x(base, depth + 1);
-                    push_posts(&mut x, posts);
-                    x
-                }
-                None => X::Leaf(n, Vec::new()),
-            }
-        }
-        _ => X::Leaf(n, Vec::new()),
-    }
-}
-
-fn push_posts<'t>(x: &mut X<'t>, posts: Vec<Ts<'t>>) {
-    match x {
-        X::Leaf(_, p) => p.extend(posts),
-        X::Un(_, a) => push_posts(a, posts),
-        X::Bin(_, _, r) => push_posts(r, posts),
-        X::Tern(_, _, _, f) => push_posts(f, posts),
-    }
-}
-
-/// `Bin(n, l, r)`, rotated when `l` binds looser than `n` (only possible after accesses were
-/// moved: a parenthesized operand is a leaf).
-fn rotate<'t>(n: Ts<'t>, l: X<'t>, r: X<'t>) -> X<'t> {
-    match l {
-        X::Bin(inner, a, b) if precedence(inner) < precedence(n) => {
-            X::Bin(inner, a, Box::new(rotate(n, *b, r)))
-        }
-        X::Tern(t, c, y, f) => X::Tern(t, c, y, Box::new(rotate(n, *f, r))),
-        l => X::Bin(n, Box::new(l), Box::new(r)),
     }
 }
 
