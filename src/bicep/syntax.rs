@@ -790,4 +790,34 @@ mod tests {
             );
         }
     }
+
+    /// A broken statement among good ones: the error stays inside that statement, the others
+    /// parse whole (what per-statement recovery builds on).
+    #[test]
+    fn a_broken_statement_is_confined() {
+        let src = "param location string = 'westeurope'\nvar broken = 'a' +* 2\nresource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {\n  name: 'acr'\n  location: location\n}\nwrong\noutput id string = acr.id\n";
+        let p = parse(src).unwrap();
+        let root = p.tree.root_node();
+        let mut c = root.walk();
+        let statements: Vec<(&str, bool)> = root
+            .named_children(&mut c)
+            .map(|n| (n.kind(), n.has_error()))
+            .collect();
+        assert_eq!(
+            statements,
+            [
+                ("parameter_declaration", false),
+                ("variable_declaration", true),
+                ("resource_declaration", false),
+                ("ERROR", true),
+                ("output_declaration", false),
+            ]
+        );
+        let errs = file_errors(&p, src, 0, FileKind::Bicep);
+        let lines: Vec<usize> = errs
+            .iter()
+            .map(|e| src[..e.loc.start as usize].matches('\n').count() + 1)
+            .collect();
+        assert_eq!(lines, [2, 7]);
+    }
 }
