@@ -84,7 +84,7 @@ fn diagnostics(baseline: &str) -> Vec<Diagnostic> {
     out
 }
 
-fn rejected(dir: &Path, baseline: &str) -> Option<Vec<Diagnostic>> {
+fn baseline_diagnostics(dir: &Path, baseline: &str) -> Option<Vec<Diagnostic>> {
     let text = std::fs::read_to_string(dir.join(baseline)).ok()?;
     Some(diagnostics(&text))
 }
@@ -110,25 +110,6 @@ fn rel(root: &Path, p: &Path) -> String {
 /// starts (at column 0) with a statement keyword, outside multi-line strings and comments. A
 /// measure independent of the grammar, for the statement load rate.
 fn statement_starts(text: &str) -> Vec<usize> {
-    const KEYWORDS: &[&str] = &[
-        "param",
-        "var",
-        "resource",
-        "module",
-        "output",
-        "type",
-        "func",
-        "import",
-        "provider",
-        "extension",
-        "metadata",
-        "targetScope",
-        "using",
-        "extends",
-        "extensionConfig",
-        "assert",
-        "test",
-    ];
     let mut out = Vec::new();
     let mut at = 0;
     let mut in_multiline = false;
@@ -153,7 +134,7 @@ fn statement_starts(text: &str) -> Vec<usize> {
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric())
             .collect();
-        if KEYWORDS.contains(&word.as_str()) {
+        if bicep::syntax::STATEMENT_KEYWORDS.contains(&word.as_str()) {
             out.push(start + (line.len() - body.len()));
         }
     }
@@ -247,22 +228,24 @@ fn first_bicep000(u: &acr_cmk::unit::Unit) -> Option<String> {
     })
 }
 
-fn accepted_bicep_samples(root: &Path, t: &mut Tally) {
-    let base = root.join("baselines");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
+/// The sample directories below `root/sub` with a `source` file whose diagnostics baseline
+/// holds no error: the samples the compiler accepts.
+fn accepted(root: &Path, sub: &str, source: &str, baseline: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(sub))
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|d| d.join("main.bicep").is_file())
+        .filter(|d| d.join(source).is_file())
+        .filter(|d| {
+            baseline_diagnostics(d, baseline).is_some_and(|diags| !diags.iter().any(|d| d.error))
+        })
         .collect();
     dirs.sort();
-    for dir in dirs {
-        let Some(diags) = rejected(&dir, "main.diagnostics.bicep") else {
-            continue;
-        };
-        if diags.iter().any(|d| d.error) {
-            continue;
-        }
+    dirs
+}
+
+fn accepted_bicep_samples(root: &Path, t: &mut Tally) {
+    for dir in accepted(root, "baselines", "main.bicep", "main.diagnostics.bicep") {
         for f in corpus_support::files(&dir, |p| is_source(p, "bicep")) {
             t.parse_clean(root, &f);
         }
@@ -306,21 +289,13 @@ fn accepted_bicep_samples(root: &Path, t: &mut Tally) {
 }
 
 fn accepted_bicepparam_samples(root: &Path, t: &mut Tally) {
-    let base = root.join("baselines_bicepparam");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&base)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|d| d.join("parameters.bicepparam").is_file())
-        .collect();
-    dirs.sort();
+    let dirs = accepted(
+        root,
+        "baselines_bicepparam",
+        "parameters.bicepparam",
+        "parameters.diagnostics.bicepparam",
+    );
     for dir in dirs {
-        let Some(diags) = rejected(&dir, "parameters.diagnostics.bicepparam") else {
-            continue;
-        };
-        if diags.iter().any(|d| d.error) {
-            continue;
-        }
         for f in corpus_support::files(&dir, |p| {
             is_source(p, "bicep") || is_source(p, "bicepparam")
         }) {

@@ -118,8 +118,8 @@ pub fn syntax_errors(tree: &tree_sitter::Tree, text: &str, file: FileId) -> Vec<
     out
 }
 
-/// Words that begin a statement.
-const STATEMENT_KEYWORDS: &[&str] = &[
+/// Words that begin a statement (of a `.bicep` or a `.bicepparam` file).
+pub const STATEMENT_KEYWORDS: &[&str] = &[
     "metadata",
     "targetScope",
     "import",
