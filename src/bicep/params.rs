@@ -292,4 +292,20 @@ mod tests {
         assert_eq!(v["sku"].as_str(), Some("Basic"));
         assert_eq!(v["n"].as_i64(), Some(3));
     }
+
+    #[test]
+    fn extends_reads_the_base_file_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "using none\nparam a = 'base'\nparam b = 'base'\n";
+        std::fs::write(dir.path().join("base.bicepparam"), base).unwrap();
+        let text = "using 'main.bicep'\nextends 'base.bicepparam'\nparam b = 'own'\n";
+        let path = dir.path().join("main.bicepparam");
+        let mut s = Shared::default();
+        let vals = read_bicepparam_file(&mut s, "p/main.bicepparam", Some(&path), text);
+        assert!(s.findings.is_empty(), "{:?}", s.findings);
+        assert_eq!(vals["a"].as_str(), Some("base"));
+        assert_eq!(vals["b"].as_str(), Some("own"), "this file's values win");
+        // The base file joins the sources, displayed beside the file that extends it.
+        assert_eq!(s.sources.get(vals["a"].loc.file).name, "p/base.bicepparam");
+    }
 }
