@@ -6,9 +6,10 @@
 //! - (b) `lint::run` over the same files (discovery, ARM front end, rules, suppressions);
 //! - (c) read + tree-sitter-only parse of every `.bicep` file (the Bicep baseline);
 //! - (d) `lint::run` over the same `.bicep` files;
-//! - (e) malformed Bicep (`-- malformed`, no corpus needed): a 340 KB file with one unclosed
-//!   parenthesis near the top, the same file without it, and 50,000 nested `[` (100 KB):
-//!   parse (with syntax errors) and the whole front end, which must stay linear in size.
+//! - (e) malformed Bicep (`-- malformed`): 340 KB with one unclosed parenthesis near the top
+//!   (generated, and the AVM container registry module repeated when the corpus is there), the
+//!   same without it, and 50,000 nested `[` / `[{`: parse and the whole front end, which must
+//!   stay linear in size.
 //!
 //! Each is run once to warm the page cache and allocator, then timed best of N (`BENCH_RUNS`,
 //! default 5). The corpus is `../shared/corpus` (or `BENCH_CORPUS`). Not a test: nothing here
@@ -187,30 +188,65 @@ fn slowest(paths: &[PathBuf], n: usize) {
     }
 }
 
-/// About `size` bytes of valid Bicep: storage accounts with a parameterised name, each a few
-/// lines (the shape of real templates: declarations, objects, interpolation, calls).
+/// About `size` bytes of valid Bicep in the shape of real templates: decorated parameters,
+/// resources with nested objects, interpolation, conditional expressions, outputs.
 fn valid_bicep(size: usize) -> String {
-    let mut out = String::from("param prefix string = 'st'\n\n");
+    let mut out = String::new();
     let mut i = 0;
     while out.len() < size {
         out.push_str(&format!(
-            "resource sa{i} 'Microsoft.Storage/storageAccounts@2023-01-01' = {{\n  name: '${{prefix}}{i}'\n  location: resourceGroup().location\n  sku: {{\n    name: 'Standard_LRS'\n  }}\n  kind: 'StorageV2'\n  properties: {{\n    minimumTlsVersion: 'TLS1_2'\n  }}\n}}\n\n"
+            "@description('Storage account {i}: name and settings.')\nparam name{i} string = 'st{i}'\n\n\
+             resource sa{i} 'Microsoft.Storage/storageAccounts@2023-01-01' = {{\n  name: '${{name{i}}}'\n  location: resourceGroup().location\n  sku: {{\n    name: 'Standard_LRS'\n  }}\n  kind: 'StorageV2'\n  properties: {{\n    minimumTlsVersion: 'TLS1_2'\n    networkAcls: empty(name{i}) ? null : {{\n      bypass: 'AzureServices'\n      defaultAction: 'Deny'\n    }}\n  }}\n}}\n\n\
+             output id{i} string = sa{i}.id\n\n"
         ));
         i += 1;
     }
     out
 }
 
-/// Malformed input (issue 8 class 11, issue 11 item 5): parse time and front-end time.
-fn malformed(runs: usize) {
-    let valid = valid_bicep(340 * 1024);
-    let unclosed = valid.replacen("\n\n", "\n\nvar broken = concat('a'\n\n", 1);
-    let nested = format!("var x = {}\n", "[".repeat(50_000));
-    for (name, text) in [
-        ("340 KB valid", &valid),
-        ("340 KB, one unclosed (", &unclosed),
-        ("50,000 nested [", &nested),
-    ] {
+/// `text` repeated to about `size` bytes.
+fn repeated(text: &str, size: usize) -> String {
+    let mut out = String::new();
+    while out.len() < size {
+        out.push_str(text);
+        out.push('\n');
+    }
+    out
+}
+
+/// Malformed input (issue 8 class 11, issue 11 item 5): parse time and the whole front end
+/// (which reports the syntax errors), next to the same size of valid input. The AVM container
+/// registry module (from the corpus, when present) is the real-world shape with which one
+/// unclosed parenthesis used to cost 20 s at 340 KB.
+fn malformed(runs: usize, corpus: &Path) {
+    const SIZE: usize = 340 * 1024;
+    let unclosed = |valid: &str| format!("var broken = concat('a'\n{valid}");
+    let synthetic = valid_bicep(SIZE);
+    let mut cases = vec![
+        ("340 KB generated, valid".to_string(), synthetic.clone()),
+        (
+            "340 KB generated, one unclosed (".to_string(),
+            unclosed(&synthetic),
+        ),
+    ];
+    let avm = corpus.join("bicep-registry-modules/avm/res/container-registry/registry/main.bicep");
+    if let Ok(module) = std::fs::read_to_string(&avm) {
+        let module = repeated(&module, SIZE);
+        cases.push(("340 KB AVM module, valid".to_string(), module.clone()));
+        cases.push((
+            "340 KB AVM module, one unclosed (".to_string(),
+            unclosed(&module),
+        ));
+    }
+    cases.push((
+        "50,000 nested [ (50 KB)".to_string(),
+        format!("var x = {}\n", "[".repeat(50_000)),
+    ));
+    cases.push((
+        "50,000 nested [{ (100 KB)".to_string(),
+        format!("var x = {}\n", "[{".repeat(50_000)),
+    ));
+    for (name, text) in &cases {
         let parse = measure(runs, || {
             acr_cmk::bicep::syntax::parse(text).map(|p| p.tree.root_node().has_error())
         });
@@ -220,8 +256,7 @@ fn malformed(runs: usize) {
                 .len()
         });
         println!(
-            "malformed: {name:24} ({:4} KB): parse {:8.1} ms | front end {:8.1} ms (best of {runs})",
-            text.len() / 1024,
+            "malformed: {name:36} parse {:8.1} ms | front end {:8.1} ms (best of {runs})",
             ms(parse.wall),
             ms(load.wall)
         );
@@ -252,13 +287,13 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
+    let dir = corpus();
     if wanted("malformed") {
-        malformed(runs);
+        malformed(runs, &dir);
         if filter.as_deref() == Some("malformed") {
             return;
         }
     }
-    let dir = corpus();
     if !dir.is_dir() {
         eprintln!("corpus not found at {} (set BENCH_CORPUS)", dir.display());
         std::process::exit(2);
