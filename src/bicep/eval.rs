@@ -18,7 +18,7 @@ pub use crate::eval::value::{expr, opaque, relocate};
 use crate::eval::value::{is_opaque, nodes, produced};
 use crate::model::{Key, Node, Object, Scope, Sym, Value};
 use crate::source::{FileId, Loc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use tree_sitter::Node as Ts;
@@ -73,9 +73,7 @@ pub struct Ref {
 pub struct Eval<'t, 's> {
     pub shared: &'s mut Shared,
     pub file: FileId,
-    /// The original text (the tree was parsed from a length-preserving rewrite of it).
     pub text: &'t str,
-    pub spreads: &'t HashSet<usize>,
     pub dir: Option<PathBuf>,
     pub scope: Scope,
     /// `/modules/<name>` prefix for resource pointers inside modules.
@@ -115,7 +113,6 @@ impl<'t, 's> Eval<'t, 's> {
         shared: &'s mut Shared,
         file: FileId,
         text: &'t str,
-        spreads: &'t HashSet<usize>,
         dir: Option<PathBuf>,
         setup: super::FileSetup,
     ) -> Self {
@@ -123,7 +120,6 @@ impl<'t, 's> Eval<'t, 's> {
             shared,
             file,
             text,
-            spreads,
             dir,
             scope: setup.scope,
             pointer_prefix: setup.pointer_prefix,
@@ -189,7 +185,8 @@ impl<'t, 's> Eval<'t, 's> {
         }
         let kind = match n.kind() {
             "parameter_declaration" => DeclKind::Param,
-            "variable_declaration" => DeclKind::Var,
+            // `.bicepparam`: `param x = …` is read like a variable (one may use another).
+            "variable_declaration" | "parameter_assignment" => DeclKind::Var,
             "resource_declaration" => DeclKind::Resource,
             "module_declaration" => DeclKind::Module,
             "user_defined_function" => DeclKind::Func,
@@ -487,6 +484,11 @@ impl<'t, 's> Eval<'t, 's> {
             "call_expression" => self.eval_call(n),
             "for_statement" => self.eval_for(n),
             "resource_expression" => self.eval_resource_expression(n),
+            // `x!` asserts what the evaluator cannot check: the value is `x`'s.
+            "non_null_expression" => match n.child_by_field_name("expression") {
+                Some(e) => relocate(self.eval(e), loc),
+                None => opaque("non-null assertion", loc),
+            },
             "comment" | "diagnostic_comment" => opaque("comment", loc),
             other => opaque(format!("unsupported expression {other}"), loc),
         }
@@ -507,6 +509,9 @@ impl<'t, 's> Eval<'t, 's> {
                 .or_else(|| inner.strip_prefix('\n'))
                 .unwrap_or(inner);
             return Node::new(Value::Str(inner.to_string()), loc);
+        }
+        if raw.starts_with('$') {
+            return self.eval_interpolated_multiline(n);
         }
         let mut c = n.walk();
         let parts: Vec<Ts<'t>> = n.named_children(&mut c).collect();
@@ -534,6 +539,57 @@ impl<'t, 's> Eval<'t, 's> {
         text.into_node()
     }
 
+    /// `$'''…${x}…'''` (`n` dollars open the string and each interpolation): raw text, a
+    /// leading line break dropped. `$` before an interpolation's `n` dollars, and quotes before
+    /// the closing three, are part of the value but of the delimiter tokens in the tree.
+    fn eval_interpolated_multiline(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let dollars = self.src(n).bytes().take_while(|&b| b == b'$').count();
+        let mut c = n.walk();
+        let parts: Vec<Ts<'t>> = n.children(&mut c).collect();
+        // Literal text and interpolated values in order; joined as `format` joins them, within
+        // the string limits (as for single-line strings).
+        let mut pieces = Vec::with_capacity(parts.len());
+        for (i, p) in parts.iter().enumerate() {
+            match p.kind() {
+                "string_content" => {
+                    let text = self.src(*p);
+                    let text = match i {
+                        1 => text
+                            .strip_prefix("\r\n")
+                            .or_else(|| text.strip_prefix('\n'))
+                            .unwrap_or(text),
+                        _ => text,
+                    };
+                    pieces.push(Value::Str(text.to_string()));
+                }
+                "interpolation" => {
+                    if let Some(open) = p.child(0) {
+                        let extra = self.src(open).len().saturating_sub(dollars + 1);
+                        pieces.push(Value::Str("$".repeat(extra)));
+                    }
+                    pieces.push(match p.named_child(0) {
+                        Some(e) => self.eval(e).value,
+                        None => Value::opaque("empty interpolation"),
+                    });
+                }
+                "'''" if i + 1 == parts.len() && i > 0 => {
+                    let quotes = self.src(*p).len().saturating_sub(3);
+                    pieces.push(Value::Str("'".repeat(quotes)));
+                }
+                _ => {}
+            }
+        }
+        let meter = &self.shared.meter;
+        let mut text = Text::new(meter, loc);
+        for v in &pieces {
+            if !text.push_value(v) {
+                text.push_opaque("unknown object or array in a string");
+            }
+        }
+        text.into_node()
+    }
+
     pub fn eval_object(&mut self, n: Ts<'t>) -> Node {
         let loc = self.loc(n);
         let mut obj = Object::default();
@@ -541,6 +597,21 @@ impl<'t, 's> Eval<'t, 's> {
         let mut c = n.walk();
         let props: Vec<Ts<'t>> = n.named_children(&mut c).collect();
         for p in props {
+            if p.kind() == "spread_element" {
+                let Some(operand) = spread_operand(p) else {
+                    continue;
+                };
+                match self.eval(operand).value {
+                    Value::Object(o) => {
+                        for (k, v) in o.entries {
+                            obj.insert(k, v);
+                        }
+                    }
+                    Value::Null => {}
+                    _ => unknown_spread = true,
+                }
+                continue;
+            }
             if p.kind() != "object_property" {
                 continue;
             }
@@ -555,19 +626,6 @@ impl<'t, 's> Eval<'t, 's> {
                 continue;
             };
             if val_node.id() == key_node.id() {
-                continue;
-            }
-            if self.spreads.contains(&val_node.start_byte()) {
-                let v = self.eval(val_node);
-                match v.value {
-                    Value::Object(o) => {
-                        for (k, v) in o.entries {
-                            obj.insert(k, v);
-                        }
-                    }
-                    Value::Null => {}
-                    _ => unknown_spread = true,
-                }
                 continue;
             }
             let key = self.eval_key(key_node);
@@ -603,32 +661,32 @@ impl<'t, 's> Eval<'t, 's> {
             if matches!(e.kind(), "comment" | "decorators" | "diagnostic_comment") {
                 continue;
             }
-            let v = self.eval(e);
-            if self.spreads.contains(&e.start_byte()) {
-                match v.value {
+            if e.kind() == "spread_element" {
+                let Some(operand) = spread_operand(e) else {
+                    continue;
+                };
+                match self.eval(operand).value {
                     Value::Array(a) => items.extend(a),
                     Value::Null => {}
                     _ => return opaque("array spread of an unknown value", loc),
                 }
             } else {
-                items.push(v);
+                items.push(self.eval(e));
             }
         }
         Node::new(Value::Array(items), loc)
     }
 
     fn eval_unary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn unary_op(&mut self, n: Ts<'t>, arg: &X<'t>) -> Node {
         let loc = self.loc(n);
         let op = n
             .child_by_field_name("operator")
             .map(|o| self.src(o))
             .unwrap_or("");
-        let v = self.eval_x(arg);
+        let v = match n.child_by_field_name("argument") {
+            Some(arg) => self.eval(arg),
+            None => return opaque("unary operator", loc),
+        };
         match op {
             // Compiled to `not(x)`.
             "!" => lazy::not(v, loc),
@@ -644,28 +702,29 @@ impl<'t, 's> Eval<'t, 's> {
     /// functions the compiler turns them into: `==` equals, `!=` not(equals), `&&` and, `||`
     /// or, `??` coalesce, `+` add, `<` less, …
     fn eval_binary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn binary_op(&mut self, n: Ts<'t>, l: &X<'t>, r: &X<'t>) -> Node {
         let loc = self.loc(n);
         let op = n
             .child_by_field_name("operator")
             .map(|o| self.src(o))
             .unwrap_or("");
-        let a = self.eval_x(l);
+        let (Some(l), Some(r)) = (
+            n.child_by_field_name("left"),
+            n.child_by_field_name("right"),
+        ) else {
+            return opaque("binary operator", loc);
+        };
+        let a = self.eval(l);
         let v = match op {
             "&&" | "||" => {
-                let rest = std::iter::once_with(|| self.eval_x(r));
+                let rest = std::iter::once_with(|| self.eval(r));
                 lazy::logic(op == "&&", std::iter::once(a).chain(rest), loc)
             }
             "??" => {
-                let rest = std::iter::once_with(|| self.eval_x(r));
+                let rest = std::iter::once_with(|| self.eval(r));
                 lazy::coalesce(std::iter::once(a).chain(rest), loc)
             }
             _ => {
-                let b = self.eval_x(r);
+                let b = self.eval(r);
                 super::ops::binary(&self.ctx(), op, a, b, loc)
             }
         };
@@ -673,124 +732,20 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn eval_ternary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn ternary_op(&mut self, n: Ts<'t>, c: &X<'t>, t: &X<'t>, f: &X<'t>) -> Node {
         let loc = self.loc(n);
+        let (Some(c), Some(t), Some(f)) = (
+            n.child_by_field_name("condition"),
+            n.child_by_field_name("consequence"),
+            n.child_by_field_name("alternative"),
+        ) else {
+            return opaque("conditional", loc);
+        };
         // Compiled to `if(c, a, b)`.
-        let cond = self.eval_x(c);
-        lazy::if_(self, cond, |ev| ev.eval_x(t), |ev| ev.eval_x(f), loc)
-    }
-
-    /// Evaluate an operator expression with the precedence Bicep gives it (see [`to_x`]).
-    pub(super) fn eval_x(&mut self, x: &X<'t>) -> Node {
-        if self.depth > MAX_EXPR_DEPTH {
-            let loc = self.loc(x.node());
-            self.shared.meter.hit(Limit::Nesting, loc);
-            return opaque("expression nested too deeply", loc);
-        }
-        self.depth += 1;
-        let out = match x {
-            X::Leaf(n, posts) if posts.is_empty() => self.eval(*n),
-            X::Leaf(n, posts) => self.apply_posts(*n, posts),
-            X::Un(n, a) => self.unary_op(*n, a),
-            X::Bin(n, l, r) => self.binary_op(*n, l, r),
-            X::Tern(n, c, t, f) => self.ternary_op(*n, c, t, f),
-        };
-        self.depth -= 1;
-        out
-    }
-
-    /// `base` then `posts` as ordinary accesses. A first property access on a resource or module
-    /// symbol resolves through the symbol (`uai.properties…`, `m.outputs.x`), as in
-    /// [`Self::eval_member`].
-    fn apply_posts(&mut self, base: Ts<'t>, posts: &[Ts<'t>]) -> Node {
-        let loc_to = |ev: &Self, p: Ts| {
-            let l = ev.loc(base);
-            Loc::new(l.file, base.start_byte(), p.end_byte())
-        };
-        let prop_of = |ev: &Self, p: Ts| {
-            p.child_by_field_name("property")
-                .map(|x| ev.src(x).to_string())
-        };
-        // `x ?? az.f()`, `c ? a : kv.getSecret('s')`: a method call on the moved-down operand.
-        let is_call_of = |c: Option<&Ts>, m: Ts| {
-            c.is_some_and(|c| {
-                c.kind() == "call_expression"
-                    && c.child_by_field_name("function").map(|f| f.id()) == Some(m.id())
-            })
-        };
-        let mut rest = posts;
-        let mut value = None;
-        if let Some(&first) = posts.first()
-            && is_call_of(posts.get(1), first)
-        {
-            value = Some(self.eval_call_on(posts[1], Some(base)));
-            rest = &posts[2..];
-        } else if let Some(&first) = posts.first()
-            && first.kind() == "member_expression"
-            && let Some(prop) = prop_of(self, first)
-            && let Some((sym, kind, index)) = self.symbol_of(base)
-        {
-            self.refs.push(Ref {
-                symbol: sym.clone(),
-                index: index.flatten(),
-            });
-            let second = posts
-                .get(1)
-                .filter(|p| p.kind() == "member_expression")
-                .and_then(|p| prop_of(self, *p));
-            value = Some(match (kind, second) {
-                (DeclKind::Resource, _) => {
-                    self.resource_member(&sym, index, &prop, loc_to(self, first))
-                }
-                (_, Some(out)) if prop.eq_ignore_ascii_case("outputs") => {
-                    rest = &posts[1..];
-                    self.module_member(&sym, index, &[prop, out], loc_to(self, posts[1]))
-                }
-                _ => self.module_member(&sym, index, &[prop], loc_to(self, first)),
-            });
-            rest = &rest[1..];
-        }
-        let mut v = match value {
-            Some(v) => v,
-            None => self.eval(base),
-        };
-        for (i, &p) in rest.iter().enumerate() {
-            let loc = loc_to(self, p);
-            v = match p.kind() {
-                // The member before it was the method name: a call on a computed value.
-                "call_expression" => opaque("call of an expression", loc),
-                "member_expression" if is_call_of(rest.get(i + 1), p) => v,
-                "member_expression" => {
-                    let safe = {
-                        let mut c = p.walk();
-                        p.children(&mut c).any(|ch| ch.kind() == ".?")
-                    };
-                    match prop_of(self, p) {
-                        Some(prop) => property(v, &prop, loc, safe),
-                        None => opaque("member", loc),
-                    }
-                }
-                _ => match p.child_by_field_name("index") {
-                    Some(i) => {
-                        let i = self.eval(i);
-                        subscript(v, i, loc)
-                    }
-                    None => opaque("subscript", loc),
-                },
-            };
-        }
-        v
+        let cond = self.eval(c);
+        lazy::if_(self, cond, |ev| ev.eval(t), |ev| ev.eval(f), loc)
     }
 
     fn eval_member(&mut self, n: Ts<'t>) -> Node {
-        if misattached_postfix(n).is_some() {
-            let x = to_x(n, 0);
-            return self.eval_x(&x);
-        }
         let loc = self.loc(n);
         let (Some(obj), Some(prop)) = (
             n.child_by_field_name("object"),
@@ -822,10 +777,6 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn eval_subscript(&mut self, n: Ts<'t>) -> Node {
-        if misattached_postfix(n).is_some() {
-            let x = to_x(n, 0);
-            return self.eval_x(&x);
-        }
         let loc = self.loc(n);
         let (Some(obj), Some(idx)) = (
             n.child_by_field_name("object"),
@@ -834,7 +785,14 @@ impl<'t, 's> Eval<'t, 's> {
             return opaque("subscript", loc);
         };
         let base = self.eval(obj);
-        let i = self.eval(idx);
+        let mut i = self.eval(idx);
+        // `a[^1]` counts from the end: the last item, as a negative index is to `subscript`.
+        let mut c = n.walk();
+        if n.children(&mut c).any(|ch| ch.kind() == "^")
+            && let Value::Int(k) = i.value
+        {
+            i.value = Value::Int(k.saturating_neg());
+        }
         subscript(base, i, loc)
     }
 
@@ -936,6 +894,7 @@ impl<'t, 's> Eval<'t, 's> {
             "parenthesized_expression" if n.named_child_count() == 1 => {
                 self.symbol_of(n.named_child(0)?)
             }
+            "non_null_expression" => self.symbol_of(n.child_by_field_name("expression")?),
             _ => None,
         }
     }
@@ -1122,6 +1081,12 @@ pub fn first_named<'t>(n: Ts<'t>, kind: &str) -> Option<Ts<'t>> {
     n.named_children(&mut c).find(|ch| ch.kind() == kind)
 }
 
+/// The expression after `...`.
+fn spread_operand(spread: Ts) -> Option<Ts> {
+    let mut c = spread.walk();
+    spread.named_children(&mut c).find(|ch| !ch.is_extra())
+}
+
 /// The last named child that is an expression (a declaration's value, a property's value).
 pub fn last_expression(n: Ts) -> Option<Ts> {
     let mut c = n.walk();
@@ -1160,134 +1125,6 @@ pub fn unwrap_body(v: Ts) -> Option<Ts> {
         "if_statement" => if_body(v),
         "for_statement" => unwrap_body(v.child_by_field_name("body")?),
         _ => None,
-    }
-}
-
-/// tree-sitter-bicep 1.1 binds a property access or subscript after an operator expression to
-/// the whole expression: `a && b.c` parses as `(a && b).c`, `!x.y` as `(!x).y`, `c ? t : f.p`
-/// as `(c ? t : f).p`. Bicep binds them tightest (`a && (b.c)`), as the compiled JSON shows.
-/// For such a node (member or subscript chain whose innermost object is an unparenthesized
-/// operator expression) this gives that expression and the chain's nodes, innermost first.
-pub fn misattached_postfix(n: Ts) -> Option<(Ts, Vec<Ts>)> {
-    let mut chain = vec![n];
-    let mut cur = postfix_inner(n)?;
-    while matches!(
-        cur.kind(),
-        "member_expression" | "subscript_expression" | "call_expression"
-    ) {
-        chain.push(cur);
-        cur = postfix_inner(cur)?;
-    }
-    if !matches!(
-        cur.kind(),
-        "binary_expression" | "unary_expression" | "ternary_expression"
-    ) {
-        return None;
-    }
-    chain.reverse();
-    Some((cur, chain))
-}
-
-/// What a postfix node applies to: the object of `a.b` / `a[i]`, the method's member of a call
-/// `a.f()` (a plain call `f()` applies to nothing).
-fn postfix_inner(n: Ts) -> Option<Ts> {
-    match n.kind() {
-        "call_expression" => n
-            .child_by_field_name("function")
-            .filter(|f| f.kind() == "member_expression"),
-        _ => n.child_by_field_name("object"),
-    }
-}
-
-/// An operator expression re-associated with Bicep's precedence (the grammar's tree is wrong
-/// around property accesses, see [`misattached_postfix`]). Leaves are nodes evaluated as usual,
-/// followed by the accesses moved onto them.
-pub enum X<'t> {
-    Leaf(Ts<'t>, Vec<Ts<'t>>),
-    Un(Ts<'t>, Box<X<'t>>),
-    Bin(Ts<'t>, Box<X<'t>>, Box<X<'t>>),
-    Tern(Ts<'t>, Box<X<'t>>, Box<X<'t>>, Box<X<'t>>),
-}
-
-impl<'t> X<'t> {
-    /// The syntax node of this operator or leaf.
-    fn node(&self) -> Ts<'t> {
-        match self {
-            X::Leaf(n, _) | X::Un(n, _) | X::Bin(n, ..) | X::Tern(n, ..) => *n,
-        }
-    }
-}
-
-/// Binding strength of a binary operator (Bicep: `* / %` > `+ -` > comparisons > equality >
-/// `&&` > `||` > `??`; the conditional is lower still).
-fn precedence(n: Ts) -> u8 {
-    // The operator is an anonymous node whose kind is its text.
-    let op = n.child_by_field_name("operator").map(|o| o.kind());
-    match op.unwrap_or("") {
-        "*" | "/" | "%" => 7,
-        "+" | "-" => 6,
-        "<" | "<=" | ">" | ">=" => 5,
-        "==" | "!=" | "=~" | "!~" => 4,
-        "&&" => 3,
-        "||" => 2,
-        _ => 1,
-    }
-}
-
-/// Build the re-associated tree of an expression: misattached accesses go down to the
-/// rightmost operand, and an operator whose left operand became a looser operator (or a
-/// conditional) is rotated under it: `(a && b).c != d` → `a && (b.c != d)`.
-pub fn to_x<'t>(n: Ts<'t>, depth: usize) -> X<'t> {
-    // Deeper than evaluation goes anyway: leave the rest to `eval`'s own depth guard.
-    if depth > MAX_EXPR_DEPTH {
-        return X::Leaf(n, Vec::new());
-    }
-    let sub = |field: &str| n.child_by_field_name(field).map(|c| to_x(c, depth + 1));
-    match n.kind() {
-        "binary_expression" => match (sub("left"), sub("right")) {
-            (Some(l), Some(r)) => rotate(n, l, r),
-            _ => X::Leaf(n, Vec::new()),
-        },
-        "unary_expression" => match sub("argument") {
-            Some(a) => X::Un(n, Box::new(a)),
-            None => X::Leaf(n, Vec::new()),
-        },
-        "ternary_expression" => match (sub("condition"), sub("consequence"), sub("alternative")) {
-            (Some(c), Some(t), Some(f)) => X::Tern(n, Box::new(c), Box::new(t), Box::new(f)),
-            _ => X::Leaf(n, Vec::new()),
-        },
-        "member_expression" | "subscript_expression" | "call_expression" => {
-            match misattached_postfix(n) {
-                Some((base, posts)) => {
-                    let mut x = to_x(base, depth + 1);
-                    push_posts(&mut x, posts);
-                    x
-                }
-                None => X::Leaf(n, Vec::new()),
-            }
-        }
-        _ => X::Leaf(n, Vec::new()),
-    }
-}
-
-fn push_posts<'t>(x: &mut X<'t>, posts: Vec<Ts<'t>>) {
-    match x {
-        X::Leaf(_, p) => p.extend(posts),
-        X::Un(_, a) => push_posts(a, posts),
-        X::Bin(_, _, r) => push_posts(r, posts),
-        X::Tern(_, _, _, f) => push_posts(f, posts),
-    }
-}
-
-/// `Bin(n, l, r)`, rotated when `l` binds looser than `n` (only possible after accesses were
-/// moved: a parenthesized operand is a leaf).
-fn rotate<'t>(n: Ts<'t>, l: X<'t>, r: X<'t>) -> X<'t> {
-    match l {
-        X::Bin(inner, a, b) if precedence(inner) < precedence(n) => {
-            X::Bin(inner, a, Box::new(rotate(n, *b, r)))
-        }
-        X::Tern(t, c, y, f) => X::Tern(t, c, y, Box::new(rotate(n, *f, r))),
-        l => X::Bin(n, Box::new(l), Box::new(r)),
     }
 }
 

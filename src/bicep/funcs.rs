@@ -4,7 +4,6 @@
 //! user-defined functions and lambdas (`map`, `filter`, `reduce`).
 
 use super::eval::{Eval, first_named, opaque, relocate};
-use crate::eval::access::property;
 use crate::eval::functions;
 use crate::eval::lazy;
 use crate::eval::limits::{Limit, MAX_CALL_DEPTH, MAX_VALUE_NODES};
@@ -15,16 +14,6 @@ use tree_sitter::Node as Ts;
 
 impl<'t, 's> Eval<'t, 's> {
     pub fn eval_call(&mut self, n: Ts<'t>) -> Node {
-        if super::eval::misattached_postfix(n).is_some() {
-            let x = super::eval::to_x(n, 0);
-            return self.eval_x(&x);
-        }
-        self.eval_call_on(n, None)
-    }
-
-    /// A call; `object` replaces the method's object (`az` in `az.f()`) when the grammar
-    /// attached the method to a larger expression (see [`super::eval::misattached_postfix`]).
-    pub fn eval_call_on(&mut self, n: Ts<'t>, object: Option<Ts<'t>>) -> Node {
         let loc = self.loc(n);
         let Some(f) = n.child_by_field_name("function") else {
             return opaque("call", loc);
@@ -33,7 +22,7 @@ impl<'t, 's> Eval<'t, 's> {
             "identifier" => self.src(f).to_string(),
             // `az.resourceGroup()`, `sys.concat()`; other namespaces are imports.
             "member_expression" => {
-                let obj = object.or_else(|| f.child_by_field_name("object"));
+                let obj = f.child_by_field_name("object");
                 let ns = obj.map(|o| self.src(o)).unwrap_or("");
                 let p = f
                     .child_by_field_name("property")
@@ -160,7 +149,7 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(items) = items.as_array().map(|a| a.to_vec()) else {
             return opaque(format!("{name} over an unknown array"), loc);
         };
-        let Some((params, body, accessors)) = self.lambda_parts(*lambda) else {
+        let Some((params, body)) = self.lambda_parts(*lambda) else {
             return opaque(format!("{name} with an unsupported lambda"), loc);
         };
         let mut out = Vec::new();
@@ -174,10 +163,7 @@ impl<'t, 's> Eval<'t, 's> {
                 self.locals
                     .push((p.clone(), Node::new(Value::Int(i as i64), loc)));
             }
-            let mut v = self.eval(body);
-            for a in &accessors {
-                v = property(v, a, loc, false);
-            }
+            let v = self.eval(body);
             self.locals.truncate(mark);
             if name == "map" {
                 // Each item may be large: stop at the size of one value, not after.
@@ -208,7 +194,7 @@ impl<'t, 's> Eval<'t, 's> {
             return opaque("reduce over an unknown array", loc);
         };
         let mut acc = self.eval(*initial);
-        let Some((params, body, accessors)) = self.lambda_parts(*lambda) else {
+        let Some((params, body)) = self.lambda_parts(*lambda) else {
             return opaque("reduce with an unsupported lambda", loc);
         };
         let [p_acc, p_item, ..] = params.as_slice() else {
@@ -218,30 +204,19 @@ impl<'t, 's> Eval<'t, 's> {
             let mark = self.locals.len();
             self.locals.push((p_acc.clone(), acc));
             self.locals.push((p_item.clone(), item));
-            let mut v = self.eval(body);
-            for a in &accessors {
-                v = property(v, a, loc, false);
-            }
+            let v = self.eval(body);
             self.locals.truncate(mark);
             acc = v;
         }
         relocate(acc, loc)
     }
 
-    /// A lambda's parameters, body and the property accesses the grammar wrongly attaches to the
-    /// lambda instead of its body (`x => x.id` parses as `(x => x).id`).
-    fn lambda_parts(&self, n: Ts<'t>) -> Option<(Vec<String>, Ts<'t>, Vec<String>)> {
-        let mut accessors = Vec::new();
-        let mut cur = n;
-        while cur.kind() == "member_expression" {
-            accessors.push(self.src(cur.child_by_field_name("property")?).to_string());
-            cur = cur.child_by_field_name("object")?;
-        }
-        accessors.reverse();
-        if cur.kind() != "lambda_expression" {
+    /// A lambda's parameters and body.
+    fn lambda_parts(&self, n: Ts<'t>) -> Option<(Vec<String>, Ts<'t>)> {
+        if n.kind() != "lambda_expression" {
             return None;
         }
-        let head = cur.named_child(0)?;
+        let head = n.named_child(0)?;
         let params = match head.kind() {
             "identifier" => vec![self.src(head).to_string()],
             "parenthesized_expression" => {
@@ -252,7 +227,8 @@ impl<'t, 's> Eval<'t, 's> {
             }
             _ => return None,
         };
-        let body = cur.named_child((cur.named_child_count() as u32).checked_sub(1)?)?;
-        Some((params, body, accessors))
+        let last = u32::try_from(n.named_child_count().checked_sub(1)?).ok()?;
+        let body = n.named_child(last)?;
+        Some((params, body))
     }
 }

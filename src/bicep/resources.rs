@@ -254,6 +254,14 @@ impl<'t, 's> Eval<'t, 's> {
         let type_text = type_node
             .and_then(|t| self.eval(t).as_str().map(String::from))
             .unwrap_or_default();
+        // `'az:My.Rp/TestType@2020-01-01'`: a type qualified by its extension's alias (the
+        // compiled resource names the extension apart from its type).
+        let type_text = match type_text.split_once(':') {
+            Some((alias, rest)) if !alias.is_empty() && !alias.contains(['/', '@']) => {
+                rest.to_string()
+            }
+            _ => type_text,
+        };
         let (mut ty, mut api) = match type_text.split_once('@') {
             Some((t, a)) => (t.to_string(), Some(a.to_string())),
             None => (type_text.clone(), None),
@@ -586,7 +594,7 @@ impl<'t, 's> Eval<'t, 's> {
             pointer: pointer.clone(),
         });
         self.pending.push((idx, refs));
-        let outputs = self.load_module(path, inputs, target, idx, presence, pointer);
+        let outputs = self.load_module(path, decl_loc, inputs, target, idx, presence, pointer);
         let contains: Vec<usize> = (idx + 1..self.shared.model.resources.len())
             .filter(|&i| self.shared.model.resources[i].parent_deployment == Some(idx))
             .collect();
@@ -601,9 +609,11 @@ impl<'t, 's> Eval<'t, 's> {
 
     /// Load and evaluate a local module file; its resources join the model under deployment
     /// `idx`. Returns its outputs, or `None` when the module is opaque.
+    #[allow(clippy::too_many_arguments)]
     fn load_module(
         &mut self,
         path: &str,
+        at: Loc,
         inputs: HashMap<String, Node>,
         scope: Scope,
         idx: usize,
@@ -629,6 +639,9 @@ impl<'t, 's> Eval<'t, 's> {
             self.shared.meter.hit(Limit::Nesting, at);
             return None;
         }
+        if is_json_module(path) {
+            return self.json_module(at);
+        }
         let (file_id, text, parsed) = load_cached(self, &file, path)?;
         self.shared.module_stack.push(file.clone());
         let outputs = super::evaluate_parsed(
@@ -647,6 +660,30 @@ impl<'t, 's> Eval<'t, 's> {
         );
         self.shared.module_stack.pop();
         outputs
+    }
+
+    /// A module written as an ARM JSON template. Loading it through the ARM front end
+    /// (parameters in, outputs back) is the next step (issue 11 item 4); until then the
+    /// deployment stays opaque (outputs unknown, as for a registry module) and a note says
+    /// that its resources were not checked.
+    fn json_module(&mut self, at: Loc) -> Option<Vec<(String, Node)>> {
+        self.note_json_not_followed(
+            at,
+            "JSON module not followed yet: the resources of this ARM template are not checked here",
+        );
+        None
+    }
+
+    /// BICEP001 at `at` (once: a module in a loop is one note).
+    pub(super) fn note_json_not_followed(&mut self, at: Loc, message: &str) {
+        let findings = &mut self.shared.findings;
+        if !findings.iter().any(|f| f.code == "BICEP001" && f.loc == at) {
+            findings.push(
+                crate::finding::Finding::new(crate::rules::meta("BICEP001"), at, message)
+                    .label("an ARM JSON template")
+                    .help("lint the JSON template itself (`acr-cmk lint` on that file)"),
+            );
+        }
     }
 
     /// Turn the references collected per resource into `depends_on` edges.
@@ -707,6 +744,12 @@ fn add_syntactic(refs: &mut Vec<Ref>, syntactic: &[String], own: &str) {
             });
         }
     }
+}
+
+/// A module or import path that names an ARM JSON template rather than a Bicep file.
+pub(super) fn is_json_module(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".json") || lower.ends_with(".jsonc")
 }
 
 /// Read, parse and check a module or imported file once per unit.
@@ -887,7 +930,6 @@ mod tests {
             &mut shared,
             file,
             text,
-            &parsed.spreads,
             None,
             FileSetup::top(HashMap::new()),
         );
