@@ -96,4 +96,6 @@ pub enum FailOn {
 pub enum CatalogFormat {
     Text,
     Json,
+    /// The README's rule table (a test keeps the two equal).
+    Markdown,
 }

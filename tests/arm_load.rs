@@ -336,14 +336,27 @@ fn hostile_input_does_not_crash() {
 }
 
 #[test]
-fn large_copy_loops_with_dependencies_stay_fast() {
-    // 1000 × 1000 dependency edges: must not be quadratic per edge.
-    let t = r#"{"resources": [
-        {"type": "A.B/c", "name": "[concat('a', copyIndex())]", "copy": {"name": "as", "count": 1000}},
-        {"type": "A.B/d", "name": "[concat('b', copyIndex())]", "copy": {"name": "bs", "count": 1000},
-         "dependsOn": ["as"]}]}"#;
-    let start = std::time::Instant::now();
-    let unit = arm::load("big.json", None, t, &[]);
+fn large_copy_loops_with_dependencies_resolve_every_edge() {
+    // 1000 × 1000 dependency edges, resolved by name, not by scanning the resources per edge:
+    // the evaluation work grows with the resources (twice the loops, about twice the work).
+    let template = |n: usize| {
+        format!(
+            r#"{{"resources": [
+        {{"type": "A.B/c", "name": "[concat('a', copyIndex())]", "copy": {{"name": "as", "count": {n}}}}},
+        {{"type": "A.B/d", "name": "[concat('b', copyIndex())]", "copy": {{"name": "bs", "count": {n}}},
+         "dependsOn": ["as"]}}]}}"#
+        )
+    };
+    let half = arm::load("half.json", None, &template(500), &[]);
+    let unit = arm::load("big.json", None, &template(1000), &[]);
+    let (big, small) = (
+        unit.work.steps + unit.work.values,
+        half.work.steps + half.work.values,
+    );
+    assert!(
+        small > 0 && big <= 3 * small,
+        "work {big} for 1000 loops against {small} for 500"
+    );
     assert_eq!(unit.model.resources.len(), 2000);
     let last = unit
         .model
@@ -352,8 +365,6 @@ fn large_copy_loops_with_dependencies_stay_fast() {
         .rfind(|r| r.is_type("A.B/d"))
         .unwrap();
     assert_eq!(last.depends_on.len(), 1000);
-    // Generous bound for debug builds on a loaded CI machine.
-    assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
 }
 
 #[test]
@@ -377,13 +388,11 @@ fn doubling_variables_stay_bounded() {
         r#"{{"variables": {{{}}}, "resources": [{{"type": "A.B/c", "name": "x", "properties": {{"p": "[variables('v40')]"}}}}]}}"#,
         vars.join(",")
     );
-    let start = std::time::Instant::now();
     let unit = arm::load("dbl.json", None, &t, &[]);
     // Past the size limit the doubling continues over an unknown, which stays small.
     let p = &unit.model.resources[0].get("properties.p").unwrap().value;
     assert!(!p.is_known());
     assert!(acr_cmk::eval::within_size(p));
-    assert!(start.elapsed().as_secs() < 20);
 }
 
 #[test]

@@ -347,52 +347,6 @@ fn registry_module_with_cmk_parameters_lints_the_same() {
     check(&outcomes.into_iter().map(|(_, o)| o).collect::<Vec<_>>());
 }
 
-/// Debug aid: `ORACLE_DUMP=res/container-registry/registry/main.bicep cargo test --test oracle_avm dump -- --nocapture`.
-#[test]
-fn dump() {
-    let (Some(root), Ok(rel)) = (corpus(), std::env::var("ORACLE_DUMP")) else {
-        return;
-    };
-    let p = root.join(&rel);
-    let params: Vec<(String, String)> = std::env::var("ORACLE_PARAMS")
-        .ok()
-        .map(|f| vec![(f.clone(), std::fs::read_to_string(&f).unwrap())])
-        .unwrap_or_default();
-    let btext = std::fs::read_to_string(&p).unwrap();
-    let jpath = p.with_extension("json");
-    let jtext = std::fs::read_to_string(&jpath).unwrap();
-    let bu = bicep::load(&rel, Some(&p), &btext, &params);
-    let au = arm::load(&rel, Some(&jpath), &jtext, &params);
-    for (side, u) in [("bicep", &bu), ("arm", &au)] {
-        println!("===== {side}: {} load findings", u.findings.len());
-        for f in &u.findings {
-            println!("  load {} {}", f.code, f.message);
-        }
-        for (i, r) in u.model.resources.iter().enumerate() {
-            let filter = std::env::var("ORACLE_TYPE").unwrap_or_default();
-            println!(
-                "[{i}] {} {} existing={} {:?} deps={:?} parent={:?}",
-                r.ty,
-                r.display_name(),
-                r.existing,
-                r.presence,
-                r.depends_on,
-                r.parent_deployment
-            );
-            if !filter.is_empty()
-                && r.ty
-                    .to_ascii_lowercase()
-                    .contains(&filter.to_ascii_lowercase())
-            {
-                println!("{:#?}", r.body.value);
-            }
-        }
-        for (k, n) in findings(&u.model) {
-            println!("  finding {n}x {k}");
-        }
-    }
-}
-
 /// `type/name` of every deployed resource whose name has some identity (a fully opaque name,
 /// e.g. `guid()` of a loop item, matches nothing by construction).
 fn resource_keys(model: &Model) -> BTreeMap<String, usize> {

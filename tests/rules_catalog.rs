@@ -12,12 +12,14 @@ fn readme_rule_table_is_current() {
     let start = readme.find(START).expect("README has <!-- rules:start -->") + START.len();
     let end = readme.find(END).expect("README has <!-- rules:end -->");
     let current = readme[start..end].trim();
-    let expected = acr_cmk::rules::markdown_table();
+    let out = acr_cmk(&["rules", "--format", "markdown"]);
+    assert_eq!(out.status.code(), Some(0));
+    let expected = String::from_utf8(out.stdout).expect("UTF-8 table");
     assert_eq!(
         current,
         expected.trim(),
-        "README.md's rule table is stale: replace the text between the markers with \
-         acr_cmk::rules::markdown_table()"
+        "README.md's rule table is stale: replace the text between the markers with the \
+         output of `acr-cmk rules --format markdown`"
     );
 }
 

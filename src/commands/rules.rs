@@ -1,4 +1,4 @@
-//! `acr-cmk rules [--format json]`: the rule catalogue.
+//! `acr-cmk rules [--format text|json|markdown]`: the rule catalogue.
 
 use crate::cli::CatalogFormat;
 use crate::exit::Exit;
@@ -8,6 +8,7 @@ pub fn run(format: CatalogFormat) -> Exit {
     match format {
         CatalogFormat::Text => print!("{}", text()),
         CatalogFormat::Json => println!("{}", json()),
+        CatalogFormat::Markdown => print!("{}", rules::markdown_table()),
     }
     Exit::Ok
 }
