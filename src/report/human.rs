@@ -189,10 +189,7 @@ pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
         .collect();
     let r = Rendered {
         f,
-        src: NamedSource::new(
-            terminal_safe(&file.name).into_owned(),
-            terminal_safe_source(&file.text),
-        ),
+        src: NamedSource::new(terminal_safe(&file.name), terminal_safe_source(&file.text)),
         file_len: file.text.len(),
         related_same_file,
     };

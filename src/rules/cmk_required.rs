@@ -87,7 +87,8 @@ mod tests {
     #[test]
     fn cmk_registry_is_clean() {
         assert!(check(&CmkRequired, &model(good())).is_empty());
-        assert!(!CmkRequired::META.default_enabled);
+        // A policy switch: off unless the configuration turns it on.
+        assert!(!crate::rules::meta("CMK017").default_enabled);
     }
 
     #[test]
