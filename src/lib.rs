@@ -1,7 +1,7 @@
 //! acr-cmk: generate, validate and lint Azure Container Registry customer-managed-key deployments.
 
 pub mod arm;
-pub mod azure;
+pub(crate) mod azure;
 pub mod bicep;
 pub mod cli;
 pub mod commands;
@@ -11,7 +11,7 @@ pub mod finding;
 pub mod generate;
 pub mod lint;
 pub mod model;
-pub mod query;
+pub(crate) mod query;
 pub mod report;
 pub mod rules;
 pub mod schema;
