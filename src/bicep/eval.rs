@@ -527,11 +527,14 @@ impl<'t, 's> Eval<'t, 's> {
                 _ => {}
             }
         }
-        // `'a${x}b'` compiles to `format('a{0}b', x)`: the text is what ARM's `format` makes of
-        // each value, within the string limits.
-        let meter = &self.shared.meter;
-        let mut text = Text::new(meter, loc);
-        for v in &pieces {
+        self.join_pieces(&pieces, loc)
+    }
+
+    /// `'a${x}b'` compiles to `format('a{0}b', x)`: the text is what ARM's `format` makes of
+    /// each value, within the string limits.
+    fn join_pieces(&self, pieces: &[Value], loc: Loc) -> Node {
+        let mut text = Text::new(&self.shared.meter, loc);
+        for v in pieces {
             if !text.push_value(v) {
                 text.push_opaque("unknown object or array in a string");
             }
@@ -547,8 +550,7 @@ impl<'t, 's> Eval<'t, 's> {
         let dollars = self.src(n).bytes().take_while(|&b| b == b'$').count();
         let mut c = n.walk();
         let parts: Vec<Ts<'t>> = n.children(&mut c).collect();
-        // Literal text and interpolated values in order; joined as `format` joins them, within
-        // the string limits (as for single-line strings).
+        // Literal text and interpolated values in order, joined as single-line strings are.
         let mut pieces = Vec::with_capacity(parts.len());
         for (i, p) in parts.iter().enumerate() {
             match p.kind() {
@@ -580,14 +582,7 @@ impl<'t, 's> Eval<'t, 's> {
                 _ => {}
             }
         }
-        let meter = &self.shared.meter;
-        let mut text = Text::new(meter, loc);
-        for v in &pieces {
-            if !text.push_value(v) {
-                text.push_opaque("unknown object or array in a string");
-            }
-        }
-        text.into_node()
+        self.join_pieces(&pieces, loc)
     }
 
     pub fn eval_object(&mut self, n: Ts<'t>) -> Node {
