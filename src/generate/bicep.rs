@@ -219,7 +219,6 @@ fn context(p: &Plan) -> Value {
         "kty": p.kty,
         "key_size": p.key_size,
         "cloud": p.cloud.name(),
-        "sovereign_cloud": p.cloud != crate::azure::Cloud::AzureCloud,
         "grant_prefix": Plan::GRANT_DEPLOYMENT_PREFIX,
         "module_file": BICEP_GRANT_MODULE_FILE,
     });
