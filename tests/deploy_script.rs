@@ -89,7 +89,7 @@ fn a_clean_run_deploys_once_and_shows_the_encryption() {
         "{}",
         r.stdout()
     );
-    assert_eq!(r.stderr(), "");
+    assert_eq!(r.stderr(), "Pre-flight checks passed.\n");
 }
 
 #[test]
@@ -224,4 +224,187 @@ fn the_firewall_path_retries_the_move_to_the_system_identity() {
     assert!(!deployments[0].contains("encryption_identity=system"));
     assert!(deployments[1].contains("encryption_identity=system"));
     assert!(r.stderr().contains("attempt 1 of 6"), "{}", r.stderr());
+}
+
+/// Calls that deploy or change something (pre-flight and what-if only read).
+fn changes(r: &Run) -> usize {
+    r.count("deployment group create") + r.count("acr encryption rotate-key")
+}
+
+#[test]
+fn preflight_reads_the_vault_the_key_and_the_registry_name() {
+    let r = deploy("rbac", &[]);
+    assert!(r.out.status.success(), "{}", r.stderr());
+    let reads: Vec<&str> = r
+        .calls
+        .iter()
+        .map(|c| c.split(" --").next().unwrap())
+        .take_while(|c| *c != "deployment group create")
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            "cloud show",
+            "keyvault show",
+            "keyvault key show",
+            "acr list",
+            "acr check-name"
+        ]
+    );
+    // The key is read by the id the template deploys.
+    assert!(
+        r.calls[2].contains("--id https://kv-contoso-rbac.vault.azure.net/keys/acr-cmk"),
+        "{}",
+        r.calls[2]
+    );
+    // An existing registry is not a name to check.
+    let r = deploy("rbac", &[("FAKE_AZ_REGISTRIES", "1")]);
+    assert!(r.out.status.success(), "{}", r.stderr());
+    assert_eq!(r.count("acr check-name"), 0);
+    // A template that creates the vault and the key checks only the name.
+    let r = deploy("create-vault-and-key", &[]);
+    assert!(r.out.status.success(), "{}", r.stderr());
+    assert_eq!(r.count("keyvault"), 0);
+    assert_eq!(r.count("acr check-name"), 1);
+}
+
+/// Each failing pre-flight check: the env that makes it fail, the example, and what the
+/// message must say (rule code and fix).
+#[test]
+fn each_failed_preflight_check_stops_with_its_rule_and_fix() {
+    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+        (
+            "rbac",
+            &[("FAKE_AZ_VAULT", "true\tnull\ttrue")],
+            &[
+                "CMK009",
+                "purge protection",
+                "--enable-purge-protection true",
+            ],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_VAULT", "false\ttrue\ttrue")],
+            &["CMK009", "soft delete", "--enable-soft-delete true"],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_VAULT", "true\ttrue\tnull")],
+            &["CMK007", "uses access policies", "vault.access"],
+        ),
+        (
+            "registry",
+            &[("FAKE_AZ_VAULT", "true\ttrue\ttrue")],
+            &["CMK007", "uses Azure RBAC", "vault.access = \"rbac\""],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_VAULT", "missing")],
+            &[
+                "ResourceNotFound",
+                "cannot be read",
+                "resource group and subscription",
+            ],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_KEY", "RSA\tfalse\tnever")],
+            &["is disabled", "set-attributes", "--enabled true"],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_KEY", "RSA\ttrue\t2020-01-01T00:00:00+00:00")],
+            &[
+                "expired on 2020-01-01T00:00:00+00:00",
+                "az keyvault key rotate",
+            ],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_KEY", "EC\ttrue\tnever")],
+            &["CMK002", "of type EC", "--kty RSA"],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_KEY_BYTES", "128")],
+            &["CMK002", "has 1024 bits"],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_KEY", "missing")],
+            &["KeyNotFound", "cannot be read", "firewall"],
+        ),
+        (
+            "rbac",
+            &[("FAKE_AZ_NAME", "false\tAlreadyExists")],
+            &["CMK013", "not available (AlreadyExists)", "registry.name"],
+        ),
+    ];
+    for (stem, env, expected) in cases {
+        let r = deploy(stem, env);
+        let stderr = r.stderr();
+        assert_eq!(r.out.status.code(), Some(1), "{env:?}: {stderr}");
+        assert_eq!(changes(&r), 0, "{env:?}: deployed after a failed check");
+        assert!(stderr.contains("pre-flight: "), "{stderr}");
+        assert!(stderr.contains("SKIP_PREFLIGHT=1"), "{stderr}");
+        for e in *expected {
+            assert!(stderr.contains(e), "{env:?}: no {e:?} in {stderr}");
+        }
+    }
+}
+
+#[test]
+fn a_key_that_expires_later_and_other_sizes_pass() {
+    for env in [
+        [
+            ("FAKE_AZ_KEY", "RSA-HSM\ttrue\t2999-01-01T00:00:00+00:00"),
+            ("FAKE_AZ_KEY_BYTES", "256"),
+        ],
+        [
+            ("FAKE_AZ_KEY", "RSA\ttrue\tnever"),
+            ("FAKE_AZ_KEY_BYTES", "512"),
+        ],
+    ] {
+        let r = deploy("rbac", &env);
+        assert!(r.out.status.success(), "{env:?}: {}", r.stderr());
+    }
+}
+
+#[test]
+fn skip_preflight_skips_every_check() {
+    let r = deploy(
+        "rbac",
+        &[("SKIP_PREFLIGHT", "1"), ("FAKE_AZ_VAULT", "missing")],
+    );
+    assert!(r.out.status.success(), "{}", r.stderr());
+    assert_eq!(r.count("keyvault"), 0);
+    assert_eq!(r.count("acr check-name"), 0);
+    assert!(
+        r.stderr().contains("Pre-flight checks skipped"),
+        "{}",
+        r.stderr()
+    );
+}
+
+#[test]
+fn what_if_shows_the_changes_and_deploys_nothing() {
+    for stem in ["rbac", "firewalled-vault"] {
+        let r = deploy(stem, &[("WHAT_IF", "1")]);
+        assert!(r.out.status.success(), "{stem}: {}", r.stderr());
+        assert_eq!(r.count("deployment group what-if"), 1, "{stem}");
+        assert_eq!(changes(&r), 0, "{stem}");
+        assert!(r.stdout().contains("Resource changes:"), "{}", r.stdout());
+        assert!(
+            r.stderr().contains("nothing was deployed"),
+            "{}",
+            r.stderr()
+        );
+    }
+    // A registry already on its system identity is shown against the final state.
+    let r = deploy(
+        "firewalled-vault",
+        &[("WHAT_IF", "1"), ("FAKE_AZ_REGISTRY_IDENTITY", "system")],
+    );
+    let what_if = r.calls.iter().find(|c| c.contains("what-if")).unwrap();
+    assert!(what_if.contains("encryption_identity=system"), "{what_if}");
 }

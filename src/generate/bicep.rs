@@ -235,6 +235,7 @@ fn context(p: &Plan) -> Value {
             "[?name=='{}'].encryption.keyVaultProperties.identity | [0]",
             p.registry_name
         ),
+        "registry_count_query": format!("length([?name=='{}'])", p.registry_name),
         "vault_scope_args": vault_scope_args(p),
         "locks": p.locks,
         "lock_identity": p.lock_identity(),
