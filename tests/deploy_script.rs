@@ -268,11 +268,17 @@ fn preflight_reads_the_vault_the_key_and_the_registry_name() {
     assert_eq!(r.count("acr check-name"), 1);
 }
 
-/// Each failing pre-flight check: the env that makes it fail, the example, and what the
-/// message must say (rule code and fix).
+/// A failing pre-flight check: the example, the fake's answers that make the check fail, and
+/// what the message must say (rule code and fix).
+type FailingCheck = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
 #[test]
 fn each_failed_preflight_check_stops_with_its_rule_and_fix() {
-    let cases: &[(&str, &[(&str, &str)], &[&str])] = &[
+    let cases: &[FailingCheck] = &[
         (
             "rbac",
             &[("FAKE_AZ_VAULT", "true\tnull\ttrue")],
@@ -407,4 +413,36 @@ fn what_if_shows_the_changes_and_deploys_nothing() {
     );
     let what_if = r.calls.iter().find(|c| c.contains("what-if")).unwrap();
     assert!(what_if.contains("encryption_identity=system"), "{what_if}");
+}
+
+#[test]
+fn behind_a_closed_vault_firewall_the_key_is_reported_unchecked() {
+    // The registry already moved to its system identity and the vault is closed: this machine
+    // cannot read the key, so the script says it did not check it and goes on.
+    let env = [
+        ("FAKE_AZ_VAULT_NETWORK", "Deny\tDisabled"),
+        ("FAKE_AZ_REGISTRY_IDENTITY", "system"),
+        ("FAKE_AZ_REGISTRIES", "1"),
+        ("FAKE_AZ_KEY", "missing"),
+        // The example grants by access policy.
+        ("FAKE_AZ_VAULT", "true\ttrue\tnull"),
+    ];
+    let r = deploy("firewalled-existing-vault", &env);
+    assert!(r.out.status.success(), "{}", r.stderr());
+    assert_eq!(r.count("keyvault key show"), 0);
+    assert!(
+        r.stderr().contains("the key was NOT checked"),
+        "{}",
+        r.stderr()
+    );
+    // An open vault: the key is read and checked.
+    let r = deploy(
+        "firewalled-existing-vault",
+        &[
+            ("FAKE_AZ_KEY", "RSA\tfalse\tnever"),
+            ("FAKE_AZ_VAULT", "true\ttrue\tnull"),
+        ],
+    );
+    assert_eq!(r.out.status.code(), Some(1), "{}", r.stderr());
+    assert!(r.stderr().contains("is disabled"), "{}", r.stderr());
 }
