@@ -20,16 +20,24 @@ pub mod types {
     pub const ACCESS_POLICIES: &str = "Microsoft.KeyVault/vaults/accessPolicies";
     pub const ROLE_ASSIGNMENT: &str = "Microsoft.Authorization/roleAssignments";
     pub const DEPLOYMENT: &str = "Microsoft.Resources/deployments";
+    pub const LOCK: &str = "Microsoft.Authorization/locks";
 }
 
 /// API versions of everything `acr-cmk build` deploys besides the registry (whose version is the
-/// spec's `deployment.api_version`): newest stable versions with published schemas. The
-/// generator writes them and the spec front end models them.
+/// spec's `deployment.api_version`): the newest stable version of each type in the official
+/// schemas (`../shared/arm-schemas/resource-index.json`, azure-resource-manager-schemas
+/// @a1454431, 2026-08-16; a test keeps them there). The generator writes them and the spec
+/// front end models them.
 pub mod api {
-    pub const IDENTITY: &str = "2023-01-31";
-    pub const KEY_VAULT: &str = "2023-07-01";
+    /// 2024-11-30 requires `properties` (an empty object will do).
+    pub const IDENTITY: &str = "2024-11-30";
+    /// Control-plane versions before 2026-02-01 retire on 2027-02-27; from 2026-02-01 a created
+    /// vault defaults to RBAC, so the generator always writes `enableRbacAuthorization`
+    /// (learn.microsoft.com/azure/key-vault/general/access-control-default).
+    pub const KEY_VAULT: &str = "2026-02-01";
     pub const ROLE_ASSIGNMENT: &str = "2022-04-01";
-    pub const DEPLOYMENTS: &str = "2022-09-01";
+    pub const DEPLOYMENTS: &str = "2025-04-01";
+    pub const LOCKS: &str = "2020-05-01";
 }
 
 /// The latest stable registry API version (the generator's default).

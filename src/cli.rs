@@ -27,7 +27,9 @@ pub enum Command {
     },
     /// Compile TOML specs into CMKtemplate.json, its parameters, Bicep and deploy.sh.
     Build {
-        #[arg(required = true)]
+        /// Spec files (TOML, one registry each; `acr-cmk init` writes a commented one). Every
+        /// spec is checked and its files generated and validated before anything is written.
+        #[arg(required = true, value_name = "SPECS")]
         specs: Vec<PathBuf>,
         /// Output directory (several specs build into DIR/<spec stem>/).
         #[arg(long, default_value = "out")]
@@ -38,7 +40,8 @@ pub enum Command {
     },
     /// Validate specs and their generated templates without writing anything.
     Validate {
-        #[arg(required = true)]
+        /// Spec files (TOML, one registry each) to check, with the files they generate.
+        #[arg(required = true, value_name = "SPECS")]
         specs: Vec<PathBuf>,
     },
     /// Lint ARM JSON templates, parameter files, Bicep and .bicepparam files.

@@ -102,6 +102,42 @@ fn build_writes_one_spec_into_the_out_dir_and_check_detects_drift() {
         "{stdout}"
     );
     assert_eq!(std::fs::read_to_string(&template).unwrap(), edited);
+
+    // A deleted file is a diff from /dev/null (as git shows it), not from `a/<path>`.
+    std::fs::remove_file(out.join("deploy.sh")).unwrap();
+    let assert = acr_cmk()
+        .args(["build", &example("registry"), "--check", "--out-dir"])
+        .arg(&out)
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let deploy = out.join("deploy.sh").display().to_string();
+    assert!(
+        stdout.contains(&format!("--- /dev/null\n+++ b/{deploy}\n")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(&format!("--- a/{deploy}")), "{stdout}");
+}
+
+#[test]
+fn a_write_error_names_the_target_not_a_staging_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // A directory where deploy.sh goes: the rename into place fails (even for root).
+    std::fs::create_dir_all(out.join("deploy.sh/inner")).unwrap();
+    let assert = acr_cmk()
+        .args(["build", &example("registry"), "--out-dir"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let target = out.join("deploy.sh").display().to_string();
+    assert!(
+        stderr.contains(&format!("cannot write {target}: ")),
+        "{stderr}"
+    );
+    // (The test's own directory is a `.tmp…` too: look only past the target's name.)
+    assert!(!stderr.replace(&target, "").contains(".tmp"), "{stderr}");
 }
 
 #[test]

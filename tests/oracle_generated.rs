@@ -55,7 +55,15 @@ const KNOWN_WARNINGS: &[(&str, &str)] = &[
         "CMK019 warning microsoft.authorization/roleassignments",
     ),
     (
+        "firewalled-vault",
+        "CMK019 warning microsoft.authorization/roleassignments",
+    ),
+    (
         "rbac",
+        "CMK019 warning microsoft.authorization/roleassignments",
+    ),
+    (
+        "system-identity",
         "CMK019 warning microsoft.authorization/roleassignments",
     ),
 ];

@@ -12,7 +12,6 @@ mod build_support;
 use acr_cmk::model::{Intents, Model};
 use acr_cmk::rules::{self, Ctx};
 use build_support::*;
-use std::collections::BTreeMap;
 
 /// `(stem, text)` of every example and every negative spec fixture that parses into a spec.
 fn specs() -> Vec<(String, String)> {
@@ -31,9 +30,10 @@ fn specs() -> Vec<(String, String)> {
     out
 }
 
-/// The deployed resources of a model: type → (API version, types it depends on, types its
-/// template declares). Each type appears once in what `acr-cmk build` generates.
-type Shape = BTreeMap<String, (Option<String>, Vec<String>, Vec<String>)>;
+/// The deployed resources of a model, as a sorted list of (type, API version, types it depends
+/// on, types its template declares). A type may appear more than once (two grant deployments,
+/// two locks), so the list is compared as a multiset.
+type Shape = Vec<(String, Option<String>, Vec<String>, Vec<String>)>;
 
 fn shape(m: &Model) -> Shape {
     let ty = |i: usize| m.resources[i].ty.to_ascii_lowercase();
@@ -43,12 +43,14 @@ fn shape(m: &Model) -> Shape {
         deps.sort();
         let mut contains: Vec<String> = r.contains.iter().map(|&c| ty(c)).collect();
         contains.sort();
-        let old = out.insert(
+        out.push((
             r.ty.to_ascii_lowercase(),
-            (r.api_version.clone(), deps, contains),
-        );
-        assert!(old.is_none(), "two resources of type {}", r.ty);
+            r.api_version.clone(),
+            deps,
+            contains,
+        ));
     }
+    out.sort();
     out
 }
 

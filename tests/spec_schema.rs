@@ -48,6 +48,9 @@ fn the_spec_schema_rejects_structural_errors() {
         "bad-enum",
         "identity-name-and-resource-id",
         "key-id-and-name",
+        "missing-table",
+        "misspelled-table",
+        "rotation-bad-durations",
     ] {
         let text =
             std::fs::read_to_string(root().join(format!("tests/fixtures/specs/{stem}.toml")))

@@ -127,22 +127,34 @@ fn check_drift(built: &[(&Target, Generated)]) -> Exit {
     for (t, g) in built {
         for f in &g.files {
             let path = t.dir.join(f.name);
-            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            let shown = path.display().to_string();
+            // A missing file is a diff from /dev/null, as git shows a new file; any other read
+            // error is not drift we can show.
+            let (on_disk, old_name) = match std::fs::read_to_string(&path) {
+                Ok(text) => (text, format!("a/{shown}")),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    (String::new(), "/dev/null".to_string())
+                }
+                Err(e) => {
+                    eprintln!("error: cannot read {shown}: {}", io_reason(&e));
+                    exit = exit.max(Exit::Error);
+                    continue;
+                }
+            };
             if on_disk == f.text {
                 continue;
             }
-            exit = Exit::Findings;
-            let shown = path.display().to_string();
+            exit = exit.max(Exit::Findings);
             let diff = similar::TextDiff::from_lines(&on_disk, &f.text);
             print!(
                 "{}",
                 diff.unified_diff()
                     .context_radius(3)
-                    .header(&format!("a/{shown}"), &format!("b/{shown}"))
+                    .header(&old_name, &format!("b/{shown}"))
             );
         }
     }
-    if exit != Exit::Ok {
+    if exit == Exit::Findings {
         eprintln!(
             "drift: the files on disk differ from what the specs generate (run acr-cmk build)"
         );
@@ -158,16 +170,16 @@ fn write_all(built: &[(&Target, Generated)]) -> Result<(), String> {
             .map_err(|e| format!("cannot create {}: {e}", t.dir.display()))?;
         for f in &g.files {
             let mut tmp = tempfile::NamedTempFile::new_in(&t.dir)
-                .map_err(|e| format!("cannot write in {}: {e}", t.dir.display()))?;
+                .map_err(|e| format!("cannot write in {}: {}", t.dir.display(), io_reason(&e)))?;
             tmp.write_all(f.text.as_bytes())
                 .and_then(|_| tmp.as_file().sync_all())
-                .map_err(|e| format!("cannot write in {}: {e}", t.dir.display()))?;
+                .map_err(|e| format!("cannot write in {}: {}", t.dir.display(), io_reason(&e)))?;
             #[cfg(unix)]
             if f.name == DEPLOY_FILE {
                 use std::os::unix::fs::PermissionsExt;
                 tmp.as_file()
                     .set_permissions(std::fs::Permissions::from_mode(0o755))
-                    .map_err(|e| format!("cannot make {} executable: {e}", f.name))?;
+                    .map_err(|e| format!("cannot make {} executable: {}", f.name, io_reason(&e)))?;
             }
             #[cfg(not(unix))]
             let _ = DEPLOY_FILE;
@@ -176,7 +188,36 @@ fn write_all(built: &[(&Target, Generated)]) -> Result<(), String> {
     }
     for (tmp, path) in staged {
         tmp.persist(&path)
-            .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+            .map_err(|e| format!("cannot write {}: {}", path.display(), io_reason(&e.error)))?;
     }
     Ok(())
+}
+
+/// The reason of an I/O error without the path `tempfile` attaches to it: that path is a
+/// staging file (`.tmpBchDoA`) the user never asked for and that no longer exists; the caller
+/// names the real target.
+fn io_reason(e: &std::io::Error) -> String {
+    // tempfile wraps the OS error in its own `PathError`, shown as `<os error> at path "<tmp>"`
+    // and without the OS error as a source: its text up to the path is the reason.
+    let shown = e.to_string();
+    match shown.find(" at path \"") {
+        Some(at) => shown[..at].to_string(),
+        None => shown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::io_reason;
+
+    #[test]
+    fn io_reason_drops_the_staging_file_tempfile_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing");
+        let e = tempfile::NamedTempFile::new_in(&missing).unwrap_err();
+        // tempfile names its own staging file in the error: the very text users saw.
+        let shown = e.to_string().replace(&dir.path().display().to_string(), "");
+        assert!(shown.contains(".tmp"), "{shown}");
+        assert_eq!(io_reason(&e), "No such file or directory (os error 2)");
+    }
 }

@@ -5,11 +5,13 @@
 //! (whose values ARM never evaluates).
 
 use super::escape::arm_literal;
-use super::plan::{Identity2, KeyPlan, Plan, desc};
+use super::plan::{
+    ENCRYPTION_IDENTITY_SYSTEM, ENCRYPTION_IDENTITY_USER, Identity2, KeyPlan, Plan, desc,
+};
 use crate::azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER;
 use crate::azure::api;
 use crate::azure::types::{
-    ACCESS_POLICIES, DEPLOYMENT, IDENTITY, KEY, REGISTRY, ROLE_ASSIGNMENT, VAULT,
+    ACCESS_POLICIES, DEPLOYMENT, IDENTITY, KEY, LOCK, REGISTRY, ROLE_ASSIGNMENT, VAULT,
 };
 use crate::spec::Rotation;
 use serde_json::{Map, Value, json};
@@ -74,10 +76,20 @@ fn key_id(p: &Plan) -> String {
 }
 
 fn grant_deployment_name() -> String {
-    format!(
-        "format('{}{{0}}', parameters('registry_name'))",
-        Plan::GRANT_DEPLOYMENT_PREFIX
-    )
+    deployment_name(Plan::GRANT_DEPLOYMENT_PREFIX)
+}
+
+fn deployment_name(prefix: &str) -> String {
+    format!("format('{prefix}{{0}}', parameters('registry_name'))")
+}
+
+fn registry_id() -> String {
+    format!("resourceId('{REGISTRY}', parameters('registry_name'))")
+}
+
+/// Is the registry on its system-assigned identity (the second phase behind a firewall)?
+fn on_system_identity() -> String {
+    format!("equals(parameters('encryption_identity'), '{ENCRYPTION_IDENTITY_SYSTEM}')")
 }
 
 /// The resource id the registry's `dependsOn` names for the grant.
@@ -166,13 +178,13 @@ fn template_parameters(p: &Plan) -> Value {
         "registry_name".into(),
         string_param(desc::REGISTRY_NAME, Some(5), Some(50)),
     );
+    // The spec's region goes into the parameters file; the template itself follows its
+    // resource group (PSRule Azure.Template.LocationDefault).
     m.insert(
         "location".into(),
         with_default(
             string_param(desc::LOCATION, None, None),
-            p.location
-                .as_deref()
-                .map_or_else(|| expr("resourceGroup().location".into()), lit),
+            expr("resourceGroup().location".into()),
         ),
     );
     match p.identity {
@@ -215,6 +227,14 @@ fn template_parameters(p: &Plan) -> Value {
             string_param(desc::KEY_NAME, Some(1), Some(127)),
         ),
     };
+    if p.firewall {
+        let mut param = with_default(
+            string_param(desc::ENCRYPTION_IDENTITY, None, None),
+            json!(ENCRYPTION_IDENTITY_USER),
+        );
+        param["allowedValues"] = json!([ENCRYPTION_IDENTITY_USER, ENCRYPTION_IDENTITY_SYSTEM]);
+        m.insert("encryption_identity".into(), param);
+    }
     Value::Object(m)
 }
 
@@ -225,7 +245,8 @@ fn identity_resource(p: &Plan) -> Value {
             "type": IDENTITY,
             "apiVersion": api::IDENTITY,
             "name": "[parameters('identity_name')]",
-            "location": "[parameters('location')]"
+            "location": "[parameters('location')]",
+            "properties": {}
         }),
     )
 }
@@ -252,6 +273,13 @@ fn vault_resource(p: &Plan) -> Value {
     if !p.rbac && !p.identity_existing() {
         depends.push(expr(identity_id(p)));
     }
+    // Behind a firewall the vault stays open until the registry reaches its key through its
+    // system-assigned identity (a trusted service); from then on it is closed.
+    let default_action = if p.firewall {
+        expr(format!("if({}, 'Deny', 'Allow')", on_system_identity()))
+    } else {
+        json!("Allow")
+    };
     let mut v = with_tags(
         p,
         json!({
@@ -267,7 +295,7 @@ fn vault_resource(p: &Plan) -> Value {
                 "enablePurgeProtection": true,
                 "enableRbacAuthorization": p.rbac,
                 "accessPolicies": policies,
-                "networkAcls": { "bypass": "AzureServices", "defaultAction": "Allow" }
+                "networkAcls": { "bypass": "AzureServices", "defaultAction": default_action }
             }
         }),
     );
@@ -291,6 +319,17 @@ fn key_resource(p: &Plan) -> Value {
             }
         }),
     );
+    if let Some(policy) = &p.rotation_policy {
+        // Action types as the ARM schema spells them (`rotate`, `notify`); Key Vault compares
+        // them without case.
+        v["properties"]["rotationPolicy"] = json!({
+            "lifetimeActions": [
+                { "trigger": { "timeAfterCreate": policy.rotate_after.iso() }, "action": { "type": "rotate" } },
+                { "trigger": { "timeBeforeExpiry": policy.notify_before.iso() }, "action": { "type": "notify" } }
+            ],
+            "attributes": { "expiryTime": policy.expires_after.iso() }
+        });
+    }
     if p.vault_create {
         v["dependsOn"] = json!([expr(vault_id())]);
     }
@@ -337,9 +376,18 @@ fn local_grant(p: &Plan) -> Value {
     grant_resource(p, &identity_ref(p, "principalId"), &identity_id(p), depends)
 }
 
-/// A nested deployment into the vault's resource group; inner expression scope, so the inner
-/// template sees only the parameters passed in.
-fn remote_grant(p: &Plan) -> Value {
+/// A nested deployment holding one grant (inner expression scope, so the inner template sees
+/// only the parameters passed in): into the vault's resource group when the vault is
+/// elsewhere, else beside the registry. `principal` is the principal id to grant, `grantee`
+/// the resource id that names a role assignment (the identity, or the registry for its
+/// system-assigned identity).
+fn grant_deployment(
+    p: &Plan,
+    name: String,
+    principal: String,
+    grantee: String,
+    depends: Vec<Value>,
+) -> Value {
     let mut inner_params = Map::new();
     inner_params.insert("vault_name".into(), json!({ "type": "string" }));
     inner_params.insert("principal_id".into(), json!({ "type": "string" }));
@@ -348,30 +396,34 @@ fn remote_grant(p: &Plan) -> Value {
         "vault_name".into(),
         json!({ "value": "[parameters('vault_name')]" }),
     );
-    passed.insert(
-        "principal_id".into(),
-        json!({ "value": expr(identity_ref(p, "principalId")) }),
-    );
+    passed.insert("principal_id".into(), json!({ "value": expr(principal) }));
     if p.rbac {
-        inner_params.insert("identity_id".into(), json!({ "type": "string" }));
-        passed.insert(
-            "identity_id".into(),
-            json!({ "value": expr(identity_id(p)) }),
-        );
+        inner_params.insert("grantee_id".into(), json!({ "type": "string" }));
+        passed.insert("grantee_id".into(), json!({ "value": expr(grantee) }));
     }
     let inner = grant_resource(
         p,
         "parameters('principal_id')",
-        "parameters('identity_id')",
+        "parameters('grantee_id')",
         Vec::new(),
     );
-    let mut v = json!({
-        "type": DEPLOYMENT,
-        "apiVersion": api::DEPLOYMENTS,
-        "name": expr(grant_deployment_name()),
-        "subscriptionId": "[parameters('vault_subscription_id')]",
-        "resourceGroup": "[parameters('vault_resource_group')]",
-        "properties": {
+    let mut v = Map::new();
+    v.insert("type".into(), json!(DEPLOYMENT));
+    v.insert("apiVersion".into(), json!(api::DEPLOYMENTS));
+    v.insert("name".into(), expr(name));
+    if p.vault_remote.is_some() {
+        v.insert(
+            "subscriptionId".into(),
+            json!("[parameters('vault_subscription_id')]"),
+        );
+        v.insert(
+            "resourceGroup".into(),
+            json!("[parameters('vault_resource_group')]"),
+        );
+    }
+    v.insert(
+        "properties".into(),
+        json!({
             "mode": "Incremental",
             "expressionEvaluationOptions": { "scope": "Inner" },
             "parameters": passed,
@@ -381,12 +433,82 @@ fn remote_grant(p: &Plan) -> Value {
                 "parameters": inner_params,
                 "resources": [inner]
             }
-        }
-    });
-    if !p.identity_existing() {
-        v["dependsOn"] = json!([expr(identity_id(p))]);
+        }),
+    );
+    if !depends.is_empty() {
+        v.insert("dependsOn".into(), Value::Array(depends));
     }
-    v
+    Value::Object(v)
+}
+
+/// The user-assigned identity's grant in a vault in another resource group or subscription.
+fn remote_grant(p: &Plan) -> Value {
+    let mut depends = Vec::new();
+    if !p.identity_existing() {
+        depends.push(expr(identity_id(p)));
+    }
+    grant_deployment(
+        p,
+        grant_deployment_name(),
+        identity_ref(p, "principalId"),
+        identity_id(p),
+        depends,
+    )
+}
+
+/// The registry's system-assigned identity granted on the vault. Always a nested deployment:
+/// ARM refuses a second `<vault>/add` in one template, and this grant needs the registry's
+/// principal id, so it cannot join the identity's grant, which the registry waits for.
+fn system_grant(p: &Plan) -> Value {
+    grant_deployment(
+        p,
+        deployment_name(Plan::SYSTEM_GRANT_DEPLOYMENT_PREFIX),
+        format!(
+            "reference({}, '{}', 'Full').identity.principalId",
+            registry_id(),
+            p.registry_api
+        ),
+        registry_id(),
+        vec![expr(registry_id())],
+    )
+}
+
+/// A CanNotDelete lock on a resource of this template (`scope` in the relative form Bicep
+/// compiles to).
+fn lock_resource(scope: String, target: String, what: &str) -> Value {
+    json!({
+        "type": LOCK,
+        "apiVersion": api::LOCKS,
+        "scope": expr(scope),
+        "name": Plan::LOCK_NAME,
+        "properties": {
+            "level": "CanNotDelete",
+            "notes": expr(format!(
+                "format('{}', parameters('registry_name'))",
+                Plan::lock_notes_format(what)
+            ))
+        },
+        "dependsOn": [expr(target)]
+    })
+}
+
+fn locks(p: &Plan) -> Vec<Value> {
+    let mut out = Vec::new();
+    if p.lock_identity() {
+        out.push(lock_resource(
+            format!("format('{IDENTITY}/{{0}}', parameters('identity_name'))"),
+            identity_id(p),
+            "user-assigned identity",
+        ));
+    }
+    if p.lock_vault() {
+        out.push(lock_resource(
+            format!("format('{VAULT}/{{0}}', parameters('vault_name'))"),
+            vault_id(),
+            "key vault",
+        ));
+    }
+    out
 }
 
 fn registry_resource(p: &Plan) -> Value {
@@ -406,10 +528,22 @@ fn registry_resource(p: &Plan) -> Value {
     if let Some(z) = p.zone_redundancy {
         properties["zoneRedundancy"] = json!(z);
     }
+    // Behind a firewall the registry is created with its user-assigned identity and then
+    // moved to its system-assigned one (`'system'`, the word the service reserves for it; the
+    // CLI's rotate-key --identity [system] sends the same), which the template then keeps.
+    let encryption_identity = if p.firewall {
+        format!(
+            "if({}, '{ENCRYPTION_IDENTITY_SYSTEM}', {})",
+            on_system_identity(),
+            identity_ref(p, "clientId")
+        )
+    } else {
+        identity_ref(p, "clientId")
+    };
     properties["encryption"] = json!({
         "status": "enabled",
         "keyVaultProperties": {
-            "identity": expr(identity_ref(p, "clientId")),
+            "identity": expr(encryption_identity),
             "keyIdentifier": expr(key_id(p))
         }
     });
@@ -428,7 +562,7 @@ fn registry_resource(p: &Plan) -> Value {
             "location": "[parameters('location')]",
             "sku": { "name": p.sku },
             "identity": {
-                "type": "UserAssigned",
+                "type": if p.system_identity { "SystemAssigned, UserAssigned" } else { "UserAssigned" },
                 "userAssignedIdentities": identities
             },
             "dependsOn": depends,
@@ -438,8 +572,8 @@ fn registry_resource(p: &Plan) -> Value {
 }
 
 fn outputs(p: &Plan) -> Value {
-    let registry_id = format!("resourceId('{REGISTRY}', parameters('registry_name'))");
-    json!({
+    let registry_id = registry_id();
+    let mut out = json!({
         "registry_id": { "type": "string", "value": expr(registry_id.clone()) },
         "login_server": {
             "type": "string",
@@ -447,7 +581,17 @@ fn outputs(p: &Plan) -> Value {
         },
         "identity_principal_id": { "type": "string", "value": expr(identity_ref(p, "principalId")) },
         "key_id": { "type": "string", "value": expr(key_id(p)) }
-    })
+    });
+    if p.system_identity {
+        out["registry_principal_id"] = json!({
+            "type": "string",
+            "value": expr(format!(
+                "reference({registry_id}, '{}', 'Full').identity.principalId",
+                p.registry_api
+            ))
+        });
+    }
+    out
 }
 
 pub fn template(p: &Plan) -> Value {
@@ -458,6 +602,7 @@ pub fn template(p: &Plan) -> Value {
     if p.vault_create {
         resources.push(vault_resource(p));
     }
+    resources.extend(locks(p));
     if p.key_create() {
         resources.push(key_resource(p));
     }
@@ -467,6 +612,9 @@ pub fn template(p: &Plan) -> Value {
         local_grant(p)
     });
     resources.push(registry_resource(p));
+    if p.system_identity {
+        resources.push(system_grant(p));
+    }
     let description = format!(
         "Azure Container Registry encrypted with a customer-managed key ({} rotation, key access by {}). Generated by acr-cmk; edit the spec and rebuild instead of editing this file.",
         p.rotation.as_str(),
@@ -476,10 +624,15 @@ pub fn template(p: &Plan) -> Value {
             "vault access policy"
         }
     );
+    let mut metadata = json!({ "description": lit(&description) });
+    let notes = p.notes();
+    if !notes.is_empty() {
+        metadata["notes"] = notes.iter().map(|n| lit(n)).collect();
+    }
     json!({
         "$schema": TEMPLATE_SCHEMA,
         "contentVersion": "1.0.0.0",
-        "metadata": { "description": lit(&description) },
+        "metadata": metadata,
         "parameters": template_parameters(p),
         "resources": resources,
         "outputs": outputs(p)
@@ -512,6 +665,10 @@ pub fn parameters(p: &Plan) -> Value {
     match &p.key {
         KeyPlan::Existing { kek_id } => put("kek_id", json!(kek_id)),
         KeyPlan::Create { name } => put("key_name", json!(name)),
+    }
+    if p.firewall {
+        // The first deployment; deploy.sh passes `system` once the registry is moved.
+        put("encryption_identity", json!(ENCRYPTION_IDENTITY_USER));
     }
     json!({
         "$schema": PARAMETERS_SCHEMA,

@@ -22,19 +22,26 @@
 //! | `registry.public_network_access`, `registry.zone_redundancy` | Enabled/Disabled [Enabled, Disabled] |
 //! | `registry.admin_user` | [false] |
 //! | `identity.name` / `identity.resource_id` | exactly one: create, or use an existing identity |
+//! | `identity.system_assigned` | [false; true with `vault.firewall`]: the registry's system identity too |
 //! | `vault.name` | required, 3–24 rule (CMK013) |
 //! | `vault.resource_group`, `vault.subscription_id` | vault elsewhere: grant via nested deployment |
 //! | `vault.access` | access-policy/rbac [access-policy] |
-//! | `vault.create` | [false]; not with resource_group/subscription_id |
+//! | `vault.create` | [false]; not with resource_group/subscription_id, nor with `key.id` |
+//! | `vault.firewall` | [false]; the vault denies public access: the system-identity path |
 //! | `key.id` / `key.name` (+ `key.version`) | exactly one; `id` is checked by CMK005 |
 //! | `key.rotation` | automatic/manual [from the id: versionless ⇒ automatic]; mismatch is CMK004 |
 //! | `key.type`, `key.size` | RSA/RSA-HSM, 2048/3072/4096 [RSA, 3072]; EC/oct or other sizes are CMK002 |
 //! | `key.create` | [false]; needs `key.name`, no `key.version`, the vault in the template's scope |
+//! | `key.rotate_after`, `key.expires_after`, `key.notify_before` | rotation policy of a created key with automatic rotation [P18M, P2Y, P30D] |
 //! | `deployment.cloud` | AzureCloud/AzureChinaCloud/AzureUSGovernment [AzureCloud] |
 //! | `deployment.api_version` | registry API [2025-11-01]; before 2019-12-01-preview is CMK014 |
+//! | `deployment.locks` | [false]; CanNotDelete locks on the identity and a created vault |
 
+pub mod duration;
 pub mod model;
 mod parse;
+
+pub use duration::Duration;
 
 use crate::azure::Cloud;
 use crate::finding::Finding;
@@ -150,6 +157,9 @@ pub struct Vault {
     pub subscription_id: Option<Spanned<String>>,
     pub access: Spanned<Access>,
     pub create: Spanned<bool>,
+    /// `vault.firewall`: the vault denies public network access; only the registry's
+    /// system-assigned identity passes it, as a trusted service.
+    pub firewall: Spanned<bool>,
     pub loc: Loc,
 }
 
@@ -180,6 +190,11 @@ pub struct Key {
     pub kty: Spanned<String>,
     pub size: Spanned<i64>,
     pub create: Spanned<bool>,
+    /// `key.rotate_after`, `key.expires_after`, `key.notify_before` as written (see
+    /// [`Spec::rotation_policy`] for the policy in effect).
+    pub rotate_after: Option<Spanned<Duration>>,
+    pub expires_after: Option<Spanned<Duration>>,
+    pub notify_before: Option<Spanned<Duration>>,
     pub loc: Loc,
 }
 
@@ -192,10 +207,37 @@ impl Key {
     }
 }
 
+/// The rotation policy of a key the template creates, with the defaults filled in.
+///
+/// Defaults: Microsoft's own ("Configure cryptographic key auto-rotation in Azure Key Vault":
+/// rotate after 18 months, notify 30 days before expiry, new versions expire after 2 years —
+/// the values of its ARM sample and CLI policy file). Two years matches Microsoft's
+/// recommendation to "rotate encryption keys at least every two years"; rotating six months
+/// before a version expires leaves time to notice a rotation that did not happen (the Notify
+/// event fires 30 days before expiry, Key Vault's own default notification).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RotationPolicy {
+    /// `lifetimeActions[Rotate].trigger.timeAfterCreate`.
+    pub rotate_after: Spanned<Duration>,
+    /// `attributes.expiryTime`: the lifetime of each version the policy creates.
+    pub expires_after: Spanned<Duration>,
+    /// `lifetimeActions[Notify].trigger.timeBeforeExpiry`.
+    pub notify_before: Spanned<Duration>,
+}
+
+impl RotationPolicy {
+    pub const ROTATE_AFTER: Duration = Duration::of_months(18);
+    pub const EXPIRES_AFTER: Duration = Duration::of_years(2);
+    pub const NOTIFY_BEFORE: Duration = Duration::of_days(30);
+}
+
 #[derive(Clone, Debug)]
 pub struct Deployment {
     pub cloud: Spanned<Cloud>,
     pub api_version: Spanned<String>,
+    /// `deployment.locks`: CanNotDelete locks on the identity and on a vault the template
+    /// creates.
+    pub locks: Spanned<bool>,
     pub loc: Loc,
 }
 
@@ -204,12 +246,47 @@ pub struct Deployment {
 pub struct Spec {
     pub registry: Registry,
     pub identity: Identity,
+    /// `identity.system_assigned`: the registry's system-assigned identity is enabled beside
+    /// the user-assigned one and granted key access (implied by `vault.firewall`).
+    pub system_assigned: Spanned<bool>,
     pub vault: Vault,
     pub key: Key,
     pub deployment: Deployment,
 }
 
 impl Spec {
+    /// Does the registry get its system-assigned identity (and its grant) too?
+    pub fn system_identity(&self) -> bool {
+        self.system_assigned.value || self.vault.firewall.value
+    }
+
+    /// Where the system identity is asked for: `identity.system_assigned`, else `vault.firewall`.
+    pub fn system_identity_loc(&self) -> Loc {
+        if self.system_assigned.explicit {
+            self.system_assigned.loc
+        } else {
+            self.vault.firewall.loc
+        }
+    }
+
+    /// The rotation policy the template gives the key: only for a key it creates with automatic
+    /// rotation (a pinned version would never use the versions the policy creates; an
+    /// existing key is not the template's to change).
+    pub fn rotation_policy(&self) -> Option<RotationPolicy> {
+        let k = &self.key;
+        if !k.create.value || k.rotation.value != Rotation::Automatic {
+            return None;
+        }
+        let or = |v: &Option<Spanned<Duration>>, d: Duration| {
+            v.clone().unwrap_or_else(|| Spanned::default_at(d, k.loc))
+        };
+        Some(RotationPolicy {
+            rotate_after: or(&k.rotate_after, RotationPolicy::ROTATE_AFTER),
+            expires_after: or(&k.expires_after, RotationPolicy::EXPIRES_AFTER),
+            notify_before: or(&k.notify_before, RotationPolicy::NOTIFY_BEFORE),
+        })
+    }
+
     /// The key URI the registry uses when the template does not create the key: `key.id`, or
     /// built from the vault name, the cloud's vault suffix, `key.name` and `key.version`.
     pub fn key_uri(&self) -> Option<String> {

@@ -17,7 +17,7 @@
 
 use super::{Access, Identity, KeyRef, Rotation, Spanned, Spec};
 use crate::azure::types::{
-    ACCESS_POLICIES, DEPLOYMENT, IDENTITY, KEY, REGISTRY, ROLE_ASSIGNMENT, VAULT,
+    ACCESS_POLICIES, DEPLOYMENT, IDENTITY, KEY, LOCK, REGISTRY, ROLE_ASSIGNMENT, VAULT,
 };
 use crate::azure::{self, api};
 use crate::model::{
@@ -29,6 +29,19 @@ use crate::source::Loc;
 /// The name of the nested deployment that grants key access in the vault's resource group,
 /// as the generator names it (`cmk-grant-<registry>`).
 pub const GRANT_DEPLOYMENT_PREFIX: &str = "cmk-grant-";
+/// The nested deployment that grants the registry's system-assigned identity key access
+/// (`cmk-system-grant-<registry>`, at most 17 + 50 characters of the 64 allowed).
+pub const SYSTEM_GRANT_DEPLOYMENT_PREFIX: &str = "cmk-system-grant-";
+/// The name of the CanNotDelete locks (`deployment.locks`).
+pub const LOCK_NAME: &str = "acr-cmk-do-not-delete";
+
+/// The notes of a lock on `what` (at most 512 characters: a registry name has at most 50). No
+/// quote or brace, so the text also serves as an ARM `format()` string.
+pub fn lock_notes(registry: &str, what: &str) -> String {
+    format!(
+        "The container registry {registry} is encrypted with a customer-managed key reached through this {what}: deleting it makes the content of the registry unreadable. Added by acr-cmk (deployment.locks)."
+    )
+}
 
 /// The deployment `spec` describes.
 pub fn model(spec: &Spec) -> Model {
@@ -168,14 +181,27 @@ impl Builder<'_> {
             .create
             .value
             .then(|| self.vault(&vault_id, &identity_id, identity.filter(|_| !rbac)));
+        if spec.deployment.locks.value {
+            if let Some(i) = identity {
+                self.lock(i, "user-assigned identity");
+            }
+            if let Some(v) = vault {
+                self.lock(v, "key vault");
+            }
+        }
         let key = spec.key.create.value.then(|| self.key(&vault_scope, vault));
         let grant = if spec.vault.is_remote() {
             self.remote_grant(&vault_scope, &vault_id, &identity_id, identity)
         } else {
             let deps = identity.into_iter().chain(vault).collect();
-            self.grant(&here, &vault_id, &identity_id, deps, None)
+            let principal = property_of(&identity_id, &["properties", "principalId"]);
+            let at = self.grant_loc();
+            self.grant(&here, &vault_id, principal, &identity_id, deps, None, at)
         };
         let registry = self.registry(&here, &identity_id, key, identity, grant);
+        if spec.system_identity() {
+            self.system_grant(&vault_scope, &vault_id, registry);
+        }
         if vault.is_none() {
             self.existing_vault(&vault_scope);
         }
@@ -239,12 +265,15 @@ impl Builder<'_> {
             return None;
         };
         let id = resource_id(scope, IDENTITY, &[SymStr::lit(&name.value)]);
+        let mut fields = self.placed();
+        // Managed Identity 2024-11-30 requires `properties` (none of them matter here).
+        fields.push(("properties", object(name.loc, Vec::new())));
         let r = resource(
             IDENTITY,
             api::IDENTITY,
             spanned(name),
             id,
-            self.placed(),
+            fields,
             name.loc,
             "/identity",
         );
@@ -252,7 +281,7 @@ impl Builder<'_> {
     }
 
     /// The access-policy entry for the identity: get, wrapKey, unwrapKey.
-    fn policy_entry(&self, identity_id: &SymStr, loc: Loc) -> Node {
+    fn policy_entry(&self, principal: SymStr, loc: Loc) -> Node {
         let keys = ["get", "wrapKey", "unwrapKey"]
             .iter()
             .map(|p| text(p, loc))
@@ -261,13 +290,7 @@ impl Builder<'_> {
             loc,
             vec![
                 ("tenantId", symbolic(expr("subscription().tenantId"), loc)),
-                (
-                    "objectId",
-                    symbolic(
-                        property_of(identity_id, &["properties", "principalId"]),
-                        loc,
-                    ),
-                ),
+                ("objectId", symbolic(principal, loc)),
                 ("permissions", object(loc, vec![("keys", array(loc, keys))])),
             ],
         )
@@ -294,7 +317,10 @@ impl Builder<'_> {
         let policies = if rbac {
             Vec::new()
         } else {
-            vec![self.policy_entry(identity_id, self.grant_loc())]
+            vec![self.policy_entry(
+                property_of(identity_id, &["properties", "principalId"]),
+                self.grant_loc(),
+            )]
         };
         let properties = object(
             fixed,
@@ -315,16 +341,7 @@ impl Builder<'_> {
                     node(Value::Bool(rbac), v.access.loc),
                 ),
                 ("accessPolicies", array(self.grant_loc(), policies)),
-                (
-                    "networkAcls",
-                    object(
-                        fixed,
-                        vec![
-                            ("bypass", text("AzureServices", fixed)),
-                            ("defaultAction", text("Allow", fixed)),
-                        ],
-                    ),
-                ),
+                ("networkAcls", self.network_acls()),
             ],
         );
         let mut fields = self.placed();
@@ -346,8 +363,74 @@ impl Builder<'_> {
             &[
                 ("name", "vault.name"),
                 ("properties.enableRbacAuthorization", "vault.access"),
+                ("properties.networkAcls.defaultAction", "vault.firewall"),
             ],
         )
+    }
+
+    /// The created vault's firewall as it stands once deployed: closed (`Deny`, trusted
+    /// services through) with `vault.firewall` — deploy.sh closes it after moving the registry
+    /// to its system-assigned identity — else open.
+    fn network_acls(&self) -> Node {
+        let v = &self.spec.vault;
+        let fixed = v.create.loc;
+        let action = if v.firewall.value {
+            text("Deny", v.firewall.loc)
+        } else {
+            text("Allow", fixed)
+        };
+        object(
+            fixed,
+            vec![
+                ("bypass", text("AzureServices", fixed)),
+                ("defaultAction", action),
+            ],
+        )
+    }
+
+    /// `properties.rotationPolicy` of a created key: a Rotate action, a Notify action and the
+    /// lifetime of the versions the policy creates (action types as the ARM schema spells
+    /// them).
+    fn rotation_policy(&self) -> Option<Node> {
+        let p = self.spec.rotation_policy()?;
+        let action = |trigger: &str, d: &Spanned<super::Duration>, ty: &str| {
+            object(
+                d.loc,
+                vec![
+                    (
+                        "trigger",
+                        object(d.loc, vec![(trigger, text(&d.value.iso(), d.loc))]),
+                    ),
+                    ("action", object(d.loc, vec![("type", text(ty, d.loc))])),
+                ],
+            )
+        };
+        let at = self.spec.key.create.loc;
+        Some(object(
+            at,
+            vec![
+                (
+                    "lifetimeActions",
+                    array(
+                        at,
+                        vec![
+                            action("timeAfterCreate", &p.rotate_after, "rotate"),
+                            action("timeBeforeExpiry", &p.notify_before, "notify"),
+                        ],
+                    ),
+                ),
+                (
+                    "attributes",
+                    object(
+                        p.expires_after.loc,
+                        vec![(
+                            "expiryTime",
+                            text(&p.expires_after.value.iso(), p.expires_after.loc),
+                        )],
+                    ),
+                ),
+            ],
+        ))
     }
 
     fn key_properties(&self) -> Node {
@@ -362,14 +445,29 @@ impl Builder<'_> {
                 .map(|o| text(o, k.create.loc))
                 .collect();
             entries.push(("keyOps", array(k.create.loc, ops)));
+            if let Some(policy) = self.rotation_policy() {
+                entries.push(("rotationPolicy", policy));
+            }
         }
         object(k.loc, entries)
     }
 
-    const KEY_SPELLING: [(&'static str, &'static str); 3] = [
+    const KEY_SPELLING: [(&'static str, &'static str); 6] = [
         ("name", "key.name"),
         ("properties.kty", "key.type"),
         ("properties.keySize", "key.size"),
+        (
+            "properties.rotationPolicy.attributes.expiryTime",
+            "key.expires_after",
+        ),
+        (
+            "properties.rotationPolicy.lifetimeActions.0.trigger.timeAfterCreate",
+            "key.rotate_after",
+        ),
+        (
+            "properties.rotationPolicy.lifetimeActions.1.trigger.timeBeforeExpiry",
+            "key.notify_before",
+        ),
     ];
 
     fn key(&mut self, scope: &Scope, vault: Option<usize>) -> usize {
@@ -406,40 +504,34 @@ impl Builder<'_> {
         self.push(r, &Self::KEY_SPELLING)
     }
 
-    /// The grant of key access to the identity: an access policy `<vault>/add`, or a role
-    /// assignment of Key Vault Crypto Service Encryption User scoped to the vault.
+    /// A grant of key access to `principal`: an access policy `<vault>/add`, or a role
+    /// assignment of Key Vault Crypto Service Encryption User scoped to the vault, named
+    /// `guid(vault, seed, role)` as the generator names it. `loc` is where the spec asks for it.
+    #[allow(clippy::too_many_arguments)]
     fn grant(
         &mut self,
         scope: &Scope,
         vault_id: &SymStr,
-        identity_id: &SymStr,
+        principal: SymStr,
+        seed: &SymStr,
         depends_on: Vec<usize>,
         parent: Option<usize>,
+        loc: Loc,
     ) -> usize {
         let v = &self.spec.vault;
-        let loc = self.grant_loc();
         let mut r = if v.access.value == Access::Rbac {
             let role = azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER;
             let mut definition = expr("subscription().id");
             definition.push_lit(&format!(
                 "/providers/Microsoft.Authorization/roleDefinitions/{role}"
             ));
-            let name = expr(&format!(
-                "guid('{vault_id}', '{identity_id}', '{}')",
-                definition
-            ));
+            let name = expr(&format!("guid('{vault_id}', '{seed}', '{}')", definition));
             let id = extension_resource_id(vault_id, ROLE_ASSIGNMENT, std::slice::from_ref(&name));
             let properties = object(
                 loc,
                 vec![
                     ("roleDefinitionId", symbolic(definition, loc)),
-                    (
-                        "principalId",
-                        symbolic(
-                            property_of(identity_id, &["properties", "principalId"]),
-                            loc,
-                        ),
-                    ),
+                    ("principalId", symbolic(principal, loc)),
                     ("principalType", text("ServicePrincipal", loc)),
                 ],
             );
@@ -469,7 +561,7 @@ impl Builder<'_> {
                 loc,
                 vec![(
                     "accessPolicies",
-                    array(loc, vec![self.policy_entry(identity_id, loc)]),
+                    array(loc, vec![self.policy_entry(principal, loc)]),
                 )],
             );
             with_deps(
@@ -489,8 +581,86 @@ impl Builder<'_> {
         self.push(r, &[])
     }
 
-    /// A vault in another resource group or subscription: the grant goes through a nested
-    /// deployment there.
+    /// A grant deployed through a nested deployment `name` (inner expression scope, as the
+    /// generator writes it): into the vault's resource group when the vault is elsewhere, or
+    /// beside the registry when a second access-policy `add` could not share the template.
+    #[allow(clippy::too_many_arguments)]
+    fn grant_deployment(
+        &mut self,
+        name: String,
+        vault_scope: &Scope,
+        vault_id: &SymStr,
+        principal: SymStr,
+        seed: &SymStr,
+        depends_on: Vec<usize>,
+        at: Loc,
+        inner_at: Loc,
+    ) -> usize {
+        let v = &self.spec.vault;
+        let scoped = |s: &Option<Spanned<String>>, default: &str| match s {
+            Some(s) => spanned(s),
+            None => symbolic(expr(default), at),
+        };
+        let mut fields = Vec::new();
+        if v.is_remote() {
+            fields.push((
+                "subscriptionId",
+                scoped(&v.subscription_id, "subscription().subscriptionId"),
+            ));
+            fields.push((
+                "resourceGroup",
+                scoped(&v.resource_group, "resourceGroup().name"),
+            ));
+        }
+        fields.push((
+            "properties",
+            object(
+                at,
+                vec![
+                    ("mode", text("Incremental", at)),
+                    (
+                        "expressionEvaluationOptions",
+                        object(at, vec![("scope", text("Inner", at))]),
+                    ),
+                ],
+            ),
+        ));
+        // A nested deployment is a resource of the resource group it deploys into.
+        let id = resource_id(vault_scope, DEPLOYMENT, &[SymStr::lit(&name)]);
+        let r = with_deps(
+            resource(
+                DEPLOYMENT,
+                api::DEPLOYMENTS,
+                text(&name, at),
+                id,
+                fields,
+                at,
+                "/vault/resource_group",
+            ),
+            depends_on,
+        );
+        let deployment = self.push(
+            r,
+            &[
+                ("resourceGroup", "vault.resource_group"),
+                ("subscriptionId", "vault.subscription_id"),
+            ],
+        );
+        let inner = self.grant(
+            vault_scope,
+            vault_id,
+            principal,
+            seed,
+            Vec::new(),
+            Some(deployment),
+            inner_at,
+        );
+        self.model.resources[deployment].contains.push(inner);
+        deployment
+    }
+
+    /// The user-assigned identity's grant in a vault in another resource group or
+    /// subscription: a nested deployment there.
     fn remote_grant(
         &mut self,
         scope: &Scope,
@@ -505,56 +675,72 @@ impl Builder<'_> {
             .or(v.subscription_id.as_ref())
             .map_or(v.loc, |s| s.loc);
         let name = format!("{GRANT_DEPLOYMENT_PREFIX}{}", self.spec.registry.name.value);
-        let scoped = |s: &Option<Spanned<String>>, default: &str| match s {
-            Some(s) => spanned(s),
-            None => symbolic(expr(default), at),
-        };
-        let fields = vec![
-            (
-                "subscriptionId",
-                scoped(&v.subscription_id, "subscription().subscriptionId"),
-            ),
-            (
-                "resourceGroup",
-                scoped(&v.resource_group, "resourceGroup().name"),
-            ),
-            (
-                "properties",
-                object(
-                    at,
-                    vec![
-                        ("mode", text("Incremental", at)),
-                        (
-                            "expressionEvaluationOptions",
-                            object(at, vec![("scope", text("Inner", at))]),
-                        ),
-                    ],
-                ),
-            ),
-        ];
-        let id = resource_id(scope, DEPLOYMENT, &[SymStr::lit(&name)]);
+        self.grant_deployment(
+            name,
+            scope,
+            vault_id,
+            property_of(identity_id, &["properties", "principalId"]),
+            identity_id,
+            identity.into_iter().collect(),
+            at,
+            self.grant_loc(),
+        )
+    }
+
+    /// The registry's system-assigned identity granted on the vault: always through a nested
+    /// deployment (ARM refuses two `<vault>/add` resources in one template, and this grant
+    /// needs the registry's principal id, so it cannot join the first one).
+    fn system_grant(&mut self, scope: &Scope, vault_id: &SymStr, registry: usize) -> usize {
+        let registry_id = self.model.resources[registry].id.clone();
+        let name = format!(
+            "{SYSTEM_GRANT_DEPLOYMENT_PREFIX}{}",
+            self.spec.registry.name.value
+        );
+        let at = self.spec.system_identity_loc();
+        self.grant_deployment(
+            name,
+            scope,
+            vault_id,
+            property_of(&registry_id, &["identity", "principalId"]),
+            &registry_id,
+            vec![registry],
+            at,
+            at,
+        )
+    }
+
+    /// A CanNotDelete lock on the resource `target` (`deployment.locks`).
+    fn lock(&mut self, target: usize, what: &str) -> usize {
+        let at = self.spec.deployment.locks.loc;
+        let scope_id = self.model.resources[target].id.clone();
+        let name = SymStr::lit(LOCK_NAME);
+        let id = extension_resource_id(&scope_id, LOCK, std::slice::from_ref(&name));
+        let notes = lock_notes(&self.spec.registry.name.value, what);
         let r = with_deps(
             resource(
-                DEPLOYMENT,
-                api::DEPLOYMENTS,
-                text(&name, at),
+                LOCK,
+                api::LOCKS,
+                text(LOCK_NAME, at),
                 id,
-                fields,
+                vec![
+                    ("scope", symbolic(scope_id, at)),
+                    (
+                        "properties",
+                        object(
+                            at,
+                            vec![
+                                ("level", text("CanNotDelete", at)),
+                                ("notes", text(&notes, at)),
+                            ],
+                        ),
+                    ),
+                ],
                 at,
-                "/vault/resource_group",
+                "/deployment/locks",
             ),
-            identity.into_iter().collect(),
+            vec![target],
         );
-        let deployment = self.push(
-            r,
-            &[
-                ("resourceGroup", "vault.resource_group"),
-                ("subscriptionId", "vault.subscription_id"),
-            ],
-        );
-        let inner = self.grant(scope, vault_id, identity_id, Vec::new(), Some(deployment));
-        self.model.resources[deployment].contains.push(inner);
-        deployment
+        self.push(r, &[])
     }
 
     /// The key id the registry uses: the created key's URI, `key.id`, or the URI built from
@@ -657,7 +843,14 @@ impl Builder<'_> {
             object(
                 identity_at,
                 vec![
-                    ("type", text("UserAssigned", identity_at)),
+                    (
+                        "type",
+                        if spec.system_identity() {
+                            text("SystemAssigned, UserAssigned", spec.system_identity_loc())
+                        } else {
+                            text("UserAssigned", identity_at)
+                        },
+                    ),
                     (
                         "userAssignedIdentities",
                         node(
@@ -732,25 +925,39 @@ impl Builder<'_> {
                     identity_key,
                 ),
                 ("identity.userAssignedIdentities", identity_key),
+                ("identity.type", "identity.system_assigned"),
             ],
         )
     }
 
-    /// The vault the spec names but does not create.
+    /// The vault the spec names but does not create; with `vault.firewall`, the firewall the
+    /// spec says it has.
     fn existing_vault(&mut self, scope: &Scope) {
         let v = &self.spec.vault;
         let id = resource_id(scope, VAULT, &[SymStr::lit(&v.name.value)]);
+        let mut fields = Vec::new();
+        if v.firewall.value {
+            let at = v.firewall.loc;
+            let acls = object(at, vec![("defaultAction", text("Deny", at))]);
+            fields.push(("properties", object(at, vec![("networkAcls", acls)])));
+        }
         let mut r = resource(
             VAULT,
             api::KEY_VAULT,
             spanned(&v.name),
             id,
-            Vec::new(),
+            fields,
             v.name.loc,
             "/vault",
         );
         r.existing = true;
-        self.push(r, &[("name", "vault.name")]);
+        self.push(
+            r,
+            &[
+                ("name", "vault.name"),
+                ("properties.networkAcls.defaultAction", "vault.firewall"),
+            ],
+        );
     }
 
     /// The key the spec names but does not create, with the type and size the spec states.
@@ -929,6 +1136,79 @@ mod tests {
             text_at(&text, m.resources[d].get("resourceGroup").unwrap().loc),
             "\"rg-keys\""
         );
+    }
+
+    #[test]
+    fn a_firewalled_vault_brings_the_system_identity_its_grant_and_the_locks() {
+        let text = "[registry]\nname = \"contosoregistry\"\n[identity]\nname = \"id-x\"\n[vault]\nname = \"kv-contoso\"\naccess = \"rbac\"\ncreate = true\nfirewall = true\n[key]\nname = \"acr-cmk\"\ncreate = true\n[deployment]\nlocks = true\n";
+        let m = build(text);
+        let of = |ty: &str| -> Vec<usize> {
+            m.resources
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.is_type(ty) && !r.existing)
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let vault = &m.resources[of(VAULT)[0]];
+        let action = vault.get("properties.networkAcls.defaultAction").unwrap();
+        assert_eq!(action.as_str(), Some("Deny"));
+        assert_eq!(text_at(text, action.loc), "true");
+        let registry = of(REGISTRY)[0];
+        let ty = m.resources[registry].get("identity.type").unwrap();
+        assert_eq!(ty.as_str(), Some("SystemAssigned, UserAssigned"));
+        // The system identity's grant: a deployment after the registry, holding a role
+        // assignment to the registry's principal.
+        let deployment = of(DEPLOYMENT)[0];
+        assert_eq!(m.resources[deployment].depends_on, [registry]);
+        let inner = &m.resources[m.resources[deployment].contains[0]];
+        assert!(inner.is_type(ROLE_ASSIGNMENT));
+        let principal = inner.get("properties.principalId").unwrap();
+        assert!(
+            format!("{:?}", principal.value).contains("identity") && principal.value.is_sym(),
+            "{principal:?}"
+        );
+        // One lock on the identity, one on the vault, each after what it protects.
+        let locks = of(LOCK);
+        assert_eq!(locks.len(), 2);
+        let targets: Vec<&str> = locks
+            .iter()
+            .map(|&l| m.resources[m.resources[l].depends_on[0]].ty.as_str())
+            .collect();
+        assert_eq!(targets, [IDENTITY, VAULT]);
+        assert!(lock_notes("contosoregistry", "key vault").len() <= 512);
+        assert!(!lock_notes("x", "y").contains(['\'', '{', '}']));
+    }
+
+    #[test]
+    fn a_created_key_with_automatic_rotation_gets_the_rotation_policy() {
+        let text = MINIMAL.replace(
+            "name = \"acr-cmk\"\n",
+            "name = \"acr-cmk\"\ncreate = true\nnotify_before = \"P2W\"\n",
+        );
+        let m = build(&text);
+        let key = m.resources.iter().find(|r| r.is_type(KEY)).unwrap();
+        let policy = key.get("properties.rotationPolicy").unwrap();
+        let actions = policy.get("lifetimeActions").unwrap().as_array().unwrap();
+        let rotate = actions[0].path("trigger.timeAfterCreate").unwrap();
+        assert_eq!(rotate.as_str(), Some("P18M"));
+        assert_eq!(
+            actions[0].path("action.type").unwrap().as_str(),
+            Some("rotate")
+        );
+        // Weeks are written as days; the value points at what the spec wrote.
+        let notify = actions[1].path("trigger.timeBeforeExpiry").unwrap();
+        assert_eq!(notify.as_str(), Some("P14D"));
+        assert_eq!(text_at(&text, notify.loc), "\"P2W\"");
+        assert_eq!(
+            policy.path("attributes.expiryTime").unwrap().as_str(),
+            Some("P2Y")
+        );
+        // Manual rotation pins the created version: no policy.
+        let manual = text.replace("notify_before = \"P2W\"\n", "rotation = \"manual\"\n");
+        let m = build(&manual);
+        let key = m.resources.iter().find(|r| r.is_type(KEY)).unwrap();
+        assert!(key.get("properties.rotationPolicy").is_none());
     }
 
     #[test]

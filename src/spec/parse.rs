@@ -14,6 +14,23 @@ use toml_edit::{Item, TableLike};
 const MAX_SPEC_BYTES: usize = 1 << 20;
 
 const SECTIONS: &[&str] = &["registry", "identity", "vault", "key", "deployment"];
+/// The tables a spec must have, each with the smallest table that satisfies it (shown as the
+/// hint when it is missing).
+const REQUIRED_TABLES: &[(&str, &str)] = &[
+    (
+        "registry",
+        "[registry]\nname = \"<5-50 letters and digits>\"",
+    ),
+    (
+        "identity",
+        "[identity]\nname = \"<identity to create>\"   # or resource_id = \"<existing identity>\"",
+    ),
+    ("vault", "[vault]\nname = \"<key vault name>\""),
+    (
+        "key",
+        "[key]\nname = \"<key name>\"   # or id = \"https://<vault>.vault.azure.net/keys/<name>\"",
+    ),
+];
 const REGISTRY_KEYS: &[&str] = &[
     "name",
     "location",
@@ -24,18 +41,36 @@ const REGISTRY_KEYS: &[&str] = &[
     "zone_redundancy",
     "admin_user",
 ];
-const IDENTITY_KEYS: &[&str] = &["name", "resource_id"];
+const IDENTITY_KEYS: &[&str] = &["name", "resource_id", "system_assigned"];
 const VAULT_KEYS: &[&str] = &[
     "name",
     "resource_group",
     "subscription_id",
     "access",
     "create",
+    "firewall",
 ];
 const KEY_KEYS: &[&str] = &[
-    "id", "name", "version", "rotation", "type", "size", "create",
+    "id",
+    "name",
+    "version",
+    "rotation",
+    "type",
+    "size",
+    "create",
+    "rotate_after",
+    "expires_after",
+    "notify_before",
 ];
-const DEPLOYMENT_KEYS: &[&str] = &["cloud", "api_version"];
+const DEPLOYMENT_KEYS: &[&str] = &["cloud", "api_version", "locks"];
+
+/// Key Vault's limits on a rotation policy (research memo §2.2): a version lives at least 28
+/// days (`expiryTime`, the SDKs' doc strings); a trigger is at least 7 days after creation and
+/// at least 7 days before expiry ("the minimum value is seven days from creation and seven
+/// days from expiration time", learn.microsoft.com "Configure cryptographic key auto-rotation
+/// in Azure Key Vault").
+const MIN_EXPIRY_DAYS: u64 = 28;
+const MIN_TRIGGER_DAYS: u64 = 7;
 
 const SKUS: &[&str] = &["Basic", "Classic", "Standard", "Premium"];
 const KEY_TYPES: &[&str] = &["RSA", "RSA-HSM", "EC", "EC-HSM", "oct", "oct-HSM"];
@@ -43,6 +78,7 @@ const KEY_TYPES: &[&str] = &["RSA", "RSA-HSM", "EC", "EC-HSM", "oct", "oct-HSM"]
 pub(super) fn parse(file: FileId, text: &str) -> (Option<Spec>, Vec<Finding>) {
     let mut p = Parser {
         file,
+        text,
         errors: Vec::new(),
         suggested: Vec::new(),
     };
@@ -82,11 +118,65 @@ pub(super) fn parse(file: FileId, text: &str) -> (Option<Spec>, Vec<Finding>) {
     }
 }
 
-struct Parser {
+struct Parser<'t> {
     file: FileId,
+    text: &'t str,
     errors: Vec<Finding>,
-    /// `section.key` suggested for an unknown key: not reported again as missing.
+    /// `section.key` (or `section` for a table) suggested for an unknown key or table: not
+    /// reported again as missing.
     suggested: Vec<String>,
+}
+
+/// What a value should have been, for wrong-type messages and their hints.
+#[derive(Clone, Copy)]
+enum Want {
+    Str,
+    Bool,
+    Int,
+    StrTable,
+}
+
+impl Want {
+    fn words(self) -> &'static str {
+        match self {
+            Want::Str => "a string",
+            Want::Bool => "a boolean (true or false)",
+            Want::Int => "an integer",
+            Want::StrTable => "a table of strings",
+        }
+    }
+
+    /// How to write `key` correctly, using the value that was written where it shows what was
+    /// meant (`size = "3072"` → `size = 3072`).
+    fn help(self, key: &str, item: &Item) -> String {
+        let text = item.as_str().map(str::trim);
+        match self {
+            Want::Str => match item.as_value() {
+                Some(v) if !v.is_array() && !v.is_inline_table() => {
+                    let shown = v.to_string();
+                    format!(
+                        "quote the value: {key} = {}",
+                        toml_edit::Value::from(shown.trim()).to_string().trim()
+                    )
+                }
+                _ => format!("write a quoted string: {key} = \"…\""),
+            },
+            Want::Bool => match text.map(str::to_ascii_lowercase).as_deref() {
+                Some("true" | "yes" | "on" | "1") => format!("write {key} = true, without quotes"),
+                Some("false" | "no" | "off" | "0") => {
+                    format!("write {key} = false, without quotes")
+                }
+                _ => format!("write {key} = true or {key} = false, without quotes"),
+            },
+            Want::Int => match text.filter(|t| t.parse::<i64>().is_ok()) {
+                Some(n) => format!("write the number without quotes: {key} = {n}"),
+                None => format!("write a whole number without quotes, e.g. {key} = 3072"),
+            },
+            Want::StrTable => format!(
+                "write a table of name = \"value\" pairs, e.g. {key} = {{ environment = \"production\" }}"
+            ),
+        }
+    }
 }
 
 /// One table of the spec and the keys it may hold.
@@ -123,7 +213,7 @@ fn type_name(item: &Item) -> &'static str {
     }
 }
 
-impl Parser {
+impl Parser<'_> {
     fn loc(&self, span: Option<std::ops::Range<usize>>) -> Loc {
         let s = span.unwrap_or(0..0);
         Loc::new(self.file, s.start, s.end)
@@ -157,10 +247,22 @@ impl Parser {
                 format!("{path}.{k}")
             };
             let help = match suggest(k, allowed) {
+                Some(s) if path.is_empty() => {
+                    self.suggested.push(s.clone());
+                    format!("did you mean `[{s}]`?")
+                }
                 Some(s) => {
                     self.suggested.push(format!("{path}.{s}"));
                     format!("did you mean `{s}`?")
                 }
+                None if path.is_empty() => format!(
+                    "the tables of a spec are {}",
+                    allowed
+                        .iter()
+                        .map(|t| format!("[{t}]"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 None => format!("allowed here: {}", allowed.join(", ")),
             };
             let what = if path.is_empty() { "table" } else { "key" };
@@ -174,11 +276,14 @@ impl Parser {
     fn section<'a>(&mut self, root: &'a toml_edit::Table, path: &'static str) -> Section<'a> {
         let start = self.loc(Some(0..0));
         match root.get(path) {
-            None => Section {
-                path,
-                table: None,
-                loc: start,
-            },
+            None => {
+                self.missing_table(path);
+                Section {
+                    path,
+                    table: None,
+                    loc: start,
+                }
+            }
             Some(item) => match item.as_table_like() {
                 Some(t) => Section {
                     path,
@@ -205,24 +310,43 @@ impl Parser {
         }
     }
 
+    /// A required table that is absent: located at the end of the file (where it would be
+    /// added), with the smallest table that satisfies it as the hint. Not reported when an
+    /// unknown table was already taken for it (`[valut]`: "did you mean `[vault]`?").
+    fn missing_table(&mut self, path: &str) {
+        let Some((_, example)) = REQUIRED_TABLES.iter().find(|(t, _)| *t == path) else {
+            return;
+        };
+        if self.suggested.iter().any(|s| s == path) {
+            return;
+        }
+        let end = self.text.trim_end().len();
+        let at = self.loc(Some(end..end));
+        self.error(
+            at,
+            format!("missing table `[{path}]`"),
+            Some(format!("add the table, e.g.\n{example}")),
+        );
+        self.label(format!("the [{path}] table is missing"));
+    }
+
     fn item<'a>(&self, s: &Section<'a>, key: &str) -> Option<&'a Item> {
         s.table.and_then(|t| t.get(key)).filter(|i| !i.is_none())
     }
 
-    fn wrong_type(&mut self, s: &Section, key: &str, item: &Item, want: &str) {
+    fn wrong_type(&mut self, s: &Section, key: &str, item: &Item, want: Want) {
         let loc = self.loc(item.span());
         self.error(
             loc,
             format!(
-                "`{}.{key}` must be {want}, found {}",
+                "`{}.{key}` must be {}, found {}",
                 s.path,
+                want.words(),
                 type_name(item)
             ),
-            None,
+            Some(want.help(key, item)),
         );
-        if let Some(last) = self.errors.last_mut() {
-            last.label = Some(format!("expected {want}"));
-        }
+        self.label(format!("expected {}", want.words()));
     }
 
     fn string(&mut self, s: &Section, key: &str) -> Option<Spanned<String>> {
@@ -230,7 +354,33 @@ impl Parser {
         match item.as_str() {
             Some(v) => Some(Spanned::new(v.to_string(), self.loc(item.span()))),
             None => {
-                self.wrong_type(s, key, item, "a string");
+                self.wrong_type(s, key, item, Want::Str);
+                None
+            }
+        }
+    }
+
+    /// An ISO 8601 duration (see [`super::duration`]); an error points into the string where
+    /// the text is written without escapes.
+    fn duration(&mut self, s: &Section, key: &str) -> Option<Spanned<Duration>> {
+        let v = self.string(s, key)?;
+        match super::duration::parse(&v.value) {
+            Ok(d) => Some(Spanned::new(d, v.loc)),
+            Err(e) => {
+                let whole = v.loc.range();
+                let inner = (whole.start + 1)..whole.end.saturating_sub(1);
+                let verbatim = self.text.get(inner.clone()) == Some(v.value.as_str());
+                let at = if verbatim && !e.at.is_empty() {
+                    Loc::new(self.file, inner.start + e.at.start, inner.start + e.at.end)
+                } else {
+                    v.loc
+                };
+                self.error(
+                    at,
+                    format!("`{}.{key}`: {}", s.path, e.message),
+                    Some(e.help),
+                );
+                self.label(e.label);
                 None
             }
         }
@@ -238,7 +388,8 @@ impl Parser {
 
     fn required_string(&mut self, s: &Section, key: &str) -> Option<Spanned<String>> {
         if self.item(s, key).is_none() {
-            if self.suggested.contains(&format!("{}.{key}", s.path)) {
+            // A missing (or wrongly typed) table is reported once, as such.
+            if s.table.is_none() || self.suggested.contains(&format!("{}.{key}", s.path)) {
                 return None;
             }
             let header = if s.table.is_some() {
@@ -264,7 +415,7 @@ impl Parser {
         match item.as_bool() {
             Some(v) => Spanned::new(v, self.loc(item.span())),
             None => {
-                self.wrong_type(s, key, item, "a boolean (true or false)");
+                self.wrong_type(s, key, item, Want::Bool);
                 Spanned::default_at(default, s.loc)
             }
         }
@@ -277,7 +428,7 @@ impl Parser {
         match item.as_integer() {
             Some(v) => Spanned::new(v, self.loc(item.span())),
             None => {
-                self.wrong_type(s, key, item, "an integer");
+                self.wrong_type(s, key, item, Want::Int);
                 Spanned::default_at(default, s.loc)
             }
         }
@@ -311,9 +462,11 @@ impl Parser {
         let vault = self.vault(root);
         let deployment = self.deployment(root);
         let key = self.key(root);
+        let (identity, system_assigned) = identity?;
         let spec = Spec {
             registry: registry?,
-            identity: identity?,
+            identity,
+            system_assigned,
             vault: vault?,
             key: key?,
             deployment: deployment?,
@@ -367,7 +520,7 @@ impl Parser {
             return Vec::new();
         };
         let Some(table) = item.as_table_like() else {
-            self.wrong_type(s, "tags", item, "a table of strings");
+            self.wrong_type(s, "tags", item, Want::StrTable);
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -391,14 +544,15 @@ impl Parser {
         out
     }
 
-    fn identity(&mut self, root: &toml_edit::Table) -> Option<Identity> {
+    /// The identity and `identity.system_assigned`.
+    fn identity(&mut self, root: &toml_edit::Table) -> Option<(Identity, Spanned<bool>)> {
         let s = self.section(root, "identity");
-        if let Some(t) = s.table {
-            self.unknown_keys(s.path, t, IDENTITY_KEYS);
-        }
+        let t = s.table?;
+        self.unknown_keys(s.path, t, IDENTITY_KEYS);
         let name = self.string(&s, "name");
         let rid = self.string(&s, "resource_id");
-        match (name, rid) {
+        let system_assigned = self.boolean(&s, "system_assigned", false);
+        let identity = match (name, rid) {
             (Some(n), None) => Some(Identity::Create(n)),
             (None, Some(r)) => Some(Identity::Existing(r)),
             (Some(_), Some(r)) => {
@@ -421,14 +575,14 @@ impl Parser {
                 }
                 None
             }
-        }
+        };
+        Some((identity?, system_assigned))
     }
 
     fn vault(&mut self, root: &toml_edit::Table) -> Option<Vault> {
         let s = self.section(root, "vault");
-        if let Some(t) = s.table {
-            self.unknown_keys(s.path, t, VAULT_KEYS);
-        }
+        let t = s.table?;
+        self.unknown_keys(s.path, t, VAULT_KEYS);
         let name = self.required_string(&s, "name");
         let resource_group = self.string(&s, "resource_group");
         let subscription_id = self.string(&s, "subscription_id");
@@ -438,21 +592,22 @@ impl Parser {
             None => Spanned::default_at(Access::AccessPolicy, s.loc),
         };
         let create = self.boolean(&s, "create", false);
+        let firewall = self.boolean(&s, "firewall", false);
         Some(Vault {
             name: name?,
             resource_group,
             subscription_id,
             access,
             create,
+            firewall,
             loc: s.loc,
         })
     }
 
     fn key(&mut self, root: &toml_edit::Table) -> Option<Key> {
         let s = self.section(root, "key");
-        if let Some(t) = s.table {
-            self.unknown_keys(s.path, t, KEY_KEYS);
-        }
+        let t = s.table?;
+        self.unknown_keys(s.path, t, KEY_KEYS);
         let id = self.string(&s, "id");
         let name = self.string(&s, "name");
         let version = self.string(&s, "version");
@@ -462,6 +617,9 @@ impl Parser {
             .unwrap_or_else(|| Spanned::default_at("RSA".into(), s.loc));
         let size = self.integer(&s, "size", 3072);
         let create = self.boolean(&s, "create", false);
+        let rotate_after = self.duration(&s, "rotate_after");
+        let expires_after = self.duration(&s, "expires_after");
+        let notify_before = self.duration(&s, "notify_before");
         let reference = match (id, name) {
             (Some(id), None) => {
                 if let Some(v) = &version {
@@ -531,6 +689,9 @@ impl Parser {
             kty,
             size,
             create,
+            rotate_after,
+            expires_after,
+            notify_before,
             loc: s.loc,
         })
     }
@@ -563,9 +724,11 @@ impl Parser {
             }
             None => Spanned::default_at(crate::azure::REGISTRY_API_DEFAULT.into(), s.loc),
         };
+        let locks = self.boolean(&s, "locks", false);
         Some(Deployment {
             cloud,
             api_version,
+            locks,
             loc: s.loc,
         })
     }
@@ -632,6 +795,230 @@ impl Parser {
                 );
             }
         }
+        if let KeyRef::Id(id) = &k.reference
+            && v.create.value
+        {
+            // A created vault starts empty, and an existing vault of that name would have its
+            // access-policy list rewritten by the vault PUT: the registry cannot reach the key.
+            self.errors.push(
+                Finding::new(
+                    meta("SPEC001"),
+                    v.create.loc,
+                    "`vault.create` with `key.id`: a vault the template creates holds no key, so the registry could never reach the key this id names",
+                )
+                .label("creates an empty vault")
+                .related(id.loc, "a key that cannot be in the created vault")
+                .help("to create the key as well, replace `key.id` with `key.name = \"<key name>\"` and set `key.create = true`; to use a key that exists, remove `vault.create` (the vault exists already)"),
+            );
+        }
+        self.rotation_policy_checks(spec);
+        self.firewall_checks(spec);
+    }
+
+    /// The rotation policy keys apply to a key the template creates with automatic rotation,
+    /// within Key Vault's limits.
+    fn rotation_policy_checks(&mut self, spec: &Spec) {
+        let k = &spec.key;
+        let given = [
+            ("rotate_after", &k.rotate_after),
+            ("expires_after", &k.expires_after),
+            ("notify_before", &k.notify_before),
+        ];
+        let key_name = match &k.reference {
+            KeyRef::Name { name, .. } => Some(name.value.clone()),
+            KeyRef::Id(id) => crate::azure::parse_key_uri(&id.value).ok().map(|u| u.name),
+        }
+        .unwrap_or_else(|| "<key>".into());
+        for (key, value) in given {
+            let Some(value) = value else { continue };
+            if !k.create.value {
+                self.error(
+                    value.loc,
+                    format!("`key.{key}` belongs to the rotation policy of a key the template creates, and this key exists already"),
+                    Some(format!(
+                        "an ARM deployment never changes an existing key: set its policy with `az keyvault key rotation-policy update --vault-name {} --name {key_name} --value <policy.json>`, or let the template create the key (`key.name` and `key.create = true`)",
+                        spec.vault.name.value
+                    )),
+                );
+                self.label("the key is not created by the template");
+            } else if k.rotation.value == Rotation::Manual {
+                self.errors.push(
+                    Finding::new(
+                        meta("SPEC001"),
+                        value.loc,
+                        format!("`key.{key}` needs automatic rotation: with manual rotation the registry stays on the version the template creates, so the versions a rotation policy creates would never be used"),
+                    )
+                    .label("needs automatic rotation")
+                    .related(k.rotation.loc, "manual rotation")
+                    .help(format!("remove `key.{key}`, or use automatic rotation (`rotation = \"automatic\"`: the registry follows new key versions within an hour)")),
+                );
+            }
+        }
+        let Some(p) = spec.rotation_policy() else {
+            return;
+        };
+        let calendar = "months count as 28 to 31 days and years as 365 or 366, so the check holds whatever the creation date";
+        let mut lifetime_ok = true;
+        if p.expires_after.value.min_days() < MIN_EXPIRY_DAYS {
+            lifetime_ok = false;
+            self.error(
+                p.expires_after.loc,
+                format!(
+                    "`key.expires_after` is {}; Key Vault gives a key version at least {MIN_EXPIRY_DAYS} days",
+                    described(&p.expires_after.value)
+                ),
+                Some(format!("e.g. expires_after = \"P90D\" (default {})", RotationPolicy::EXPIRES_AFTER.iso())),
+            );
+            self.label(format!("shorter than {MIN_EXPIRY_DAYS} days"));
+        }
+        for (key, d) in [
+            ("rotate_after", &p.rotate_after),
+            ("notify_before", &p.notify_before),
+        ] {
+            if d.value.min_days() < MIN_TRIGGER_DAYS {
+                lifetime_ok = false;
+                self.error(
+                    d.loc,
+                    format!(
+                        "`key.{key}` is {}; Key Vault's rotation and notification triggers are at least {MIN_TRIGGER_DAYS} days",
+                        described(&d.value)
+                    ),
+                    Some(format!("use {MIN_TRIGGER_DAYS} days or more, e.g. {key} = \"P30D\"")),
+                );
+                self.label(format!("shorter than {MIN_TRIGGER_DAYS} days"));
+            }
+        }
+        if !lifetime_ok {
+            return;
+        }
+        let latest = p.expires_after.value.min_days() - MIN_TRIGGER_DAYS;
+        let pairs = [
+            (
+                "rotate_after",
+                &p.rotate_after,
+                "the key must rotate at least 7 days before its versions expire",
+            ),
+            (
+                "notify_before",
+                &p.notify_before,
+                "the expiry notification must come at least 7 days after a version is created",
+            ),
+        ];
+        for (key, d, why) in pairs {
+            if d.value.max_days() <= latest {
+                continue;
+            }
+            // Point at what the user wrote: the trigger, or the lifetime if only that is theirs.
+            let default = |explicit: bool, what: &str, value: &Duration| {
+                if explicit {
+                    what.to_string()
+                } else {
+                    format!("{what}: the default, {}", value.words())
+                }
+            };
+            let (at, label, other, other_label) = if d.explicit || !p.expires_after.explicit {
+                (
+                    d.loc,
+                    "too close to the expiry",
+                    p.expires_after.loc,
+                    default(
+                        p.expires_after.explicit,
+                        "expires_after",
+                        &p.expires_after.value,
+                    ),
+                )
+            } else {
+                (
+                    p.expires_after.loc,
+                    "too short for the trigger",
+                    d.loc,
+                    default(d.explicit, key, &d.value),
+                )
+            };
+            let mut f = Finding::new(
+                meta("SPEC001"),
+                at,
+                format!(
+                    "{why}: `key.{key}` is {} and `key.expires_after` {}",
+                    bound(&d.value, "up to", d.value.max_days()),
+                    bound(
+                        &p.expires_after.value,
+                        "at least",
+                        p.expires_after.value.min_days()
+                    ),
+                ),
+            )
+            .label(label)
+            .help(format!(
+                "keep `key.{key}` at most {latest} days, or lengthen `key.expires_after` ({calendar}); defaults: rotate_after = \"{}\", notify_before = \"{}\", expires_after = \"{}\"",
+                RotationPolicy::ROTATE_AFTER.iso(),
+                RotationPolicy::NOTIFY_BEFORE.iso(),
+                RotationPolicy::EXPIRES_AFTER.iso()
+            ));
+            if other != at {
+                f = f.related(other, other_label);
+            }
+            self.errors.push(f);
+        }
+    }
+
+    /// `vault.firewall`: the combinations whose deployment cannot work.
+    fn firewall_checks(&mut self, spec: &Spec) {
+        let v = &spec.vault;
+        if !v.firewall.value {
+            return;
+        }
+        let sa = &spec.system_assigned;
+        if sa.explicit && !sa.value {
+            self.errors.push(
+                Finding::new(
+                    meta("SPEC001"),
+                    sa.loc,
+                    "a vault behind a firewall is reached only through the registry's system-assigned identity: a user-assigned identity is not a trusted service (MicrosoftDocs/azure-docs#61064, #61015)",
+                )
+                .label("cannot be false behind a firewall")
+                .related(v.firewall.loc, "the vault denies public network access")
+                .help("remove `system_assigned = false` (a firewalled vault enables it), or set `vault.firewall = false`"),
+            );
+        }
+        if v.create.value && v.access.value == Access::AccessPolicy {
+            self.errors.push(
+                Finding::new(
+                    meta("SPEC001"),
+                    v.firewall.loc,
+                    "a firewalled vault the template creates needs `access = \"rbac\"`: each deployment rewrites a created vault's access-policy list, which would drop the grant of the registry's system-assigned identity just before the registry is deployed with that identity",
+                )
+                .label("needs access = \"rbac\"")
+                .related(
+                    v.access.loc,
+                    if v.access.explicit {
+                        "access policies"
+                    } else {
+                        "access policies (the default)"
+                    },
+                )
+                .help("set `vault.access = \"rbac\"` (role assignments are resources of their own, which a vault redeployment keeps), or manage the vault outside the template (`vault.create = false`)"),
+            );
+        }
+    }
+}
+
+/// "30 days", or "24 months (up to 731 days)": the words, and the calendar bound a check used
+/// when the words are not in days.
+fn bound(d: &Duration, side: &str, days: u64) -> String {
+    if d.years == 0 && d.months == 0 {
+        d.words()
+    } else {
+        format!("{} ({side} {days} days)", d.words())
+    }
+}
+
+/// "21 days", or "2 years (730 to 731 days)" when the calendar length differs from the words.
+fn described(d: &Duration) -> String {
+    if d.years == 0 && d.months == 0 {
+        d.words()
+    } else {
+        format!("{} ({})", d.words(), d.days_words())
     }
 }
 
