@@ -7,18 +7,23 @@ use std::path::{Path, PathBuf};
 /// `../shared/corpus/<sub>` beside the checkout. Missing: a test failure when `CI` is set (the
 /// data is part of the CI contract), a note and a skip otherwise.
 pub fn corpus(sub: &str) -> Option<PathBuf> {
+    shared(&Path::new("corpus").join(sub).to_string_lossy())
+}
+
+/// `../shared/<rel>` beside the checkout, with the same CI contract as [`corpus`].
+pub fn shared(rel: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(sub);
-    if dir.is_dir() {
+        .join("../shared")
+        .join(rel);
+    if dir.exists() {
         return Some(dir);
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "corpus missing at {} (required when CI is set)",
+        "{} missing (required when CI is set)",
         dir.display()
     );
-    eprintln!("note: {} missing; corpus test skipped", dir.display());
+    eprintln!("note: {} missing; test skipped", dir.display());
     None
 }
 
