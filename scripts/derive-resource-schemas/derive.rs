@@ -89,7 +89,7 @@ pub fn derive(arm_schemas: &Path, overrides: &str) -> Result<String, String> {
     );
     out.insert(
         "deploymentParameters".into(),
-        parameters_schema(&mut files)?,
+        parameters_schema(&mut files, overrides.get("parameters"))?,
     );
     out.insert(
         "apiVersions".into(),
@@ -394,7 +394,9 @@ fn patch_applies(patch: &J, ty: &str) -> bool {
 }
 
 /// Apply one override to a resource shape. Paths are dotted property names; `[]` steps into
-/// array items, `*` into additionalProperties. Returns whether it applied (its parent exists).
+/// array items, `*` into additionalProperties. Operations: `add` (a property where it is
+/// missing; merged where it exists), `set` (keys replaced), `default` (keys set where the shape
+/// has none), `open`, `enumAdd`. Returns whether it applied (its parent exists).
 fn apply_patch(s: &mut J, patch: &J) -> Result<bool, String> {
     let path = patch["path"].as_str().ok_or("override without path")?;
     if patch["reason"].as_str().is_none_or(str::is_empty) {
@@ -454,6 +456,11 @@ fn apply_patch(s: &mut J, patch: &J) -> Result<bool, String> {
     if let Some(J::Object(set)) = patch.get("set").or_else(|| patch.get("add")) {
         for (k, v) in set {
             t.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(J::Object(defaults)) = patch.get("default") {
+        for (k, v) in defaults {
+            t.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }
     if patch["open"] == true {
@@ -679,48 +686,57 @@ fn template_schema(files: &mut Files, overrides: Option<&J>) -> Result<J, String
         "2019-04-01/deploymentTemplate.json",
         "https://acr-cmk.schemas.local/deploymentTemplate.json",
     )?;
+    patch_schema(&mut schema, overrides, "template")?;
+    Ok(schema)
+}
+
+/// Apply the overrides of a root schema (`template` or `parameters` in overrides.json): each
+/// sets (or, with a null value, removes) the node at a JSON pointer whose parent exists.
+fn patch_schema(schema: &mut J, overrides: Option<&J>, what: &str) -> Result<(), String> {
     let patches = overrides
         .and_then(J::as_array)
-        .ok_or("overrides.json: template missing")?;
+        .ok_or_else(|| format!("overrides.json: {what} missing"))?;
     for patch in patches {
         let at = patch["pointer"]
             .as_str()
-            .ok_or("template override without pointer")?;
+            .ok_or_else(|| format!("{what} override without pointer"))?;
         if patch["reason"].as_str().is_none_or(str::is_empty) {
-            return Err(format!("template override {at}: a reason is required"));
+            return Err(format!("{what} override {at}: a reason is required"));
         }
         // The parent must exist; the last segment is set (added or replaced), or removed when
         // the value is null.
         let (parent, key) = at
             .rsplit_once('/')
-            .ok_or_else(|| format!("template override {at}: not a pointer"))?;
+            .ok_or_else(|| format!("{what} override {at}: not a pointer"))?;
         let target = schema
             .pointer_mut(parent)
             .and_then(J::as_object_mut)
-            .ok_or_else(|| format!("template override {at}: {parent} not found"))?;
+            .ok_or_else(|| format!("{what} override {at}: {parent} not found"))?;
         let key = key.replace("~1", "/").replace("~0", "~");
         match &patch["value"] {
             J::Null => {
                 target
                     .remove(&key)
-                    .ok_or_else(|| format!("template override {at}: nothing to remove"))?;
+                    .ok_or_else(|| format!("{what} override {at}: nothing to remove"))?;
             }
             value => {
                 target.insert(key, value.clone());
             }
         }
     }
-    Ok(schema)
+    Ok(())
 }
 
 /// The deploymentParameters schema: the 2019-04-01 file (a superset of 2015-01-01), with the
 /// two definitions it borrows from deploymentTemplate.json inlined.
-fn parameters_schema(files: &mut Files) -> Result<J, String> {
+fn parameters_schema(files: &mut Files, overrides: Option<&J>) -> Result<J, String> {
     let doc = files.get("2019-04-01/deploymentParameters.json")?.clone();
-    with_definitions(
+    let mut schema = with_definitions(
         files,
         &doc,
         "2019-04-01/deploymentParameters.json",
         "https://acr-cmk.schemas.local/deploymentParameters.json",
-    )
+    )?;
+    patch_schema(&mut schema, overrides, "parameters")?;
+    Ok(schema)
 }
