@@ -61,6 +61,8 @@ pub struct Shared {
     /// Imported variables already evaluated, by (file, scope, name), with their size: each is
     /// evaluated once per unit however often (and through however many files) it is used.
     pub imported: HashMap<(PathBuf, String, String), (Node, usize)>,
+    /// Placeholder patterns for the top-level file's parameter values.
+    pub placeholders: crate::placeholders::Placeholders,
 }
 
 impl Shared {
@@ -189,7 +191,27 @@ pub fn load(
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
-    let mut shared = Shared::default();
+    load_with(
+        display,
+        path,
+        text,
+        parameters,
+        &crate::placeholders::Placeholders::builtin(),
+    )
+}
+
+/// [`load`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
+pub fn load_with(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+    placeholders: &crate::placeholders::Placeholders,
+) -> Unit {
+    let mut shared = Shared {
+        placeholders: placeholders.clone(),
+        ..Shared::default()
+    };
     let file = shared.sources.add(display, text);
     let mut inputs = HashMap::new();
     for (pdisplay, ptext) in parameters {

@@ -74,6 +74,9 @@ fn read_json_parameters(shared: &mut Shared, file: FileId, text: &str) -> HashMa
             return HashMap::new();
         }
     };
+    let skeleton =
+        crate::arm::skeleton::parameters_errors(file, &json, &shared.placeholders.clone());
+    shared.model.skeleton.extend(skeleton);
     // `parameter_values` keys by lower-cased name; Bicep looks parameters up as declared.
     let mut by_lower = crate::arm::load::parameter_values(file, &json);
     let declared = json
