@@ -579,3 +579,17 @@ fn vault_network_rule_items_are_open() {
         assert!(!codes_in(l, file).iter().any(|c| c.0 == "SCH001"), "{file}");
     }
 }
+
+#[test]
+fn missing_reference_data_fails_under_ci_and_skips_elsewhere() {
+    let missing = std::env::temp_dir().join("acr-cmk-no-such-corpus-dir");
+    assert!(!missing.exists());
+    assert_eq!(corpus_support::present_or_skip(&missing, false), None);
+    let under_ci = std::panic::catch_unwind(|| corpus_support::present_or_skip(&missing, true));
+    assert!(
+        under_ci.is_err(),
+        "a missing corpus must fail the run when CI is set"
+    );
+    let here = std::env::temp_dir();
+    assert_eq!(corpus_support::present_or_skip(&here, true), Some(here));
+}

@@ -15,14 +15,16 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
         .join(rel);
+    present_or_skip(&dir, std::env::var_os("CI").is_some())
+}
+
+/// `dir` when it exists; when it does not, a panic (a test failure) under CI, a note and `None`
+/// (the caller skips) otherwise.
+pub fn present_or_skip(dir: &Path, ci: bool) -> Option<PathBuf> {
     if dir.exists() {
-        return Some(dir);
+        return Some(dir.to_path_buf());
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} missing (required when CI is set)",
-        dir.display()
-    );
+    assert!(!ci, "{} missing (required when CI is set)", dir.display());
     eprintln!("note: {} missing; test skipped", dir.display());
     None
 }
