@@ -68,7 +68,7 @@ impl Placeholders {
     pub fn with_user(user: &[String]) -> Result<Self, (usize, String)> {
         let mut all: Vec<Regex> = Placeholders::builtin().patterns.as_ref().clone();
         for (i, p) in user.iter().enumerate() {
-            let re = Regex::new(p).map_err(|e| (i, first_line(&e.to_string())))?;
+            let re = Regex::new(p).map_err(|e| (i, last_line(&e.to_string())))?;
             if re.is_match("") {
                 return Err((i, "the pattern matches the empty string".into()));
             }
@@ -132,10 +132,11 @@ impl Placeholders {
     }
 }
 
-fn first_line(s: &str) -> String {
+/// The last non-empty line of a regex error: the line that says what is wrong (the lines
+/// before it repeat the pattern and draw a caret).
+fn last_line(s: &str) -> String {
     s.lines()
-        .filter(|l| !l.trim().is_empty())
-        .last()
+        .rfind(|l| !l.trim().is_empty())
         .unwrap_or(s)
         .trim()
         .to_string()

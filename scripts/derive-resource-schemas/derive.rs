@@ -220,10 +220,10 @@ fn shape(
         if let Some(alts) = node.get(combinator).and_then(J::as_array) {
             let mut kept = Vec::new();
             for a in alts {
-                if let Some(s) = shape(files, a, file, stack)? {
-                    if !kept.contains(&s) {
-                        kept.push(s);
-                    }
+                if let Some(s) = shape(files, a, file, stack)?
+                    && !kept.contains(&s)
+                {
+                    kept.push(s);
                 }
             }
             return match kept.len() {
@@ -436,13 +436,13 @@ fn apply_patch(s: &mut J, patch: &J) -> Result<bool, String> {
             let Some(props) = cur.get_mut("properties").and_then(J::as_object_mut) else {
                 return Ok(false);
             };
-            if let Some(add) = patch.get("add") {
-                if !props.contains_key(name) {
-                    props.insert(name.to_string(), add.clone());
-                    let sorted: BTreeMap<String, J> = std::mem::take(props).into_iter().collect();
-                    *props = sorted.into_iter().collect();
-                    return Ok(true);
-                }
+            if let Some(add) = patch.get("add")
+                && !props.contains_key(name)
+            {
+                props.insert(name.to_string(), add.clone());
+                let sorted: BTreeMap<String, J> = std::mem::take(props).into_iter().collect();
+                *props = sorted.into_iter().collect();
+                return Ok(true);
             }
             props.get_mut(name)
         }
@@ -546,19 +546,19 @@ fn self_contained(
     }
     match node {
         J::Object(o) => {
-            if let Some(r) = o.get("$ref").and_then(J::as_str) {
-                if !r.starts_with('#') {
-                    // Another file's definition: copied into this schema's definitions.
-                    let (f, target) = files.resolve(file, r)?;
-                    let name = r.rsplit('/').next().unwrap_or(r).to_string();
-                    if !defs.contains_key(&name) {
-                        defs.insert(name.clone(), json!({}));
-                        let inlined =
-                            self_contained(files, &target, &f, defs)?.unwrap_or_else(|| json!({}));
-                        defs.insert(name.clone(), inlined);
-                    }
-                    return Ok(Some(json!({ "$ref": format!("#/definitions/{name}") })));
+            if let Some(r) = o.get("$ref").and_then(J::as_str)
+                && !r.starts_with('#')
+            {
+                // Another file's definition: copied into this schema's definitions.
+                let (f, target) = files.resolve(file, r)?;
+                let name = r.rsplit('/').next().unwrap_or(r).to_string();
+                if !defs.contains_key(&name) {
+                    defs.insert(name.clone(), json!({}));
+                    let inlined =
+                        self_contained(files, &target, &f, defs)?.unwrap_or_else(|| json!({}));
+                    defs.insert(name.clone(), inlined);
                 }
+                return Ok(Some(json!({ "$ref": format!("#/definitions/{name}") })));
             }
             let mut out = Map::new();
             for (k, v) in o {
