@@ -81,10 +81,7 @@ fn dump(side: &str, u: &Unit, type_filter: &str) {
             println!("{:#?}", r.body.value);
         }
     }
-    let ctx = rules::Ctx {
-        model: &u.model,
-        baseline: None,
-    };
+    let ctx = rules::Ctx::new(&u.model);
     for f in rules::run(&ctx, &|_| true) {
         println!("  finding {} {} {}", f.code, f.level.as_str(), f.message);
     }

@@ -11,6 +11,7 @@ pub mod finding;
 pub mod generate;
 pub mod lint;
 pub mod model;
+pub mod placeholders;
 pub(crate) mod query;
 pub mod report;
 pub mod rules;

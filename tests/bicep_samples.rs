@@ -27,7 +27,7 @@ use acr_cmk::model::{Node, Value};
 use std::path::{Path, PathBuf};
 
 fn samples() -> Option<PathBuf> {
-    corpus_support::shared(Path::new("bicep-compiler-samples"))
+    corpus_support::shared("bicep-compiler-samples")
 }
 
 /// The diagnostic codes of the Bicep compiler's lexer and parser at the samples' commit: the

@@ -183,3 +183,126 @@ fn found_upward_from_the_working_directory() {
     let missing = config::load(Some(&dir.path().join("nope.toml")), &sub).unwrap_err();
     assert!(missing.to_string().contains("cannot read"), "{missing}");
 }
+
+#[test]
+fn check_resources_and_placeholders_are_parsed_and_located() {
+    let c = config::parse(
+        "acr-cmk.toml",
+        "check-resources = \"all\"\nplaceholders = [\"^__[A-Z_]+__$\"]\n",
+    )
+    .unwrap();
+    assert!(c.check_all_resources);
+    let c = config::parse("acr-cmk.toml", "check-resources = \"cmk-wiring\"\n").unwrap();
+    assert!(!c.check_all_resources);
+    let text = error_text("check-resources = \"every\"\n");
+    assert!(text.contains("[acr-cmk.toml:1:19]"), "{text}");
+    assert!(text.contains("unknown value `every`"), "{text}");
+    let text = error_text("placeholders = [\"^ok$\", \"(\"]\n");
+    assert!(text.contains("[acr-cmk.toml:1:25]"), "{text}");
+    assert!(text.contains("invalid placeholder pattern `(`"), "{text}");
+    let text = error_text("placeholders = \"GEN-\"\n");
+    assert!(text.contains("must be an array"), "{text}");
+}
+
+/// The codes `lint` reports on `files` (written to a temporary directory) with `toml` as
+/// configuration.
+fn lint_codes(files: &[(&str, &str)], toml: &str) -> Vec<&'static str> {
+    use acr_cmk::lint::{self, Settings, discover::Excludes};
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let report = lint::run(&Settings {
+        paths: vec![dir.path().to_path_buf()],
+        parameters: Vec::new(),
+        excludes: Excludes::none(),
+        config: config::parse("acr-cmk.toml", toml).unwrap(),
+        baseline: None,
+    });
+    let mut codes: Vec<&str> = report
+        .units
+        .iter()
+        .flat_map(|u| u.findings.iter().map(|f| f.code))
+        .collect();
+    codes.sort();
+    codes
+}
+
+const TEMPLATE: &str = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": { "registryName": { "type": "string" } },
+  "resources": [
+    { "type": "Microsoft.ContainerRegistry/registries", "apiVersion": "2025-11-01",
+      "name": "[parameters('registryName')]", "location": "westeurope",
+      "sku": { "name": "Standard" }, "properties": {} }
+  ]
+}"#;
+
+fn parameters(registry_name: &str) -> String {
+    format!(
+        r#"{{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": {{ "registryName": {{ "value": "{registry_name}" }} }}
+}}"#
+    )
+}
+
+#[test]
+fn resources_outside_the_cmk_wiring_are_checked_only_when_asked() {
+    // A vault with Terraform's name for purge protection, and no registry anywhere.
+    let vault = r#"{
+  "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    { "type": "Microsoft.KeyVault/vaults", "apiVersion": "2023-07-01", "name": "kv-1",
+      "location": "westeurope",
+      "properties": { "tenantId": "[subscription().tenantId]",
+        "sku": { "family": "A", "name": "standard" }, "purgeProtectionEnabled": true } }
+  ]
+}"#;
+    assert_eq!(lint_codes(&[("vault.json", vault)], ""), Vec::<&str>::new());
+    assert_eq!(
+        lint_codes(&[("vault.json", vault)], "check-resources = \"all\"\n"),
+        ["SCH001"]
+    );
+    // A registry without CMK is in scope once CMK is required of every registry.
+    let files = [
+        ("azuredeploy.json", TEMPLATE),
+        ("azuredeploy.parameters.json", &parameters("my-registry")),
+    ];
+    assert_eq!(lint_codes(&files, ""), Vec::<&str>::new());
+    assert_eq!(
+        lint_codes(&files, "cmk-required = true\n"),
+        ["CMK013", "CMK017"]
+    );
+}
+
+#[test]
+fn placeholders_are_unknown_values_and_users_can_add_their_own() {
+    let all = "check-resources = \"all\"\n";
+    let lint_name = |name: &str, toml: &str| {
+        let params = parameters(name);
+        lint_codes(
+            &[
+                ("azuredeploy.json", TEMPLATE),
+                ("azuredeploy.parameters.json", &params),
+            ],
+            toml,
+        )
+    };
+    // A real bad name is reported; the quickstart placeholders are not.
+    assert_eq!(lint_name("my-registry", all), ["CMK013"]);
+    for placeholder in ["GEN-UNIQUE", "GEN-UNIQUE-8", "GEN-PASSWORD"] {
+        assert_eq!(
+            lint_name(placeholder, all),
+            Vec::<&str>::new(),
+            "{placeholder}"
+        );
+    }
+    // A pipeline's own convention is a name until the configuration says otherwise.
+    assert_eq!(lint_name("__ACR_NAME__", all), ["CMK013"]);
+    let custom = format!("{all}placeholders = [\"^__[A-Z_]+__$\"]\n");
+    assert_eq!(lint_name("__ACR_NAME__", &custom), Vec::<&str>::new());
+}

@@ -5,6 +5,7 @@ use acr_cmk::arm::JsonKind;
 use acr_cmk::finding::{Finding, Level};
 use acr_cmk::lint::{self, FrontEnds, Settings, config::Config, discover::Excludes};
 use acr_cmk::model::{Suppression, SuppressionScope};
+use acr_cmk::placeholders::Placeholders;
 use acr_cmk::rules::{self, RuleMeta};
 use acr_cmk::source::Loc;
 use acr_cmk::unit::Unit;
@@ -39,7 +40,13 @@ fn detect(text: &str) -> JsonKind {
 /// `BROKEN` → unparseable (ARM000); `KEY` / `VAULT` → a finding on the marker;
 /// `IGNORE <code|*> [reason]` → a whole-template suppression (`*`: every code); in a parameters file, `PKEY` → a
 /// finding located in that parameters file.
-fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, String)]) -> Unit {
+fn fake_arm(
+    display: &str,
+    _path: Option<&Path>,
+    text: &str,
+    params: &[(String, String)],
+    _: &Placeholders,
+) -> Unit {
     let mut unit = Unit::default();
     unit.sources.add(display, text);
     if text.contains("BROKEN") {
@@ -89,7 +96,13 @@ fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, 
     unit
 }
 
-fn fake_bicep(_: &str, _: Option<&Path>, _: &str, _: &[(String, String)]) -> Unit {
+fn fake_bicep(
+    _: &str,
+    _: Option<&Path>,
+    _: &str,
+    _: &[(String, String)],
+    _: &Placeholders,
+) -> Unit {
     Unit::default()
 }
 
@@ -230,11 +243,12 @@ fn panicking_arm(
     path: Option<&Path>,
     text: &str,
     params: &[(String, String)],
+    placeholders: &Placeholders,
 ) -> Unit {
     if text.contains("PANIC") {
         panic!("boom in {display}");
     }
-    fake_arm(display, path, text, params)
+    fake_arm(display, path, text, params, placeholders)
 }
 
 #[test]
@@ -267,7 +281,13 @@ fn a_panic_in_one_unit_is_a_problem_and_the_others_are_linted() {
     assert_eq!(r.exit(Level::Error) as u8, 2);
 }
 
-fn module_arm(_: &str, _: Option<&Path>, text: &str, _: &[(String, String)]) -> Unit {
+fn module_arm(
+    _: &str,
+    _: Option<&Path>,
+    text: &str,
+    _: &[(String, String)],
+    _: &Placeholders,
+) -> Unit {
     // As a front end following a module path names the module file.
     let mut unit = Unit::default();
     unit.sources.add("tests/e2e/../../main.json", text);

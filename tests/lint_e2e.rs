@@ -256,6 +256,12 @@ fn quotes_newlines_and_controls_in_names_stay_data() {
         registry(name, serde_json::json!({})),
     )
     .unwrap();
+    // A registry without CMK: its name is checked once every resource is in scope.
+    std::fs::write(
+        dir.path().join("acr-cmk.toml"),
+        "check-resources = \"all\"\n",
+    )
+    .unwrap();
     let out = lint_in(dir.path(), &["main.json"]);
     let found = codes(&out.doc);
     // The name is reported as invalid, and carried through the JSON report unchanged.
@@ -326,6 +332,12 @@ fn a_large_template_is_linted() {
     let t =
         serde_json::json!({"$schema": SCHEMA, "contentVersion": "1.0.0.0", "resources": resources});
     std::fs::write(dir.path().join("main.json"), t.to_string()).unwrap();
+    // Registries without CMK: their names are checked once every resource is in scope.
+    std::fs::write(
+        dir.path().join("acr-cmk.toml"),
+        "check-resources = \"all\"\n",
+    )
+    .unwrap();
     let out = lint_in(dir.path(), &["main.json"]);
     let cmk013 = codes(&out.doc)
         .iter()

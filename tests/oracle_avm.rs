@@ -45,10 +45,7 @@ const FORMAT_SPECIFIC: &[&str] = &["ARM000", "BICEP000", "SUP001"];
 
 /// Findings as a multiset of `code type/name` lines (names lower-cased; symbolic parts rendered).
 fn findings(model: &Model) -> BTreeMap<String, usize> {
-    let ctx = rules::Ctx {
-        model,
-        baseline: None,
-    };
+    let ctx = rules::Ctx::new(model);
     let mut out = BTreeMap::new();
     for f in rules::run(&ctx, &|_| true) {
         if FORMAT_SPECIFIC.contains(&f.code) {

@@ -71,10 +71,7 @@ const KNOWN_WARNINGS: &[(&str, &str)] = &[
 /// `code level type` of every finding, sorted (messages name resources by their display name,
 /// which is the symbolic name in Bicep and the expression in ARM).
 fn findings(model: &Model, all: bool) -> Vec<String> {
-    let ctx = rules::Ctx {
-        model,
-        baseline: None,
-    };
+    let ctx = rules::Ctx::new(model);
     let mut out: Vec<String> = rules::run(&ctx, &|m| all || m.default_enabled)
         .into_iter()
         .map(|f| {

@@ -200,10 +200,7 @@ fn bicep_modules_have_the_compiled_deployment_body() {
     );
     assert!(d.get("params").is_none() && d.get("scope").is_none());
     // The model is what SCH001 validates: the compiled shape is valid.
-    let ctx = rules::Ctx {
-        model: &u.model,
-        baseline: None,
-    };
+    let ctx = rules::Ctx::new(&u.model);
     let sch: Vec<_> = rules::run(&ctx, &|m| m.code == "SCH001");
     assert!(
         sch.is_empty(),
@@ -269,10 +266,7 @@ fn existing_registries_are_skipped_in_both_formats() {
     );
     for m in [&b, &a] {
         assert!(one(m, "Microsoft.ContainerRegistry/registries").existing);
-        let ctx = rules::Ctx {
-            model: m,
-            baseline: None,
-        };
+        let ctx = rules::Ctx::new(m);
         let f = rules::run(&ctx, &|_| true);
         assert!(
             f.is_empty(),

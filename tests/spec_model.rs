@@ -70,10 +70,7 @@ fn deployed_part(m: &Model) -> Model {
 }
 
 fn codes(m: &Model) -> Vec<&'static str> {
-    let ctx = Ctx {
-        model: m,
-        baseline: None,
-    };
+    let ctx = Ctx::new(m);
     let mut codes: Vec<_> = rules::run(&ctx, &|meta| meta.default_enabled)
         .iter()
         .map(|f| f.code)
@@ -123,10 +120,7 @@ fn every_spec_rule_violation_is_found_on_the_spec_model() {
         };
         let spec = acr_cmk::spec::load("s.toml", &text).spec.unwrap();
         let m = acr_cmk::spec::model::model(&spec);
-        let ctx = Ctx {
-            model: &m,
-            baseline: None,
-        };
+        let ctx = Ctx::new(&m);
         let findings = rules::run(&ctx, &|meta| meta.default_enabled);
         let code = format!("CMK{code}");
         let f = findings

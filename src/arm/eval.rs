@@ -76,6 +76,9 @@ pub struct Frame<'t> {
     /// The unit's meter, shared by every frame of the unit.
     pub meter: Rc<Meter>,
     depth: Cell<usize>,
+    /// Placeholder patterns for the defaults of a top-level template's parameters (values
+    /// from parameters files arrive with them already replaced).
+    pub placeholders: Option<crate::placeholders::Placeholders>,
 }
 
 /// A copy loop position: loop name (lower case), index (None = unknown), whether it is the
@@ -132,6 +135,7 @@ impl<'t> Frame<'t> {
             busy: RefCell::new(HashSet::new()),
             meter,
             depth: Cell::new(0),
+            placeholders: None,
         }
     }
 
@@ -148,6 +152,7 @@ impl<'t> Frame<'t> {
         f.functions = self.functions.clone();
         f.names = self.names.clone();
         f.memo = RefCell::new(self.memo.borrow().clone());
+        f.placeholders = self.placeholders.clone();
         f
     }
 
@@ -377,7 +382,17 @@ impl<'t> Frame<'t> {
         match self.params.get(&key) {
             Some(ParamSlot::Given(n)) => produced(&self.meter, n.clone()),
             Some(ParamSlot::Default(d)) => {
-                let v = self.memoised(&format!("p:{key}"), || self.value(&Env::default(), d), loc);
+                let v = self.memoised(
+                    &format!("p:{key}"),
+                    || {
+                        let v = self.value(&Env::default(), d);
+                        match (&self.placeholders, self.top_level) {
+                            (Some(p), true) => p.apply(v),
+                            _ => v,
+                        }
+                    },
+                    loc,
+                );
                 // A top-level default the tool cannot evaluate (`utcNow()`, …) still has one
                 // value per deployment: the parameter names it (as in the Bicep front end).
                 if is_opaque(&v.value) && self.top_level {

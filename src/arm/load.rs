@@ -9,6 +9,7 @@ use crate::model::{
     Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
     SymStr, Value, extension_resource_id, resource_id,
 };
+use crate::placeholders::Placeholders;
 use crate::source::{FileId, Loc, SourceMap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -111,16 +112,19 @@ impl Loader {
             .push(Finding::new(crate::rules::meta("ARM000"), loc, message));
     }
 
-    /// Load the top-level template (file 0) with parameter values.
+    /// Load the top-level template (file 0) with parameter values (placeholders already
+    /// replaced); `placeholders` apply to its parameters' defaults.
     pub fn load_root(
         &mut self,
         template: &JVal,
         path: Option<&Path>,
         given: HashMap<String, Node>,
+        placeholders: &Placeholders,
     ) {
         let scope = schema_scope(template, &Scope::resource_group_deployment());
         let mut frame = Frame::with_meter(0, scope, self.meter.clone());
         frame.top_level = true;
+        frame.placeholders = Some(placeholders.clone());
         frame.declare(template);
         for (k, v) in given {
             if let Some(slot) = frame.params.get_mut(&k) {

@@ -16,8 +16,10 @@ pub mod eval;
 pub mod expr;
 pub mod json;
 pub mod load;
+pub mod skeleton;
 
 use crate::finding::Finding;
+use crate::placeholders::Placeholders;
 use crate::source::{Loc, SourceMap};
 use crate::unit::Unit;
 use std::collections::HashMap;
@@ -83,7 +85,25 @@ pub fn load(
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
-    load_parsed(display, path, text, json::parse(text), parameters)
+    load_with(display, path, text, parameters, &Placeholders::builtin())
+}
+
+/// [`load`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
+pub fn load_with(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+    placeholders: &Placeholders,
+) -> Unit {
+    load_parsed(
+        display,
+        path,
+        text,
+        json::parse(text),
+        parameters,
+        placeholders,
+    )
 }
 
 /// Parse once, classify, and load only templates (what a lint driver wants per file, without
@@ -97,7 +117,14 @@ pub fn load_if_template(
 ) -> Result<Unit, JsonKind> {
     let parsed = json::parse(text);
     match parsed.as_ref().map(kind_of) {
-        Ok(JsonKind::Template) | Err(_) => Ok(load_parsed(display, path, text, parsed, parameters)),
+        Ok(JsonKind::Template) | Err(_) => Ok(load_parsed(
+            display,
+            path,
+            text,
+            parsed,
+            parameters,
+            &Placeholders::builtin(),
+        )),
         Ok(kind) => Err(kind),
     }
 }
@@ -108,15 +135,21 @@ fn load_parsed(
     text: &str,
     parsed: Result<json::JVal, json::ParseError>,
     parameters: &[(String, String)],
+    placeholders: &Placeholders,
 ) -> Unit {
     let mut sources = SourceMap::new();
     sources.add(display, text);
     let mut findings = Vec::new();
     let mut given: HashMap<String, crate::model::Node> = HashMap::new();
+    let mut skeleton = Vec::new();
     for (name, ptext) in parameters {
         let file = sources.add(name.as_str(), ptext.as_str());
         match json::parse(ptext) {
-            Ok(j) => given.extend(load::parameter_values(file, &j)),
+            Ok(j) => {
+                skeleton.extend(skeleton::parameters_errors(file, &j, placeholders));
+                let values = load::parameter_values(file, &j);
+                given.extend(values.into_iter().map(|(k, v)| (k, placeholders.apply(v))));
+            }
             Err(e) => findings.push(parse_error(file, ptext, &e)),
         }
     }
@@ -132,9 +165,11 @@ fn load_parsed(
             };
         }
     };
+    skeleton.splice(0..0, skeleton::template_errors(0, &template, placeholders));
     let mut loader = load::Loader::new(sources);
     loader.findings = findings;
-    loader.load_root(&template, path, given);
+    loader.load_root(&template, path, given, placeholders);
+    loader.model.skeleton = skeleton;
     Unit {
         limits_hit: loader.meter.hits(),
         work: loader.meter.work(),

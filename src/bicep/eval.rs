@@ -306,6 +306,15 @@ impl<'t, 's> Eval<'t, 's> {
 
     /// A parameter: the supplied value, else its default, else `Sym::Param(name)`.
     fn param_value(&mut self, name: &str, decl: Ts<'t>) -> Node {
+        let v = self.param_value_as_written(name, decl);
+        // What a pipeline substitutes before deploying the top-level file is unknown.
+        if self.parent_deployment.is_none() {
+            return self.shared.placeholders.apply(v);
+        }
+        v
+    }
+
+    fn param_value_as_written(&mut self, name: &str, decl: Ts<'t>) -> Node {
         if let Some(v) = self.inputs.get(name) {
             return v.clone();
         }

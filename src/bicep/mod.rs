@@ -63,6 +63,8 @@ pub struct Shared {
     /// Imported variables already evaluated, by (file, scope, name), with their size: each is
     /// evaluated once per unit however often (and through however many files) it is used.
     pub imported: HashMap<(PathBuf, String, String), (Node, usize)>,
+    /// Placeholder patterns for the top-level file's parameter values.
+    pub placeholders: crate::placeholders::Placeholders,
 }
 
 impl Shared {
@@ -191,6 +193,23 @@ pub fn load(
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
+    load_with(
+        display,
+        path,
+        text,
+        parameters,
+        &crate::placeholders::Placeholders::builtin(),
+    )
+}
+
+/// [`load`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
+pub fn load_with(
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+    placeholders: &crate::placeholders::Placeholders,
+) -> Unit {
     // The lint driver names a file by its path (relative to the working directory): that is
     // where a `.bicepparam` file's `extends` target is found from.
     let files: Vec<ParameterFile> = parameters
@@ -201,7 +220,7 @@ pub fn load(
             text: text.clone(),
         })
         .collect();
-    load_with_parameter_files(display, path, text, &files)
+    load_with_parameter_files(display, path, text, &files, placeholders)
 }
 
 /// A parameter file for [`load_with_parameter_files`].
@@ -211,14 +230,18 @@ pub struct ParameterFile {
     pub text: String,
 }
 
-/// [`load`] with parameter files whose paths are known.
+/// [`load_with`] with parameter files whose paths are known.
 pub fn load_with_parameter_files(
     display: &str,
     path: Option<&Path>,
     text: &str,
     parameters: &[ParameterFile],
+    placeholders: &crate::placeholders::Placeholders,
 ) -> Unit {
-    let mut shared = Shared::default();
+    let mut shared = Shared {
+        placeholders: placeholders.clone(),
+        ..Shared::default()
+    };
     let file = shared.sources.add(display, text);
     let mut inputs = HashMap::new();
     for p in parameters {

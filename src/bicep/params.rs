@@ -145,6 +145,9 @@ fn read_json_parameters(shared: &mut Shared, file: FileId, text: &str) -> HashMa
             return HashMap::new();
         }
     };
+    let skeleton =
+        crate::arm::skeleton::parameters_errors(file, &json, &shared.placeholders.clone());
+    shared.model.skeleton.extend(skeleton);
     // `parameter_values` keys by lower-cased name; Bicep looks parameters up as declared.
     let mut by_lower = crate::arm::load::parameter_values(file, &json);
     let declared = json
@@ -254,6 +257,7 @@ pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
             path: path.map(PathBuf::from),
             text: text.to_string(),
         }],
+        &crate::placeholders::Placeholders::builtin(),
     )
 }
 

@@ -80,6 +80,7 @@ fn identical_sym(a: &Sym, b: &Sym) -> bool {
     match (a, b) {
         (Sym::Param(x), Sym::Param(y)) => x.eq_ignore_ascii_case(y),
         (Sym::Expr(x), Sym::Expr(y)) => same_text(x, y),
+        (Sym::Placeholder(x), Sym::Placeholder(y)) => x == y,
         // A resource id names one resource whatever its case, and so one runtime property.
         (Sym::ResourceProp { id: i, path: p }, Sym::ResourceProp { id: j, path: q }) => {
             i.same(j)

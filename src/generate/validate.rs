@@ -1,16 +1,17 @@
 //! Validation of a generated set, and the whole spec → files pipeline ([`compile`]).
 //!
-//! What is generated is checked like any template a user wrote: the project's JSON Schemas
-//! (`crate::schema`), then the ARM front end and the rule engine. A generated template must be
-//! clean, so an error there is a generator bug: it is reported, located in the generated file,
-//! and the run exits 2. Warnings and notes (e.g. a rule that points out the RBAC propagation
+//! What is generated is checked like any template a user wrote: the ARM front end (which checks
+//! both files against the official template and parameters schemas, SCH002) and the whole rule
+//! engine over every resource, whatever `check-resources` a lint would use. A generated
+//! template must be clean, so an error there is a generator bug: it is reported, located in the
+//! generated file, and the run exits 2. Warnings and notes (e.g. a rule that points out the RBAC propagation
 //! delay) are printed but do not fail the build.
 
 use super::{Generated, PARAMETERS_FILE, TEMPLATE_FILE, generate};
 use crate::exit::Exit;
 use crate::finding::{Finding, Level};
 use crate::report::human::{Style, render_all, render_short};
-use crate::rules::{self, Ctx, meta};
+use crate::rules::{self, Ctx, ResourceScope, meta};
 use crate::source::{Loc, SourceMap};
 
 /// Findings and the sources they point into.
@@ -30,7 +31,7 @@ impl Problems {
 /// The outcome of checking one generated set.
 #[derive(Debug, Default)]
 pub struct Validation {
-    /// Schema violations (always generator bugs).
+    /// Generated JSON that does not even parse (always a generator bug).
     pub schema: Problems,
     /// Load findings and rule findings from the ARM front end and the rule engine.
     pub rules: Problems,
@@ -62,25 +63,6 @@ impl Validation {
     }
 }
 
-/// Byte range of the value a JSON pointer names, found by walking the pretty-printed text key
-/// by key (good enough to point at a generated file; array indices are skipped).
-fn locate(text: &str, pointer: &str) -> (usize, usize) {
-    let mut pos = 0;
-    let mut found = (0, 0);
-    for seg in pointer.split('/').skip(1) {
-        if seg.parse::<usize>().is_ok() {
-            continue;
-        }
-        let seg = seg.replace("~1", "/").replace("~0", "~");
-        let needle = serde_json::to_string(&seg).unwrap_or_default() + ":";
-        if let Some(i) = text[pos..].find(&needle) {
-            found = (pos + i, pos + i + needle.len() - 1);
-            pos += i + needle.len();
-        }
-    }
-    found
-}
-
 /// Check a generated set. `dir` prefixes the file names in diagnostics.
 pub fn validate(generated: &Generated, dir: &str) -> Validation {
     let name = |f: &str| {
@@ -94,40 +76,18 @@ pub fn validate(generated: &Generated, dir: &str) -> Validation {
     let params_text = generated.get(PARAMETERS_FILE).unwrap_or_default();
     let mut v = Validation::default();
     let t_id = v.schema.sources.add(name(TEMPLATE_FILE), template_text);
-    let p_id = v.schema.sources.add(name(PARAMETERS_FILE), params_text);
-    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t);
-    let (Ok(template), Ok(params)) = (parse(template_text), parse(params_text)) else {
+    v.schema.sources.add(name(PARAMETERS_FILE), params_text);
+    let parses = |t: &str| serde_json::from_str::<serde_json::Value>(t).is_ok();
+    if !(parses(template_text) && parses(params_text)) {
         v.schema.findings.push(Finding::new(
-            meta("SCH001"),
+            meta("ARM000"),
             Loc::new(t_id, 0, 0),
             "generated JSON does not parse (generator bug)",
         ));
         return v;
-    };
-    for (file, text, errors) in [
-        (
-            t_id,
-            template_text,
-            crate::schema::validate_template(&template),
-        ),
-        (
-            p_id,
-            params_text,
-            crate::schema::validate_parameters(&params),
-        ),
-    ] {
-        for e in errors {
-            let (s, end) = locate(text, &e.pointer);
-            v.schema.findings.push(
-                Finding::new(
-                    meta("SCH001"),
-                    Loc::new(file, s, end),
-                    format!("generator bug: {} ({})", e.message, e.pointer),
-                )
-                .pointer(e.pointer),
-            );
-        }
     }
+    // The front end checks both files against the official template and parameters schemas
+    // (SCH002); the catalogue then checks every resource, whatever `check-resources` says.
     let unit = crate::arm::load(
         &name(TEMPLATE_FILE),
         None,
@@ -136,10 +96,7 @@ pub fn validate(generated: &Generated, dir: &str) -> Validation {
     );
     let mut findings = unit.findings;
     if !unit.unparseable {
-        let ctx = Ctx {
-            model: &unit.model,
-            baseline: None,
-        };
+        let ctx = Ctx::new(&unit.model).scope(ResourceScope::All);
         findings.extend(rules::run(&ctx, &|m| m.default_enabled));
     }
     v.rules = Problems {
@@ -182,10 +139,7 @@ pub fn compile(display: &str, text: &str, out_display: &str, style: Style) -> Co
         );
     };
     let model = crate::spec::model::model(&spec);
-    let ctx = Ctx {
-        model: &model,
-        baseline: None,
-    };
+    let ctx = Ctx::new(&model).scope(ResourceScope::All);
     let findings = rules::run(&ctx, &|m| m.default_enabled);
     if findings.iter().any(|f| f.level == Level::Error) {
         return fail(
@@ -227,19 +181,6 @@ pub fn compile(display: &str, text: &str, out_display: &str, style: Style) -> Co
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn locate_walks_keys() {
-        let text = "{\n  \"a\": {\n    \"b\": 1\n  },\n  \"b\": 2\n}";
-        let (s, e) = locate(text, "/a/b");
-        assert_eq!(&text[s..e], "\"b\"");
-        assert!(s < text.find("\"b\": 2").unwrap());
-    }
-}
-
-#[cfg(test)]
 mod generated_set_tests {
     use super::*;
     use crate::generate::File;
@@ -261,6 +202,43 @@ mod generated_set_tests {
         let v = validate(&g, "out");
         assert!(v.has_errors());
         assert!(v.render(Style::plain()).contains("generator bug"));
+    }
+
+    #[test]
+    fn a_generated_file_that_breaks_the_official_schema_is_a_generator_bug() {
+        let g = Generated {
+            files: vec![
+                File {
+                    name: TEMPLATE_FILE,
+                    text: r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                              "contentVersion": "1.0.0.0", "resources": [], "outputz": {}}"#
+                        .into(),
+                },
+                File {
+                    name: PARAMETERS_FILE,
+                    text: r#"{"$schema": "x", "contentVersion": "1.0.0.0", "parameters": {"a": {"values": 1}}}"#
+                        .into(),
+                },
+            ],
+        };
+        let v = validate(&g, "out");
+        assert!(v.has_errors());
+        let codes: Vec<_> = v
+            .rules
+            .findings
+            .iter()
+            .map(|f| (f.code, f.pointer.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("SCH002", "/outputz"),
+                ("SCH002", "/parameters/a/values"),
+                ("SCH002", "/parameters/a")
+            ],
+            "{}",
+            v.render(Style::plain())
+        );
     }
 
     #[test]

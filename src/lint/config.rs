@@ -1,12 +1,13 @@
-//! `acr-cmk.toml`: per-rule levels, `cmk-required`, excludes.
+//! `acr-cmk.toml`: per-rule levels, `cmk-required`, excludes, `check-resources`, placeholders.
 //!
 //! Parsed with `toml_edit` so that every mistake (an unknown key, an unknown rule, a bad level,
 //! a value of the wrong type, an invalid glob) is reported at its line and column, with a
 //! did-you-mean when a known name is close.
 
 use crate::finding::{Finding, Level};
-use crate::rules::RuleMeta;
+use crate::placeholders::Placeholders;
 use crate::rules::catalog;
+use crate::rules::{ResourceScope, RuleMeta};
 use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,7 +17,15 @@ use toml_edit::{Document, Item, TableLike, Value};
 /// Name of the configuration file looked up from the working directory upward.
 pub const FILE_NAME: &str = "acr-cmk.toml";
 
-const TOP_KEYS: &[&str] = &["rules", "cmk-required", "exclude"];
+const TOP_KEYS: &[&str] = &[
+    "rules",
+    "cmk-required",
+    "exclude",
+    "check-resources",
+    "placeholders",
+];
+/// The values of `check-resources`.
+const CHECK_RESOURCES: &[&str] = &["cmk-wiring", "all"];
 const LEVELS: &[&str] = &["off", "note", "warning", "error"];
 
 /// The resolved configuration. `Default` is "no file": every rule at its default level.
@@ -30,6 +39,11 @@ pub struct Config {
     pub cmk_required: bool,
     /// Globs, matched relative to the configuration file's directory.
     pub exclude: Vec<String>,
+    /// `check-resources = "all"`: the schema and naming rules look at every resource, not only
+    /// at a registry's CMK wiring.
+    pub check_all_resources: bool,
+    /// The built-in placeholder conventions and the file's `placeholders` patterns.
+    pub placeholders: Placeholders,
 }
 
 impl Config {
@@ -56,6 +70,16 @@ impl Config {
                 };
             }
         }
+    }
+
+    /// Which resources the schema and naming rules look at: every resource, or the CMK wiring
+    /// (and every registry when CMK017 cmk-required is on).
+    pub fn resource_scope(&self) -> ResourceScope {
+        if self.check_all_resources {
+            return ResourceScope::All;
+        }
+        let every_registry = catalog::lookup("CMK017").is_some_and(|m| self.enabled(m));
+        ResourceScope::CmkWiring { every_registry }
     }
 
     /// Directory the `exclude` globs are relative to.
@@ -214,6 +238,29 @@ pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
                 })?;
             }
             "exclude" => config.exclude = parse_exclude(item, &err)?,
+            "check-resources" => {
+                let value = item.as_str().ok_or_else(|| {
+                    err(
+                        item.span(),
+                        "`check-resources` must be a string: \"cmk-wiring\" or \"all\"".into(),
+                    )
+                })?;
+                config.check_all_resources = match value {
+                    "cmk-wiring" => false,
+                    "all" => true,
+                    other => {
+                        return Err(err(
+                            item.span(),
+                            format!("unknown value `{other}` for `check-resources`"),
+                        )
+                        .help(
+                            did_you_mean(other, CHECK_RESOURCES.iter().copied())
+                                .or_else(|| Some("`cmk-wiring` (the default) or `all`".into())),
+                        ));
+                    }
+                };
+            }
+            "placeholders" => config.placeholders = parse_placeholders(item, &err)?,
             other => {
                 return Err(err(key_span, format!("unknown key `{other}`")).help(
                     did_you_mean(other, TOP_KEYS.iter().copied())
@@ -273,6 +320,29 @@ fn parse_rules(item: &Item, err: &ErrFn, config: &mut Config) -> Result<(), Conf
         }
     }
     Ok(())
+}
+
+fn parse_placeholders(item: &Item, err: &ErrFn) -> Result<Placeholders, ConfigError> {
+    let array = item.as_array().ok_or_else(|| {
+        err(
+            item.span(),
+            "`placeholders` must be an array of regular expressions".into(),
+        )
+    })?;
+    let mut patterns = Vec::new();
+    for v in array.iter() {
+        let p = v
+            .as_str()
+            .ok_or_else(|| err(v.span(), "a placeholder pattern must be a string".into()))?;
+        patterns.push(p.to_string());
+    }
+    Placeholders::with_user(&patterns).map_err(|(i, why)| {
+        let span = array.get(i).and_then(Value::span);
+        err(span, format!("invalid placeholder pattern `{}`: {why}", patterns[i])).help(Some(
+            "a regular expression (Rust regex syntax); anchor it with ^…$ to match whole values only"
+                .into(),
+        ))
+    })
 }
 
 fn parse_exclude(item: &Item, err: &ErrFn) -> Result<Vec<String>, ConfigError> {

@@ -9,6 +9,7 @@ pub mod suppress;
 pub mod walk;
 
 use crate::model::Model;
+use crate::placeholders::Placeholders;
 use crate::report::{Problem, Report, UnitReport};
 use crate::rules::{self, Ctx};
 use crate::unit::Unit;
@@ -29,8 +30,9 @@ pub struct Settings {
     pub baseline: Option<PathBuf>,
 }
 
-/// A front end's load function: (display name, path, text, parameter files) → unit.
-pub type Load = fn(&str, Option<&Path>, &str, &[(String, String)]) -> Unit;
+/// A front end's load function: (display name, path, text, parameter files, placeholder
+/// patterns) → unit.
+pub type Load = fn(&str, Option<&Path>, &str, &[(String, String)], &Placeholders) -> Unit;
 
 /// The front ends the driver calls; tests substitute their own.
 pub struct FrontEnds<'a> {
@@ -43,8 +45,8 @@ impl FrontEnds<'static> {
     pub fn real() -> Self {
         FrontEnds {
             detect: &detect,
-            arm: crate::arm::load,
-            bicep: crate::bicep::load,
+            arm: crate::arm::load_with,
+            bicep: crate::bicep::load_with,
         }
     }
 }
@@ -92,10 +94,15 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
     );
     let mut problems = plan.problems;
     let mut units = Vec::new();
-    let baseline = settings
-        .baseline
-        .as_deref()
-        .and_then(|path| load_baseline(fe, path, &mut problems, &mut units));
+    let baseline = settings.baseline.as_deref().and_then(|path| {
+        load_baseline(
+            fe,
+            path,
+            &settings.config.placeholders,
+            &mut problems,
+            &mut units,
+        )
+    });
     // Largest files first, one job at a time per steal: a big template started last would
     // leave the other core idle at the end of the run. Reports keep the jobs' order.
     // Jobs are consumed so that each text is freed once linted.
@@ -138,10 +145,11 @@ fn load(
     path: &Path,
     text: &str,
     params: &[(String, String)],
+    placeholders: &Placeholders,
 ) -> Unit {
     match lang {
-        Lang::Arm => (fe.arm)(display, Some(path), text, params),
-        Lang::Bicep => (fe.bicep)(display, Some(path), text, params),
+        Lang::Arm => (fe.arm)(display, Some(path), text, params, placeholders),
+        Lang::Bicep => (fe.bicep)(display, Some(path), text, params, placeholders),
     }
 }
 
@@ -150,6 +158,7 @@ fn load(
 fn load_baseline(
     fe: &FrontEnds,
     path: &Path,
+    placeholders: &Placeholders,
     problems: &mut Vec<Problem>,
     units: &mut Vec<UnitReport>,
 ) -> Option<Model> {
@@ -168,7 +177,7 @@ fn load_baseline(
         Some(e) if e.eq_ignore_ascii_case("bicep") => Lang::Bicep,
         _ => Lang::Arm,
     };
-    let unit = load(fe, lang, &name, path, &text, &[]);
+    let unit = load(fe, lang, &name, path, &text, &[], placeholders);
     if unit.unparseable {
         units.push(UnitReport {
             primary: name,
@@ -237,14 +246,14 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
         &job.path,
         &job.text,
         &job.params,
+        &config.placeholders,
     );
     unit.sources = clean_names(std::mem::take(&mut unit.sources));
     let mut findings = unit.findings;
     if !unit.unparseable {
-        let ctx = Ctx {
-            model: &unit.model,
-            baseline,
-        };
+        let ctx = Ctx::new(&unit.model)
+            .baseline(baseline)
+            .scope(config.resource_scope());
         findings.extend(rules::run(&ctx, &|m| config.enabled(m)));
         suppress::apply(&unit.model, &mut findings);
         let unexplained = suppress::without_reason(&unit.model, &findings);

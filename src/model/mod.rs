@@ -90,6 +90,21 @@ pub struct Model {
     pub intents: Intents,
     /// How the source names properties where it does not write the model's paths (the spec).
     pub spelling: Vec<Spelling>,
+    /// Where the template or parameters files break the official schema of their kind
+    /// (SCH002); only the ARM JSON front end has such files.
+    pub skeleton: Vec<SkeletonError>,
+}
+
+/// A place where a template or parameters file breaks the official `deploymentTemplate` /
+/// `deploymentParameters` schema.
+#[derive(Clone, Debug)]
+pub struct SkeletonError {
+    pub loc: Loc,
+    /// JSON pointer in that file.
+    pub pointer: String,
+    pub message: String,
+    /// The template has no `resources` the tool can read: nothing it deploys was checked.
+    pub hides_resources: bool,
 }
 
 impl Resource {

@@ -8,7 +8,8 @@
 //! Strings may hold holes `${...}` that become symbols:
 //! `${param:NAME}` a parameter, `${ref:SYM.properties.clientId}` a runtime property of a resource,
 //! `${id:SYM}` a resource's id, `${refid:ID#PATH}` a runtime property of a resource known by a
-//! literal id, `${expr:TEXT}` a deterministic expression, `${opaque}` an unknown.
+//! literal id, `${expr:TEXT}` a deterministic expression, `${placeholder:TEXT}` a pipeline
+//! placeholder, `${opaque}` an unknown.
 //! Object keys may be `${id:SYM}` too (stored as the id's display form, as the front ends do).
 //! Every node gets its own location (byte offsets counting up), so tests can tell them apart.
 
@@ -63,6 +64,8 @@ impl Ctx {
             self.id_of(s)
         } else if let Some(e) = h.strip_prefix("expr:") {
             SymStr::sym(Sym::Expr(e.into()))
+        } else if let Some(p) = h.strip_prefix("placeholder:") {
+            SymStr::sym(Sym::Placeholder(p.into()))
         } else {
             SymStr::sym(Sym::Opaque(h.into()))
         }

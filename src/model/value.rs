@@ -81,6 +81,10 @@ pub enum Sym {
     /// Unknown with no identity (a function the evaluator does not model, a loop index out of
     /// range, a value from outside the tool's view). Never equal to anything, even itself.
     Opaque(String),
+    /// A placeholder a pipeline substitutes before deploying (`GEN-UNIQUE`, `#_namePrefix_#`;
+    /// see `crate::placeholders`), by its text: unknown, and the same value wherever the same
+    /// placeholder is written.
+    Placeholder(String),
 }
 
 impl Node {
@@ -344,6 +348,7 @@ impl Sym {
         match (self, other) {
             (Sym::Param(a), Sym::Param(b)) => a.eq_ignore_ascii_case(b),
             (Sym::Expr(a), Sym::Expr(b)) => a.eq_ignore_ascii_case(b),
+            (Sym::Placeholder(a), Sym::Placeholder(b)) => a == b,
             (Sym::ResourceProp { id: i1, path: p1 }, Sym::ResourceProp { id: i2, path: p2 }) => {
                 i1.same(i2)
                     && p1.len() == p2.len()
@@ -367,6 +372,7 @@ impl fmt::Display for Sym {
             }
             Sym::Expr(e) => f.write_str(e),
             Sym::Opaque(why) => write!(f, "<unknown: {why}>"),
+            Sym::Placeholder(text) => write!(f, "<placeholder {text}>"),
         }
     }
 }

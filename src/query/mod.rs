@@ -14,6 +14,7 @@ pub mod identities;
 pub mod keys;
 pub mod registries;
 pub mod vaults;
+pub mod wiring;
 
 pub use crate::model::lookup::{Prop, Tri, lookup, str_is};
 use crate::model::{Model, Node, Resource, Sym, SymStr, Value};

@@ -1,7 +1,7 @@
 use crate::azure;
 use crate::azure::types::{ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT};
 use crate::finding::Finding;
-use crate::model::{Model, Part, Resource, Sym, SymStr};
+use crate::model::{Model, Part, Resource, SymStr};
 use crate::query::identities::used_identity;
 use crate::query::registries::{cmk_registries, with_access};
 use crate::query::{Prop, lookup, name_segments};
@@ -20,8 +20,15 @@ declare_rule! {
     /// and the deployment that grants the identity key access in the vault's scope must name a
     /// valid resource group and subscription id. Names built from parameters are checked as far
     /// as their literal parts go (`concat('acr-', uniqueString(...))` can never be a registry
-    /// name). Pipeline tokens of Azure Verified Modules tests (`#_namePrefix_#`) count as
-    /// unknown parts.
+    /// name). Placeholders a pipeline substitutes (`GEN-UNIQUE` in a quickstart parameters
+    /// file, `#_namePrefix_#` in an Azure Verified Modules test, the `placeholders` of
+    /// `acr-cmk.toml`) are unknown parts.
+    ///
+    /// Scope: the names of the resources of a registry's CMK wiring (the registry with
+    /// encryption enabled or unknown, the identities it uses, its key, the key's vault, the
+    /// access policies that grant it); with `cmk-required`, every registry's; with
+    /// `check-resources = "all"` in `acr-cmk.toml`, every registry, vault, identity, key and
+    /// access policy of the template.
     ///
     /// ## Why is this bad?
     /// Resource Manager rejects the name at deployment time, often after other resources of the
@@ -123,37 +130,8 @@ fn check_policy_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// Azure Verified Modules test templates name things with pipeline tokens such as
-/// `#_namePrefix_#`, replaced before deployment: such a token is an unknown, not a `#`.
-fn without_placeholders(name: &SymStr) -> SymStr {
-    let mut out = SymStr::default();
-    for p in &name.parts {
-        match p {
-            Part::Sym(s) => out.push_sym(s.clone()),
-            Part::Lit(l) => {
-                let mut rest = l.as_str();
-                while let Some(start) = rest.find("#_") {
-                    let Some(len) = rest[start + 2..].find("_#") else {
-                        break;
-                    };
-                    let token = &rest[start + 2..start + 2 + len];
-                    if token.is_empty() || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
-                        break;
-                    }
-                    out.push_lit(&rest[..start]);
-                    out.push_sym(Sym::Opaque(format!("placeholder #_{token}_#")));
-                    rest = &rest[start + 2 + len + 2..];
-                }
-                out.push_lit(rest);
-            }
-        }
-    }
-    out
-}
-
 /// What is certainly wrong with a name whose literal parts are known.
 fn problem(rule: &NameRule, name: &SymStr) -> Option<String> {
-    let name = &without_placeholders(name);
     if let Some(lit) = name.as_lit() {
         return (rule.check)(lit).err();
     }
@@ -197,7 +175,8 @@ impl Rule for InvalidResourceName {
                         .as_str()
                         .is_some_and(|n| !n.split('/').any(str::is_empty))
             };
-            for (i, r) in m.of_type(rule.ty).filter(|(_, r)| checked(r)) {
+            let in_scope = |(i, r): &(usize, &Resource)| checked(r) && ctx.in_scope(*i);
+            for (i, r) in m.of_type(rule.ty).filter(in_scope) {
                 let segments = name_segments(r);
                 if segments.len() != rule.segment + 1 {
                     continue;
@@ -253,11 +232,7 @@ fn grant_scopes(m: &Model, out: &mut Vec<Finding>) {
             seen.push(d);
             let body = &m.resources[d].body;
             let literal = |path: &str| match lookup(body, path) {
-                Prop::Known(n) => n.as_str().and_then(|s| {
-                    without_placeholders(&SymStr::lit(s))
-                        .as_lit()
-                        .map(String::from)
-                }),
+                Prop::Known(n) => n.as_str().map(String::from),
                 _ => None,
             };
             if let Some(Err(why)) = literal("resourceGroup")
@@ -293,8 +268,21 @@ mod tests {
     use super::*;
     use crate::rules::testing::*;
 
+    /// `good()` with one resource renamed; a renamed vault stays the key's vault (the key
+    /// identifier names it), so it stays in the CMK wiring.
+    fn renamed(sym: &str, name: &str) -> serde_json::Value {
+        let list = edit(good(), sym, |r| r["name"] = name.into());
+        if sym != "kv" {
+            return list;
+        }
+        edit(list, "acr", |r| {
+            r["properties"]["encryption"]["keyVaultProperties"]["keyIdentifier"] =
+                format!("https://{name}.vault.azure.net/keys/cmk").into()
+        })
+    }
+
     fn named(sym: &str, name: &str) -> crate::model::Model {
-        model(edit(good(), sym, |r| r["name"] = name.into()))
+        model(renamed(sym, name))
     }
 
     #[test]
@@ -333,25 +321,52 @@ mod tests {
     }
 
     #[test]
-    fn avm_placeholder_tokens_are_unknown() {
-        assert!(
-            check(
-                &InvalidResourceName,
-                &named("acr", "#_namePrefix_#crrencr001")
+    fn placeholders_are_unknown_parts_of_a_name() {
+        let prefixed = |sym: &str, name: &str| {
+            named(
+                sym,
+                &name.replace("PREFIX", "${placeholder:#_namePrefix_#}"),
             )
-            .is_empty()
-        );
+        };
+        assert!(check(&InvalidResourceName, &prefixed("acr", "PREFIXcrrencr001")).is_empty());
+        assert!(check(&InvalidResourceName, &prefixed("uai", "dep-PREFIX-msi")).is_empty());
         assert!(
             check(
                 &InvalidResourceName,
-                &named("uai", "dep-#_namePrefix_#-msi")
+                &named("acr", "${placeholder:GEN-UNIQUE}")
             )
             .is_empty()
         );
         // The rest of the name is still checked.
         assert_eq!(
-            check(&InvalidResourceName, &named("acr", "#_namePrefix_#-acr")).len(),
+            check(&InvalidResourceName, &prefixed("acr", "PREFIX-acr")).len(),
             1
+        );
+    }
+
+    #[test]
+    fn names_outside_the_cmk_wiring_are_checked_only_when_asked() {
+        let list = with(
+            good(),
+            serde_json::json!([{"sym": "kv2", "type": "Microsoft.KeyVault/vaults", "name": "k"},
+                               {"sym": "acr2", "type": "Microsoft.ContainerRegistry/registries", "name": "acr"}]),
+        );
+        let m = model(list);
+        assert!(check(&InvalidResourceName, &m).is_empty());
+        let every_registry = crate::rules::ResourceScope::CmkWiring {
+            every_registry: true,
+        };
+        assert_eq!(
+            pointers(&check_in(&InvalidResourceName, &m, every_registry)),
+            ["/resources/5/name"]
+        );
+        assert_eq!(
+            pointers(&check_in(
+                &InvalidResourceName,
+                &m,
+                crate::rules::ResourceScope::All
+            )),
+            ["/resources/5/name", "/resources/4/name"]
         );
     }
 
@@ -360,9 +375,8 @@ mod tests {
         // A name Azure rejects names no resource: the reference fails the deployment. A
         // computed name of a reference is not judged (it may come from an absent optional
         // parameter on a branch never taken).
-        let existing = edit(good(), "kv", |r| {
-            r["name"] = "1vault".into();
-            r["existing"] = true.into();
+        let existing = edit(renamed("kv", "1vault"), "kv", |r| {
+            r["existing"] = true.into()
         });
         assert_eq!(
             pointers(&check(&InvalidResourceName, &model(existing))),
@@ -376,7 +390,10 @@ mod tests {
                 {"type": "Microsoft.KeyVault/vaults/keys", "name": "kv1/", "existing": true}
             ]),
         );
-        let f = check(&InvalidResourceName, &model(list));
+        // References outside the CMK wiring: judged when every resource is checked.
+        let m = model(list);
+        assert!(check(&InvalidResourceName, &m).is_empty());
+        let f = check_in(&InvalidResourceName, &m, crate::rules::ResourceScope::All);
         assert_eq!(pointers(&f), ["/resources/4/name"]);
     }
 

@@ -8,13 +8,104 @@
 use crate::finding::Finding;
 pub use crate::finding::RuleMeta;
 
+use crate::azure::types::REGISTRY;
 use crate::model::{Model, Presence};
+use crate::schema;
+use std::sync::OnceLock;
 
 /// What a rule gets to look at.
 pub struct Ctx<'a> {
     pub model: &'a Model,
     /// The previous version of the template (`lint --baseline`), for CMK010.
     pub baseline: Option<&'a Model>,
+    /// Which resources the schema and naming rules look at.
+    pub scope: ResourceScope,
+    /// Computed on first use, shared by the rules of one run over the model.
+    wiring: OnceLock<Vec<bool>>,
+    schema: OnceLock<Vec<Option<schema::resources::Checked>>>,
+}
+
+/// Which resources the schema and naming rules (SCH001–SCH004, CMK013) look at:
+/// `check-resources` in `acr-cmk.toml`. The CMK rules always follow the wiring they check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResourceScope {
+    /// The resources of a registry's CMK wiring ([`crate::query::wiring`]); with
+    /// `every_registry` (CMK017 cmk-required is on) every registry as well.
+    CmkWiring { every_registry: bool },
+    /// Every resource the template declares.
+    All,
+}
+
+impl Default for ResourceScope {
+    fn default() -> Self {
+        ResourceScope::CmkWiring {
+            every_registry: false,
+        }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// A context with the default scope (the CMK wiring) and no baseline.
+    pub fn new(model: &'a Model) -> Self {
+        Ctx {
+            model,
+            baseline: None,
+            scope: ResourceScope::default(),
+            wiring: OnceLock::new(),
+            schema: OnceLock::new(),
+        }
+    }
+    pub fn baseline(mut self, baseline: Option<&'a Model>) -> Self {
+        self.baseline = baseline;
+        self
+    }
+    pub fn scope(mut self, scope: ResourceScope) -> Self {
+        self.scope = scope;
+        self
+    }
+
+    /// Does resource `i` fall in the scope of the schema and naming rules?
+    pub fn in_scope(&self, i: usize) -> bool {
+        match self.scope {
+            ResourceScope::All => true,
+            ResourceScope::CmkWiring { every_registry } => {
+                self.wiring().get(i).copied().unwrap_or(false)
+                    || (every_registry && self.model.resources[i].is_type(REGISTRY))
+            }
+        }
+    }
+
+    /// Does the model have any resource in scope (a file the schema rules speak about)?
+    pub fn any_in_scope(&self) -> bool {
+        (0..self.model.resources.len()).any(|i| self.in_scope(i))
+    }
+
+    fn wiring(&self) -> &[bool] {
+        self.wiring
+            .get_or_init(|| crate::query::wiring::cmk_wiring(self.model))
+    }
+
+    /// Resource `i`'s body against the schema of its type and API version (SCH001, SCH004):
+    /// `None` when it is out of scope, an `existing` reference (nothing of it is deployed), or
+    /// has no schema. Checked once per resource for every rule that asks.
+    pub fn schema_check(&self, i: usize) -> Option<&schema::resources::Checked> {
+        self.schema
+            .get_or_init(|| {
+                self.model
+                    .resources
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        if r.existing || !self.in_scope(i) {
+                            return None;
+                        }
+                        schema::resources::check(&r.ty, r.api_version.as_deref(), &r.body)
+                    })
+                    .collect()
+            })
+            .get(i)?
+            .as_ref()
+    }
 }
 
 pub trait Rule: Sync {
@@ -95,6 +186,9 @@ catalogue! {
     over_privileged_key_access::OverPrivilegedKeyAccess,
     rbac_propagation_race::RbacPropagationRace,
     schema_violation::SchemaViolation,
+    invalid_template_structure::InvalidTemplateStructure,
+    unknown_api_version::UnknownApiVersion,
+    string_for_typed_value::StringForTypedValue,
     invalid_spec::InvalidSpec,
     suppression_without_reason::SuppressionWithoutReason,
 }
@@ -266,10 +360,7 @@ mod tests {
     #[test]
     fn the_whole_catalogue_is_quiet_on_a_correct_deployment() {
         let model = testing::model(testing::good());
-        let ctx = Ctx {
-            model: &model,
-            baseline: Some(&model),
-        };
+        let ctx = Ctx::new(&model).baseline(Some(&model));
         let findings = run(&ctx, &|_| true);
         let msgs: Vec<_> = findings
             .iter()
@@ -285,10 +376,7 @@ mod tests {
             r["sku"]["name"] = "Basic".into();
         });
         let model = testing::model(list);
-        let ctx = Ctx {
-            model: &model,
-            baseline: None,
-        };
+        let ctx = Ctx::new(&model);
         let f = run(&ctx, &|m| m.code == "CMK001");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].level, Level::Warning);
@@ -308,10 +396,7 @@ mod tests {
                 }
             });
             let model = testing::model(list);
-            let ctx = Ctx {
-                model: &model,
-                baseline: None,
-            };
+            let ctx = Ctx::new(&model);
             let f = run(&ctx, &|m| m.code == "CMK009");
             assert_eq!(f.len(), 1);
             assert_eq!(f[0].level, Level::Warning);

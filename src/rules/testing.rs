@@ -14,7 +14,19 @@ pub fn check_with_baseline(
     model: &Model,
     baseline: Option<&Model>,
 ) -> Vec<crate::finding::Finding> {
-    let ctx = crate::rules::Ctx { model, baseline };
+    run(crate::rules::Ctx::new(model).baseline(baseline), rule)
+}
+
+/// Run one rule with the schema and naming rules looking at `scope`.
+pub fn check_in(
+    rule: &dyn crate::rules::Rule,
+    model: &Model,
+    scope: crate::rules::ResourceScope,
+) -> Vec<crate::finding::Finding> {
+    run(crate::rules::Ctx::new(model).scope(scope), rule)
+}
+
+fn run(ctx: crate::rules::Ctx, rule: &dyn crate::rules::Rule) -> Vec<crate::finding::Finding> {
     let mut out = Vec::new();
     crate::rules::check(rule, &ctx, &mut out);
     out

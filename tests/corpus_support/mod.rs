@@ -7,23 +7,24 @@ use std::path::{Path, PathBuf};
 /// `../shared/corpus/<sub>` beside the checkout. Missing: a test failure when `CI` is set (the
 /// data is part of the CI contract), a note and a skip otherwise.
 pub fn corpus(sub: &str) -> Option<PathBuf> {
-    shared(&Path::new("corpus").join(sub))
+    shared(&Path::new("corpus").join(sub).to_string_lossy())
 }
 
-/// `../shared/<sub>` beside the checkout (reference data: the corpus, the Bicep compiler's
-/// samples), with the same rule as [`corpus`].
-pub fn shared(sub: &Path) -> Option<PathBuf> {
+/// `../shared/<rel>` beside the checkout, with the same CI contract as [`corpus`].
+pub fn shared(rel: &str) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
-        .join(sub);
-    if dir.is_dir() {
-        return Some(dir);
+        .join(rel);
+    present_or_skip(&dir, std::env::var_os("CI").is_some())
+}
+
+/// `dir` when it exists; when it does not, a panic (a test failure) under CI, a note and `None`
+/// (the caller skips) otherwise.
+pub fn present_or_skip(dir: &Path, ci: bool) -> Option<PathBuf> {
+    if dir.exists() {
+        return Some(dir.to_path_buf());
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "reference data missing at {} (required when CI is set)",
-        dir.display()
-    );
+    assert!(!ci, "{} missing (required when CI is set)", dir.display());
     eprintln!("note: {} missing; test skipped", dir.display());
     None
 }
