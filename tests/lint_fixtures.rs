@@ -269,7 +269,7 @@ fn bicep_findings_point_at_the_offending_property() {
         ("CMK005", 89, 24), // keyIdentifier: 'https://…vault.azure.com…'
         ("CMK006", 88, 19), // identity: identity.properties.principalId
         ("CMK009", 13, 16), // the vault's type: it lacks enablePurgeProtection
-        ("CMK012", 29, 15), // bypass: 'None'
+        ("CMK012", 88, 19), // identity: identity.properties.clientId (behind the firewall)
         ("CMK016", 89, 24), // keyIdentifier in another vault
         ("CMK019", 46, 20), // the role assignment's type
     ];
