@@ -86,7 +86,9 @@ impl Rule for KeyAccessMissing {
             return;
         }
         for (i, r, a) in with_access(m) {
-            if !a.identity_deployed {
+            // A Managed HSM key is granted in the HSM's local RBAC, out of the template's
+            // reach: CMK025 says that it could not be checked.
+            if !a.identity_deployed || a.key.as_ref().is_some_and(|k| k.managed_hsm == Tri::Yes) {
                 continue;
             }
             let kvp = "properties.encryption.keyVaultProperties.identity";

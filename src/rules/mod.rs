@@ -68,7 +68,9 @@ pub mod invalid_key_identifier;
 pub mod invalid_resource_name;
 pub mod invalid_spec;
 pub mod key_access_missing;
+pub mod key_not_usable_for_wrapping;
 pub mod key_vault_mismatch;
+pub mod managed_hsm_key_access_unchecked;
 pub mod over_privileged_key_access;
 pub mod premium_sku_required;
 pub mod rbac_propagation_race;
@@ -107,6 +109,8 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &cmk_required::CmkRequired,
         &over_privileged_key_access::OverPrivilegedKeyAccess,
         &rbac_propagation_race::RbacPropagationRace,
+        &key_not_usable_for_wrapping::KeyNotUsableForWrapping,
+        &managed_hsm_key_access_unchecked::ManagedHsmKeyAccessUnchecked,
         &schema_violation::SchemaViolation,
         &invalid_spec::InvalidSpec,
         &suppression_without_reason::SuppressionWithoutReason,
@@ -275,7 +279,7 @@ mod tests {
         );
         assert_eq!(find("cmk003").map(|r| r.meta().code), Some("CMK003"));
         assert!(find("CMK999").is_none());
-        assert_eq!(all().len(), 24);
+        assert_eq!(all().len(), 26);
     }
 
     #[test]
