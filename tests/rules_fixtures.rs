@@ -42,7 +42,12 @@ fn json_fixtures_parse_and_pass_the_project_schemas() {
         if matches!(code, "BICEP000" | "SPEC001") {
             continue;
         }
-        for name in ["good.json", "bad.json", "baseline.json"] {
+        for name in [
+            "good.json",
+            "bad.json",
+            "baseline/good.json",
+            "baseline/bad.json",
+        ] {
             if !file(code, name).exists() {
                 continue;
             }

@@ -62,6 +62,7 @@ pub mod api_version_without_encryption;
 pub mod cmk_immutable;
 pub mod cmk_required;
 pub mod content_trust_unsupported;
+pub mod encryption_identity_removed;
 pub mod invalid_bicep;
 pub mod invalid_json;
 pub mod invalid_key_identifier;
@@ -111,6 +112,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &rbac_propagation_race::RbacPropagationRace,
         &key_not_usable_for_wrapping::KeyNotUsableForWrapping,
         &managed_hsm_key_access_unchecked::ManagedHsmKeyAccessUnchecked,
+        &encryption_identity_removed::EncryptionIdentityRemoved,
         &schema_violation::SchemaViolation,
         &invalid_spec::InvalidSpec,
         &suppression_without_reason::SuppressionWithoutReason,
@@ -279,7 +281,7 @@ mod tests {
         );
         assert_eq!(find("cmk003").map(|r| r.meta().code), Some("CMK003"));
         assert!(find("CMK999").is_none());
-        assert_eq!(all().len(), 26);
+        assert_eq!(all().len(), 27);
     }
 
     #[test]
