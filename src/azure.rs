@@ -10,6 +10,11 @@ pub const ROLE_CRYPTO_OFFICER: &str = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603";
 /// Key Vault Administrator: every data-plane action on the vault.
 pub const ROLE_ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
 
+/// Managed HSM Crypto Service Encryption User, a role of the HSM's *local* RBAC (data plane),
+/// assigned with `az keyvault role assignment create --hsm-name`, never by an ARM
+/// `roleAssignments` resource (azure-docs `key-vault/managed-hsm/built-in-roles.md`).
+pub const ROLE_HSM_CRYPTO_SERVICE_ENCRYPTION_USER: &str = "33413926-3206-4cdd-b39a-83574fe37a17";
+
 /// Resource types of the CMK wiring, as Azure spells them (compare case-insensitively, with
 /// `crate::model::Resource::is_type`).
 pub mod types {
@@ -17,6 +22,7 @@ pub mod types {
     pub const IDENTITY: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
     pub const VAULT: &str = "Microsoft.KeyVault/vaults";
     pub const KEY: &str = "Microsoft.KeyVault/vaults/keys";
+    pub const MANAGED_HSM_KEY: &str = "Microsoft.KeyVault/managedHSMs/keys";
     pub const ACCESS_POLICIES: &str = "Microsoft.KeyVault/vaults/accessPolicies";
     pub const ROLE_ASSIGNMENT: &str = "Microsoft.Authorization/roleAssignments";
     pub const DEPLOYMENT: &str = "Microsoft.Resources/deployments";

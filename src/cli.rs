@@ -80,8 +80,11 @@ pub struct LintArgs {
     /// Configuration file (default: acr-cmk.toml found upward from the working directory).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// The previous version of the template, for cmk-immutable (CMK010).
-    #[arg(long)]
+    /// The previously deployed version, for CMK010 and CMK026: a FILE (compared with the one
+    /// linted template, or with the templates of the same file name) or a DIRECTORY laid out like
+    /// the linted one (each template is compared with the file at its relative path). The
+    /// baseline is read with the template's parameter files.
+    #[arg(long, value_name = "FILE|DIR")]
     pub baseline: Option<PathBuf>,
     /// Also list skipped files.
     #[arg(long, short = 'v')]

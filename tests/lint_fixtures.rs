@@ -12,11 +12,13 @@ fn rules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
 }
 
-/// The extra arguments a rule needs: CMK010 compares with the previously deployed template and
+/// The extra arguments a rule needs: CMK010 and CMK026 compare with the previously deployed template and
 /// CMK017 is off unless the configuration asks for CMK everywhere.
 fn extra_args(code: &str, config: &Path) -> Vec<String> {
     match code {
-        "CMK010" => vec!["--baseline".into(), "CMK010/baseline.json".into()],
+        // A baseline directory: each fixture is compared with the file of its name in it.
+        "CMK010" => vec!["--baseline".into(), "CMK010/baseline".into()],
+        "CMK026" => vec!["--baseline".into(), "CMK026/baseline".into()],
         "CMK017" => vec!["--config".into(), config.display().to_string()],
         _ => vec![],
     }
@@ -269,7 +271,7 @@ fn bicep_findings_point_at_the_offending_property() {
         ("CMK005", 89, 24), // keyIdentifier: 'https://…vault.azure.com…'
         ("CMK006", 88, 19), // identity: identity.properties.principalId
         ("CMK009", 13, 16), // the vault's type: it lacks enablePurgeProtection
-        ("CMK012", 29, 15), // bypass: 'None'
+        ("CMK012", 88, 19), // identity: identity.properties.clientId (behind the firewall)
         ("CMK016", 89, 24), // keyIdentifier in another vault
         ("CMK019", 46, 20), // the role assignment's type
     ];

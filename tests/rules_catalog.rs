@@ -73,7 +73,7 @@ fn rules_lists_the_catalogue_as_text_and_json() {
     assert_eq!(list.len(), acr_cmk::rules::all().len());
     let cmk012 = list.iter().find(|r| r["code"] == "CMK012").unwrap();
     assert_eq!(cmk012["name"], "vault-firewall-trusted-services");
-    assert_eq!(cmk012["level"], "warning");
+    assert_eq!(cmk012["level"], "error");
     assert_eq!(cmk012["default_enabled"], true);
     assert!(
         cmk012["summary"]

@@ -44,7 +44,13 @@ fn json_fixtures_parse() {
         if matches!(code, "BICEP000" | "SPEC001") {
             continue;
         }
-        for name in ["good.json", "bad.json", "baseline.json", "diagnostics.json"] {
+        for name in [
+            "good.json",
+            "bad.json",
+            "baseline/good.json",
+            "baseline/bad.json",
+            "diagnostics.json",
+        ] {
             if !file(code, name).exists() {
                 continue;
             }

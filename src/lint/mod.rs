@@ -3,6 +3,7 @@
 //! `run` discovers the files (`discover`), lints every unit in parallel (front end → rules →
 //! suppressions → configured levels) and returns a [`Report`] in a deterministic order.
 
+pub mod baseline;
 pub mod config;
 pub mod discover;
 pub mod suppress;
@@ -13,11 +14,13 @@ use crate::placeholders::Placeholders;
 use crate::report::{Problem, Report, UnitReport};
 use crate::rules::{self, Ctx};
 use crate::unit::Unit;
+use baseline::BaselineFile;
 use config::Config;
 use discover::{Detect, Excludes, Job, Lang};
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Resolved settings of one run.
 #[derive(Debug)]
@@ -94,25 +97,29 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
     );
     let mut problems = plan.problems;
     let mut units = Vec::new();
-    let baseline = settings.baseline.as_deref().and_then(|path| {
-        load_baseline(
+    let baselines = match settings.baseline.as_deref() {
+        Some(path) => baseline::pair(
             fe,
             path,
             &settings.config.placeholders,
+            &settings.paths,
+            &plan.jobs,
             &mut problems,
             &mut units,
-        )
-    });
+        ),
+        None => vec![None; plan.jobs.len()],
+    };
     // Largest files first, one job at a time per steal: a big template started last would
     // leave the other core idle at the end of the run. Reports keep the jobs' order.
     // Jobs are consumed so that each text is freed once linted.
-    let mut jobs: Vec<(usize, Job)> = plan.jobs.into_iter().enumerate().collect();
-    jobs.sort_by_key(|(_, job)| std::cmp::Reverse(job.text.len()));
+    let mut jobs: Vec<(usize, (Job, Option<Arc<BaselineFile>>))> =
+        plan.jobs.into_iter().zip(baselines).enumerate().collect();
+    jobs.sort_by_key(|(_, (job, _))| std::cmp::Reverse(job.text.len()));
     let mut linted: Vec<(usize, Result<UnitReport, Problem>)> = jobs
         .into_par_iter()
         .with_max_len(1)
-        .map(|(i, job)| {
-            let linted = lint_job_guarded(fe, &job, baseline.as_ref(), &settings.config);
+        .map(|(i, (job, base))| {
+            let linted = lint_job_guarded(fe, &job, base.as_deref(), &settings.config);
             (i, linted)
         })
         .collect();
@@ -153,49 +160,12 @@ fn load(
     }
 }
 
-/// The previous version of the template (`--baseline`), loaded on its own. When it cannot be
-/// read or parsed, that is a problem of the run (exit 2); its parse errors are reported.
-fn load_baseline(
-    fe: &FrontEnds,
-    path: &Path,
-    placeholders: &Placeholders,
-    problems: &mut Vec<Problem>,
-    units: &mut Vec<UnitReport>,
-) -> Option<Model> {
-    let name = discover::display(path);
-    let text = match discover::read_text(path) {
-        Ok(t) => t,
-        Err(message) => {
-            problems.push(Problem {
-                file: name,
-                message: format!("baseline: {message}"),
-            });
-            return None;
-        }
-    };
-    let lang = match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("bicep") => Lang::Bicep,
-        _ => Lang::Arm,
-    };
-    let unit = load(fe, lang, &name, path, &text, &[], placeholders);
-    if unit.unparseable {
-        units.push(UnitReport {
-            primary: name,
-            sources: unit.sources,
-            findings: unit.findings,
-            unparseable: true,
-        });
-        return None;
-    }
-    Some(unit.model)
-}
-
 /// A bug in a front end or a rule must not take the other files down with it: a panic while
 /// linting one unit becomes a problem of that file (exit 2) and the run goes on.
 fn lint_job_guarded(
     fe: &FrontEnds,
     job: &Job,
-    baseline: Option<&Model>,
+    baseline: Option<&BaselineFile>,
     config: &Config,
 ) -> Result<UnitReport, Problem> {
     let run = std::panic::AssertUnwindSafe(|| lint_job(fe, job, baseline, config));
@@ -238,7 +208,12 @@ fn names_only(sources: &crate::source::SourceMap) -> crate::source::SourceMap {
 }
 
 /// Front end → rules → suppressions → configured levels.
-fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
+fn lint_job(
+    fe: &FrontEnds,
+    job: &Job,
+    baseline: Option<&BaselineFile>,
+    config: &Config,
+) -> UnitReport {
     let mut unit = load(
         fe,
         job.lang,
@@ -251,8 +226,10 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
     unit.sources = clean_names(std::mem::take(&mut unit.sources));
     let mut findings = unit.findings;
     if !unit.unparseable {
+        let base: Option<Model> = baseline
+            .and_then(|b| baseline::load_for(fe, b, job, &config.placeholders, &mut unit.sources));
         let ctx = Ctx::new(&unit.model)
-            .baseline(baseline)
+            .baseline(base.as_ref())
             .scope(config.resource_scope());
         findings.extend(rules::run(&ctx, &|m| config.enabled(m)));
         suppress::apply(&unit.model, &mut findings);

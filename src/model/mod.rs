@@ -161,6 +161,42 @@ impl Resource {
 }
 
 impl Model {
+    /// Shift every location by `by` files: the model's sources are appended, in their order,
+    /// after `by` other files of a source map (a `--baseline` template's files after the linted
+    /// unit's, so that a finding can show where the baseline says something).
+    pub fn move_files(&mut self, by: crate::source::FileId) {
+        fn node(n: &mut Node, by: crate::source::FileId) {
+            n.loc.file += by;
+            match &mut n.value {
+                Value::Array(items) => items.iter_mut().for_each(|i| node(i, by)),
+                Value::Object(o) => {
+                    for (k, v) in &mut o.entries {
+                        k.loc.file += by;
+                        node(v, by);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for r in &mut self.resources {
+            r.loc.file += by;
+            node(&mut r.name, by);
+            node(&mut r.body, by);
+        }
+        for s in &mut self.suppressions {
+            s.loc.file += by;
+            if let SuppressionScope::Range { file, .. } = &mut s.scope {
+                *file += by;
+            }
+        }
+        for i in &mut self.intents.rotation {
+            i.loc.file += by;
+        }
+        if let Some(c) = &mut self.intents.cloud {
+            c.loc.file += by;
+        }
+    }
+
     pub fn of_type<'a>(&'a self, ty: &'a str) -> impl Iterator<Item = (usize, &'a Resource)> + 'a {
         self.resources
             .iter()

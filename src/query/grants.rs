@@ -3,7 +3,7 @@
 
 use super::identities::used_identity;
 use super::keys::{KeyRef, registry_key};
-use super::vaults::{VaultRef, vault_uses_rbac};
+use super::vaults::{VaultRef, rbac_by_default, vault_uses_rbac};
 use super::{Prop, Tri, join, lookup, name_segments, parent_id};
 use crate::azure;
 use crate::azure::types::{ACCESS_POLICIES, IDENTITY, ROLE_ASSIGNMENT, VAULT};
@@ -248,9 +248,12 @@ pub fn why_ineffective(model: &Model, grant: &Grant) -> Option<String> {
     let rbac = vault_uses_rbac(model, &grant.vault);
     match (&grant.kind, rbac) {
         (GrantKind::AccessPolicy { .. }, Tri::Yes) => {
-            return Some(
-                "the vault uses Azure RBAC (enableRbacAuthorization: true), so its access policies are ignored".into(),
-            );
+            return Some(match rbac_by_default(model, &grant.vault) {
+                Some(api) => format!(
+                    "the vault is created with Key Vault API {api}, which makes Azure RBAC the default when enableRbacAuthorization is not written, so its access policies are ignored"
+                ),
+                None => "the vault uses Azure RBAC (enableRbacAuthorization: true), so its access policies are ignored".into(),
+            });
         }
         (GrantKind::Role { .. }, Tri::No) => {
             return Some(

@@ -3,7 +3,7 @@
 use super::registries::cmk_registries;
 use super::vaults::VaultRef;
 use super::{Tri, name_segments, parent_id};
-use crate::azure::types::{KEY, VAULT};
+use crate::azure::types::{KEY, MANAGED_HSM_KEY, VAULT};
 use crate::model::{Model, Node, Part, Resource, Sym, SymStr};
 
 /// What a registry's `keyIdentifier` tells.
@@ -15,6 +15,9 @@ pub struct KeyRef<'a> {
     pub vault: VaultRef,
     /// Does the identifier carry a version (manual rotation)?
     pub versioned: Tri,
+    /// Is the key in a Managed HSM (`*.managedhsm.*` host, a `managedHSMs/keys` resource)?
+    /// Its grants are HSM-local role assignments, which no template resource makes.
+    pub managed_hsm: Tri,
 }
 
 /// Resolve a `keyIdentifier` value. `None` when it is not a string at all.
@@ -25,6 +28,7 @@ pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
         key_resource: None,
         vault: VaultRef::Unknown,
         versioned: Tri::Unknown,
+        managed_hsm: Tri::Unknown,
     };
     match text.parts.first() {
         Some(Part::Sym(Sym::ResourceProp { id, path })) => {
@@ -34,28 +38,27 @@ pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
             let last = path.last().map(|s| s.to_ascii_lowercase());
             match last.as_deref() {
                 Some("keyuri") | Some("keyuriwithversion") => {
-                    key.key_resource = model.by_id(id).filter(|&i| model.resources[i].is_type(KEY));
+                    let of_type = |ty| model.by_id(id).filter(|&i| model.resources[i].is_type(ty));
+                    if let Some(i) = of_type(MANAGED_HSM_KEY) {
+                        // A Managed HSM key: no Key Vault holds it.
+                        key.key_resource = Some(i);
+                        key.managed_hsm = Tri::Yes;
+                        key.versioned = versioned_by_property(&last, &rest);
+                        return Some(key);
+                    }
+                    key.key_resource = of_type(KEY);
+                    key.managed_hsm = if key.key_resource.is_some() {
+                        Tri::No
+                    } else {
+                        Tri::Unknown
+                    };
                     key.vault = match key.key_resource {
                         Some(i) => key_vault(model, i),
                         None => parent_id(id)
                             .map(|p| VaultRef::from_id(model, &p))
                             .unwrap_or(VaultRef::Unknown),
                     };
-                    key.versioned = if rest.parts.is_empty() {
-                        if last.as_deref() == Some("keyuriwithversion") {
-                            Tri::Yes
-                        } else {
-                            Tri::No
-                        }
-                    } else if last.as_deref() == Some("keyuri")
-                        && rest.lit_prefix().starts_with('/')
-                        && rest.lit_prefix().len() + rest.parts.len() > 2
-                    {
-                        // `${key.properties.keyUri}/${version}`
-                        Tri::Yes
-                    } else {
-                        Tri::Unknown
-                    };
+                    key.versioned = versioned_by_property(&last, &rest);
                 }
                 Some("vaulturi") => {
                     key.vault = VaultRef::from_id(model, id);
@@ -78,9 +81,24 @@ pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
             {
                 let pieces = text.split('/');
                 // ["https:", "", host, "keys", name, version?]
+                let mut hsm_name = None;
                 if let Some(host) = pieces.get(2) {
-                    let label = host.split('.').into_iter().next().unwrap_or_default();
-                    key.vault = VaultRef::from_name(model, label);
+                    let labels = host.split('.');
+                    let label = labels.first().cloned().unwrap_or_default();
+                    let in_hsm = labels
+                        .get(1)
+                        .and_then(|l| l.as_lit())
+                        .map(|l| l.eq_ignore_ascii_case("managedhsm"));
+                    key.managed_hsm = match in_hsm {
+                        Some(true) => Tri::Yes,
+                        Some(false) => Tri::No,
+                        None => Tri::Unknown,
+                    };
+                    if in_hsm == Some(true) {
+                        hsm_name = Some(label);
+                    } else {
+                        key.vault = VaultRef::from_name(model, label);
+                    }
                 }
                 let mut path: Vec<SymStr> = pieces.into_iter().skip(3).collect();
                 if path.last().and_then(|p| p.as_lit()) == Some("") {
@@ -88,7 +106,10 @@ pub fn resolve_key<'a>(model: &Model, node: &'a Node) -> Option<KeyRef<'a>> {
                 }
                 key.versioned = count_versioned(&path, 2);
                 if let Some(name) = path.get(1) {
-                    key.key_resource = key_by_name(model, &key.vault, name);
+                    key.key_resource = match &hsm_name {
+                        Some(hsm) => hsm_key_by_name(model, hsm, name),
+                        None => key_by_name(model, &key.vault, name),
+                    };
                 }
             }
         }
@@ -106,6 +127,36 @@ fn key_by_name(model: &Model, vault: &VaultRef, name: &SymStr) -> Option<usize> 
             segs.len() == 2 && segs[0].same(&vault_name) && segs[1].same(name)
         })
         .map(|(i, _)| i)
+}
+
+/// The `managedHSMs/keys` resource of the model with this name in this HSM.
+fn hsm_key_by_name(model: &Model, hsm: &SymStr, name: &SymStr) -> Option<usize> {
+    model
+        .of_type(MANAGED_HSM_KEY)
+        .find(|(_, k)| {
+            let segs = name_segments(k);
+            segs.len() == 2 && segs[0].same(hsm) && segs[1].same(name)
+        })
+        .map(|(i, _)| i)
+}
+
+/// Rotation mode of `key.properties.keyUri[WithVersion]` followed by `rest`.
+fn versioned_by_property(last: &Option<String>, rest: &SymStr) -> Tri {
+    if rest.parts.is_empty() {
+        if last.as_deref() == Some("keyuriwithversion") {
+            Tri::Yes
+        } else {
+            Tri::No
+        }
+    } else if last.as_deref() == Some("keyuri")
+        && rest.lit_prefix().starts_with('/')
+        && rest.lit_prefix().len() + rest.parts.len() > 2
+    {
+        // `${key.properties.keyUri}/${version}`
+        Tri::Yes
+    } else {
+        Tri::Unknown
+    }
 }
 
 /// `["keys", name]` is versionless, `["keys", name, version]` versioned; a symbolic last piece

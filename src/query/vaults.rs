@@ -81,7 +81,21 @@ impl VaultRef {
     }
 }
 
+/// The first Key Vault API version that creates a vault with Azure RBAC when
+/// `enableRbacAuthorization` is not written (learn.microsoft.com/azure/key-vault/general/access-control-default).
+pub const RBAC_DEFAULT_API: &str = "2026-02-01";
+
+/// Is this API version (`2026-02-01`, `2026-03-01-preview`) at or after [`RBAC_DEFAULT_API`]?
+fn api_at_least(api: &str, first: &str) -> bool {
+    api.get(..10).unwrap_or(api) >= first
+}
+
 /// Does a vault of the model use Azure RBAC for data access (instead of access policies)?
+///
+/// Written `enableRbacAuthorization` decides. When it is not written, the API version the
+/// template creates the vault with does: before 2026-02-01 access policies, from 2026-02-01 on
+/// Azure RBAC ("This default applies only to create operations"; an existing vault keeps its
+/// model, but a vault the template deploys is one it creates as far as the template says).
 pub fn vault_uses_rbac(model: &Model, vault: &VaultRef) -> Tri {
     let VaultRef::Resource(v) = vault else {
         return Tri::Unknown;
@@ -96,16 +110,33 @@ pub fn vault_uses_rbac(model: &Model, vault: &VaultRef) -> Tri {
             Some(false) => Tri::No,
             None => Tri::Unknown,
         },
-        // Key Vault API 2026-02-01 made RBAC the default for new vaults.
-        Prop::Absent
-            if r.api_version
-                .as_deref()
-                .is_some_and(|a| a.get(..10).unwrap_or(a) < "2026-02-01") =>
-        {
-            Tri::No
-        }
-        _ => Tri::Unknown,
+        Prop::Absent => match r.api_version.as_deref() {
+            Some(api) if api_at_least(api, RBAC_DEFAULT_API) => Tri::Yes,
+            Some(_) => Tri::No,
+            None => Tri::Unknown,
+        },
+        Prop::Unknown => Tri::Unknown,
     }
+}
+
+/// The API version a vault is RBAC by default with, when that is why it uses Azure RBAC
+/// (`enableRbacAuthorization` not written, created with 2026-02-01 or later).
+pub fn rbac_by_default<'a>(model: &'a Model, vault: &VaultRef) -> Option<&'a str> {
+    let VaultRef::Resource(v) = vault else {
+        return None;
+    };
+    let r = &model.resources[*v];
+    if r.existing
+        || !matches!(
+            lookup(&r.body, "properties.enableRbacAuthorization"),
+            Prop::Absent
+        )
+    {
+        return None;
+    }
+    r.api_version
+        .as_deref()
+        .filter(|api| api_at_least(api, RBAC_DEFAULT_API))
 }
 
 /// Vaults the template deploys (not `existing`) that hold a CMK registry's key, each once, with

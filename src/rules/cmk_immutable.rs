@@ -1,16 +1,17 @@
 use crate::azure::types::REGISTRY;
 use crate::finding::Finding;
-use crate::model::{Model, Resource};
-use crate::query::registries::encryption_enabled;
-use crate::query::{Tri, deployed, name_of};
+use crate::query::registries::{encryption_enabled, previous_registry};
+use crate::query::{Tri, deployed};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
     /// ## What it does
     /// Compares a template with its previous version (`acr-cmk lint --baseline FILE`) and reports
     /// a registry whose customer-managed-key encryption is disabled or removed, or added to a
-    /// registry that the previous version deployed without it. Registries are matched by
-    /// resource id, or by name. Without `--baseline` the rule does nothing.
+    /// registry that the previous version deployed without it. Each template is compared with
+    /// its own baseline (see `acr-cmk lint --help`), loaded with the template's parameter files,
+    /// and registries are matched by canonical resource id (type and name, however the name is
+    /// computed), or by name. Without `--baseline` the rule does nothing.
     ///
     /// ## Why is this bad?
     /// CMK can be enabled only when a registry is created, and never disabled. Redeploying the
@@ -56,7 +57,7 @@ impl Rule for CmkImmutable {
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let Some(base) = ctx.baseline else { return };
         for (i, r) in deployed(ctx.model, REGISTRY) {
-            let Some(old) = previous(base, r) else {
+            let Some(old) = previous_registry(base, r) else {
                 continue;
             };
             let (before, after) = (encryption_enabled(old), encryption_enabled(r));
@@ -88,22 +89,16 @@ impl Rule for CmkImmutable {
                 .label(if after == Tri::Yes { "added" } else { "disabled" })
                 .related(
                     old.loc_of("properties.encryption"),
-                    "in the baseline (locations refer to the baseline file)",
+                    if after == Tri::Yes {
+                        "the registry in the baseline, without encryption"
+                    } else {
+                        "encryption in the baseline"
+                    },
                 )
                 .help("keep the encryption setting of the existing registry, or create a new registry (new name) and move the images"),
             );
         }
     }
-}
-
-fn previous<'a>(base: &'a Model, r: &Resource) -> Option<&'a Resource> {
-    if let Some(i) = base.by_id(&r.id) {
-        return Some(&base.resources[i]);
-    }
-    let name = name_of(r)?;
-    base.of_type(REGISTRY)
-        .map(|(_, b)| b)
-        .find(|b| name_of(b).is_some_and(|n| n.same(&name)))
 }
 
 #[cfg(test)]

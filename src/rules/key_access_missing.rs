@@ -1,6 +1,7 @@
 use crate::finding::Finding;
 use crate::query::grants::{grant_effective, grant_site, has_opaque_deployments, why_ineffective};
 use crate::query::registries::with_access;
+use crate::query::vaults::rbac_by_default;
 use crate::query::{Tri, identity_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
@@ -12,6 +13,12 @@ declare_rule! {
     /// `enableRbacAuthorization: true`, a role assignment of *Key Vault Crypto Service
     /// Encryption User* (e147488a-f6f5-4113-8e2d-b22465e65bf6; Crypto User, Crypto Officer and
     /// Administrator also work).
+    ///
+    /// Which of the two the vault honours follows `enableRbacAuthorization`; when it is not
+    /// written, the Key Vault API version the vault is created with decides: before 2026-02-01
+    /// access policies, from 2026-02-01 on Azure RBAC (access policies on such a vault grant
+    /// nothing). Control-plane API versions before 2026-02-01 retire on 2027-02-27, so write
+    /// `enableRbacAuthorization` explicitly before moving a template to the new version.
     ///
     /// The rule reports only what is certain: the identity is created by the template (a new
     /// identity cannot hold a grant made elsewhere), and no grant in the template may be for it.
@@ -51,6 +58,11 @@ declare_rule! {
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
     /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide>
+    /// - <https://learn.microsoft.com/azure/key-vault/general/access-control-default> ("When you
+    ///   create a new vault with API version 2026-02-01 or later, the default access control
+    ///   model is Azure RBAC"; "This default applies only to create operations")
+    /// - <https://learn.microsoft.com/azure/key-vault/general/migrate-api-version> (versions
+    ///   before 2026-02-01 retire on February 27, 2027)
     pub struct KeyAccessMissing {
         code: "CMK007",
         name: "key-access-missing",
@@ -60,6 +72,8 @@ declare_rule! {
 }
 
 const HELP: &str = "grant the identity's principalId the key permissions get, wrapKey and unwrapKey (access policy), or the role Key Vault Crypto Service Encryption User on an RBAC vault";
+
+const HELP_RBAC_DEFAULT: &str = "write enableRbacAuthorization: false on the vault to keep access policies, or assign the identity's principalId the role Key Vault Crypto Service Encryption User";
 
 impl Rule for KeyAccessMissing {
     fn meta(&self) -> &'static RuleMeta {
@@ -72,7 +86,9 @@ impl Rule for KeyAccessMissing {
             return;
         }
         for (i, r, a) in with_access(m) {
-            if !a.identity_deployed {
+            // A Managed HSM key is granted in the HSM's local RBAC, out of the template's
+            // reach: CMK025 says that it could not be checked.
+            if !a.identity_deployed || a.key.as_ref().is_some_and(|k| k.managed_hsm == Tri::Yes) {
                 continue;
             }
             let kvp = "properties.encryption.keyVaultProperties.identity";
@@ -114,7 +130,10 @@ impl Rule for KeyAccessMissing {
                     .label("insufficient grant")
                     .assuming(i)
                     .related(r.loc_of(kvp), "the registry uses this identity")
-                    .help(HELP),
+                    .help(match rbac_by_default(m, &g.vault) {
+                        Some(_) => HELP_RBAC_DEFAULT,
+                        None => HELP,
+                    }),
                 );
             }
         }
@@ -193,6 +212,32 @@ mod tests {
         let f = check(&KeyAccessMissing, &model(list));
         assert_eq!(f.len(), 1);
         assert!(f[0].message.contains("RBAC"));
+    }
+
+    #[test]
+    fn access_policy_on_a_vault_created_rbac_by_default_is_reported() {
+        // Key Vault API 2026-02-01 creates vaults with Azure RBAC unless told otherwise.
+        let new_api = edit(good(), "kv", |r| r["apiVersion"] = "2026-02-01".into());
+        let f = check(&KeyAccessMissing, &model(new_api.clone()));
+        assert_eq!(pointers(&f), ["/resources/2/properties/accessPolicies/0"]);
+        assert!(f[0].message.contains("API 2026-02-01"), "{}", f[0].message);
+        assert!(
+            f[0].help
+                .as_deref()
+                .unwrap()
+                .contains("enableRbacAuthorization: false")
+        );
+        let preview = edit(good(), "kv", |r| {
+            r["apiVersion"] = "2026-03-01-preview".into()
+        });
+        assert_eq!(check(&KeyAccessMissing, &model(preview)).len(), 1);
+        // Written false keeps access policies; an older version defaults to them.
+        let explicit = edit(new_api, "kv", |r| {
+            r["properties"]["enableRbacAuthorization"] = false.into()
+        });
+        assert!(check(&KeyAccessMissing, &model(explicit)).is_empty());
+        let old_api = edit(good(), "kv", |r| r["apiVersion"] = "2025-05-01".into());
+        assert!(check(&KeyAccessMissing, &model(old_api)).is_empty());
     }
 
     #[test]
