@@ -299,6 +299,16 @@ fn parse_errors_are_located() {
     assert_eq!(f.code, "ARM000");
     assert_eq!(f.loc.start, 15);
     assert!(f.message.contains("expected ',' or ']'"), "{}", f.message);
+    assert_eq!(f.label.as_deref(), Some("here"));
+    // A file cut short: the error is at the end of input, where there is no character to
+    // mark; the last character before it is marked instead, so a caret is drawn.
+    let text = "{\n  \"a\": [1, 2\n  \n";
+    let unit = arm::load("cut.json", None, text, &[]);
+    let f = &unit.findings[0];
+    assert_eq!(f.code, "ARM000");
+    let two = text.find('2').unwrap() as u32;
+    assert_eq!((f.loc.start, f.loc.end), (two, two + 1));
+    assert_eq!(f.label.as_deref(), Some("the file ends after this"));
     // A bad parameter file is located in that file; the template still loads.
     let unit = arm::load(
         "t.json",

@@ -205,7 +205,7 @@ fn a_finding_in_a_shared_parameters_file_is_reported_once() {
     assert!(findings[0].file().ends_with("shared.params"));
     assert_eq!(
         r.summary().line(),
-        "1 error, 0 warnings, 0 notes in 1 file (3 files checked)"
+        "3 files checked, 1 with findings: 1 error, 0 warnings, 0 notes"
     );
 }
 

@@ -99,6 +99,7 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
     // Largest files first, one job at a time per steal: a big template started last would
     // leave the other core idle at the end of the run. Reports keep the jobs' order.
     // Jobs are consumed so that each text is freed once linted.
+    let templates_checked = plan.jobs.len();
     let mut jobs: Vec<(usize, Job)> = plan.jobs.into_iter().enumerate().collect();
     jobs.sort_by_key(|(_, job)| std::cmp::Reverse(job.text.len()));
     let mut linted: Vec<(usize, Result<UnitReport, Problem>)> = jobs
@@ -128,6 +129,7 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         problems,
         skipped: plan.skipped,
         files_checked: checked.len(),
+        templates_checked,
     }
 }
 
