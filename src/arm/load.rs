@@ -7,7 +7,7 @@ use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_RESOURCES, Meter};
 use crate::finding::Finding;
 use crate::model::{
     Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
-    SymStr, Value, extension_resource_id, resource_id,
+    SymStr, Unseen, Value, extension_resource_id, resource_id,
 };
 use crate::source::{FileId, Loc, SourceMap};
 use std::collections::HashMap;
@@ -202,6 +202,11 @@ impl Loader {
             if self.model.resources.len() >= MAX_RESOURCES {
                 let at = frame.loc(decls[insts[i].decl].j.span);
                 self.meter.hit(Limit::Resources, at);
+                if let Some(d) = origin.parent_deployment {
+                    self.model.resources[d].unseen = Some(Unseen::NotFollowed(format!(
+                        "cut short after {MAX_RESOURCES} resources"
+                    )));
+                }
                 break;
             }
             let (idx, referenced) = self.build(frame, &decls, &insts[i], origin);
@@ -397,6 +402,7 @@ impl Loader {
             presence: inst.presence,
             depends_on: Vec::new(),
             contains: Vec::new(),
+            unseen: None,
             parent_deployment: origin.parent_deployment,
             body,
             loc,
@@ -453,14 +459,32 @@ impl Loader {
         Node::new(Value::Object(obj), frame.loc(j.span))
     }
 
-    /// A nested deployment: evaluate its template (inline or linked) in its own frame.
+    /// A nested deployment: evaluate its template (inline or linked) in its own frame. A
+    /// template it cannot see (a remote link, an expression, an unreadable file, past a limit)
+    /// is recorded on the deployment ([`Resource::unseen`]).
     fn deployment(&mut self, frame: &Frame, d: &Decl, inst: &Inst, idx: usize, origin: &Origin) {
+        if let Err(unseen) = self.follow_deployment(frame, d, inst, idx, origin) {
+            self.model.resources[idx].unseen = Some(unseen);
+        }
+    }
+
+    fn follow_deployment(
+        &mut self,
+        frame: &Frame,
+        d: &Decl,
+        inst: &Inst,
+        idx: usize,
+        origin: &Origin,
+    ) -> Result<(), Unseen> {
         if origin.depth >= MAX_DEPLOYMENT_NESTING {
             self.meter.hit(Limit::Nesting, frame.loc(d.j.span));
-            return;
+            return Err(Unseen::NotFollowed(format!(
+                "deployments nested more than {MAX_DEPLOYMENT_NESTING} deep"
+            )));
         }
+        // Neither `template` nor `templateLink`: ARM rejects it; nothing is deployed.
         let Some(props) = d.j.get("properties") else {
-            return;
+            return Ok(());
         };
         let inner_scope = props
             .get("expressionEvaluationOptions")
@@ -469,18 +493,21 @@ impl Loader {
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         let mut linked_path = None;
         let linked: Option<(FileId, JVal)> = match props.get("template") {
-            Some(_) => None,
+            Some(t) if t.as_obj().is_some() => None,
+            Some(t) => {
+                return Err(Unseen::Unknown(format!(
+                    "`template` is {}",
+                    short_text(t.as_str().unwrap_or("not an object"))
+                )));
+            }
             None => {
-                let Some(rel) = props
-                    .get("templateLink")
-                    .and_then(|l| l.get("relativePath"))
-                else {
-                    return;
+                let Some(link) = props.get("templateLink") else {
+                    return Ok(());
                 };
-                let (file, parsed, path) = match self.linked(frame, &inst.env, rel, origin) {
-                    Some(x) => x,
-                    None => return,
+                let Some(rel) = link.get("relativePath") else {
+                    return Err(remote_link(link));
                 };
+                let (file, parsed, path) = self.linked(frame, &inst.env, rel, origin)?;
                 linked_path = Some(path);
                 Some((file, parsed))
             }
@@ -488,7 +515,7 @@ impl Loader {
         let (file, template): (FileId, &JVal) = match (&linked, props.get("template")) {
             (Some((f, t)), _) => (*f, t),
             (None, Some(t)) => (frame.file, t),
-            _ => return,
+            _ => return Ok(()),
         };
         let scope = schema_scope(template, &deployment_scope(frame, d.j, &inst.env));
         let pointer = if linked.is_some() {
@@ -536,27 +563,31 @@ impl Loader {
             out.push((n, outputs.clone()));
         }
         out.push((inst.id.clone(), outputs));
+        Ok(())
     }
 
-    /// Read and parse a `templateLink.relativePath` file.
+    /// Read and parse a `templateLink.relativePath` file. A file that cannot be read or parsed
+    /// is also an ARM000 finding (the deployment would fail); a path the tool cannot evaluate
+    /// is not (it may be fine at deployment time).
     fn linked(
         &mut self,
         frame: &Frame,
         env: &Env,
         rel: &JVal,
         origin: &Origin,
-    ) -> Option<(FileId, JVal, PathBuf)> {
+    ) -> Result<(FileId, JVal, PathBuf), Unseen> {
         let loc = frame.loc(rel.span);
         let Some(rel_path) = frame.value(env, rel).as_str().map(String::from) else {
-            self.error(loc, "linked template path is not known".into());
-            return None;
+            return Err(Unseen::Unknown(format!(
+                "relativePath {}",
+                short_text(rel.as_str().unwrap_or("is not a string"))
+            )));
         };
         let Some(base) = origin.path.as_ref().and_then(|p| p.parent()) else {
-            self.error(
-                loc,
-                format!("cannot resolve linked template `{rel_path}` without a template path"),
-            );
-            return None;
+            let why =
+                format!("cannot resolve linked template `{rel_path}` without a template path");
+            self.error(loc, why.clone());
+            return Err(Unseen::Unreadable(why));
         };
         self.linked_reads += 1;
         if self.linked_reads > MAX_LINKED {
@@ -566,26 +597,24 @@ impl Loader {
                     format!("more than {MAX_LINKED} linked templates; not following more"),
                 );
             }
-            return None;
+            return Err(Unseen::NotFollowed(format!(
+                "more than {MAX_LINKED} linked templates"
+            )));
         }
         let path = base.join(&rel_path);
         let text = match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(_) => {
-                    self.error(
-                        loc,
-                        format!("linked template `{rel_path}` is not valid UTF-8"),
-                    );
-                    return None;
+                    let why = format!("linked template `{rel_path}` is not valid UTF-8");
+                    self.error(loc, why.clone());
+                    return Err(Unseen::Unreadable(why));
                 }
             },
             Err(e) => {
-                self.error(
-                    loc,
-                    format!("linked template `{rel_path}` cannot be read: {e}"),
-                );
-                return None;
+                let why = format!("linked template `{rel_path}` cannot be read: {e}");
+                self.error(loc, why.clone());
+                return Err(Unseen::Unreadable(why));
             }
         };
         // Displayed relative to the file that links it, like the command-line name.
@@ -595,12 +624,36 @@ impl Loader {
             .unwrap_or_else(|| rel_path.clone());
         let file = self.sources.add(display, text.clone());
         match json::parse(&text) {
-            Ok(j) => Some((file, j, path)),
+            Ok(j) => Ok((file, j, path)),
             Err(e) => {
                 self.findings.push(super::parse_error(file, &text, &e));
-                None
+                Err(Unseen::Unreadable(format!(
+                    "linked template `{rel_path}` is not valid JSON"
+                )))
             }
         }
+    }
+}
+
+/// A template ARM fetches at deployment time: `templateLink.uri` or `templateLink.id` (a
+/// template spec), as written.
+fn remote_link(link: &JVal) -> Unseen {
+    let written = |key: &str| link.get(key).map(|v| short_text(v.as_str().unwrap_or("…")));
+    match (written("uri"), written("id")) {
+        (Some(uri), _) => Unseen::Remote(format!("templateLink.uri {uri}")),
+        (None, Some(id)) => Unseen::Remote(format!("template spec {id}")),
+        (None, None) => Unseen::Unknown("templateLink has no uri, id or relativePath".into()),
+    }
+}
+
+/// Source text quoted in a message, cut to a readable length.
+fn short_text(text: &str) -> String {
+    const MAX: usize = 80;
+    if text.chars().count() <= MAX {
+        format!("'{text}'")
+    } else {
+        let head: String = text.chars().take(MAX - 1).collect();
+        format!("'{head}…'")
     }
 }
 

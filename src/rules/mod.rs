@@ -69,6 +69,7 @@ pub mod invalid_key_identifier;
 pub mod invalid_resource_name;
 pub mod invalid_spec;
 pub mod key_access_missing;
+pub mod key_access_unverified;
 pub mod key_vault_mismatch;
 pub mod over_privileged_key_access;
 pub mod premium_sku_required;
@@ -111,6 +112,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &cmk_required::CmkRequired,
         &over_privileged_key_access::OverPrivilegedKeyAccess,
         &rbac_propagation_race::RbacPropagationRace,
+        &key_access_unverified::KeyAccessUnverified,
         &schema_violation::SchemaViolation,
         &invalid_spec::InvalidSpec,
         &suppression_without_reason::SuppressionWithoutReason,
