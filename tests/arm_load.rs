@@ -141,13 +141,16 @@ fn suppressions_on_template_and_resource() {
     let unit = load("cmk.json", &[]);
     let s = &unit.model.suppressions;
     assert_eq!(s.len(), 2);
-    assert_eq!(s[0].codes, ["CMK011"]);
+    let codes = |i: usize| -> Vec<&str> { s[i].codes.iter().map(|c| c.code.as_str()).collect() };
+    assert_eq!(codes(0), ["CMK011"]);
+    // Each code is located at its string, for findings about it (SUP002, SUP003).
+    assert_eq!(text(&unit, s[0].codes[0].loc), "\"cmk011\"");
     assert_eq!(s[0].scope, SuppressionScope::All);
     assert_eq!(s[0].reason.as_deref(), Some("no tasks logs needed"));
     assert!(text(&unit, s[0].loc).starts_with("\"acr-cmk\""));
     let (reg_idx, _) = one(&unit.model, "Microsoft.ContainerRegistry/registries");
     assert_eq!(s[1].scope, SuppressionScope::Resource(reg_idx));
-    assert_eq!(s[1].codes, ["CMK019"]);
+    assert_eq!(codes(1), ["CMK019"]);
     assert_eq!(s[1].reason, None);
 }
 

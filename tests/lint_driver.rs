@@ -4,7 +4,7 @@
 use acr_cmk::arm::JsonKind;
 use acr_cmk::finding::{Finding, Level};
 use acr_cmk::lint::{self, FrontEnds, Settings, config::Config, discover::Excludes};
-use acr_cmk::model::{Suppression, SuppressionScope};
+use acr_cmk::model::{SuppressedCode, Suppression, SuppressionScope};
 use acr_cmk::rules::{self, RuleMeta};
 use acr_cmk::source::Loc;
 use acr_cmk::unit::Unit;
@@ -37,7 +37,8 @@ fn detect(text: &str) -> JsonKind {
 
 /// A stand-in ARM loader driven by markers in the text:
 /// `BROKEN` → unparseable (ARM000); `KEY` / `VAULT` → a finding on the marker;
-/// `IGNORE <code|*> [reason]` → a whole-template suppression (`*`: every code); in a parameters file, `PKEY` → a
+/// `IGNORE <code|*> [reason]` → a whole-template suppression (`*`: every code), in a syntax shared
+/// with other tools, as Bicep's; in a parameters file, `PKEY` → a
 /// finding located in that parameters file.
 fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, String)]) -> Unit {
     let mut unit = Unit::default();
@@ -69,11 +70,18 @@ fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, 
             .skip(1);
         let code = words.next().unwrap_or_default().to_string();
         let reason: Vec<&str> = words.collect();
+        let loc = Loc::new(0, start, start + line.len());
         unit.model.suppressions.push(Suppression {
-            codes: if code == "*" { vec![] } else { vec![code] },
+            codes: if code == "*" {
+                vec![]
+            } else {
+                vec![SuppressedCode { code, loc }]
+            },
             reason: Some(reason.join(" ")),
             scope: SuppressionScope::All,
-            loc: Loc::new(0, start, start + line.len()),
+            loc,
+            // Like Bicep's directives: codes of other tools may appear (test codes are not ours).
+            shared: true,
         });
     }
     for (name, ptext) in params {

@@ -6,8 +6,8 @@ use super::json::{self, JKind, JVal};
 use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_RESOURCES, Meter};
 use crate::finding::Finding;
 use crate::model::{
-    Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
-    SymStr, Unseen, Value, extension_resource_id, resource_id,
+    Key, Model, Node, Object, Presence, Resource, Scope, SuppressedCode, Suppression,
+    SuppressionScope, Sym, SymStr, Unseen, Value, extension_resource_id, resource_id,
 };
 use crate::source::{FileId, Loc, SourceMap};
 use std::collections::HashMap;
@@ -140,18 +140,69 @@ impl Loader {
         self.template(&mut frame, template, &Env::default(), &origin);
     }
 
-    /// `metadata.acr-cmk` on a template or resource.
-    fn suppression(&self, frame: &Frame, j: &JVal, scope: SuppressionScope) -> Option<Suppression> {
+    /// `metadata.acr-cmk` on a template or resource. A block that names no rule suppresses
+    /// nothing; it, an entry that is not a code and a key other than `ignore` / `reason` are
+    /// SUP002 findings (unknown codes are checked by the lint driver, for every front end).
+    fn suppression(
+        &mut self,
+        frame: &Frame,
+        j: &JVal,
+        scope: SuppressionScope,
+    ) -> Option<Suppression> {
         let (k, v) = j.get("metadata")?.entry("acr-cmk")?;
-        let codes = match v.get("ignore").map(|i| &i.kind) {
-            Some(JKind::Arr(a)) => a
-                .iter()
-                .filter_map(JVal::as_str)
-                .map(|c| c.trim().to_ascii_uppercase())
-                .collect(),
-            Some(JKind::Str(s)) => vec![s.trim().to_ascii_uppercase()],
-            _ => Vec::new(),
+        let loc = Loc::new(frame.file, k.span.start as usize, v.span.end as usize);
+        let mut codes = Vec::new();
+        let code = |item: &JVal, s: &str| SuppressedCode {
+            code: s.trim().to_ascii_uppercase(),
+            loc: frame.loc(item.span),
         };
+        match v.get("ignore") {
+            Some(list) => match &list.kind {
+                JKind::Arr(items) => {
+                    for item in items {
+                        match item.as_str() {
+                            Some(s) => codes.push(code(item, s)),
+                            None => self.malformed_suppression(
+                                frame.loc(item.span),
+                                "an `ignore` entry must be a rule code such as \"CMK011\"",
+                            ),
+                        }
+                    }
+                    if items.is_empty() {
+                        self.malformed_suppression(
+                            frame.loc(list.span),
+                            "`ignore` lists no rule, so nothing is suppressed",
+                        );
+                    }
+                }
+                JKind::Str(s) => codes.push(code(list, s)),
+                _ => self.malformed_suppression(
+                    frame.loc(list.span),
+                    "`ignore` must be a list of rule codes such as [\"CMK011\"]",
+                ),
+            },
+            None => self.malformed_suppression(
+                frame.loc(k.span),
+                "`metadata.acr-cmk` has no `ignore` list, so nothing is suppressed",
+            ),
+        }
+        for (key, _) in v.as_obj().unwrap_or_default() {
+            if !["ignore", "reason"]
+                .iter()
+                .any(|n| key.name.eq_ignore_ascii_case(n))
+            {
+                let hint = crate::rules::catalog::closest(&key.name, ["ignore", "reason"])
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                self.malformed_suppression(
+                    frame.loc(key.span),
+                    &format!(
+                        "unknown key `{}` in `metadata.acr-cmk`{hint}: only `ignore` and `reason` are read",
+                        key.name
+                    ),
+                );
+            }
+        }
         let reason = v
             .get("reason")
             .and_then(JVal::as_str)
@@ -162,8 +213,17 @@ impl Loader {
             codes,
             reason,
             scope,
-            loc: Loc::new(frame.file, k.span.start as usize, v.span.end as usize),
+            loc,
+            shared: false,
         })
+    }
+
+    fn malformed_suppression(&mut self, loc: Loc, message: &str) {
+        self.findings.push(
+            Finding::new(crate::rules::meta("SUP002"), loc, message).help(
+                "write \"metadata\": { \"acr-cmk\": { \"ignore\": [\"CMK011\"], \"reason\": \"why it does not apply\" } }",
+            ),
+        );
     }
 
     /// Process one template level; returns the model indexes it declared and its outputs.

@@ -90,11 +90,24 @@ impl std::fmt::Display for Unseen {
 /// An in-source suppression (`metadata.acr-cmk.ignore` in ARM, `#disable-next-line` in Bicep).
 #[derive(Clone, Debug)]
 pub struct Suppression {
-    /// Upper-case rule codes; empty means every code (Bicep `#disable-diagnostics` without codes).
-    pub codes: Vec<String>,
+    /// The codes it names, upper-cased; empty means every code (Bicep `#disable-diagnostics`
+    /// without codes).
+    pub codes: Vec<SuppressedCode>,
     pub reason: Option<String>,
     pub scope: SuppressionScope,
     /// Where the suppression is written (a suppression without a reason is reported there).
+    pub loc: Loc,
+    /// The syntax is shared with another tool, so codes that are not acr-cmk's may be its
+    /// (Bicep's `#disable-next-line BCP081 no-unused-params`); `metadata."acr-cmk"` names only
+    /// acr-cmk's rules.
+    pub shared: bool,
+}
+
+/// One code a suppression names, and where it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuppressedCode {
+    /// Upper-cased: a rule code, or a rule name (`TASKS-LOG-RETENTION`).
+    pub code: String,
     pub loc: Loc,
 }
 

@@ -68,6 +68,7 @@ pub mod invalid_json;
 pub mod invalid_key_identifier;
 pub mod invalid_resource_name;
 pub mod invalid_spec;
+pub mod invalid_suppression;
 pub mod key_access_missing;
 pub mod key_access_unverified;
 pub mod key_vault_mismatch;
@@ -82,6 +83,7 @@ pub mod schema_violation;
 pub mod suppression_without_reason;
 pub mod tasks_log_retention;
 pub mod template_without_schema;
+pub mod unused_suppression;
 pub mod user_assigned_identity_required;
 pub mod vault_firewall_trusted_services;
 pub mod vault_purge_protection;
@@ -116,6 +118,8 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &schema_violation::SchemaViolation,
         &invalid_spec::InvalidSpec,
         &suppression_without_reason::SuppressionWithoutReason,
+        &invalid_suppression::InvalidSuppression,
+        &unused_suppression::UnusedSuppression,
     ]
 }
 
@@ -271,7 +275,8 @@ mod tests {
     #[test]
     fn meta_and_find_cover_every_code_the_loaders_use() {
         for code in [
-            "ARM000", "ARM001", "BICEP000", "CFG001", "SPEC001", "SUP001", "CMK004", "SCH001",
+            "ARM000", "ARM001", "BICEP000", "CFG001", "SPEC001", "SUP001", "SUP002", "SUP003",
+            "CMK004", "SCH001",
         ] {
             assert_eq!(meta(code).code, code);
         }
