@@ -10,7 +10,7 @@ use std::path::PathBuf;
     version,
     about = "Generate, validate and lint Azure Container Registry customer-managed-key deployments",
     long_about = None,
-    after_help = "Exit codes: 0 ok · 1 rule violations (or drift with --check) · 2 usage error, unreadable or unparseable input, I/O failure"
+    after_help = "Exit codes: 0 ok · 1 rule violations (or drift with --check) · 2 usage error, unreadable or unparseable input, I/O failure, nothing checked with --fail-on-empty"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -89,6 +89,10 @@ pub struct LintArgs {
     /// Also list skipped files.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Exit 2 when no template, parameters file or Bicep file was checked (a wrong path or
+    /// exclude in CI); also `fail-on-empty = true` in acr-cmk.toml.
+    #[arg(long)]
+    pub fail_on_empty: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -141,13 +141,16 @@ fn suppressions_on_template_and_resource() {
     let unit = load("cmk.json", &[]);
     let s = &unit.model.suppressions;
     assert_eq!(s.len(), 2);
-    assert_eq!(s[0].codes, ["CMK011"]);
+    let codes = |i: usize| -> Vec<&str> { s[i].codes.iter().map(|c| c.code.as_str()).collect() };
+    assert_eq!(codes(0), ["CMK011"]);
+    // Each code is located at its string, for findings about it (SUP002, SUP003).
+    assert_eq!(text(&unit, s[0].codes[0].loc), "\"cmk011\"");
     assert_eq!(s[0].scope, SuppressionScope::All);
     assert_eq!(s[0].reason.as_deref(), Some("no tasks logs needed"));
     assert!(text(&unit, s[0].loc).starts_with("\"acr-cmk\""));
     let (reg_idx, _) = one(&unit.model, "Microsoft.ContainerRegistry/registries");
     assert_eq!(s[1].scope, SuppressionScope::Resource(reg_idx));
-    assert_eq!(s[1].codes, ["CMK019"]);
+    assert_eq!(codes(1), ["CMK019"]);
     assert_eq!(s[1].reason, None);
 }
 
@@ -299,6 +302,16 @@ fn parse_errors_are_located() {
     assert_eq!(f.code, "ARM000");
     assert_eq!(f.loc.start, 15);
     assert!(f.message.contains("expected ',' or ']'"), "{}", f.message);
+    assert_eq!(f.label.as_deref(), Some("here"));
+    // A file cut short: the error is at the end of input, where there is no character to
+    // mark; the last character before it is marked instead, so a caret is drawn.
+    let text = "{\n  \"a\": [1, 2\n  \n";
+    let unit = arm::load("cut.json", None, text, &[]);
+    let f = &unit.findings[0];
+    assert_eq!(f.code, "ARM000");
+    let two = text.find('2').unwrap() as u32;
+    assert_eq!((f.loc.start, f.loc.end), (two, two + 1));
+    assert_eq!(f.label.as_deref(), Some("the file ends after this"));
     // A bad parameter file is located in that file; the template still loads.
     let unit = arm::load(
         "t.json",

@@ -233,7 +233,8 @@ fn fixture_with_module_and_bicepparam() {
     );
     // Suppression with its reason, covering the registry's declaration line.
     let s = &m.suppressions[0];
-    assert_eq!(s.codes, vec!["CMK011"]);
+    let codes: Vec<&str> = s.codes.iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(codes, ["CMK011"]);
     assert_eq!(s.reason.as_deref(), Some("no tasks here"));
     match s.scope {
         acr_cmk::model::SuppressionScope::Range { file, start, end } => {

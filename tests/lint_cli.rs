@@ -42,7 +42,10 @@ fn a_missing_path_exits_2_and_names_it() {
         "{stdout}"
     );
     // The other file is still checked.
-    assert!(stdout.ends_with("(1 file checked)\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("1 file checked: no findings\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -50,10 +53,7 @@ fn summary_line_and_clean_exit() {
     let dir = tree(&[("infra/main.bicep", BICEP), ("infra/other.bicep", BICEP)]);
     let out = lint(dir.path(), &["."]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert_eq!(
-        text(&out.stdout),
-        "0 errors, 0 warnings, 0 notes in 0 files (2 files checked)\n"
-    );
+    assert_eq!(text(&out.stdout), "2 files checked: no findings\n");
 }
 
 #[test]
@@ -67,7 +67,10 @@ fn invalid_utf8_is_an_error_for_that_file_only() {
         stdout.contains("error: bad.bicep: invalid UTF-8 at line 1"),
         "{stdout}"
     );
-    assert!(stdout.ends_with("(1 file checked)\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("1 file checked: no findings\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -83,6 +86,7 @@ fn config_errors_are_located_and_exit_2() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("unknown level `loud`"), "{stderr}");
     assert!(stderr.contains("acr-cmk.toml:2:10"), "{stderr}");
+    assert!(stderr.contains("CFG001(invalid-config)"), "{stderr}");
     assert!(out.stdout.is_empty());
     // --config names another file; a good one lets the run go on.
     std::fs::write(dir.path().join("good.toml"), "cmk-required = true\n").unwrap();
@@ -100,7 +104,7 @@ fn output_file_is_written_in_the_chosen_format() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     // The summary still goes to stderr.
-    assert!(text(&out.stderr).contains("(1 file checked)"));
+    assert!(text(&out.stderr).contains("1 file checked: no findings"));
     let sarif: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("acr-cmk.sarif")).unwrap())
             .unwrap();
@@ -139,7 +143,7 @@ fn with_output_problems_still_show_on_stderr() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out.stderr),
-        "error: gone.bicep: no such file or directory\n0 errors, 0 warnings, 0 notes in 0 files (1 file checked)\n"
+        "error: gone.bicep: no such file or directory\n1 file checked: no findings\n"
     );
     let report = std::fs::read_to_string(dir.path().join("report.txt")).unwrap();
     assert!(report.contains("error: gone.bicep: no such file or directory"));
@@ -166,7 +170,10 @@ fn verbose_lists_skipped_files_and_excludes_apply() {
     let out = lint(dir.path(), &["-v", "--exclude", "gen", "."]);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("skipped package.json: "), "{stdout}");
-    assert!(stdout.ends_with("(1 file checked)\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("1 file checked: no findings\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -193,6 +200,117 @@ fn a_closed_stdout_exits_quietly() {
         .unwrap();
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
-    assert_eq!(text(&out.stderr), "");
+    // No complaint about the pipe; only that nothing was checked.
+    assert_eq!(
+        text(&out.stderr),
+        "warning: no ARM template or Bicep file was checked (1500 files skipped)\n"
+    );
     assert_eq!(out.status.code(), Some(0));
+}
+
+const NOT_CHECKED: &str = "warning: no ARM template or Bicep file was checked";
+
+/// Issue 9 item 2: a run that checks nothing says so, whatever was given.
+#[test]
+fn a_run_that_checks_nothing_says_so_and_can_fail() {
+    let dir = tree(&[
+        ("notes.txt", "remember the key\n"),
+        ("web/package.json", "{\"name\": \"web\"}"),
+        ("web/tsconfig.json", "{\"compilerOptions\": {},}"),
+    ]);
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    // A file named on the command line that is not linted says why, on stderr, without -v.
+    let out = lint(dir.path(), &["notes.txt"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "note: notes.txt was not checked: not a .json, .jsonc, .bicep or .bicepparam file\n\
+             {NOT_CHECKED} (1 file skipped; -v lists them)\n"
+        )
+    );
+    assert_eq!(text(&out.stdout), "0 files checked: no findings\n");
+    // An empty directory, a directory of JSON that is not a template.
+    for path in ["empty", "web"] {
+        let out = lint(dir.path(), &[path]);
+        assert_eq!(out.status.code(), Some(0), "{path}");
+        assert!(
+            text(&out.stderr).starts_with(NOT_CHECKED),
+            "{path}: {}",
+            text(&out.stderr)
+        );
+    }
+    // Pre-commit with only a package.json staged: passes, and says why nothing was checked.
+    let out = lint(dir.path(), &["web/package.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).starts_with(
+            "note: web/package.json was not checked: not an ARM template or parameters file\n"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // --fail-on-empty, or the configuration, makes it a failure for CI (exit 2).
+    let out = lint(dir.path(), &["--fail-on-empty", "web"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with(
+            "error: no ARM template or Bicep file was checked (2 files skipped; -v lists them); failing as --fail-on-empty asks\n"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(dir.path().join("acr-cmk.toml"), "fail-on-empty = true\n").unwrap();
+    assert_eq!(lint(dir.path(), &["empty"]).status.code(), Some(2));
+    // A run that checks something is not affected.
+    std::fs::write(dir.path().join("main.bicep"), BICEP).unwrap();
+    let out = lint(dir.path(), &["main.bicep", "notes.txt"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(NOT_CHECKED));
+}
+
+/// Issue 9 items 2 and 12: a hand-written template without `$schema` is linted and told; a
+/// parameters file without its template is not silently counted as checked.
+#[test]
+fn a_template_without_schema_is_linted_and_an_orphan_parameters_file_is_named() {
+    let template = r#"{
+  "contentVersion": "1.0.0.0",
+  "resources": [
+    { "type": "Microsoft.ContainerRegistry/registries", "apiVersion": "2025-11-01",
+      "name": "acrcmk01", "location": "westeurope", "sku": { "name": "Basic" },
+      "properties": { "encryption": { "status": "enabled" } } }
+  ]
+}
+"#;
+    let params = r#"{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#", "contentVersion": "1.0.0.0", "parameters": {}}"#;
+    let dir = tree(&[("x.json", template), ("prod.parameters.json", params)]);
+    let out = lint(dir.path(), &["--format", "json", "x.json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<(&str, u64, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // The missing schema at the opening brace, and the template's own mistakes (CMK on Basic).
+    assert!(codes.contains(&("ARM001", 1, 1)), "{codes:?}");
+    assert!(codes.iter().any(|(c, _, _)| *c == "CMK001"), "{codes:?}");
+
+    let out = lint(dir.path(), &["prod.parameters.json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "note: prod.parameters.json was not checked: no template prod.json or prod.jsonc beside this parameters file; lint its template with `--parameters prod.parameters.json`\n\
+             {NOT_CHECKED} (1 file skipped; -v lists them)\n"
+        )
+    );
+    assert_eq!(text(&out.stdout), "0 files checked: no findings\n");
 }

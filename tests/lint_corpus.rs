@@ -25,8 +25,8 @@ type Row = (String, &'static str, &'static str, bool);
 struct Linted {
     findings: Vec<Row>,
     problems: Vec<String>,
-    /// Files looked at and not linted.
-    skipped: Vec<String>,
+    /// Files looked at and not linted, with why.
+    skipped: Vec<(String, String)>,
     /// Units the front end could not parse, with the codes reported on them.
     unparseable: Vec<(String, Vec<&'static str>)>,
 }
@@ -66,7 +66,11 @@ fn linted() -> Option<&'static Linted> {
                 .iter()
                 .map(|p| format!("{}: {}", p.file, p.message))
                 .collect();
-            let skipped = report.skipped.iter().map(|s| relative(&s.file)).collect();
+            let skipped = report
+                .skipped
+                .iter()
+                .map(|s| (relative(&s.file), s.reason.clone()))
+                .collect();
             Some(Linted {
                 findings,
                 problems,
@@ -110,13 +114,37 @@ fn every_file_is_linted_or_reported_as_unparseable() {
     // No unreadable file (invalid UTF-8, I/O error): every corpus file is text.
     assert_eq!(l.problems, Vec::<String>::new());
     // The corpus README lists two PSRule "resource export" JSON files: data, not templates.
+    let (orphans, others): (Vec<_>, Vec<_>) = l
+        .skipped
+        .iter()
+        .partition(|(_, reason)| reason.contains("lint its template with `--parameters"));
     assert_eq!(
-        l.skipped,
+        others
+            .iter()
+            .map(|(f, r)| (f.as_str(), r.as_str()))
+            .collect::<Vec<_>>(),
         [
-            "psrule-rules-azure/tests/PSRule.Rules.Azure.Tests/Resources.ACR.json",
-            "psrule-rules-azure/tests/PSRule.Rules.Azure.Tests/Resources.KeyVault.json"
+            (
+                "psrule-rules-azure/tests/PSRule.Rules.Azure.Tests/Resources.ACR.json",
+                "not an ARM template or parameters file"
+            ),
+            (
+                "psrule-rules-azure/tests/PSRule.Rules.Azure.Tests/Resources.KeyVault.json",
+                "not an ARM template or parameters file"
+            )
         ]
     );
+    // Parameters files with no template of their name beside them (`azuredeploy.parameters.us.json`,
+    // PSRule's test inputs): nothing checks them, so they are skipped, not counted as checked.
+    assert_eq!(orphans.len(), 29, "{orphans:?}");
+    for (file, _) in orphans {
+        let text = std::fs::read_to_string(corpus().unwrap().join(file)).unwrap();
+        assert_eq!(
+            acr_cmk::arm::detect(&text),
+            acr_cmk::arm::JsonKind::Parameters,
+            "{file}"
+        );
+    }
     // Checkov's malformed.bicep is malformed on purpose; nothing else fails to parse.
     assert_eq!(
         l.unparseable,

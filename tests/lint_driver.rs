@@ -4,7 +4,7 @@
 use acr_cmk::arm::JsonKind;
 use acr_cmk::finding::{Finding, Level};
 use acr_cmk::lint::{self, FrontEnds, Settings, config::Config, discover::Excludes};
-use acr_cmk::model::{Suppression, SuppressionScope};
+use acr_cmk::model::{SuppressedCode, Suppression, SuppressionScope};
 use acr_cmk::placeholders::Placeholders;
 use acr_cmk::rules::{self, RuleMeta};
 use acr_cmk::source::Loc;
@@ -38,7 +38,8 @@ fn detect(text: &str) -> JsonKind {
 
 /// A stand-in ARM loader driven by markers in the text:
 /// `BROKEN` → unparseable (ARM000); `KEY` / `VAULT` → a finding on the marker;
-/// `IGNORE <code|*> [reason]` → a whole-template suppression (`*`: every code); in a parameters file, `PKEY` → a
+/// `IGNORE <code|*> [reason]` → a whole-template suppression (`*`: every code), in a syntax shared
+/// with other tools, as Bicep's; in a parameters file, `PKEY` → a
 /// finding located in that parameters file.
 fn fake_arm(
     display: &str,
@@ -76,11 +77,18 @@ fn fake_arm(
             .skip(1);
         let code = words.next().unwrap_or_default().to_string();
         let reason: Vec<&str> = words.collect();
+        let loc = Loc::new(0, start, start + line.len());
         unit.model.suppressions.push(Suppression {
-            codes: if code == "*" { vec![] } else { vec![code] },
+            codes: if code == "*" {
+                vec![]
+            } else {
+                vec![SuppressedCode { code, loc }]
+            },
             reason: Some(reason.join(" ")),
             scope: SuppressionScope::All,
-            loc: Loc::new(0, start, start + line.len()),
+            loc,
+            // Like Bicep's directives: codes of other tools may appear (test codes are not ours).
+            shared: true,
         });
     }
     for (name, ptext) in params {
@@ -218,7 +226,7 @@ fn a_finding_in_a_shared_parameters_file_is_reported_once() {
     assert!(findings[0].file().ends_with("shared.params"));
     assert_eq!(
         r.summary().line(),
-        "1 error, 0 warnings, 0 notes in 1 file (3 files checked)"
+        "3 files checked, 1 with findings: 1 error, 0 warnings, 0 notes"
     );
 }
 

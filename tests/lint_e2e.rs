@@ -368,3 +368,89 @@ fn a_fifo_is_skipped_in_a_directory_and_refused_by_name() {
     assert_eq!(out.doc["errors"][0]["message"], "not a regular file");
     assert_eq!(out.exit, 2);
 }
+
+fn rule_fixture(path: &str) -> String {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    std::fs::read_to_string(dir.join(path)).unwrap()
+}
+
+fn codes_only(doc: &serde_json::Value) -> Vec<String> {
+    codes(doc).into_iter().map(|(c, _)| c).collect()
+}
+
+/// Issue 9 item 1: AVM's telemetry deployment (`pid-…`, an inline template that declares
+/// nothing) no longer switches CMK007 off; only a deployment whose template the tool cannot
+/// see does, and then CMK020 says so at note level.
+#[test]
+fn an_empty_telemetry_deployment_does_not_hide_a_missing_grant() {
+    let telemetry = serde_json::json!({
+        "type": "Microsoft.Resources/deployments",
+        "apiVersion": "2024-03-01",
+        "name": "pid-47ed15a6-730a-4827-bcb4-0fd963ffbd82-abcdef",
+        "properties": {
+            "mode": "Incremental",
+            "template": {
+                "$schema": SCHEMA,
+                "contentVersion": "1.0.0.0",
+                "resources": [],
+                "outputs": {"telemetry": {"type": "String", "value": "For more information, see https://aka.ms/avm/TelemetryInfo"}}
+            }
+        }
+    });
+    let remote = serde_json::json!({
+        "type": "Microsoft.Resources/deployments",
+        "apiVersion": "2024-03-01",
+        "name": "grants",
+        "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.org/grants.json"}}
+    });
+    // The docs-shaped fixture with its access policy removed.
+    let mut good: serde_json::Value =
+        serde_json::from_str(&rule_fixture("CMK007/good.json")).unwrap();
+    let resources = good["resources"].as_array_mut().unwrap();
+    resources.retain(|r| r["type"] != "Microsoft.KeyVault/vaults/accessPolicies");
+    let without_grant = good.clone();
+    let with = |extra: &serde_json::Value| {
+        let mut t = without_grant.clone();
+        t["resources"].as_array_mut().unwrap().push(extra.clone());
+        t.to_string()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("telemetry.json"), with(&telemetry)).unwrap();
+    std::fs::write(dir.path().join("remote.json"), with(&remote)).unwrap();
+    let out = lint_in(dir.path(), &["telemetry.json"]);
+    assert!(
+        codes_only(&out.doc).contains(&"CMK007".into()),
+        "{:?}",
+        codes(&out.doc)
+    );
+    assert!(!codes_only(&out.doc).contains(&"CMK020".into()));
+    assert_eq!(out.exit, 1, "{}", out.stderr);
+    let out = lint_in(dir.path(), &["remote.json"]);
+    let found = codes(&out.doc);
+    assert!(
+        !codes_only(&out.doc).contains(&"CMK007".into()),
+        "{found:?}"
+    );
+    let note: Vec<_> = found.iter().filter(|(c, _)| c == "CMK020").collect();
+    assert_eq!(note.len(), 1, "{found:?}");
+    assert!(
+        note[0].1.contains("deployment 'grants', whose template is remote (templateLink.uri 'https://example.org/grants.json')"),
+        "{}",
+        note[0].1
+    );
+
+    // Bicep: the same telemetry deployment, as AVM writes it, next to an insufficient grant.
+    let bicep = format!(
+        "{}\n{}",
+        rule_fixture("CMK007/bad.bicep"),
+        "#disable-next-line no-deployments-resources\nresource avmTelemetry 'Microsoft.Resources/deployments@2024-03-01' = {\n  name: 'pid-47ed15a6-730a-4827-bcb4-0fd963ffbd82-abcdef'\n  properties: {\n    mode: 'Incremental'\n    template: {\n      '$schema': 'https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#'\n      contentVersion: '1.0.0.0'\n      resources: []\n    }\n  }\n}\n"
+    );
+    std::fs::write(dir.path().join("main.bicep"), bicep).unwrap();
+    let out = lint_in(dir.path(), &["main.bicep"]);
+    assert!(
+        codes_only(&out.doc).contains(&"CMK007".into()),
+        "{:?}",
+        codes(&out.doc)
+    );
+    assert!(!codes_only(&out.doc).contains(&"CMK020".into()));
+}

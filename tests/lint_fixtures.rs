@@ -101,12 +101,13 @@ impl Configs {
     }
 }
 
-/// The rules `lint` runs on templates: SPEC001 belongs to `build`/`validate` (tested below).
+/// The rules `lint` reports on templates: SPEC001 belongs to `build`/`validate` and CFG001 to
+/// the configuration file (both tested below).
 fn lint_rules() -> Vec<&'static acr_cmk::rules::RuleMeta> {
     acr_cmk::rules::all()
         .iter()
         .map(|r| r.meta())
-        .filter(|m| m.code != "SPEC001")
+        .filter(|m| !matches!(m.code, "SPEC001" | "CFG001"))
         .collect()
 }
 
@@ -209,12 +210,13 @@ fn good_fixtures_lint_clean() {
     }
 }
 
-/// Rules whose Bicep variant exists: every CMK rule, and SUP001 (Bicep suppression comments).
+/// Rules whose Bicep variant exists: every CMK rule, and the suppression rules (Bicep
+/// suppression comments).
 fn bicep_codes() -> Vec<&'static str> {
     lint_rules()
         .into_iter()
         .map(|m| m.code)
-        .filter(|c| c.starts_with("CMK") || *c == "SUP001")
+        .filter(|c| c.starts_with("CMK") || c.starts_with("SUP"))
         .collect()
 }
 
@@ -233,9 +235,12 @@ fn bicep_variants_report_the_same_codes_and_levels_as_json() {
         let of = |f: String| by_file.get(&f).cloned().unwrap_or_default();
         for code in members {
             for case in ["bad", "good"] {
-                // Same codes and levels, hence the same exit code (it is derived from the levels).
-                let json = of(format!("{code}/{case}.json"));
-                let bicep = of(format!("{code}/{case}.bicep"));
+                // Same codes and levels, hence the same exit code (it is derived from the levels);
+                // the order follows each file's layout.
+                let mut json = of(format!("{code}/{case}.json"));
+                let mut bicep = of(format!("{code}/{case}.bicep"));
+                json.sort();
+                bicep.sort();
                 assert_eq!(bicep, json, "{code}/{case}");
                 assert_eq!(json.is_empty(), case == "good", "{code}/{case}");
             }
@@ -402,4 +407,37 @@ fn spec_fixtures_through_validate() {
     assert_eq!(bad.status.code(), Some(2));
     let good = validate("SPEC001/good.toml");
     assert_eq!(good.status.code(), Some(0), "{good:?}");
+}
+
+/// CFG001 is about `acr-cmk.toml`: every mistake of the file is reported with its code, the
+/// run stops before linting (exit 2, nothing on stdout); a correct file is used.
+#[test]
+fn config_fixtures_through_lint() {
+    let lint_with = |config: &str| {
+        Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+            .current_dir(rules_dir())
+            .env("NO_COLOR", "1")
+            .args(["lint", "CMK007/good.json", "--config", config])
+            .output()
+            .unwrap()
+    };
+    let bad = lint_with("CFG001/bad.toml");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(bad.stdout.is_empty());
+    let stderr = String::from_utf8(bad.stderr).unwrap();
+    assert_eq!(
+        stderr.matches("CFG001(invalid-config)").count(),
+        2,
+        "{stderr}"
+    );
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("lint__fixture__CFG001__stderr", stderr);
+    });
+    let good = lint_with("CFG001/good.toml");
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
 }

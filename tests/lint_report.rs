@@ -121,6 +121,7 @@ pub fn sample() -> Report {
             reason: "not an ARM template or parameters file".into(),
         }],
         files_checked: 4,
+        templates_checked: 2,
     }
 }
 
@@ -148,8 +149,10 @@ fn human_report_verbose_shows_skipped_and_suppressed() {
     assert!(text.starts_with("skipped package.json: not an ARM template or parameters file\n"));
     assert!(text.contains("suppressed: the vault firewall is managed elsewhere"));
     assert!(text.contains("suppressed: (no reason given)"));
+    // Without -v the suppressed findings are not shown, only counted in the summary.
     let quiet = report::human::render_report(&r, Style::plain(), false);
-    assert!(!quiet.contains("suppressed"));
+    assert!(!quiet.contains("suppressed:"));
+    assert!(quiet.ends_with(" (2 suppressed)\n"), "{quiet}");
 }
 
 #[test]
@@ -169,8 +172,24 @@ fn summary_counts_exclude_suppressed_findings() {
     assert_eq!(s.files_with_findings, 2);
     assert_eq!(
         s.line(),
-        "1 error, 1 warning, 1 note in 2 files (4 files checked)"
+        "4 files checked, 2 with findings: 1 error, 1 warning, 1 note (2 suppressed)"
     );
+    // Singulars and plurals; a clean run says so instead of listing zeros.
+    let one = acr_cmk::report::Summary {
+        errors: 1,
+        files_with_findings: 1,
+        files_checked: 1,
+        ..Default::default()
+    };
+    assert_eq!(
+        one.line(),
+        "1 file checked, 1 with findings: 1 error, 0 warnings, 0 notes"
+    );
+    let clean = acr_cmk::report::Summary {
+        files_checked: 3,
+        ..Default::default()
+    };
+    assert_eq!(clean.line(), "3 files checked: no findings");
 }
 
 #[test]
@@ -284,7 +303,7 @@ fn a_finding_without_source_names_its_unit() {
     let human = report::human::render_report(&r, Style::plain(), false);
     assert_eq!(
         human,
-        "error[TST001]: x.json: no location\n1 error, 0 warnings, 0 notes in 1 file (0 files checked)\n"
+        "error[TST001]: x.json: no location\n0 files checked, 1 with findings: 1 error, 0 warnings, 0 notes\n"
     );
     let json: serde_json::Value = serde_json::from_str(&report::json::to_string(&r)).unwrap();
     assert_eq!(json["findings"][0]["file"], "x.json");

@@ -1,6 +1,7 @@
 //! The rule fixtures (`tests/fixtures/rules/<CODE>/{good,bad}.*`) are well-formed inputs.
 //! The lint driver's snapshot tests run the rules over them; these tests keep the fixtures
 //! themselves honest: one directory per rule, JSON that parses (except ARM000's bad case),
+//! TOML for the spec (SPEC001) and configuration (CFG001) rules,
 //! templates that pass the project's own schemas (except SCH001's bad case), Bicep that parses
 //! (except BICEP000's bad case; BICEP001's JSON module is a template like the others).
 
@@ -20,7 +21,8 @@ fn every_rule_has_a_good_and_a_bad_fixture() {
         let code = rule.meta().code;
         let ext = match code {
             "BICEP000" | "BICEP001" => "bicep",
-            "SPEC001" => "toml",
+            // A build spec, and an acr-cmk.toml.
+            "SPEC001" | "CFG001" => "toml",
             _ => "json",
         };
         for case in ["good", "bad"] {
@@ -41,7 +43,7 @@ fn json(code: &str, name: &str) -> Result<serde_json::Value, serde_json::Error> 
 fn json_fixtures_parse() {
     for rule in acr_cmk::rules::all() {
         let code = rule.meta().code;
-        if matches!(code, "BICEP000" | "SPEC001") {
+        if matches!(code, "BICEP000" | "SPEC001" | "CFG001") {
             continue;
         }
         for name in [
@@ -95,4 +97,14 @@ fn spec_fixtures_are_toml_and_bad_has_an_unknown_key() {
     }
     let bad = std::fs::read_to_string(file("SPEC001", "bad.toml")).unwrap();
     assert!(bad.contains("nmae ="));
+}
+
+#[test]
+fn config_fixtures_are_toml_and_bad_has_two_mistakes() {
+    for name in ["good.toml", "bad.toml"] {
+        let text = std::fs::read_to_string(file("CFG001", name)).unwrap();
+        assert!(text.parse::<toml_edit::DocumentMut>().is_ok(), "{name}");
+    }
+    let bad = std::fs::read_to_string(file("CFG001", "bad.toml")).unwrap();
+    assert!(bad.contains("exlude =") && bad.contains("CMK11 ="));
 }

@@ -6,8 +6,8 @@ use super::json::{self, JKind, JVal};
 use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_RESOURCES, Meter};
 use crate::finding::Finding;
 use crate::model::{
-    Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
-    SymStr, Value, extension_resource_id, resource_id,
+    Key, Model, Node, Object, Presence, Resource, Scope, SuppressedCode, Suppression,
+    SuppressionScope, Sym, SymStr, Unseen, Value, extension_resource_id, resource_id,
 };
 use crate::placeholders::Placeholders;
 use crate::source::{FileId, Loc, SourceMap};
@@ -144,18 +144,69 @@ impl Loader {
         self.template(&mut frame, template, &Env::default(), &origin);
     }
 
-    /// `metadata.acr-cmk` on a template or resource.
-    fn suppression(&self, frame: &Frame, j: &JVal, scope: SuppressionScope) -> Option<Suppression> {
+    /// `metadata.acr-cmk` on a template or resource. A block that names no rule suppresses
+    /// nothing; it, an entry that is not a code and a key other than `ignore` / `reason` are
+    /// SUP002 findings (unknown codes are checked by the lint driver, for every front end).
+    fn suppression(
+        &mut self,
+        frame: &Frame,
+        j: &JVal,
+        scope: SuppressionScope,
+    ) -> Option<Suppression> {
         let (k, v) = j.get("metadata")?.entry("acr-cmk")?;
-        let codes = match v.get("ignore").map(|i| &i.kind) {
-            Some(JKind::Arr(a)) => a
-                .iter()
-                .filter_map(JVal::as_str)
-                .map(|c| c.trim().to_ascii_uppercase())
-                .collect(),
-            Some(JKind::Str(s)) => vec![s.trim().to_ascii_uppercase()],
-            _ => Vec::new(),
+        let loc = Loc::new(frame.file, k.span.start as usize, v.span.end as usize);
+        let mut codes = Vec::new();
+        let code = |item: &JVal, s: &str| SuppressedCode {
+            code: s.trim().to_ascii_uppercase(),
+            loc: frame.loc(item.span),
         };
+        match v.get("ignore") {
+            Some(list) => match &list.kind {
+                JKind::Arr(items) => {
+                    for item in items {
+                        match item.as_str() {
+                            Some(s) => codes.push(code(item, s)),
+                            None => self.malformed_suppression(
+                                frame.loc(item.span),
+                                "an `ignore` entry must be a rule code such as \"CMK011\"",
+                            ),
+                        }
+                    }
+                    if items.is_empty() {
+                        self.malformed_suppression(
+                            frame.loc(list.span),
+                            "`ignore` lists no rule, so nothing is suppressed",
+                        );
+                    }
+                }
+                JKind::Str(s) => codes.push(code(list, s)),
+                _ => self.malformed_suppression(
+                    frame.loc(list.span),
+                    "`ignore` must be a list of rule codes such as [\"CMK011\"]",
+                ),
+            },
+            None => self.malformed_suppression(
+                frame.loc(k.span),
+                "`metadata.acr-cmk` has no `ignore` list, so nothing is suppressed",
+            ),
+        }
+        for (key, _) in v.as_obj().unwrap_or_default() {
+            if !["ignore", "reason"]
+                .iter()
+                .any(|n| key.name.eq_ignore_ascii_case(n))
+            {
+                let hint = crate::rules::catalog::closest(&key.name, ["ignore", "reason"])
+                    .map(|n| format!(" (did you mean `{n}`?)"))
+                    .unwrap_or_default();
+                self.malformed_suppression(
+                    frame.loc(key.span),
+                    &format!(
+                        "unknown key `{}` in `metadata.acr-cmk`{hint}: only `ignore` and `reason` are read",
+                        key.name
+                    ),
+                );
+            }
+        }
         let reason = v
             .get("reason")
             .and_then(JVal::as_str)
@@ -166,8 +217,17 @@ impl Loader {
             codes,
             reason,
             scope,
-            loc: Loc::new(frame.file, k.span.start as usize, v.span.end as usize),
+            loc,
+            shared: false,
         })
+    }
+
+    fn malformed_suppression(&mut self, loc: Loc, message: &str) {
+        self.findings.push(
+            Finding::new(crate::rules::meta("SUP002"), loc, message).help(
+                "write \"metadata\": { \"acr-cmk\": { \"ignore\": [\"CMK011\"], \"reason\": \"why it does not apply\" } }",
+            ),
+        );
     }
 
     /// Process one template level; returns the model indexes it declared and its outputs.
@@ -206,6 +266,11 @@ impl Loader {
             if self.model.resources.len() >= MAX_RESOURCES {
                 let at = frame.loc(decls[insts[i].decl].j.span);
                 self.meter.hit(Limit::Resources, at);
+                if let Some(d) = origin.parent_deployment {
+                    self.model.resources[d].unseen = Some(Unseen::NotFollowed(format!(
+                        "cut short after {MAX_RESOURCES} resources"
+                    )));
+                }
                 break;
             }
             let (idx, referenced) = self.build(frame, &decls, &insts[i], origin);
@@ -401,6 +466,7 @@ impl Loader {
             presence: inst.presence,
             depends_on: Vec::new(),
             contains: Vec::new(),
+            unseen: None,
             parent_deployment: origin.parent_deployment,
             body,
             loc,
@@ -457,14 +523,32 @@ impl Loader {
         Node::new(Value::Object(obj), frame.loc(j.span))
     }
 
-    /// A nested deployment: evaluate its template (inline or linked) in its own frame.
+    /// A nested deployment: evaluate its template (inline or linked) in its own frame. A
+    /// template it cannot see (a remote link, an expression, an unreadable file, past a limit)
+    /// is recorded on the deployment ([`Resource::unseen`]).
     fn deployment(&mut self, frame: &Frame, d: &Decl, inst: &Inst, idx: usize, origin: &Origin) {
+        if let Err(unseen) = self.follow_deployment(frame, d, inst, idx, origin) {
+            self.model.resources[idx].unseen = Some(unseen);
+        }
+    }
+
+    fn follow_deployment(
+        &mut self,
+        frame: &Frame,
+        d: &Decl,
+        inst: &Inst,
+        idx: usize,
+        origin: &Origin,
+    ) -> Result<(), Unseen> {
         if origin.depth >= MAX_DEPLOYMENT_NESTING {
             self.meter.hit(Limit::Nesting, frame.loc(d.j.span));
-            return;
+            return Err(Unseen::NotFollowed(format!(
+                "deployments nested more than {MAX_DEPLOYMENT_NESTING} deep"
+            )));
         }
+        // Neither `template` nor `templateLink`: ARM rejects it; nothing is deployed.
         let Some(props) = d.j.get("properties") else {
-            return;
+            return Ok(());
         };
         let inner_scope = props
             .get("expressionEvaluationOptions")
@@ -473,18 +557,21 @@ impl Loader {
             .is_some_and(|s| s.eq_ignore_ascii_case("inner"));
         let mut linked_path = None;
         let linked: Option<(FileId, JVal)> = match props.get("template") {
-            Some(_) => None,
+            Some(t) if t.as_obj().is_some() => None,
+            Some(t) => {
+                return Err(Unseen::Unknown(format!(
+                    "`template` is {}",
+                    short_text(t.as_str().unwrap_or("not an object"))
+                )));
+            }
             None => {
-                let Some(rel) = props
-                    .get("templateLink")
-                    .and_then(|l| l.get("relativePath"))
-                else {
-                    return;
+                let Some(link) = props.get("templateLink") else {
+                    return Ok(());
                 };
-                let (file, parsed, path) = match self.linked(frame, &inst.env, rel, origin) {
-                    Some(x) => x,
-                    None => return,
+                let Some(rel) = link.get("relativePath") else {
+                    return Err(remote_link(link));
                 };
+                let (file, parsed, path) = self.linked(frame, &inst.env, rel, origin)?;
                 linked_path = Some(path);
                 Some((file, parsed))
             }
@@ -492,7 +579,7 @@ impl Loader {
         let (file, template): (FileId, &JVal) = match (&linked, props.get("template")) {
             (Some((f, t)), _) => (*f, t),
             (None, Some(t)) => (frame.file, t),
-            _ => return,
+            _ => return Ok(()),
         };
         let scope = schema_scope(template, &deployment_scope(frame, d.j, &inst.env));
         let pointer = if linked.is_some() {
@@ -540,27 +627,31 @@ impl Loader {
             out.push((n, outputs.clone()));
         }
         out.push((inst.id.clone(), outputs));
+        Ok(())
     }
 
-    /// Read and parse a `templateLink.relativePath` file.
+    /// Read and parse a `templateLink.relativePath` file. A file that cannot be read or parsed
+    /// is also an ARM000 finding (the deployment would fail); a path the tool cannot evaluate
+    /// is not (it may be fine at deployment time).
     fn linked(
         &mut self,
         frame: &Frame,
         env: &Env,
         rel: &JVal,
         origin: &Origin,
-    ) -> Option<(FileId, JVal, PathBuf)> {
+    ) -> Result<(FileId, JVal, PathBuf), Unseen> {
         let loc = frame.loc(rel.span);
         let Some(rel_path) = frame.value(env, rel).as_str().map(String::from) else {
-            self.error(loc, "linked template path is not known".into());
-            return None;
+            return Err(Unseen::Unknown(format!(
+                "relativePath {}",
+                short_text(rel.as_str().unwrap_or("is not a string"))
+            )));
         };
         let Some(base) = origin.path.as_ref().and_then(|p| p.parent()) else {
-            self.error(
-                loc,
-                format!("cannot resolve linked template `{rel_path}` without a template path"),
-            );
-            return None;
+            let why =
+                format!("cannot resolve linked template `{rel_path}` without a template path");
+            self.error(loc, why.clone());
+            return Err(Unseen::Unreadable(why));
         };
         self.linked_reads += 1;
         if self.linked_reads > MAX_LINKED {
@@ -570,26 +661,24 @@ impl Loader {
                     format!("more than {MAX_LINKED} linked templates; not following more"),
                 );
             }
-            return None;
+            return Err(Unseen::NotFollowed(format!(
+                "more than {MAX_LINKED} linked templates"
+            )));
         }
         let path = base.join(&rel_path);
         let text = match std::fs::read(&path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(t) => t,
                 Err(_) => {
-                    self.error(
-                        loc,
-                        format!("linked template `{rel_path}` is not valid UTF-8"),
-                    );
-                    return None;
+                    let why = format!("linked template `{rel_path}` is not valid UTF-8");
+                    self.error(loc, why.clone());
+                    return Err(Unseen::Unreadable(why));
                 }
             },
             Err(e) => {
-                self.error(
-                    loc,
-                    format!("linked template `{rel_path}` cannot be read: {e}"),
-                );
-                return None;
+                let why = format!("linked template `{rel_path}` cannot be read: {e}");
+                self.error(loc, why.clone());
+                return Err(Unseen::Unreadable(why));
             }
         };
         // Displayed relative to the file that links it, like the command-line name.
@@ -599,12 +688,36 @@ impl Loader {
             .unwrap_or_else(|| rel_path.clone());
         let file = self.sources.add(display, text.clone());
         match json::parse(&text) {
-            Ok(j) => Some((file, j, path)),
+            Ok(j) => Ok((file, j, path)),
             Err(e) => {
                 self.findings.push(super::parse_error(file, &text, &e));
-                None
+                Err(Unseen::Unreadable(format!(
+                    "linked template `{rel_path}` is not valid JSON"
+                )))
             }
         }
+    }
+}
+
+/// A template ARM fetches at deployment time: `templateLink.uri` or `templateLink.id` (a
+/// template spec), as written.
+fn remote_link(link: &JVal) -> Unseen {
+    let written = |key: &str| link.get(key).map(|v| short_text(v.as_str().unwrap_or("…")));
+    match (written("uri"), written("id")) {
+        (Some(uri), _) => Unseen::Remote(format!("templateLink.uri {uri}")),
+        (None, Some(id)) => Unseen::Remote(format!("template spec {id}")),
+        (None, None) => Unseen::Unknown("templateLink has no uri, id or relativePath".into()),
+    }
+}
+
+/// Source text quoted in a message, cut to a readable length.
+fn short_text(text: &str) -> String {
+    const MAX: usize = 80;
+    if text.chars().count() <= MAX {
+        format!("'{text}'")
+    } else {
+        let head: String = text.chars().take(MAX - 1).collect();
+        format!("'{head}…'")
     }
 }
 

@@ -38,11 +38,70 @@ pub enum JsonKind {
     Unparseable,
 }
 
-/// Classify JSON text by its top-level `$schema`.
+/// Classify JSON text by its top-level `$schema`; JSON without a template or parameters schema
+/// that is shaped like a template ([`shaped_like_template`]) is a template too (its missing
+/// schema is an ARM001 finding).
 pub fn detect(text: &str) -> JsonKind {
     match json::scan_schema(text) {
-        Ok(schema) => kind_of_schema(schema.as_deref().unwrap_or("")),
+        Ok(schema) => match kind_of_schema(schema.as_deref().unwrap_or("")) {
+            JsonKind::Other if json::parse(text).is_ok_and(|j| shaped_like_template(&j)) => {
+                JsonKind::Template
+            }
+            kind => kind,
+        },
         Err(_) => JsonKind::Unparseable,
+    }
+}
+
+/// A hand-written template that forgot its `$schema`: a top-level `resources` array whose
+/// items are all objects with a `type`, or `contentVersion` together with `resources` (an array,
+/// or the object of a `languageVersion` 2.0 template). Other JSON (package.json, tsconfig,
+/// policy definitions) has neither.
+pub fn shaped_like_template(j: &json::JVal) -> bool {
+    let Some(resources) = j.get("resources") else {
+        return false;
+    };
+    if j.get("contentVersion")
+        .is_some_and(|v| v.as_str().is_some())
+    {
+        return resources.as_arr().is_some() || resources.as_obj().is_some();
+    }
+    resources.as_arr().is_some_and(|items| {
+        !items.is_empty()
+            && items
+                .iter()
+                .all(|r| r.get("type").is_some_and(|t| t.as_str().is_some()))
+    })
+}
+
+/// ARM001 for a template without a deploymentTemplate `$schema`: at the `$schema` value when
+/// there is one, else at the document's opening brace.
+fn schema_finding(file: u32, template: &json::JVal) -> Option<Finding> {
+    let meta = crate::rules::meta("ARM001");
+    let schema_help = "start the template with \"$schema\": \"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#\" (or the subscription, management-group or tenant deployment schema)";
+    match template.get("$schema") {
+        Some(v) if kind_of_schema(v.as_str().unwrap_or("")) == JsonKind::Template => None,
+        Some(v) => Some(
+            Finding::new(
+                meta,
+                Loc::new(file, v.span.start as usize, v.span.end as usize),
+                "`$schema` is not a deployment template schema; the file is linted as a template because of its shape",
+            )
+            .label("not a deploymentTemplate schema")
+            .help(schema_help),
+        ),
+        None => {
+            let start = template.span.start as usize;
+            Some(
+                Finding::new(
+                    meta,
+                    Loc::new(file, start, start + 1),
+                    "no `$schema`: the file is linted as an ARM template because of its shape, but other tools will not recognise it",
+                )
+                .label("template without $schema")
+                .help(schema_help),
+            )
+        }
     }
 }
 
@@ -62,17 +121,33 @@ pub fn kind_of(j: &json::JVal) -> JsonKind {
     kind_of_schema(j.get("$schema").and_then(json::JVal::as_str).unwrap_or(""))
 }
 
-/// ARM000 at the offending character (an empty span at the end of input).
+/// ARM000 at the offending character. At the end of input there is no character to mark: the
+/// last one that is not white space is marked instead ("the file ends after this"), so that a
+/// renderer has a character to put its caret under.
 pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Finding {
-    let end = text
+    let at_end = text
         .get(e.offset..)
-        .and_then(|rest| rest.chars().next())
-        .map_or(e.offset, |c| e.offset + c.len_utf8());
+        .is_none_or(|rest| rest.trim_end().is_empty());
+    let last = text[..e.offset.min(text.len())]
+        .trim_end()
+        .char_indices()
+        .next_back();
+    let (start, end, label) = match (at_end, last) {
+        (true, Some((i, c))) => (i, i + c.len_utf8(), "the file ends after this"),
+        _ => {
+            let end = text
+                .get(e.offset..)
+                .and_then(|rest| rest.chars().next())
+                .map_or(e.offset, |c| e.offset + c.len_utf8());
+            (e.offset, end, "here")
+        }
+    };
     Finding::new(
         crate::rules::meta("ARM000"),
-        Loc::new(file, e.offset, end),
+        Loc::new(file, start, end),
         format!("invalid JSON: {}", e.message),
     )
+    .label(label)
     .help("ARM accepts JSON with comments; fix the syntax error at the marked position")
 }
 
@@ -166,6 +241,7 @@ fn load_parsed(
         }
     };
     skeleton.splice(0..0, skeleton::template_errors(0, &template, placeholders));
+    findings.extend(schema_finding(0, &template));
     let mut loader = load::Loader::new(sources);
     loader.findings = findings;
     loader.load_root(&template, path, given, placeholders);

@@ -10,7 +10,8 @@ use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_EXPR_DEPTH, MAX_RES
 use crate::eval::scope::scope_of_object;
 use crate::eval::value::expr;
 use crate::model::{
-    Key, Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
+    Key, Node, Object, Presence, Resource, Scope, SymStr, Unseen, Value, extension_resource_id,
+    resource_id,
 };
 use crate::source::Loc;
 use std::collections::HashMap;
@@ -461,6 +462,7 @@ impl<'t, 's> Eval<'t, 's> {
             }
             let idx = self.shared.model.resources.len();
             let pointer = format!("{}/resources/{sym}", self.pointer_prefix);
+            let unseen = declared_deployment_unseen(&inst.ty, &body);
             self.shared.model.resources.push(Resource {
                 ty: inst.ty.clone(),
                 api_version: inst.api.clone(),
@@ -471,6 +473,7 @@ impl<'t, 's> Eval<'t, 's> {
                 presence: inst.presence,
                 depends_on: Vec::new(),
                 contains: Vec::new(),
+                unseen,
                 parent_deployment: self.parent_deployment,
                 body,
                 loc: inst.type_loc,
@@ -588,13 +591,21 @@ impl<'t, 's> Eval<'t, 's> {
             presence,
             depends_on: Vec::new(),
             contains: Vec::new(),
+            unseen: None,
             parent_deployment: self.parent_deployment,
             body: Node::new(Value::Object(body_obj), self.loc(body)),
             loc: decl_loc,
             pointer: pointer.clone(),
         });
         self.pending.push((idx, refs));
-        let outputs = self.load_module(path, decl_loc, inputs, target, idx, presence, pointer);
+        let outputs = match self.load_module(path, decl_loc, inputs, target, idx, presence, pointer)
+        {
+            Ok(outputs) => Some(outputs),
+            Err(unseen) => {
+                self.shared.model.resources[idx].unseen = Some(unseen);
+                None
+            }
+        };
         let contains: Vec<usize> = (idx + 1..self.shared.model.resources.len())
             .filter(|&i| self.shared.model.resources[i].parent_deployment == Some(idx))
             .collect();
@@ -608,7 +619,7 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     /// Load and evaluate a local module file; its resources join the model under deployment
-    /// `idx`. Returns its outputs, or `None` when the module is opaque.
+    /// `idx`. Returns its outputs, or why the tool cannot see into the module.
     #[allow(clippy::too_many_arguments)]
     fn load_module(
         &mut self,
@@ -619,30 +630,56 @@ impl<'t, 's> Eval<'t, 's> {
         idx: usize,
         presence: Presence,
         pointer: String,
-    ) -> Option<Vec<(String, Node)>> {
-        if path.starts_with("br:")
-            || path.starts_with("br/")
-            || path.starts_with("ts:")
-            || path.is_empty()
-        {
-            return None;
+    ) -> Result<Vec<(String, Node)>, Unseen> {
+        if path.starts_with("br:") || path.starts_with("br/") {
+            return Err(Unseen::Remote(format!("registry module '{path}'")));
         }
+        if path.starts_with("ts:") || path.starts_with("ts/") {
+            return Err(Unseen::Remote(format!("template spec '{path}'")));
+        }
+        if path.is_empty() {
+            return Err(Unseen::Unknown("the module path".into()));
+        }
+        if is_json_module(path) {
+            self.note_json_not_followed(
+                at,
+                "JSON module not followed yet: the resources of this ARM template are not checked here",
+            );
+            return Err(Unseen::NotFollowed(format!(
+                "'{path}' is an ARM JSON template, which acr-cmk does not follow from Bicep"
+            )));
+        }
+        let Some(dir) = self.dir.as_ref() else {
+            return Err(Unseen::Unreadable(format!(
+                "'{path}' cannot be resolved without the file's directory"
+            )));
+        };
         // Canonical paths, so that `./a/../m.bicep` and `m.bicep` are one file to the cycle guard.
-        let file = self.dir.as_ref()?.join(path);
+        let file = dir.join(path);
         let file = file.canonicalize().unwrap_or(file);
         if self.shared.module_stack.iter().any(|p| p == &file) {
-            return None;
+            return Err(Unseen::NotFollowed(format!(
+                "'{path}' uses itself (a module cycle)"
+            )));
         }
         // The stack holds the top-level file: a module of a file at depth d is at depth d + 1.
         if self.shared.module_stack.len() > MAX_DEPLOYMENT_NESTING {
             let at = self.shared.model.resources[idx].loc;
             self.shared.meter.hit(Limit::Nesting, at);
-            return None;
+            return Err(Unseen::NotFollowed(format!(
+                "modules nested more than {MAX_DEPLOYMENT_NESTING} deep"
+            )));
         }
-        if is_json_module(path) {
-            return self.json_module(at);
-        }
-        let (file_id, text, parsed) = load_cached(self, &file, path)?;
+        let Some((file_id, text, parsed)) = load_cached(self, &file, path) else {
+            let why = if !file.is_file() {
+                "no such file"
+            } else if matches!(self.shared.modules.get(&file), Some(None)) {
+                "it has syntax errors"
+            } else {
+                "it cannot be read"
+            };
+            return Err(Unseen::Unreadable(format!("'{path}': {why}")));
+        };
         self.shared.module_stack.push(file.clone());
         let outputs = super::evaluate_parsed(
             self.shared,
@@ -659,19 +696,7 @@ impl<'t, 's> Eval<'t, 's> {
             },
         );
         self.shared.module_stack.pop();
-        outputs
-    }
-
-    /// A module written as an ARM JSON template. Loading it through the ARM front end
-    /// (parameters in, outputs back) is the next step (issue 11 item 4); until then the
-    /// deployment stays opaque (outputs unknown, as for a registry module) and a note says
-    /// that its resources were not checked.
-    fn json_module(&mut self, at: Loc) -> Option<Vec<(String, Node)>> {
-        self.note_json_not_followed(
-            at,
-            "JSON module not followed yet: the resources of this ARM template are not checked here",
-        );
-        None
+        Ok(outputs.unwrap_or_default())
     }
 
     /// BICEP001 at `at` (once: a module in a loop is one note).
@@ -772,6 +797,39 @@ pub(super) fn load_cached(
     }
     let loaded = ev.shared.modules.get(file)?.as_ref()?;
     Some((loaded.file, loaded.text.clone(), loaded.parsed.clone()))
+}
+
+/// What the tool cannot see of a `Microsoft.Resources/deployments` resource written in Bicep
+/// (as AVM writes its telemetry deployment): its inline template is not evaluated, so only a
+/// template that declares no resources is seen through; a linked one is remote.
+fn declared_deployment_unseen(ty: &str, body: &Node) -> Option<Unseen> {
+    if !ty.eq_ignore_ascii_case("Microsoft.Resources/deployments") {
+        return None;
+    }
+    let props = body.get("properties")?;
+    if let Some(template) = props.get("template") {
+        if template.as_object().is_none() {
+            return Some(Unseen::Unknown("`template` is not an object".into()));
+        }
+        return match template.get("resources").map(|r| &r.value) {
+            None => None,
+            Some(Value::Array(a)) if a.is_empty() => None,
+            Some(Value::Object(o)) if o.entries.is_empty() => None,
+            Some(_) => Some(Unseen::NotFollowed(
+                "an inline template in a Bicep `Microsoft.Resources/deployments` resource".into(),
+            )),
+        };
+    }
+    let link = props.get("templateLink")?;
+    let written = |key: &str| {
+        link.get(key)
+            .map(|v| v.value.to_symstr().map_or("…".into(), |s| s.to_string()))
+    };
+    Some(match (written("uri"), written("id")) {
+        (Some(uri), _) => Unseen::Remote(format!("templateLink.uri '{uri}'")),
+        (None, Some(id)) => Unseen::Remote(format!("template spec '{id}'")),
+        (None, None) => Unseen::NotFollowed("a templateLink without uri or id".into()),
+    })
 }
 
 /// A child keeps its parent's resource group and subscription (or extension scope).
@@ -920,6 +978,7 @@ mod tests {
             presence: Presence::Always,
             depends_on: Vec::new(),
             contains: Vec::new(),
+            unseen: None,
             parent_deployment: None,
             body: Node::null(Loc::default()),
             loc: Loc::default(),

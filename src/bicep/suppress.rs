@@ -9,12 +9,12 @@
 //! (our convention: everything after `//` is the reason, not a code). A suppression without a
 //! reason is reported by the lint driver (SUP001).
 
-use crate::model::{Suppression, SuppressionScope};
+use crate::model::{SuppressedCode, Suppression, SuppressionScope};
 use crate::source::{FileId, Loc};
 
 struct Directive<'a> {
     kind: &'a str,
-    codes: Vec<String>,
+    codes: Vec<SuppressedCode>,
     reason: Option<String>,
     loc: Loc,
 }
@@ -41,9 +41,16 @@ fn parse_directive(line: &str, at: usize, file: FileId) -> Option<Directive<'_>>
     ) {
         return None;
     }
+    // Each word's offset in the file: `words` are slices of `head`, itself a slice of `line`.
+    let offset = |w: &str| at + (w.as_ptr() as usize - line.as_ptr() as usize);
     Some(Directive {
         kind,
-        codes: words.map(|w| w.to_ascii_uppercase()).collect(),
+        codes: words
+            .map(|w| SuppressedCode {
+                code: w.to_ascii_uppercase(),
+                loc: Loc::new(file, offset(w), offset(w) + w.len()),
+            })
+            .collect(),
         reason,
         loc: Loc::new(file, at + lead, at + lead + t.len()),
     })
@@ -83,6 +90,7 @@ pub fn collect(text: &str, file: FileId) -> Vec<Suppression> {
                         end: e as u32,
                     },
                     loc: d.loc,
+                    shared: true,
                 });
             }
             "disable-diagnostics" => {
@@ -96,6 +104,7 @@ pub fn collect(text: &str, file: FileId) -> Vec<Suppression> {
                         end: text.len() as u32,
                     },
                     loc: d.loc,
+                    shared: true,
                 });
             }
             _ => {
@@ -105,7 +114,9 @@ pub fn collect(text: &str, file: FileId) -> Vec<Suppression> {
                     let s = &mut out[k];
                     let matches = d.codes.is_empty()
                         || s.codes.is_empty()
-                        || s.codes.iter().any(|c| d.codes.contains(c));
+                        || s.codes
+                            .iter()
+                            .any(|c| d.codes.iter().any(|r| r.code == c.code));
                     if matches && let SuppressionScope::Range { end: e, .. } = &mut s.scope {
                         *e = end;
                     }
@@ -126,7 +137,14 @@ mod tests {
         let src = "#disable-next-line CMK003 cmk011 // no tasks\nvar a = 1\n#disable-diagnostics\nvar b = 2\n#restore-diagnostics\nvar c = 3\n";
         let s = collect(src, 0);
         assert_eq!(s.len(), 2);
-        assert_eq!(s[0].codes, vec!["CMK003", "CMK011"]);
+        let codes: Vec<_> = s[0].codes.iter().map(|c| c.code.as_str()).collect();
+        assert_eq!(codes, ["CMK003", "CMK011"]);
+        // Each code is located where it is written.
+        let at = src.find("cmk011").unwrap() as u32;
+        assert_eq!(
+            (s[0].codes[1].loc.start, s[0].codes[1].loc.end),
+            (at, at + 6)
+        );
         assert_eq!(s[0].reason.as_deref(), Some("no tasks"));
         let a = src.find("var a").unwrap() as u32;
         assert_eq!(

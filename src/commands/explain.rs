@@ -36,16 +36,8 @@ pub fn render(meta: &rules::RuleMeta) -> String {
 
 /// "; did you mean CMK003 (content-trust-unsupported)?" for the closest code or slug.
 pub fn suggestion(code: &str) -> String {
-    let wanted = code.to_ascii_lowercase();
-    rules::all()
-        .iter()
-        .map(|r| r.meta())
-        .flat_map(|m| {
-            [m.code, m.name].map(|k| (strsim::jaro_winkler(&k.to_ascii_lowercase(), &wanted), m))
-        })
-        .filter(|(score, _)| *score > 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, m)| format!("; did you mean {} ({})?", m.code, m.name))
+    crate::rules::catalog::closest_rule(code)
+        .map(|m| format!("; did you mean {} ({})?", m.code, m.name))
         .unwrap_or_default()
 }
 

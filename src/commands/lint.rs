@@ -3,8 +3,9 @@
 use crate::cli::{FailOn, LintArgs};
 use crate::exit::Exit;
 use crate::finding::Level;
-use crate::lint::{self, Settings, config, discover::Excludes};
-use crate::report::{self, human::Style};
+use crate::lint::discover::{self, Excludes};
+use crate::lint::{self, Settings, config};
+use crate::report::{self, Format, human::Style};
 use std::io::Write;
 
 pub fn run(args: &LintArgs) -> Exit {
@@ -16,7 +17,32 @@ pub fn run(args: &LintArgs) -> Exit {
         }
     };
     let report = lint::run(&settings);
-    let exit = report.exit(fail_on(args.fail_on));
+    let mut exit = report.exit(fail_on(args.fail_on));
+    let listed_on_stdout = args.verbose && args.format == Format::Human && args.output.is_none();
+    if !listed_on_stdout {
+        for s in named_and_skipped(args, &report) {
+            eprintln!("note: {} was not checked: {}", s.file, s.reason);
+        }
+    }
+    if report.templates_checked == 0 {
+        let fail = args.fail_on_empty || settings.config.fail_on_empty;
+        let skipped = match report.skipped.len() {
+            0 => String::new(),
+            n => format!(
+                " ({n} file{} skipped{})",
+                if n == 1 { "" } else { "s" },
+                if args.verbose { "" } else { "; -v lists them" }
+            ),
+        };
+        if fail {
+            eprintln!(
+                "error: no ARM template or Bicep file was checked{skipped}; failing as --fail-on-empty asks"
+            );
+            exit = exit.max(Exit::Error);
+        } else {
+            eprintln!("warning: no ARM template or Bicep file was checked{skipped}");
+        }
+    }
     match &args.output {
         Some(path) => {
             let text = report::render(&report, args.format, Style::plain(), args.verbose);
@@ -43,6 +69,20 @@ pub fn run(args: &LintArgs) -> Exit {
         }
     }
     exit
+}
+
+/// The files named on the command line that were not linted: pre-commit names every staged
+/// file, and a user who names a file expects to hear why nothing was said about it.
+fn named_and_skipped<'r>(
+    args: &LintArgs,
+    report: &'r report::Report,
+) -> impl Iterator<Item = &'r report::Skipped> {
+    let named: std::collections::HashSet<String> =
+        args.paths.iter().map(|p| discover::display(p)).collect();
+    report
+        .skipped
+        .iter()
+        .filter(move |s| named.contains(&s.file))
 }
 
 fn fail_on(f: FailOn) -> Level {

@@ -2,7 +2,8 @@
 //!
 //! Parsed with `toml_edit` so that every mistake (an unknown key, an unknown rule, a bad level,
 //! a value of the wrong type, an invalid glob) is reported at its line and column, with a
-//! did-you-mean when a known name is close.
+//! did-you-mean when a known name is close. Every mistake of a file is reported at once (code
+//! CFG001), not only the first; a file that is not TOML at all stops at its syntax error.
 
 use crate::finding::{Finding, Level};
 use crate::placeholders::Placeholders;
@@ -12,7 +13,7 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Na
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use toml_edit::{Document, Item, TableLike, Value};
+use toml_edit::{Document, Item, TableLike};
 
 /// Name of the configuration file looked up from the working directory upward.
 pub const FILE_NAME: &str = "acr-cmk.toml";
@@ -21,6 +22,7 @@ const TOP_KEYS: &[&str] = &[
     "rules",
     "cmk-required",
     "exclude",
+    "fail-on-empty",
     "check-resources",
     "placeholders",
 ];
@@ -44,6 +46,8 @@ pub struct Config {
     pub check_all_resources: bool,
     /// The built-in placeholder conventions and the file's `placeholders` patterns.
     pub placeholders: Placeholders,
+    /// A run that checks no template fails (exit 2), as `lint --fail-on-empty`.
+    pub fail_on_empty: bool,
 }
 
 impl Config {
@@ -85,6 +89,38 @@ impl Config {
     /// Directory the `exclude` globs are relative to.
     pub fn base_dir(&self) -> Option<&Path> {
         self.path.as_deref().and_then(Path::parent)
+    }
+}
+
+/// Code of every configuration error.
+pub const CODE: &str = "CFG001";
+
+/// Every mistake of a configuration file (at least one).
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// All errors as miette text, one after another, for standard error.
+    pub fn render(&self, color: bool) -> String {
+        self.0
+            .iter()
+            .map(|e| e.render(color))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let messages: Vec<&str> = self.0.iter().map(|e| e.message.as_str()).collect();
+        f.write_str(&messages.join("; "))
+    }
+}
+impl std::error::Error for ConfigErrors {}
+
+impl From<ConfigError> for ConfigErrors {
+    fn from(e: ConfigError) -> Self {
+        ConfigErrors(vec![e])
     }
 }
 
@@ -146,6 +182,10 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 impl Diagnostic for ConfigError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let meta = crate::rules::meta(CODE);
+        Some(Box::new(format!("{}({})", meta.code, meta.name)))
+    }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
@@ -165,19 +205,9 @@ impl Diagnostic for ConfigError {
     }
 }
 
-/// The closest known name, if it is close enough to be a likely typo.
+/// "did you mean `x`?" for the closest known name, if it is close enough to be a likely typo.
 fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    known
-        .into_iter()
-        .map(|k| {
-            (
-                strsim::jaro_winkler(&name.to_ascii_lowercase(), &k.to_ascii_lowercase()),
-                k,
-            )
-        })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| format!("did you mean `{k}`?"))
+    catalog::closest(name, known).map(|k| format!("did you mean `{k}`?"))
 }
 
 /// `acr-cmk.toml` in `start` or the nearest ancestor that has one.
@@ -190,7 +220,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 
 /// The configuration for a run: `explicit` (`--config`) or the file found upward from `cwd`, or
 /// the defaults when there is none.
-pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
+pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigErrors> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
         None => match find(cwd) {
@@ -220,144 +250,244 @@ pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> 
     Ok(config)
 }
 
-/// Parse configuration text; `name` is used in error messages.
-pub fn parse(name: &str, text: &str) -> Result<Config, ConfigError> {
+/// Parse configuration text; `name` is used in error messages. Every mistake is reported.
+pub fn parse(name: &str, text: &str) -> Result<Config, ConfigErrors> {
     let doc = Document::parse(text)
         .map_err(|e| ConfigError::at(name, text, e.span(), e.message().trim().to_string()))?;
-    let err = |span: Option<std::ops::Range<usize>>, message: String| {
-        ConfigError::at(name, text, span, message)
+    let mut errors = Vec::new();
+    let mut err = |span: Option<std::ops::Range<usize>>, message: String, help: Option<String>| {
+        errors.push(ConfigError::at(name, text, span, message).help(help));
     };
     let mut config = Config::default();
     for (key, item) in doc.as_table().iter() {
         let key_span = doc.as_table().key(key).and_then(|k| k.span());
         match key {
-            "rules" => parse_rules(item, &err, &mut config)?,
-            "cmk-required" => {
-                config.cmk_required = item.as_bool().ok_or_else(|| {
-                    err(item.span(), "`cmk-required` must be true or false".into())
-                })?;
-            }
-            "exclude" => config.exclude = parse_exclude(item, &err)?,
-            "check-resources" => {
-                let value = item.as_str().ok_or_else(|| {
-                    err(
-                        item.span(),
-                        "`check-resources` must be a string: \"cmk-wiring\" or \"all\"".into(),
-                    )
-                })?;
-                config.check_all_resources = match value {
-                    "cmk-wiring" => false,
-                    "all" => true,
-                    other => {
-                        return Err(err(
-                            item.span(),
-                            format!("unknown value `{other}` for `check-resources`"),
-                        )
-                        .help(
-                            did_you_mean(other, CHECK_RESOURCES.iter().copied())
-                                .or_else(|| Some("`cmk-wiring` (the default) or `all`".into())),
-                        ));
-                    }
-                };
-            }
-            "placeholders" => config.placeholders = parse_placeholders(item, &err)?,
-            other => {
-                return Err(err(key_span, format!("unknown key `{other}`")).help(
-                    did_you_mean(other, TOP_KEYS.iter().copied())
-                        .or_else(|| Some(format!("known keys: {}", TOP_KEYS.join(", ")))),
-                ));
-            }
+            "rules" => parse_rules(item, &mut err, &mut config),
+            "cmk-required" => match item.as_bool() {
+                Some(b) => config.cmk_required = b,
+                None => err(
+                    item.span(),
+                    "`cmk-required` must be true or false".into(),
+                    None,
+                ),
+            },
+            "fail-on-empty" => match item.as_bool() {
+                Some(b) => config.fail_on_empty = b,
+                None => err(
+                    item.span(),
+                    "`fail-on-empty` must be true or false".into(),
+                    None,
+                ),
+            },
+            "exclude" => config.exclude = parse_exclude(item, &mut err),
+            "check-resources" => match item.as_str() {
+                Some("cmk-wiring") => config.check_all_resources = false,
+                Some("all") => config.check_all_resources = true,
+                Some(other) => err(
+                    item.span(),
+                    format!("unknown value `{other}` for `check-resources`"),
+                    did_you_mean(other, CHECK_RESOURCES.iter().copied())
+                        .or_else(|| Some("`cmk-wiring` (the default) or `all`".into())),
+                ),
+                None => err(
+                    item.span(),
+                    "`check-resources` must be a string: \"cmk-wiring\" or \"all\"".into(),
+                    None,
+                ),
+            },
+            "placeholders" => config.placeholders = parse_placeholders(item, &mut err),
+            other => err(
+                key_span,
+                format!("unknown key `{other}`"),
+                did_you_mean(other, TOP_KEYS.iter().copied())
+                    .or_else(|| Some(format!("known keys: {}", TOP_KEYS.join(", ")))),
+            ),
         }
     }
-    Ok(config)
+    if errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(ConfigErrors(errors))
+    }
 }
 
-type ErrFn<'a> = dyn Fn(Option<std::ops::Range<usize>>, String) -> ConfigError + 'a;
+type ErrFn<'a> = dyn FnMut(Option<std::ops::Range<usize>>, String, Option<String>) + 'a;
 
-fn parse_rules(item: &Item, err: &ErrFn, config: &mut Config) -> Result<(), ConfigError> {
+fn parse_rules(item: &Item, err: &mut ErrFn, config: &mut Config) {
     // `[rules]`, `rules.CMK011 = …` and `rules = { CMK011 = … }` are all tables.
-    let table: &dyn TableLike = item.as_table_like().ok_or_else(|| {
+    let Some(table): Option<&dyn TableLike> = item.as_table_like() else {
         err(
             item.span(),
             "`rules` must be a table: [rules] CMK011 = \"off\"".into(),
-        )
-    })?;
+            None,
+        );
+        return;
+    };
     let known = catalog::known();
     for (name, value) in table.iter() {
         let key_span = table.get_key_value(name).and_then(|(k, _)| k.span());
         let Some(meta) = catalog::lookup(name) else {
             let names = known.iter().flat_map(|m| [m.code, m.name]);
-            return Err(err(key_span, format!("unknown rule `{name}`")).help(
-                did_you_mean(name, names)
-                    .or_else(|| Some("`acr-cmk rules` lists the rule codes and names".into())),
-            ));
+            let help = catalog::closest_rule(name)
+                .map(|m| {
+                    format!(
+                        "did you mean `{}`?",
+                        if name.contains('-') { m.name } else { m.code }
+                    )
+                })
+                .or_else(|| did_you_mean(name, names))
+                .or_else(|| Some("`acr-cmk rules` lists the rule codes and names".into()));
+            err(key_span, format!("unknown rule `{name}`"), help);
+            continue;
         };
-        let level_text = value.as_str().ok_or_else(|| {
+        let Some(level_text) = value.as_str() else {
             err(
                 value.span(),
                 format!("the level of `{name}` must be a string: off, note, warning or error"),
-            )
-        })?;
+                None,
+            );
+            continue;
+        };
         let level = match level_text.to_ascii_lowercase().as_str() {
             "off" => None,
             "note" => Some(Level::Note),
             "warning" => Some(Level::Warning),
             "error" => Some(Level::Error),
             _ => {
-                return Err(
-                    err(value.span(), format!("unknown level `{level_text}`")).help(
-                        did_you_mean(level_text, LEVELS.iter().copied())
-                            .or_else(|| Some("levels: off, note, warning, error".into())),
-                    ),
+                err(
+                    value.span(),
+                    format!("unknown level `{level_text}`"),
+                    did_you_mean(level_text, LEVELS.iter().copied())
+                        .or_else(|| Some("levels: off, note, warning, error".into())),
                 );
+                continue;
             }
         };
+        if meta.code == CODE {
+            err(
+                key_span,
+                format!(
+                    "`{CODE}` ({}) cannot be configured: a configuration with mistakes is never used",
+                    meta.name
+                ),
+                None,
+            );
+            continue;
+        }
         if config.levels.insert(meta.code, level).is_some() {
-            return Err(err(
+            err(
                 key_span,
                 format!("`{}` ({}) is configured twice", meta.code, meta.name),
-            ));
+                None,
+            );
         }
     }
-    Ok(())
 }
 
-fn parse_placeholders(item: &Item, err: &ErrFn) -> Result<Placeholders, ConfigError> {
-    let array = item.as_array().ok_or_else(|| {
+fn parse_placeholders(item: &Item, err: &mut ErrFn) -> Placeholders {
+    let Some(array) = item.as_array() else {
         err(
             item.span(),
             "`placeholders` must be an array of regular expressions".into(),
-        )
-    })?;
+            None,
+        );
+        return Placeholders::builtin();
+    };
     let mut patterns = Vec::new();
     for v in array.iter() {
-        let p = v
-            .as_str()
-            .ok_or_else(|| err(v.span(), "a placeholder pattern must be a string".into()))?;
-        patterns.push(p.to_string());
+        match v.as_str() {
+            Some(p) => patterns.push(p.to_string()),
+            None => err(
+                v.span(),
+                "a placeholder pattern must be a string".into(),
+                None,
+            ),
+        }
     }
-    Placeholders::with_user(&patterns).map_err(|(i, why)| {
-        let span = array.get(i).and_then(Value::span);
-        err(span, format!("invalid placeholder pattern `{}`: {why}", patterns[i])).help(Some(
-            "a regular expression (Rust regex syntax); anchor it with ^…$ to match whole values only"
-                .into(),
-        ))
-    })
+    match Placeholders::with_user(&patterns) {
+        Ok(p) => p,
+        Err((i, why)) => {
+            let span = array.get(i).and_then(toml_edit::Value::span);
+            err(
+                span,
+                format!("invalid placeholder pattern `{}`: {why}", patterns[i]),
+                Some(
+                    "a regular expression (Rust regex syntax); anchor it with ^…$ to match whole values only"
+                        .into(),
+                ),
+            );
+            Placeholders::builtin()
+        }
+    }
 }
 
-fn parse_exclude(item: &Item, err: &ErrFn) -> Result<Vec<String>, ConfigError> {
-    let array = item
-        .as_array()
-        .ok_or_else(|| err(item.span(), "`exclude` must be an array of globs".into()))?;
-    array
-        .iter()
-        .map(|v: &Value| {
-            let glob = v
-                .as_str()
-                .ok_or_else(|| err(v.span(), "an exclude glob must be a string".into()))?;
-            globset::Glob::new(glob)
-                .map_err(|e| err(v.span(), format!("invalid glob `{glob}`: {}", e.kind())))?;
-            Ok(glob.to_string())
-        })
-        .collect()
+fn parse_exclude(item: &Item, err: &mut ErrFn) -> Vec<String> {
+    let Some(array) = item.as_array() else {
+        err(
+            item.span(),
+            "`exclude` must be an array of globs".into(),
+            None,
+        );
+        return Vec::new();
+    };
+    let mut globs = Vec::new();
+    for v in array.iter() {
+        let Some(glob) = v.as_str() else {
+            err(v.span(), "an exclude glob must be a string".into(), None);
+            continue;
+        };
+        match globset::Glob::new(glob) {
+            Ok(_) => globs.push(glob.to_string()),
+            Err(e) => err(
+                v.span(),
+                format!("invalid glob `{glob}`: {}", e.kind()),
+                None,
+            ),
+        }
+    }
+    globs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_documents_exactly_the_keys_the_parser_reads() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/config.schema.json")).unwrap();
+        let mut documented: Vec<&str> = schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        documented.sort();
+        let mut read = TOP_KEYS.to_vec();
+        read.sort();
+        assert_eq!(documented, read);
+    }
+
+    #[test]
+    fn every_mistake_is_reported_with_its_code() {
+        let errors = parse(
+            "acr-cmk.toml",
+            "exlude = [\"x\"]\nfail-on-empty = 1\n[rules]\nCMK11 = \"off\"\nCFG001 = \"off\"\nCMK011 = \"warn\"\n",
+        )
+        .unwrap_err();
+        let messages: Vec<&str> = errors.0.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "unknown key `exlude`",
+                "`fail-on-empty` must be true or false",
+                "unknown rule `CMK11`",
+                "`CFG001` (invalid-config) cannot be configured: a configuration with mistakes is never used",
+                "unknown level `warn`",
+            ]
+        );
+        assert_eq!(errors.0[2].help.as_deref(), Some("did you mean `CMK011`?"));
+        let text = errors.render(false);
+        assert_eq!(text.matches("CFG001(invalid-config)").count(), 5, "{text}");
+    }
 }

@@ -243,6 +243,27 @@ fn arm_template_siblings(params: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Why a parameters file is not checked: no template it belongs to beside it.
+fn orphan_reason(params: &Path) -> String {
+    let names: Vec<String> = arm_template_siblings(params)
+        .iter()
+        .filter_map(|t| t.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    let why = if names.is_empty() {
+        "a parameters file whose name pairs it with no template (X.parameters.json goes with X.json)"
+            .to_string()
+    } else {
+        format!(
+            "no template {} beside this parameters file",
+            names.join(" or ")
+        )
+    };
+    format!(
+        "{why}; lint its template with `--parameters {}`",
+        display(params)
+    )
+}
+
 /// Walk, read (in parallel), classify and pair.
 pub fn discover(
     paths: &[PathBuf],
@@ -326,14 +347,17 @@ fn pair_arm(
                 templates.insert(path.clone());
             }
             Kind::Parameters => {
-                files.checked.insert(display(path));
                 // Only the parameters changed (pre-commit passes just that file): lint the
-                // template it belongs to.
-                for t in arm_template_siblings(path) {
-                    if files.get(&t).is_some_and(|f| f.kind == Kind::Template) {
+                // template it belongs to, which reads this file (it is checked there). Without
+                // a template beside it, nothing checks it: say so instead of counting it.
+                let template = arm_template_siblings(path)
+                    .into_iter()
+                    .find(|t| files.get(t).is_some_and(|f| f.kind == Kind::Template));
+                match template {
+                    Some(t) => {
                         templates.insert(normalize(&t));
-                        break;
                     }
+                    None => skipped.push(skip_entry(path, &orphan_reason(path))),
                 }
             }
             Kind::Other => skipped.push(skip_entry(path, "not an ARM template or parameters file")),

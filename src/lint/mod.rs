@@ -12,7 +12,7 @@ pub mod walk;
 use crate::model::Model;
 use crate::placeholders::Placeholders;
 use crate::report::{Problem, Report, UnitReport};
-use crate::rules::{self, Ctx};
+use crate::rules::{self, Ctx, RuleMeta};
 use crate::unit::Unit;
 use baseline::BaselineFile;
 use config::Config;
@@ -112,10 +112,11 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
     // Largest files first, one job at a time per steal: a big template started last would
     // leave the other core idle at the end of the run. Reports keep the jobs' order.
     // Jobs are consumed so that each text is freed once linted.
+    let templates_checked = plan.jobs.len();
     let mut jobs: Vec<(usize, (Job, Option<Arc<BaselineFile>>))> =
         plan.jobs.into_iter().zip(baselines).enumerate().collect();
     jobs.sort_by_key(|(_, (job, _))| std::cmp::Reverse(job.text.len()));
-    let mut linted: Vec<(usize, Result<UnitReport, Problem>)> = jobs
+    let mut linted: Vec<(usize, Result<Linted, Problem>)> = jobs
         .into_par_iter()
         .with_max_len(1)
         .map(|(i, (job, base))| {
@@ -124,12 +125,17 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         })
         .collect();
     linted.sort_by_key(|(i, _)| *i);
+    let mut code_uses = Vec::new();
     for (_, result) in linted {
         match result {
-            Ok(unit) => units.push(unit),
+            Ok(linted) => {
+                code_uses.push((units.len(), linted.code_uses));
+                units.push(linted.unit);
+            }
             Err(problem) => problems.push(problem),
         }
     }
+    report_unused_suppressions(&mut units, code_uses, &settings.config);
     dedup(&mut units);
     // Checked: what discovery read, plus what the front ends followed (linked templates, local
     // Bicep modules).
@@ -142,6 +148,7 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         problems,
         skipped: plan.skipped,
         files_checked: checked.len(),
+        templates_checked,
     }
 }
 
@@ -160,6 +167,48 @@ fn load(
     }
 }
 
+/// One linted unit, and how its suppressions were used (decided over the whole run).
+struct Linted {
+    unit: UnitReport,
+    code_uses: Vec<suppress::CodeUse>,
+}
+
+/// SUP003 for each suppressed code that hid nothing in any unit of the run. A file can be part
+/// of several units (a Bicep module linted on its own and through the file that uses it, a
+/// template linted with two `.bicepparam` files): its suppression is unused only if it hid
+/// nothing in every one of them. Units without findings then keep only their file names.
+fn report_unused_suppressions(
+    units: &mut [UnitReport],
+    code_uses: Vec<(usize, Vec<suppress::CodeUse>)>,
+    config: &Config,
+) {
+    let key = |unit: &UnitReport, u: &suppress::CodeUse| {
+        let file = unit.sources.get(u.loc.file).name.clone();
+        (file, u.loc.start, u.loc.end, u.rule.code)
+    };
+    let used: HashSet<_> = code_uses
+        .iter()
+        .flat_map(|(i, uses)| uses.iter().filter(|u| u.used).map(|u| key(&units[*i], u)))
+        .collect();
+    let report = config.enabled(crate::rules::meta(suppress::UNUSED));
+    for (i, uses) in code_uses {
+        let unit = &mut units[i];
+        let mut found: Vec<_> = uses
+            .iter()
+            .filter(|u| report && !used.contains(&key(unit, u)))
+            .map(suppress::unused)
+            .collect();
+        config.apply_levels(&mut found);
+        unit.findings.extend(found);
+        if unit.findings.is_empty() {
+            unit.sources = names_only(&unit.sources);
+        }
+    }
+}
+
+/// A bug in a front end or a rule must not take the other files down with it: a panic while
+/// linting one unit becomes a problem of that file (exit 2) and the run goes on.
+
 /// A bug in a front end or a rule must not take the other files down with it: a panic while
 /// linting one unit becomes a problem of that file (exit 2) and the run goes on.
 fn lint_job_guarded(
@@ -167,7 +216,7 @@ fn lint_job_guarded(
     job: &Job,
     baseline: Option<&BaselineFile>,
     config: &Config,
-) -> Result<UnitReport, Problem> {
+) -> Result<Linted, Problem> {
     let run = std::panic::AssertUnwindSafe(|| lint_job(fe, job, baseline, config));
     std::panic::catch_unwind(run).map_err(|payload| {
         let what = payload
@@ -207,13 +256,9 @@ fn names_only(sources: &crate::source::SourceMap) -> crate::source::SourceMap {
     names
 }
 
-/// Front end → rules → suppressions → configured levels.
-fn lint_job(
-    fe: &FrontEnds,
-    job: &Job,
-    baseline: Option<&BaselineFile>,
-    config: &Config,
-) -> UnitReport {
+/// Front end → rules → suppressions → configured levels. Findings about unused suppressions
+/// come later, once every unit is linted ([`report_unused_suppressions`]).
+fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&BaselineFile>, config: &Config) -> Linted {
     let mut unit = load(
         fe,
         job.lang,
@@ -225,26 +270,34 @@ fn lint_job(
     );
     unit.sources = clean_names(std::mem::take(&mut unit.sources));
     let mut findings = unit.findings;
+    let mut code_uses = Vec::new();
     if !unit.unparseable {
         let base: Option<Model> = baseline
             .and_then(|b| baseline::load_for(fe, b, job, &config.placeholders, &mut unit.sources));
         let ctx = Ctx::new(&unit.model)
             .baseline(base.as_ref())
             .scope(config.resource_scope());
-        findings.extend(rules::run(&ctx, &|m| config.enabled(m)));
+        let enabled = |m: &RuleMeta| config.enabled(m);
+        findings.extend(rules::run(&ctx, &enabled));
+        code_uses = suppress::code_uses(&unit.model, &findings, &enabled);
         suppress::apply(&unit.model, &mut findings);
         let unexplained = suppress::without_reason(&unit.model, &findings);
         findings.extend(unexplained);
+        findings.extend(suppress::unknown_codes(&unit.model));
     }
     config.apply_levels(&mut findings);
-    if findings.is_empty() {
+    // The texts stay while a suppression of the unit may still be reported as unused.
+    if findings.is_empty() && code_uses.iter().all(|u| u.used) {
         unit.sources = names_only(&unit.sources);
     }
-    UnitReport {
-        primary: job.display.clone(),
-        sources: unit.sources,
-        findings,
-        unparseable: unit.unparseable,
+    Linted {
+        unit: UnitReport {
+            primary: job.display.clone(),
+            sources: unit.sources,
+            findings,
+            unparseable: unit.unparseable,
+        },
+        code_uses,
     }
 }
 

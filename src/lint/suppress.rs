@@ -1,27 +1,45 @@
 //! In-source suppressions (`metadata."acr-cmk"` in ARM, `#disable-next-line` in Bicep), applied
-//! to a unit's findings after the rules ran.
+//! to a unit's findings after the rules ran, and the findings about the suppressions
+//! themselves: no reason (SUP001), a code that names no rule (SUP002), a code that hid nothing
+//! (SUP003).
 
-use crate::finding::Finding;
-use crate::model::{Model, Suppression, SuppressionScope};
+use crate::finding::{Finding, RuleMeta};
+use crate::model::{Model, SuppressedCode, Suppression, SuppressionScope};
 use crate::rules;
 use crate::rules::catalog;
+use crate::source::Loc;
 
 /// Code of the finding reported for a suppression that gives no reason.
 pub const NO_REASON: &str = "SUP001";
+/// Code of the finding reported for a suppressed code that names no rule.
+pub const UNKNOWN_CODE: &str = "SUP002";
+/// Code of the finding reported for a suppressed code that hid no finding.
+pub const UNUSED: &str = "SUP003";
+
+/// The findings about suppressions: a suppression never hides them (it cannot silence the
+/// warning about itself).
+fn about_suppressions(code: &str) -> bool {
+    [NO_REASON, UNKNOWN_CODE, UNUSED].contains(&code)
+}
+
+/// Does a code of a suppression name this finding's rule (by code or by name)?
+fn names(code: &SuppressedCode, f: &Finding) -> bool {
+    code.code.eq_ignore_ascii_case(f.code) || code.code.eq_ignore_ascii_case(f.rule)
+}
+
+/// Is the finding where the suppression applies?
+fn in_scope(s: &Suppression, f: &Finding) -> bool {
+    match &s.scope {
+        SuppressionScope::All => true,
+        SuppressionScope::Resource(i) => f.resource == Some(*i),
+        SuppressionScope::Range { file, start, end } => {
+            f.loc.file == *file && f.loc.start >= *start && f.loc.start < (*end).max(start + 1)
+        }
+    }
+}
 
 fn covers(s: &Suppression, f: &Finding) -> bool {
-    let code_matches = s.codes.is_empty()
-        || s.codes
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(f.code) || c.eq_ignore_ascii_case(f.rule));
-    code_matches
-        && match &s.scope {
-            SuppressionScope::All => true,
-            SuppressionScope::Resource(i) => f.resource == Some(*i),
-            SuppressionScope::Range { file, start, end } => {
-                f.loc.file == *file && f.loc.start >= *start && f.loc.start < (*end).max(start + 1)
-            }
-        }
+    (s.codes.is_empty() || s.codes.iter().any(|c| names(c, f))) && in_scope(s, f)
 }
 
 fn reason(s: &Suppression) -> Option<&str> {
@@ -29,9 +47,9 @@ fn reason(s: &Suppression) -> Option<&str> {
 }
 
 /// Mark every finding a suppression covers (the first matching suppression gives the reason).
-/// SUP001 findings are never suppressed: a suppression cannot silence the warning about itself.
+/// Findings about suppressions (SUP001–SUP003) are never suppressed.
 pub fn apply(model: &Model, findings: &mut [Finding]) {
-    for f in findings.iter_mut().filter(|f| f.code != NO_REASON) {
+    for f in findings.iter_mut().filter(|f| !about_suppressions(f.code)) {
         if let Some(s) = model.suppressions.iter().find(|s| covers(s, f)) {
             f.suppressed = Some(reason(s).unwrap_or_default().to_string());
         }
@@ -52,7 +70,7 @@ pub fn without_reason(model: &Model, findings: &[Finding]) -> Vec<Finding> {
             let ours: Vec<&str> = s
                 .codes
                 .iter()
-                .filter_map(|c| catalog::lookup(c))
+                .filter_map(|c| catalog::lookup(&c.code))
                 .map(|m| m.code)
                 .collect();
             let what = if !ours.is_empty() {
@@ -75,10 +93,113 @@ pub fn without_reason(model: &Model, findings: &[Finding]) -> Vec<Finding> {
         .collect()
 }
 
+/// Is this unknown code in acr-cmk's namespace: a catalogue prefix followed by digits
+/// (`CMK08`, `SUP1`)? In a syntax shared with Bicep only those are ours to judge; `BCP081` and
+/// `no-unused-params` are Bicep's.
+fn in_our_code_space(code: &str) -> bool {
+    let digits = code.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    let prefix = &code[..code.len() - digits.len()];
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && catalog::known().iter().any(|m| {
+            m.code.len() > prefix.len()
+                && m.code[..prefix.len()].eq_ignore_ascii_case(prefix)
+                && m.code[prefix.len()..].chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// A SUP002 finding, at the code, for every suppressed code that names no rule of ours: it
+/// suppresses nothing, and the finding it meant to hide is still reported. In a syntax shared
+/// with Bicep only codes in acr-cmk's namespace are judged ([`in_our_code_space`]).
+pub fn unknown_codes(model: &Model) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for s in &model.suppressions {
+        for c in &s.codes {
+            if catalog::lookup(&c.code).is_some() || (s.shared && !in_our_code_space(&c.code)) {
+                continue;
+            }
+            let hint = catalog::closest_rule(&c.code)
+                .map(|m| format!("did you mean {} ({})? ", m.code, m.name))
+                .unwrap_or_default();
+            out.push(
+                Finding::new(
+                    rules::meta(UNKNOWN_CODE),
+                    c.loc,
+                    format!(
+                        "`{}` is not an acr-cmk rule, so this suppresses nothing",
+                        c.code
+                    ),
+                )
+                .label("unknown rule")
+                .help(format!(
+                    "{hint}`acr-cmk rules` lists the rule codes and names"
+                )),
+            );
+        }
+    }
+    out
+}
+
+/// One rule code of one suppression, and whether it hid a finding of this unit.
+#[derive(Clone, Debug)]
+pub struct CodeUse {
+    /// Where the code is written.
+    pub loc: Loc,
+    pub rule: &'static RuleMeta,
+    pub used: bool,
+}
+
+/// Every code of our rules that the suppressions name, and whether each hid one of `findings`.
+/// Rules that did not run (`enabled` says no: turned off in the configuration) are left out:
+/// a suppression of a rule that is off is not known to be useless.
+pub fn code_uses(
+    model: &Model,
+    findings: &[Finding],
+    enabled: &dyn Fn(&RuleMeta) -> bool,
+) -> Vec<CodeUse> {
+    let mut out = Vec::new();
+    for s in &model.suppressions {
+        for c in &s.codes {
+            let Some(rule) = catalog::lookup(&c.code) else {
+                continue;
+            };
+            if !enabled(rule) || about_suppressions(rule.code) {
+                continue;
+            }
+            let used = findings
+                .iter()
+                .any(|f| f.code == rule.code && in_scope(s, f));
+            out.push(CodeUse {
+                loc: c.loc,
+                rule,
+                used,
+            });
+        }
+    }
+    out
+}
+
+/// SUP003 at a suppressed code that hid nothing (the lint driver decides: a suppression in a
+/// file linted in several units is unused only if it hid nothing in any of them).
+pub fn unused(code: &CodeUse) -> Finding {
+    Finding::new(
+        rules::meta(UNUSED),
+        code.loc,
+        format!(
+            "suppression of {} ({}) is unused: there is no {} finding here to hide",
+            code.rule.code, code.rule.name, code.rule.code
+        ),
+    )
+    .label("suppresses nothing")
+    .help(format!(
+        "remove {} from the suppression; if the finding is reported elsewhere now, suppress it there",
+        code.rule.code
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::Loc;
 
     fn finding(code: &'static str, start: usize, resource: Option<usize>) -> Finding {
         let mut f = Finding::new(rules::meta(code), Loc::new(0, start, start + 2), "m");
@@ -88,10 +209,18 @@ mod tests {
 
     fn sup(codes: &[&str], reason: Option<&str>, scope: SuppressionScope) -> Suppression {
         Suppression {
-            codes: codes.iter().map(|c| c.to_string()).collect(),
+            codes: codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| SuppressedCode {
+                    code: c.to_ascii_uppercase(),
+                    loc: Loc::new(0, 200 + 10 * i, 205 + 10 * i),
+                })
+                .collect(),
             reason: reason.map(str::to_string),
             scope,
             loc: Loc::new(0, 100, 110),
+            shared: false,
         }
     }
 
@@ -182,5 +311,98 @@ mod tests {
         let fs = without_reason(&model, &[]);
         assert_eq!(fs.len(), 1);
         assert_eq!(fs[0].message, "suppression of SUP001 gives no reason");
+    }
+}
+
+#[cfg(test)]
+mod code_tests {
+    use super::*;
+
+    fn sup(codes: &[&str], shared: bool, scope: SuppressionScope) -> Suppression {
+        Suppression {
+            codes: codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| SuppressedCode {
+                    code: c.to_ascii_uppercase(),
+                    loc: Loc::new(0, 200 + 10 * i, 205 + 10 * i),
+                })
+                .collect(),
+            reason: Some("why".into()),
+            scope,
+            loc: Loc::new(0, 100, 110),
+            shared,
+        }
+    }
+
+    fn model(suppressions: Vec<Suppression>) -> Model {
+        Model {
+            suppressions,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn unknown_codes_are_located_with_a_suggestion() {
+        let m = model(vec![sup(
+            &["CMK08", "CMK011", "tasks-log-retention"],
+            false,
+            SuppressionScope::All,
+        )]);
+        let f = unknown_codes(&m);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].code, UNKNOWN_CODE);
+        assert_eq!(f[0].loc, Loc::new(0, 200, 205));
+        assert_eq!(
+            f[0].message,
+            "`CMK08` is not an acr-cmk rule, so this suppresses nothing"
+        );
+        assert!(
+            f[0].help
+                .as_deref()
+                .unwrap()
+                .starts_with("did you mean CMK008 (registry-before-key-access)?"),
+            "{:?}",
+            f[0].help
+        );
+    }
+
+    #[test]
+    fn bicep_codes_are_bicep_s_own_but_our_namespace_is_judged() {
+        let m = model(vec![sup(
+            &["BCP081", "no-unused-params", "CMK08", "SUP1", "CMK011"],
+            true,
+            SuppressionScope::All,
+        )]);
+        let flagged: Vec<Loc> = unknown_codes(&m).iter().map(|f| f.loc).collect();
+        assert_eq!(flagged, [Loc::new(0, 220, 225), Loc::new(0, 230, 235)]);
+    }
+
+    #[test]
+    fn a_code_is_used_when_it_hid_a_finding_of_its_rule_in_scope() {
+        let finding = |code: &str, resource: Option<usize>| {
+            let mut f = Finding::new(rules::meta(code), Loc::new(0, 10, 12), "m");
+            f.resource = resource;
+            f
+        };
+        let m = model(vec![
+            sup(&["CMK011", "cmk012"], false, SuppressionScope::Resource(1)),
+            sup(&["CMK017"], false, SuppressionScope::All),
+        ]);
+        let findings = [finding("CMK011", Some(1)), finding("CMK012", Some(2))];
+        let all_on = |_: &RuleMeta| true;
+        let uses = code_uses(&m, &findings, &all_on);
+        let got: Vec<(&str, bool)> = uses.iter().map(|u| (u.rule.code, u.used)).collect();
+        assert_eq!(
+            got,
+            [("CMK011", true), ("CMK012", false), ("CMK017", false)]
+        );
+        // A rule that did not run is not judged.
+        let default_on = |m: &RuleMeta| m.default_enabled;
+        let uses = code_uses(&m, &findings, &default_on);
+        assert!(uses.iter().all(|u| u.rule.code != "CMK017"));
+        let f = unused(&uses[1]);
+        assert_eq!(f.code, UNUSED);
+        assert_eq!(f.loc, Loc::new(0, 210, 215));
     }
 }

@@ -45,6 +45,10 @@ pub struct Resource {
     pub depends_on: Vec<usize>,
     /// For `Microsoft.Resources/deployments`: the resources its template declares.
     pub contains: Vec<usize>,
+    /// For `Microsoft.Resources/deployments`: why the tool could not look into its template
+    /// (`contains` then holds nothing). `None` when the template was seen, even if it declares
+    /// nothing (AVM's telemetry deployment, `"resources": []`).
+    pub unseen: Option<Unseen>,
     /// The deployment whose template declares this resource (None at top level).
     pub parent_deployment: Option<usize>,
     /// The evaluated resource object: `properties`, `sku`, `identity`, `location`, `scope`, …
@@ -55,14 +59,55 @@ pub struct Resource {
     pub pointer: String,
 }
 
+/// Why the template of a deployment (an ARM nested or linked deployment, a Bicep module) is not
+/// in the model. What such a deployment deploys is unknown: a grant may hide there, so rules
+/// that conclude from the absence of a resource must say they could not verify it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unseen {
+    /// Fetched by Azure at deployment time, and the tool never uses the network: a
+    /// `templateLink.uri`, a template spec, a Bicep registry module (`br:`, `br/public:`).
+    Remote(String),
+    /// A value the tool cannot evaluate: `template` or `relativePath` from a parameter.
+    Unknown(String),
+    /// A local file that could not be read or parsed.
+    Unreadable(String),
+    /// A kind of template the tool does not follow, or a limit of the resource policy.
+    NotFollowed(String),
+}
+
+impl std::fmt::Display for Unseen {
+    /// The words that finish "whose template is …".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unseen::Remote(what) => write!(f, "remote ({what})"),
+            Unseen::Unknown(what) => write!(f, "not known ({what})"),
+            Unseen::Unreadable(what) => write!(f, "unreadable ({what})"),
+            Unseen::NotFollowed(what) => write!(f, "not followed ({what})"),
+        }
+    }
+}
+
 /// An in-source suppression (`metadata.acr-cmk.ignore` in ARM, `#disable-next-line` in Bicep).
 #[derive(Clone, Debug)]
 pub struct Suppression {
-    /// Upper-case rule codes; empty means every code (Bicep `#disable-diagnostics` without codes).
-    pub codes: Vec<String>,
+    /// The codes it names, upper-cased; empty means every code (Bicep `#disable-diagnostics`
+    /// without codes).
+    pub codes: Vec<SuppressedCode>,
     pub reason: Option<String>,
     pub scope: SuppressionScope,
     /// Where the suppression is written (a suppression without a reason is reported there).
+    pub loc: Loc,
+    /// The syntax is shared with another tool, so codes that are not acr-cmk's may be its
+    /// (Bicep's `#disable-next-line BCP081 no-unused-params`); `metadata."acr-cmk"` names only
+    /// acr-cmk's rules.
+    pub shared: bool,
+}
+
+/// One code a suppression names, and where it is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SuppressedCode {
+    /// Upper-cased: a rule code, or a rule name (`TASKS-LOG-RETENTION`).
+    pub code: String,
     pub loc: Loc,
 }
 

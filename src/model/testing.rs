@@ -3,7 +3,8 @@
 //! `model(json!([...]))` takes a list of resources written like ARM resources, plus:
 //! - `"sym": "uai"`: a symbolic name that other resources refer to;
 //! - `"existing": true`, `"ifDeployed": true` (unknown condition), `"dependsOn": ["uai"]`
-//!   (symbolic names), `"in": "dep"` (declared by the template of deployment `dep`).
+//!   (symbolic names), `"in": "dep"` (declared by the template of deployment `dep`),
+//!   `"unseen": "why"` (a deployment whose template the tool cannot see: a remote link).
 //!
 //! Strings may hold holes `${...}` that become symbols:
 //! `${param:NAME}` a parameter, `${ref:SYM.properties.clientId}` a runtime property of a resource,
@@ -113,7 +114,7 @@ impl Ctx {
     }
 }
 
-const META_KEYS: [&str; 5] = ["sym", "existing", "ifDeployed", "dependsOn", "in"];
+const META_KEYS: [&str; 6] = ["sym", "existing", "ifDeployed", "dependsOn", "in", "unseen"];
 
 /// Build a model from a JSON list of resources (see the module docs).
 pub fn model(resources: J) -> Model {
@@ -168,6 +169,10 @@ pub fn model(resources: J) -> Model {
             },
             depends_on: deps,
             contains: Vec::new(),
+            unseen: r
+                .get("unseen")
+                .and_then(J::as_str)
+                .map(|why| crate::model::Unseen::Remote(why.into())),
             parent_deployment,
             loc: ctx.loc(),
             body,

@@ -8,7 +8,7 @@ use super::{Prop, Tri, join, lookup, name_segments, parent_id};
 use crate::azure;
 use crate::azure::types::{ACCESS_POLICIES, IDENTITY, ROLE_ASSIGNMENT, VAULT};
 use crate::finding::PropPath;
-use crate::model::{Model, Node, Resource, Sym, SymStr, Value};
+use crate::model::{Model, Node, Resource, Sym, SymStr, Unseen, Value};
 
 /// A grant of key access to some principal.
 #[derive(Clone, Debug)]
@@ -179,12 +179,14 @@ pub fn grant_sufficient(grant: &Grant) -> Tri {
     }
 }
 
-/// Deployment resources whose template the tool could not see (a remote `templateLink`):
-/// grants may hide there.
-pub fn has_opaque_deployments(model: &Model) -> bool {
+/// Deployments whose template the tool could not see ([`Unseen`]: a remote `templateLink`, a
+/// registry module, a template it cannot evaluate or read): grants may hide there. A deployment
+/// whose template was seen is not one of them, even when it declares nothing (AVM's telemetry
+/// deployment, `"resources": []`): its resources are in the model.
+pub fn unseen_deployments(model: &Model) -> impl Iterator<Item = (usize, &Unseen)> {
     model
         .of_type(azure::types::DEPLOYMENT)
-        .any(|(_, r)| r.contains.is_empty())
+        .filter_map(|(i, r)| r.unseen.as_ref().map(|u| (i, u)))
 }
 
 /// How the identity a CMK registry uses is granted access to keys.
@@ -227,6 +229,33 @@ pub fn access<'a>(model: &'a Model, registry: &'a Resource) -> Option<Access<'a>
         key: registry_key(model, registry),
         grants,
     })
+}
+
+/// Why a CMK registry's identity lacks key access, as far as the model shows.
+pub enum Lack<'g, 'a> {
+    /// No grant in the model is, or may be, for the identity.
+    NoGrant,
+    /// Every grant for the identity is known not to give key access.
+    Ineffective(Vec<&'g Grant<'a>>),
+}
+
+/// What the model shows about the identity's key access: `None` when a grant may give it, or
+/// when the identity comes from outside the template (it may hold grants made elsewhere).
+pub fn lack_of_access<'g, 'a>(model: &Model, access: &'g Access<'a>) -> Option<Lack<'g, 'a>> {
+    if !access.identity_deployed {
+        return None;
+    }
+    if access.grants.is_empty() {
+        return Some(Lack::NoGrant);
+    }
+    let may_work = access
+        .grants
+        .iter()
+        .any(|(g, p)| *p == Tri::Unknown || grant_effective(model, g) != Tri::No);
+    if may_work {
+        return None;
+    }
+    Some(Lack::Ineffective(access.definite().collect()))
 }
 
 /// Does this grant give the key access CMK needs, taking the vault's authorization mode into

@@ -58,6 +58,9 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Files read and checked: templates, Bicep files and the parameter files applied to them.
     pub files_checked: usize,
+    /// Templates and Bicep files linted (one per unit; parameter files and modules not
+    /// counted). Zero means the run checked nothing, which the command says on stderr.
+    pub templates_checked: usize,
 }
 
 /// Counts of the summary line. Suppressed findings are counted apart and never in the levels.
@@ -77,16 +80,25 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 impl Summary {
-    /// `N errors, M warnings, K notes in F files (T files checked)`: English plurals, so the
-    /// singular is used for exactly 1 and the plural for 0 and 2+ ("1 error", "0 errors").
+    /// `4 files checked, 1 with findings: 2 errors, 1 warning, 0 notes`, or `4 files checked:
+    /// no findings`; `(3 suppressed)` when findings were suppressed in source. English plurals:
+    /// the singular for exactly 1, the plural for 0 and 2+ ("1 error", "0 errors").
     pub fn line(&self) -> String {
+        let checked = format!("{} checked", plural(self.files_checked, "file", "files"));
+        let suppressed = if self.suppressed > 0 {
+            format!(" ({} suppressed)", self.suppressed)
+        } else {
+            String::new()
+        };
+        if self.errors + self.warnings + self.notes == 0 {
+            return format!("{checked}: no findings{suppressed}");
+        }
         format!(
-            "{}, {}, {} in {} ({} checked)",
+            "{checked}, {} with findings: {}, {}, {}{suppressed}",
+            self.files_with_findings,
             plural(self.errors, "error", "errors"),
             plural(self.warnings, "warning", "warnings"),
             plural(self.notes, "note", "notes"),
-            plural(self.files_with_findings, "file", "files"),
-            plural(self.files_checked, "file", "files"),
         )
     }
 }

@@ -10,8 +10,10 @@ declare_rule! {
     ///
     /// ## Why is this bad?
     /// Content trust is not supported on a CMK registry: the deployment fails with
-    /// `BlockedForEncryptionEnabledRegistry`. Content trust is also being retired by Azure; sign
-    /// images with Notation (Notary Project) instead.
+    /// `BlockedForEncryptionEnabledRegistry`. Content trust is also being retired in Azure
+    /// Container Registry, with or without CMK: deprecated since March 31, 2025; since May 31,
+    /// 2026 it cannot be enabled on a new registry or on one that has not enabled it before;
+    /// it is removed on March 31, 2028. Sign images with Notation (Notary Project) instead.
     ///
     /// ## Example
     /// ```json
@@ -40,6 +42,9 @@ declare_rule! {
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
     /// - <https://learn.microsoft.com/azure/container-registry/container-registry-content-trust>
+    ///   (not enabled on new registries since May 31, 2026)
+    /// - <https://learn.microsoft.com/azure/container-registry/container-registry-content-trust-deprecation>
+    ///   (removed on March 31, 2028)
     pub struct ContentTrustUnsupported {
         code: "CMK003",
         name: "content-trust-unsupported",
@@ -74,7 +79,7 @@ impl Rule for ContentTrustUnsupported {
                         r.loc_of("properties.encryption.status"),
                         "customer-managed key enabled here",
                     )
-                    .help("disable content trust: Azure rejects it on a CMK registry (BlockedForEncryptionEnabledRegistry); sign images with Notation instead"),
+                    .help("disable content trust: Azure rejects it on a CMK registry (BlockedForEncryptionEnabledRegistry), and since May 31, 2026 no registry that has not used it can enable it (it is removed on March 31, 2028); sign images with Notation instead"),
                 );
             }
         }

@@ -1,8 +1,9 @@
 use crate::finding::Finding;
-use crate::query::grants::{grant_effective, grant_site, has_opaque_deployments, why_ineffective};
+use crate::query::grants::{Lack, grant_site, lack_of_access, unseen_deployments, why_ineffective};
+use crate::query::identity_name;
 use crate::query::registries::with_access;
+use crate::query::Tri;
 use crate::query::vaults::rbac_by_default;
-use crate::query::{Tri, identity_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -22,8 +23,11 @@ declare_rule! {
     ///
     /// The rule reports only what is certain: the identity is created by the template (a new
     /// identity cannot hold a grant made elsewhere), and no grant in the template may be for it.
-    /// An identity passed in by id, or a grant whose principal cannot be told, is not reported;
-    /// neither is a template with a nested deployment the tool cannot see into.
+    /// An identity passed in by id, or a grant whose principal cannot be told, is not reported.
+    /// A nested deployment or module whose template the tool sees is looked into (AVM's empty
+    /// telemetry deployment hides nothing). When the template also has a deployment the tool
+    /// cannot see into (a remote `templateLink`, a registry module, an unreadable file), the
+    /// grant may be there: CMK020 (key-access-unverified) says so, at note level, instead.
     ///
     /// ## Why is this bad?
     /// The registry cannot unwrap its data key: the deployment fails, or a running registry
@@ -82,18 +86,20 @@ impl Rule for KeyAccessMissing {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        if has_opaque_deployments(m) {
+        // A grant may be in a deployment the tool cannot see into: CMK020 speaks instead.
+        if unseen_deployments(m).next().is_some() {
             return;
         }
+        let kvp = "properties.encryption.keyVaultProperties.identity";
         for (i, r, a) in with_access(m) {
             // A Managed HSM key is granted in the HSM's local RBAC, out of the template's
             // reach: CMK025 says that it could not be checked.
-            if !a.identity_deployed || a.key.as_ref().is_some_and(|k| k.managed_hsm == Tri::Yes) {
+            if a.key.as_ref().is_some_and(|k| k.managed_hsm == Tri::Yes) {
                 continue;
             }
-            let kvp = "properties.encryption.keyVaultProperties.identity";
-            if a.grants.is_empty() {
-                out.push(
+            match lack_of_access(m, &a) {
+                None => {}
+                Some(Lack::NoGrant) => out.push(
                     Finding::on(
                         &Self::META,
                         i,
@@ -105,42 +111,36 @@ impl Rule for KeyAccessMissing {
                     )
                     .label("this identity has no key access")
                     .help(HELP),
-                );
-                continue;
-            }
-            // Some grant may work (or may be for the identity): nothing certain to say.
-            if a.grants
-                .iter()
-                .any(|(g, p)| *p == Tri::Unknown || grant_effective(m, g) != Tri::No)
-            {
-                continue;
-            }
-            for g in a.definite() {
-                let why = why_ineffective(m, g).unwrap_or_else(|| "it is not effective".into());
-                out.push(
-                    Finding::on(
-                        &Self::META,
-                        g.resource,
-                        grant_site(g),
-                        format!(
-                            "the grant for identity '{}' does not give key access: {why}",
-                            identity_name(m, &a.identity_id)
-                        ),
-                    )
-                    .label("insufficient grant")
-                    .assuming(i)
-                    .related(r.loc_of(kvp), "the registry uses this identity")
-                    .help(match rbac_by_default(m, &g.vault) {
-                        Some(_) => HELP_RBAC_DEFAULT,
-                        None => HELP,
-                    }),
-                );
+                ),
+                Some(Lack::Ineffective(grants)) => {
+                    for g in grants {
+                        let why =
+                            why_ineffective(m, g).unwrap_or_else(|| "it is not effective".into());
+                        out.push(
+                            Finding::on(
+                                &Self::META,
+                                g.resource,
+                                grant_site(g),
+                                format!(
+                                    "the grant for identity '{}' does not give key access: {why}",
+                                    identity_name(m, &a.identity_id)
+                                ),
+                            )
+                            .label("insufficient grant")
+                            .assuming(i)
+                            .related(r.loc_of(kvp), "the registry uses this identity")
+                            .help(match rbac_by_default(m, &g.vault) {
+                                Some(_) => HELP_RBAC_DEFAULT,
+                                None => HELP,
+                            }),
+                        );
+                    }
+                }
             }
         }
     }
 }
 
-/// The identity's name for messages.
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,9 +261,25 @@ mod tests {
         let list = with(
             remove(good(), "pol"),
             json!([{"sym": "remote", "type": "Microsoft.Resources/deployments", "name": "grants",
+                    "unseen": "templateLink.uri 'https://example.org/t.json'",
                     "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.org/t.json"}}}]),
         );
         assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn a_deployment_whose_template_is_seen_hides_no_grant() {
+        // AVM's telemetry deployment: an inline template that declares nothing.
+        let list = with(
+            remove(good(), "pol"),
+            json!([{"sym": "pid", "type": "Microsoft.Resources/deployments", "name": "pid-47ed15a6-730a-4827-bcb4-0fd963ffbd82-x",
+                    "properties": {"mode": "Incremental", "template": {"resources": []}}}]),
+        );
+        let f = check(&KeyAccessMissing, &model(list));
+        assert_eq!(
+            pointers(&f),
+            ["/resources/2/properties/encryption/keyVaultProperties/identity"]
+        );
     }
 
     #[test]

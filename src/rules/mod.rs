@@ -164,7 +164,9 @@ macro_rules! catalogue {
 
 catalogue! {
     invalid_json::InvalidJson,
+    template_without_schema::TemplateWithoutSchema,
     invalid_bicep::InvalidBicep,
+    invalid_config::InvalidConfig,
     module_not_followed::ModuleNotFollowed,
     premium_sku_required::PremiumSkuRequired,
     rsa_key_required::RsaKeyRequired,
@@ -185,6 +187,7 @@ catalogue! {
     cmk_required::CmkRequired,
     over_privileged_key_access::OverPrivilegedKeyAccess,
     rbac_propagation_race::RbacPropagationRace,
+    key_access_unverified::KeyAccessUnverified,
     key_not_usable_for_wrapping::KeyNotUsableForWrapping,
     managed_hsm_key_access_unchecked::ManagedHsmKeyAccessUnchecked,
     encryption_identity_removed::EncryptionIdentityRemoved,
@@ -194,6 +197,8 @@ catalogue! {
     string_for_typed_value::StringForTypedValue,
     invalid_spec::InvalidSpec,
     suppression_without_reason::SuppressionWithoutReason,
+    invalid_suppression::InvalidSuppression,
+    unused_suppression::UnusedSuppression,
 }
 
 /// Metadata by code (case-insensitive). Panics on an unknown code: callers pass codes that are

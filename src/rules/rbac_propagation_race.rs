@@ -13,7 +13,7 @@ declare_rule! {
     /// Azure RBAC role assignments take effect after a propagation delay (usually seconds,
     /// sometimes minutes). Even with `dependsOn`, the registry can be created before the
     /// assignment is effective, and creation fails with a Key Vault 403. Access policies take
-    /// effect at once.
+    /// effect at once, but Key Vault calls them legacy and recommends Azure RBAC.
     ///
     /// ## Example
     /// ```json
@@ -28,7 +28,8 @@ declare_rule! {
     ///
     /// ## Use instead
     /// Create the identity and its role assignment in a first deployment (or stage), and the
-    /// registry in a second one; or use a vault with access policies.
+    /// registry in a second one once the assignment has propagated. A vault with access
+    /// policies avoids the wait, but access policies are Key Vault's legacy model.
     /// ```json
     /// // deployment 1: identity + roleAssignments; deployment 2: the registry
     /// ```
@@ -39,6 +40,9 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/role-based-access-control/troubleshooting>
+    ///   (role assignment changes can take minutes to take effect)
+    /// - <https://learn.microsoft.com/azure/key-vault/general/access-control-default>
+    ///   (access policies are legacy; Azure RBAC is recommended)
     pub struct RbacPropagationRace {
         code: "CMK019",
         name: "rbac-propagation-race",
@@ -87,7 +91,7 @@ impl Rule for RbacPropagationRace {
                 .label("created with the registry")
                 .assuming(i)
                 .related(r.loc, "the registry that needs it")
-                .help("assign the role in an earlier deployment, or grant key access with a vault access policy"),
+                .help("assign the role in an earlier deployment than the registry's and let it propagate (a vault access policy takes effect at once, but Key Vault calls access policies legacy)"),
             );
         }
     }

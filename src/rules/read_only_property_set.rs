@@ -13,9 +13,12 @@ declare_rule! {
     /// `keyUriWithVersion`. Harmless read-only properties such as `sku.tier` are not reported.
     ///
     /// ## Why is this bad?
-    /// Resource Manager ignores them (or rejects the request), so they only mislead: a template
-    /// that says `keyRotationEnabled: true` next to a versioned key does not rotate anything.
-    /// The rotation mode comes from the key identifier alone.
+    /// Resource Manager ignores them, so they only mislead: a template that says
+    /// `keyRotationEnabled: true` next to a versioned key does not rotate anything. The
+    /// rotation mode comes from the key identifier alone. The deployment itself is not harmed,
+    /// so this is a warning, as Bicep's own BCP073 ("The property is read-only") is for such
+    /// properties in a resource body; CMK004 stays an error when the stated rotation intent
+    /// is not what will happen.
     ///
     /// ## Example
     /// ```json
@@ -37,10 +40,12 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/templates/microsoft.containerregistry/registries>
+    ///   (the read-only properties)
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/diagnostics/bcp073>
     pub struct ReadOnlyPropertySet {
         code: "CMK015",
         name: "read-only-property-set",
-        level: Error,
+        level: Warning,
         summary: "A read-only property is set in the template",
     }
 }
@@ -87,7 +92,7 @@ fn finding(i: usize, prop: &str, path: PropPath) -> Finding {
         &ReadOnlyPropertySet::META,
         i,
         path,
-        format!("{prop} is read-only; Resource Manager ignores or rejects it"),
+        format!("{prop} is read-only; Resource Manager ignores it"),
     )
     .label("read-only")
     .help(format!("remove {prop} from the template"))

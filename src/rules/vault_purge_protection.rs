@@ -15,6 +15,13 @@ declare_rule! {
     /// unwrapped again: every image in the registry is lost for good. Purge protection keeps
     /// deleted keys recoverable for the retention period, whoever deletes them.
     ///
+    /// Azure does not require it: the ACR documentation *recommends* purge protection ("To
+    /// prevent data loss from accidental deletion of keys or key vaults, we recommend enabling
+    /// the purge protection setting"), and soft delete is on by default. acr-cmk reports it as
+    /// an error by its own policy, because the loss it prevents cannot be undone. Where that
+    /// risk is accepted, lower the rule in `acr-cmk.toml` (`CMK009 = "warning"`). Enabling purge
+    /// protection is irreversible.
+    ///
     /// ## Example
     /// ```json
     /// { "type": "Microsoft.KeyVault/vaults", "properties": { "enableSoftDelete": true } }
@@ -36,12 +43,16 @@ declare_rule! {
     /// ```
     ///
     /// ## References
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
+    ///   (purge protection recommended)
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-troubleshoot-customer-managed-keys>
+    ///   (deleting the vault or key makes the registry's content inaccessible)
     /// - <https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview>
     pub struct VaultPurgeProtection {
         code: "CMK009",
         name: "vault-purge-protection",
         level: Error,
-        summary: "The vault holding a registry's key must have purge protection and soft delete",
+        summary: "The vault holding a registry's key lacks purge protection or soft delete (acr-cmk policy; Azure recommends it)",
     }
 }
 
@@ -108,7 +119,7 @@ impl Rule for VaultPurgeProtection {
                 out.push(
                     f.assuming(reg)
                         .related(m.resources[reg].loc, "the registry whose key is in this vault")
-                        .help("set enablePurgeProtection: true, enableSoftDelete: true and softDeleteRetentionInDays between 7 and 90 (90 recommended)"),
+                        .help("set enablePurgeProtection: true, enableSoftDelete: true and softDeleteRetentionInDays between 7 and 90 (90 recommended); the ACR docs recommend purge protection, acr-cmk requires it because a purged key leaves the registry unreadable for good"),
                 );
             }
         }

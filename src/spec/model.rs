@@ -140,6 +140,7 @@ fn resource(
         presence: Presence::Always,
         depends_on: Vec::new(),
         contains: Vec::new(),
+        unseen: None,
         parent_deployment: None,
         body: object(loc, entries),
         loc,

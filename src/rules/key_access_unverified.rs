@@ -1,0 +1,183 @@
+use crate::finding::Finding;
+use crate::query::grants::{Lack, lack_of_access, unseen_deployments};
+use crate::query::registries::with_access;
+use crate::query::{identity_name, short_name};
+use crate::rules::{Ctx, Rule, RuleMeta};
+
+declare_rule! {
+    /// ## What it does
+    /// Says, at note level, that the tool could not verify that a CMK registry's identity can
+    /// use its key: the template grants the identity nothing the tool can see (or only grants
+    /// that do not work), but it also has a deployment whose template the tool cannot see into,
+    /// and the grant may be there. Such a deployment is one whose template is
+    /// - remote: a `templateLink.uri` or a template spec (ARM fetches it at deployment time;
+    ///   acr-cmk never uses the network), a Bicep registry module (`br:`, `br/public:`) or
+    ///   template spec (`ts:`);
+    /// - not known: `template` or `templateLink.relativePath` is an expression of values the
+    ///   tool does not have;
+    /// - unreadable: a linked template or local module that cannot be read or parsed;
+    /// - not followed: past a limit of the resource policy (nesting depth, resource count), or
+    ///   an inline template of a `Microsoft.Resources/deployments` resource written in Bicep.
+    ///
+    /// The note names the deployment and why its template could not be seen. Where the tool
+    /// sees every template, the same situation is an error: CMK007 (key-access-missing).
+    /// A deployment whose template the tool does see never hides a grant: an inline or local
+    /// one is looked into, so AVM's empty telemetry deployment (`pid-…`, `"resources": []`)
+    /// changes nothing.
+    ///
+    /// ## Why is this bad?
+    /// If the grant is not in the deployment the tool could not see either, the registry
+    /// cannot unwrap its data key: the deployment fails, or a running registry stops serving
+    /// images. A lint that passes without saying what it could not check is a promise it
+    /// cannot keep.
+    ///
+    /// ## Example
+    /// ```json
+    /// { "type": "Microsoft.Resources/deployments", "name": "grants",
+    ///   "properties": { "mode": "Incremental",
+    ///     "templateLink": { "uri": "https://example.org/templates/key-access.json" } } }
+    /// ```
+    /// (and no access policy or role assignment for the registry's identity anywhere else)
+    ///
+    /// ```bicep
+    /// module grants 'br:contoso.azurecr.io/bicep/modules/key-access:1.0.0' = { ... }
+    /// ```
+    ///
+    /// ## Use instead
+    /// Grant the identity where the tool can check it (an inline or local template), or lint
+    /// the remote template too (`acr-cmk lint key-access.json`) and accept the note:
+    /// ```json
+    /// { "type": "Microsoft.Resources/deployments", "name": "grants",
+    ///   "properties": { "mode": "Incremental",
+    ///     "templateLink": { "relativePath": "key-access.json" } } }
+    /// ```
+    ///
+    /// ```bicep
+    /// module grants './key-access.bicep' = { ... }
+    /// ```
+    ///
+    /// ## References
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/templates/linked-templates>
+    ///   (inline, linked and `relativePath` templates)
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/modules> (local and
+    ///   registry modules)
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    ///   (the identity needs get, wrapKey and unwrapKey on the key)
+    pub struct KeyAccessUnverified {
+        code: "CMK020",
+        name: "key-access-unverified",
+        level: Note,
+        summary: "The registry's key access could not be verified: the grant may be in a deployment the tool cannot see into",
+    }
+}
+
+/// Deployments named in the message; the others are only labelled.
+const NAMED: usize = 1;
+/// Deployments labelled in the source.
+const LABELLED: usize = 3;
+
+impl Rule for KeyAccessUnverified {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let m = ctx.model;
+        let unseen: Vec<_> = unseen_deployments(m).collect();
+        let Some(&(first, why)) = unseen.first() else {
+            return;
+        };
+        let kvp = "properties.encryption.keyVaultProperties.identity";
+        for (i, _, a) in with_access(m) {
+            let what = match lack_of_access(m, &a) {
+                None => continue,
+                Some(Lack::NoGrant) => "no grant in the template is for it",
+                Some(Lack::Ineffective(_)) => "no grant in the template gives it key access",
+            };
+            let more = match unseen.len() - NAMED {
+                0 => String::new(),
+                n => format!(
+                    " (or in {n} more such deployment{})",
+                    if n == 1 { "" } else { "s" }
+                ),
+            };
+            let mut f = Finding::on(
+                &Self::META,
+                i,
+                kvp,
+                format!(
+                    "could not verify that identity '{}' can use the registry's key: {what}, but the grant may be in deployment '{}', whose template is {why}{more}",
+                    identity_name(m, &a.identity_id),
+                    short_name(&m.resources[first]),
+                ),
+            )
+            .label("key access not verified for this identity")
+            .help("make sure that template grants the identity get, wrapKey and unwrapKey on the key (or the role Key Vault Crypto Service Encryption User on an RBAC vault); lint it too if you can");
+            for &(d, why) in unseen.iter().take(LABELLED) {
+                f = f.related(
+                    m.resources[d].loc,
+                    format!("the tool cannot see into this deployment: its template is {why}"),
+                );
+            }
+            out.push(f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Level;
+    use crate::rules::key_access_missing::KeyAccessMissing;
+    use crate::rules::testing::*;
+    use serde_json::json;
+
+    fn remote() -> serde_json::Value {
+        json!([{"sym": "remote", "type": "Microsoft.Resources/deployments", "name": "grants",
+                "unseen": "templateLink.uri 'https://example.org/t.json'",
+                "properties": {"mode": "Incremental", "templateLink": {"uri": "https://example.org/t.json"}}}])
+    }
+
+    #[test]
+    fn a_missing_grant_with_an_unseen_deployment_is_a_note_naming_it() {
+        let m = model(with(remove(good(), "pol"), remote()));
+        let f = check(&KeyAccessUnverified, &m);
+        assert_eq!(
+            pointers(&f),
+            ["/resources/2/properties/encryption/keyVaultProperties/identity"]
+        );
+        assert_eq!(f[0].level, Level::Note);
+        assert_eq!(
+            f[0].message,
+            "could not verify that identity '{parameters('identity_name')}' can use the registry's key: no grant in the template is for it, but the grant may be in deployment 'grants', whose template is remote (templateLink.uri 'https://example.org/t.json')"
+        );
+        assert_eq!(f[0].related.len(), 1);
+        assert_eq!(f[0].related[0].loc, m.resources[3].loc);
+        // CMK007 stays silent: it is not certain.
+        assert!(check(&KeyAccessMissing, &m).is_empty());
+    }
+
+    #[test]
+    fn an_ineffective_grant_with_an_unseen_deployment_is_a_note_too() {
+        let list = edit(good(), "pol", |r| {
+            r["properties"]["accessPolicies"][0]["permissions"]["keys"] = json!(["get"])
+        });
+        let f = check(&KeyAccessUnverified, &model(with(list, remote())));
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .contains("no grant in the template gives it key access")
+        );
+    }
+
+    #[test]
+    fn nothing_to_say_when_a_grant_works_or_every_template_is_seen() {
+        assert!(check(&KeyAccessUnverified, &model(with(good(), remote()))).is_empty());
+        assert!(check(&KeyAccessUnverified, &model(remove(good(), "pol"))).is_empty());
+        // An identity from outside the template may hold grants made elsewhere.
+        let list = edit(remove(good(), "pol"), "uai", |r| {
+            r["existing"] = true.into()
+        });
+        assert!(check(&KeyAccessUnverified, &model(with(list, remote()))).is_empty());
+    }
+}
