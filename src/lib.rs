@@ -9,6 +9,7 @@ pub mod finding;
 pub mod generate;
 pub mod lint;
 pub mod model;
+pub mod quote;
 pub mod report;
 pub mod rules;
 pub mod schema;

@@ -248,7 +248,8 @@ fn run(schema: &Schema, n: &Neutral) -> Vec<SchemaError> {
                     out.push(SchemaError {
                         pointer: format!("{at}/{}", escape(p)),
                         message: format!(
-                            "unknown property '{p}'{}",
+                            "unknown property '{}'{}",
+                            crate::quote::value(p),
                             did_you_mean(&schema.names, p)
                         ),
                     });
@@ -256,18 +257,35 @@ fn run(schema: &Schema, n: &Neutral) -> Vec<SchemaError> {
             }
             K::Pattern { pattern } => out.push(SchemaError {
                 message: match enum_of_pattern(pattern) {
-                    Some(values) => format!("{} is not one of {}", e.instance(), values.join(", ")),
-                    None => e.to_string(),
+                    Some(values) => format!(
+                        "{} is not one of {}",
+                        crate::quote::value(&e.instance().to_string()),
+                        values.join(", ")
+                    ),
+                    None => message_of(&e),
                 },
                 pointer: at,
             }),
             _ => out.push(SchemaError {
                 pointer: at,
-                message: e.to_string(),
+                message: message_of(&e),
             }),
         }
     }
     out
+}
+
+/// The validator's message with the value it quotes shortened (it repeats the whole value:
+/// a 12 MB string would be a 12 MB message).
+fn message_of(e: &jsonschema::ValidationError) -> String {
+    let message = e.to_string();
+    let instance = e.instance().to_string();
+    let short = crate::quote::value(&instance);
+    if short.len() < instance.len() && message.contains(&instance) {
+        message.replacen(&instance, &short, 1)
+    } else {
+        message
+    }
 }
 
 /// The values of a case-insensitive enum written as `^(?i:a|b\-c)$` (how the project's schemas
@@ -291,7 +309,10 @@ fn enum_of_pattern(pattern: &str) -> Option<Vec<String>> {
 /// "; did you mean 'x'?" for a misspelt property: the closest property name the schema knows
 /// anywhere (cheap, and misspellings are rarely closer to a name at another level).
 fn did_you_mean(names: &[String], p: &str) -> String {
-    if names.iter().any(|n| n.eq_ignore_ascii_case(p)) {
+    // A misspelt name is short; comparing a huge key with every name would cost its length
+    // times theirs.
+    const MAX_MISSPELLING: usize = 100;
+    if p.len() > MAX_MISSPELLING || names.iter().any(|n| n.eq_ignore_ascii_case(p)) {
         // The name exists, at another level: a hint would only repeat it.
         return String::new();
     }

@@ -6,8 +6,9 @@
 
 use super::catalog;
 use crate::finding::{Finding, Level};
+use crate::report::human::{self, Diag, Style};
 use crate::rules::RuleMeta;
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use crate::source::SourceFile;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -70,7 +71,7 @@ pub struct ConfigError {
     pub message: String,
     pub help: Option<String>,
     /// The file and the byte range of the mistake (boxed: errors stay small to pass around).
-    at: Option<Box<(NamedSource<String>, std::ops::Range<usize>)>>,
+    at: Option<Box<(SourceFile, std::ops::Range<usize>)>>,
 }
 
 impl ConfigError {
@@ -87,10 +88,7 @@ impl ConfigError {
         ConfigError {
             message,
             help: None,
-            at: Some(Box::new((
-                NamedSource::new(name, text.to_string()).with_language("toml"),
-                span,
-            ))),
+            at: Some(Box::new((SourceFile::new(name, text), span))),
         }
     }
     fn help(mut self, help: Option<String>) -> Self {
@@ -100,17 +98,23 @@ impl ConfigError {
 
     /// The error as miette text, e.g. for standard error.
     pub fn render(&self, color: bool) -> String {
-        let theme = if color {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
+        let style = Style {
+            color,
+            ..Style::plain()
         };
-        let mut out = String::new();
-        let _ = GraphicalReportHandler::new_themed(theme)
-            .with_width(100)
-            .with_links(false)
-            .render_report(&mut out, self);
-        out
+        human::render_diag(
+            &Diag {
+                code: None,
+                level: Level::Error,
+                message: &self.message,
+                help: self.help.clone(),
+                source: self
+                    .at
+                    .as_deref()
+                    .map(|(file, span)| (file, vec![(span.clone(), "here".to_string(), true)])),
+            },
+            style,
+        )
     }
 }
 
@@ -120,26 +124,6 @@ impl fmt::Display for ConfigError {
     }
 }
 impl std::error::Error for ConfigError {}
-
-impl Diagnostic for ConfigError {
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.at.as_ref().map(|at| &at.0 as &dyn miette::SourceCode)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = &self.at.as_ref()?.1;
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(
-                Some("here".into()),
-                (span.start, span.end - span.start),
-            ),
-        )))
-    }
-}
 
 /// The closest known name, if it is close enough to be a likely typo.
 fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {

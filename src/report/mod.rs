@@ -3,6 +3,7 @@
 //! The lint driver builds one [`Report`]; each writer turns it into text. Writers never touch the
 //! file system, so they are tested with synthetic findings and a [`SourceMap`].
 
+pub mod excerpt;
 pub mod human;
 pub mod json;
 pub mod sarif;

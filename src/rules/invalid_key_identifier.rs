@@ -87,7 +87,7 @@ fn literal_problem(n: &Node) -> Option<String> {
         Value::Str(s) if s.is_empty() => Some("keyIdentifier is empty".into()),
         Value::Str(s) => azure::parse_key_uri(s)
             .err()
-            .map(|e| format!("keyIdentifier '{s}' is invalid: {e}")),
+            .map(|e| format!("keyIdentifier '{}' is invalid: {e}", crate::quote::value(s))),
         other => Some(format!(
             "keyIdentifier is a {}, not a key URI string",
             other.type_name()
@@ -103,7 +103,8 @@ fn symbolic_problem(n: &Node) -> Option<String> {
         // `reference(key).keyUri`, a parameter, …: valid by construction or unknown.
         return None;
     }
-    let wrong = |why: String| Some(format!("keyIdentifier '{s}' is invalid: {why}"));
+    let shown = crate::quote::value(&s.to_string()).into_owned();
+    let wrong = |why: String| Some(format!("keyIdentifier '{shown}' is invalid: {why}"));
     if !(prefix.starts_with("https://") || "https://".starts_with(&prefix)) {
         return wrong("a key identifier must start with https://".into());
     }

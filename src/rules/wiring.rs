@@ -694,11 +694,11 @@ pub fn has_opaque_deployments(model: &Model) -> bool {
 /// A value as shown in a message: the string itself, a number, or the JSON type name.
 pub fn shown(node: &Node) -> String {
     match &node.value {
-        Value::Str(s) => format!("'{s}'"),
+        Value::Str(s) => format!("'{}'", crate::quote::value(s)),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => f.to_string(),
         Value::Bool(b) => b.to_string(),
-        Value::Sym(s) => format!("{{{s}}}"),
+        Value::Sym(s) => format!("{{{}}}", crate::quote::value(&s.to_string())),
         other => other.type_name().to_string(),
     }
 }
