@@ -79,6 +79,10 @@ pub struct LintArgs {
     /// The previous version of the template, for cmk-immutable (CMK010).
     #[arg(long)]
     pub baseline: Option<PathBuf>,
+    /// Modules, imports and linked templates are read only inside this directory (default:
+    /// the repository's top level, else the working directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Also list skipped files.
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -10,6 +10,7 @@ pub mod generate;
 pub mod lint;
 pub mod model;
 pub mod quote;
+pub mod read;
 pub mod report;
 pub mod rules;
 pub mod schema;

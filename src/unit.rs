@@ -13,4 +13,7 @@ pub struct Unit {
     pub findings: Vec<Finding>,
     /// The primary file could not be parsed: no model, and the run exits 2.
     pub unparseable: bool,
+    /// Part of what the unit deploys could not be read (a refused reference, REF001): the
+    /// rules ran on the rest, and the run exits 2, so the unit is never taken for clean.
+    pub incomplete: bool,
 }

@@ -5,6 +5,7 @@ use acr_cmk::arm::JsonKind;
 use acr_cmk::finding::{Finding, Level};
 use acr_cmk::lint::{self, FrontEnds, Settings, config::Config, discover::Excludes};
 use acr_cmk::model::{Suppression, SuppressionScope};
+use acr_cmk::read::Root;
 use acr_cmk::rules::{self, RuleMeta};
 use acr_cmk::source::Loc;
 use acr_cmk::unit::Unit;
@@ -39,7 +40,13 @@ fn detect(text: &str) -> JsonKind {
 /// `BROKEN` → unparseable (ARM000); `KEY` / `VAULT` → a finding on the marker;
 /// `IGNORE <code|*> [reason]` → a whole-template suppression (`*`: every code); in a parameters file, `PKEY` → a
 /// finding located in that parameters file.
-fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, String)]) -> Unit {
+fn fake_arm(
+    _: &Root,
+    display: &str,
+    _path: Option<&Path>,
+    text: &str,
+    params: &[(String, String)],
+) -> Unit {
     let mut unit = Unit::default();
     unit.sources.add(display, text);
     if text.contains("BROKEN") {
@@ -89,7 +96,7 @@ fn fake_arm(display: &str, _path: Option<&Path>, text: &str, params: &[(String, 
     unit
 }
 
-fn fake_bicep(_: &str, _: Option<&Path>, _: &str, _: &[(String, String)]) -> Unit {
+fn fake_bicep(_: &Root, _: &str, _: Option<&Path>, _: &str, _: &[(String, String)]) -> Unit {
     Unit::default()
 }
 
@@ -105,6 +112,7 @@ fn run(
         excludes: Excludes::none(),
         config,
         baseline: baseline.map(|b| dir.join(b)),
+        root: Root::new(dir).unwrap(),
     };
     lint::run_with(
         &settings,
@@ -226,6 +234,7 @@ fn a_baseline_that_cannot_be_read_or_parsed_exits_2() {
 }
 
 fn panicking_arm(
+    root: &Root,
     display: &str,
     path: Option<&Path>,
     text: &str,
@@ -234,7 +243,7 @@ fn panicking_arm(
     if text.contains("PANIC") {
         panic!("boom in {display}");
     }
-    fake_arm(display, path, text, params)
+    fake_arm(root, display, path, text, params)
 }
 
 #[test]
@@ -246,6 +255,7 @@ fn a_panic_in_one_unit_is_a_problem_and_the_others_are_linted() {
         excludes: Excludes::none(),
         config: Config::default(),
         baseline: None,
+        root: Root::new(dir.path()).unwrap(),
     };
     let r = lint::run_with(
         &settings,
@@ -267,7 +277,7 @@ fn a_panic_in_one_unit_is_a_problem_and_the_others_are_linted() {
     assert_eq!(r.exit(Level::Error) as u8, 2);
 }
 
-fn module_arm(_: &str, _: Option<&Path>, text: &str, _: &[(String, String)]) -> Unit {
+fn module_arm(_: &Root, _: &str, _: Option<&Path>, text: &str, _: &[(String, String)]) -> Unit {
     // As a front end following a module path names the module file.
     let mut unit = Unit::default();
     unit.sources.add("tests/e2e/../../main.json", text);
@@ -285,6 +295,7 @@ fn files_reached_through_module_paths_are_named_cleanly() {
         excludes: Excludes::none(),
         config: Config::default(),
         baseline: None,
+        root: Root::new(dir.path()).unwrap(),
     };
     let fe = FrontEnds {
         detect: &detect,

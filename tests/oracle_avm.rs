@@ -105,8 +105,8 @@ fn load_pair(root: &Path, p: &Path, params: &[(String, String)]) -> Loaded {
     let btext = std::fs::read_to_string(p).unwrap();
     let jpath = p.with_extension("json");
     let jtext = std::fs::read_to_string(&jpath).unwrap();
-    let bicep = bicep::load(&rel, Some(p), &btext, params);
-    let arm = arm::load(&rel, Some(&jpath), &jtext, params);
+    let bicep = bicep::load_in(&corpus_support::root(), &rel, Some(p), &btext, params);
+    let arm = arm::load_in(&corpus_support::root(), &rel, Some(&jpath), &jtext, params);
     assert!(!bicep.unparseable, "{rel}: bicep unparseable");
     assert!(!arm.unparseable, "{rel}: json unparseable");
     Loaded { rel, bicep, arm }
@@ -361,8 +361,8 @@ fn dump() {
     let btext = std::fs::read_to_string(&p).unwrap();
     let jpath = p.with_extension("json");
     let jtext = std::fs::read_to_string(&jpath).unwrap();
-    let bu = bicep::load(&rel, Some(&p), &btext, &params);
-    let au = arm::load(&rel, Some(&jpath), &jtext, &params);
+    let bu = bicep::load_in(&corpus_support::root(), &rel, Some(&p), &btext, &params);
+    let au = arm::load_in(&corpus_support::root(), &rel, Some(&jpath), &jtext, &params);
     for (side, u) in [("bicep", &bu), ("arm", &au)] {
         println!("===== {side}: {} load findings", u.findings.len());
         for f in &u.findings {

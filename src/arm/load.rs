@@ -8,6 +8,7 @@ use crate::model::{
     Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
     SymStr, Value, extension_resource_id, resource_id, same_key,
 };
+use crate::read::Root;
 use crate::source::{FileId, Loc, SourceMap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -28,7 +29,11 @@ pub struct Loader {
     pub sources: SourceMap,
     pub model: Model,
     pub findings: Vec<Finding>,
+    /// Linked templates are read only inside it (REF001 otherwise).
+    pub root: Root,
     linked_reads: usize,
+    /// A linked template was refused (REF001): what it deploys is not known.
+    pub incomplete: bool,
 }
 
 /// One resource declaration in a template (before copy expansion).
@@ -101,7 +106,9 @@ impl Loader {
             sources,
             model: Model::default(),
             findings: Vec::new(),
+            root: Root::nothing(),
             linked_reads: 0,
+            incomplete: false,
         }
     }
 
@@ -476,7 +483,8 @@ impl Loader {
                 else {
                     return;
                 };
-                let (file, parsed, path) = match self.linked(frame, &inst.env, rel, origin) {
+                let at = format!("{}/properties/templateLink/relativePath", d.pointer);
+                let (file, parsed, path) = match self.linked(frame, &inst.env, rel, origin, &at) {
                     Some(x) => x,
                     None => return,
                 };
@@ -544,6 +552,7 @@ impl Loader {
         env: &Env,
         rel: &JVal,
         origin: &Origin,
+        pointer: &str,
     ) -> Option<(FileId, JVal, PathBuf)> {
         let loc = frame.loc(rel.span);
         let Some(rel_path) = frame.value(env, rel).as_str().map(String::from) else {
@@ -567,23 +576,14 @@ impl Loader {
             }
             return None;
         }
-        let path = base.join(&rel_path);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(_) => {
-                    self.error(
-                        loc,
-                        format!("linked template `{rel_path}` is not valid UTF-8"),
-                    );
-                    return None;
-                }
-            },
-            Err(e) => {
-                self.error(
-                    loc,
-                    format!("linked template `{rel_path}` cannot be read: {e}"),
+        let (path, text) = match self.root.read_reference(base, &rel_path) {
+            Ok(read) => read,
+            Err(why) => {
+                self.findings.push(
+                    crate::rules::unreadable_reference::finding(loc, &rel_path, &why)
+                        .pointer(pointer),
                 );
+                self.incomplete = true;
                 return None;
             }
         };

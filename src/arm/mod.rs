@@ -19,6 +19,7 @@ pub mod json;
 pub mod load;
 
 use crate::finding::Finding;
+use crate::read::Root;
 use crate::source::{Loc, SourceMap};
 use crate::unit::Unit;
 use std::collections::HashMap;
@@ -77,14 +78,26 @@ pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Findin
 
 /// Load a template and build its model. `display` is the name used in output; `path` is used to
 /// resolve `templateLink.relativePath`; `parameters` are (display name, text) of parameter files
-/// applied in order (later wins).
+/// applied in order (later wins). Linked templates are read only inside [`Root::around`] the
+/// file (its repository, else its directory); the lint driver passes its root to [`load_in`].
 pub fn load(
     display: &str,
     path: Option<&Path>,
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
-    load_parsed(display, path, text, json::parse(text), parameters)
+    load_in(&Root::around(path), display, path, text, parameters)
+}
+
+/// [`load`] with linked templates read only inside `root` (see [`crate::read`]).
+pub fn load_in(
+    root: &Root,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+) -> Unit {
+    load_parsed(root, display, path, text, json::parse(text), parameters)
 }
 
 /// Parse once, classify, and load only templates (what a lint driver wants per file, without
@@ -98,12 +111,20 @@ pub fn load_if_template(
 ) -> Result<Unit, JsonKind> {
     let parsed = json::parse(text);
     match parsed.as_ref().map(kind_of) {
-        Ok(JsonKind::Template) | Err(_) => Ok(load_parsed(display, path, text, parsed, parameters)),
+        Ok(JsonKind::Template) | Err(_) => Ok(load_parsed(
+            &Root::around(path),
+            display,
+            path,
+            text,
+            parsed,
+            parameters,
+        )),
         Ok(kind) => Err(kind),
     }
 }
 
 fn load_parsed(
+    root: &Root,
     display: &str,
     path: Option<&Path>,
     text: &str,
@@ -130,16 +151,19 @@ fn load_parsed(
                 model: Default::default(),
                 findings,
                 unparseable: true,
+                incomplete: false,
             };
         }
     };
     let mut loader = load::Loader::new(sources);
     loader.findings = findings;
+    loader.root = root.clone();
     loader.load_root(&template, path, given);
     Unit {
         sources: loader.sources,
         model: loader.model,
         findings: loader.findings,
         unparseable: false,
+        incomplete: loader.incomplete,
     }
 }

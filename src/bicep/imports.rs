@@ -22,12 +22,17 @@ enum Want<'a> {
 impl<'t, 's> Eval<'t, 's> {
     /// Record an `import … from '…'` statement.
     pub fn collect_import(&mut self, n: Ts<'t>) {
-        let Some(path) = first_named(n, "string").map(|s| self.src(s).trim_matches('\'')) else {
+        let Some(string) = first_named(n, "string") else {
             return;
         };
+        let path = self.src(string).trim_matches('\'');
         if !is_local(path) {
             return;
         }
+        let site = self.loc(string);
+        self.shared
+            .import_sites
+            .insert((self.file, path.to_string()), site);
         let mut c = n.walk();
         let children: Vec<Ts<'t>> = n.children(&mut c).collect();
         if children.iter().any(|ch| ch.kind() == "*") {
@@ -84,17 +89,25 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn in_imported_file(&mut self, path: &str, want: Want, loc: Loc) -> Node {
-        let Some(dir) = self.dir.clone() else {
+        if self.dir.is_none() {
             return opaque("import without a directory", loc);
+        }
+        // Refusals are reported at the import statement, not at each use.
+        let site = self
+            .shared
+            .import_sites
+            .get(&(self.file, path.to_string()))
+            .copied()
+            .unwrap_or(loc);
+        let Some(file) = super::resources::resolve_reference(self, path, site, "") else {
+            return opaque(format!("import from {path} not readable"), loc);
         };
-        let file = dir.join(path);
-        let file = file.canonicalize().unwrap_or(file);
         if self.shared.module_stack.iter().any(|p| p == &file)
             || self.shared.module_stack.len() > 16
         {
             return opaque("cyclic import", loc);
         }
-        let Some(loaded) = super::resources::load_cached(self, &file, path) else {
+        let Some(loaded) = super::resources::load_cached(self, &file, path, site, "") else {
             return opaque(format!("import from {path} not readable"), loc);
         };
         let (file_id, text, parsed) = loaded;

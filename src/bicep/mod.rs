@@ -38,6 +38,7 @@ pub mod syntax;
 
 use crate::finding::Finding;
 use crate::model::{Model, Node, Presence, Scope};
+use crate::read::Root;
 use crate::source::SourceMap;
 use crate::unit::Unit;
 use std::collections::HashMap;
@@ -55,6 +56,16 @@ pub struct Shared {
     /// Module files already read: a module used by several declarations (or in a loop) is
     /// read, parsed and added to the sources once. `None` when it has syntax errors.
     pub modules: HashMap<PathBuf, Option<LoadedModule>>,
+    /// Modules and imports are read only inside it (REF001 otherwise). The default root
+    /// contains nothing: a caller that sets none follows no reference.
+    pub root: Root,
+    /// Where each `import … from '<path>'` is written, by (file, path): a refused import is
+    /// reported there, once.
+    pub import_sites: HashMap<(crate::source::FileId, String), crate::source::Loc>,
+    /// References already reported as refused, by where they are written.
+    pub refused: std::collections::HashSet<(crate::source::FileId, u32)>,
+    /// A reference was refused (REF001): what it deploys is not known.
+    pub incomplete: bool,
 }
 
 pub struct LoadedModule {
@@ -162,14 +173,30 @@ fn target_scope(ev: &eval::Eval, root: tree_sitter::Node) -> Option<Scope> {
 
 /// Load a `.bicep` file. `parameters` are (display name, text) of `.bicepparam` or ARM
 /// parameter JSON files, applied in order (later wins); they are added to the unit's sources
-/// after the `.bicep` file (file 0). Local modules are followed relative to `path`.
+/// after the `.bicep` file (file 0). Local modules are followed relative to `path`, only inside
+/// [`Root::around`] the file (its repository, else its directory); the lint driver passes its
+/// root to [`load_in`].
 pub fn load(
     display: &str,
     path: Option<&Path>,
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
-    let mut shared = Shared::default();
+    load_in(&Root::around(path), display, path, text, parameters)
+}
+
+/// [`load`] with modules and imports read only inside `root` (see [`crate::read`]).
+pub fn load_in(
+    root: &Root,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+) -> Unit {
+    let mut shared = Shared {
+        root: root.clone(),
+        ..Shared::default()
+    };
     let file = shared.sources.add(display, text);
     let mut inputs = HashMap::new();
     for (pdisplay, ptext) in parameters {
@@ -202,6 +229,7 @@ fn finish(
         model: shared.model,
         findings: shared.findings,
         unparseable,
+        incomplete: shared.incomplete,
     }
 }
 
@@ -209,7 +237,12 @@ fn finish(
 /// `.bicep` file with these values. Without a readable local target, the unit holds just the
 /// parameter file (and a finding when its syntax is wrong).
 pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
-    params::load_bicepparam(display, path, text)
+    params::load_bicepparam(&Root::around(path), display, path, text)
+}
+
+/// [`load_bicepparam`] with the `using` target and modules read only inside `root`.
+pub fn load_bicepparam_in(root: &Root, display: &str, path: Option<&Path>, text: &str) -> Unit {
+    params::load_bicepparam(root, display, path, text)
 }
 
 /// The `.bicepparam` paired with a `.bicep` file: `main.bicep` → `main.bicepparam` beside it.

@@ -167,7 +167,12 @@ fn read_bicepparam(
     (out, using)
 }
 
-pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
+pub fn load_bicepparam(
+    root: &crate::read::Root,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+) -> Unit {
     // Read the parameters into a scratch unit first to learn the `using` target; the target
     // must be file 0 of the real unit.
     let mut probe = Shared::default();
@@ -182,14 +187,21 @@ pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
             sources: probe.sources,
             model: probe.model,
             findings: probe.findings,
+            incomplete: false,
         };
     };
-    let Ok(bicep_text) = std::fs::read_to_string(&target) else {
+    let base = target.parent().unwrap_or(Path::new(""));
+    let written = target.file_name().map(|f| f.to_string_lossy().into_owned());
+    let read = written
+        .as_deref()
+        .map(|w| root.read_reference(base, w).map(|(_, text)| text));
+    let Some(Ok(bicep_text)) = read else {
         return Unit {
             unparseable: !probe.findings.is_empty(),
             sources: probe.sources,
             model: probe.model,
             findings: probe.findings,
+            incomplete: read.is_some(),
         };
     };
     let bicep_display = match display.rfind(['/', '\\']) {
@@ -206,7 +218,8 @@ pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
             .map(|f| f.to_string_lossy().to_string())
             .unwrap_or_default(),
     };
-    super::load(
+    super::load_in(
+        root,
         &bicep_display,
         Some(&target),
         &bicep_text,

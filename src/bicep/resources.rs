@@ -599,7 +599,7 @@ impl<'t, 's> Eval<'t, 's> {
             pointer: pointer.clone(),
         });
         self.pending.push((idx, refs));
-        let outputs = self.load_module(path, inputs, target, idx, presence, pointer);
+        let outputs = self.load_module(path, decl_loc, inputs, target, idx, presence, pointer);
         let contains: Vec<usize> = (idx + 1..self.shared.model.resources.len())
             .filter(|&i| self.shared.model.resources[i].parent_deployment == Some(idx))
             .collect();
@@ -614,9 +614,11 @@ impl<'t, 's> Eval<'t, 's> {
 
     /// Load and evaluate a local module file; its resources join the model under deployment
     /// `idx`. Returns its outputs, or `None` when the module is opaque.
+    #[allow(clippy::too_many_arguments)]
     fn load_module(
         &mut self,
         path: &str,
+        at: Loc,
         inputs: HashMap<String, Node>,
         scope: Scope,
         idx: usize,
@@ -631,14 +633,13 @@ impl<'t, 's> Eval<'t, 's> {
             return None;
         }
         // Canonical paths, so that `./a/../m.bicep` and `m.bicep` are one file to the cycle guard.
-        let file = self.dir.as_ref()?.join(path);
-        let file = file.canonicalize().unwrap_or(file);
+        let file = resolve_reference(self, path, at, &pointer)?;
         if self.shared.module_stack.iter().any(|p| p == &file)
             || self.shared.module_stack.len() > 16
         {
             return None;
         }
-        let (file_id, text, parsed) = load_cached(self, &file, path)?;
+        let (file_id, text, parsed) = load_cached(self, &file, path, at, &pointer)?;
         self.shared.module_stack.push(file.clone());
         let outputs = super::evaluate_parsed(
             self.shared,
@@ -718,14 +719,59 @@ fn add_syntactic(refs: &mut Vec<Ref>, syntactic: &[String], own: &str) {
     }
 }
 
-/// Read, parse and check a module or imported file once per unit.
+/// The canonical path a module or import path leads to, if it may be read: relative, inside
+/// the lint root. A refused reference is reported (REF001) at `at`, once, and makes the unit
+/// incomplete. `None` also for a file evaluated without a directory (nothing to resolve from).
+pub(super) fn resolve_reference(
+    ev: &mut Eval,
+    path: &str,
+    at: Loc,
+    pointer: &str,
+) -> Option<std::path::PathBuf> {
+    let dir = ev.dir.clone()?;
+    match ev.shared.root.resolve(&dir, path) {
+        Ok(file) => Some(file),
+        Err(why) => {
+            refuse(ev.shared, path, at, pointer, &why);
+            None
+        }
+    }
+}
+
+/// Report a refused reference once, where it is written (`pointer`: the path of the
+/// declaration that makes it, for machine output), and mark the unit incomplete.
+fn refuse(
+    shared: &mut super::Shared,
+    path: &str,
+    at: Loc,
+    pointer: &str,
+    why: &crate::read::ReadError,
+) {
+    shared.incomplete = true;
+    if shared.refused.insert((at.file, at.start)) {
+        shared
+            .findings
+            .push(crate::rules::unreadable_reference::finding(at, path, why).pointer(pointer));
+    }
+}
+
+/// Read, parse and check a module or imported file (a path from [`resolve_reference`]) once
+/// per unit.
 pub(super) fn load_cached(
     ev: &mut Eval,
     file: &std::path::Path,
     path: &str,
+    at: Loc,
+    pointer: &str,
 ) -> Option<(crate::source::FileId, Rc<str>, Rc<super::syntax::Parsed>)> {
     if !ev.shared.modules.contains_key(file) {
-        let text = std::fs::read_to_string(file).ok()?;
+        let text = match ev.shared.root.read_resolved(file) {
+            Ok(text) => text,
+            Err(why) => {
+                refuse(ev.shared, path, at, pointer, &why);
+                return None;
+            }
+        };
         let display = module_display(&ev.shared.sources.get(ev.file).name, path);
         let file_id = ev.shared.sources.add(display, text.as_str());
         let loaded =

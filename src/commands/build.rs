@@ -52,14 +52,8 @@ pub fn targets(specs: &[PathBuf], out_dir: &Path) -> Result<Vec<Target>, String>
 
 /// Read and compile one spec, printing its diagnostics to stderr.
 pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Generated>) {
-    let text = match std::fs::read(spec) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                eprintln!("error: {} is not valid UTF-8", spec.display());
-                return (Exit::Error, None);
-            }
-        },
+    let text = match crate::read::text(spec) {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", spec.display());
             return (Exit::Error, None);
@@ -127,12 +121,21 @@ fn check_drift(built: &[(&Target, Generated)]) -> Exit {
     for (t, g) in built {
         for f in &g.files {
             let path = t.dir.join(f.name);
-            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            let shown = path.display().to_string();
+            let on_disk = match crate::read::own_output(&path) {
+                Ok(text) => text,
+                Err(crate::read::ReadError::NotFound) => String::new(),
+                Err(why) => {
+                    // Not shown: it may not be ours (a link, a device). `build` replaces it.
+                    println!("{shown}: differs (cannot be compared: {why})");
+                    exit = Exit::Findings;
+                    continue;
+                }
+            };
             if on_disk == f.text {
                 continue;
             }
             exit = Exit::Findings;
-            let shown = path.display().to_string();
             let diff = similar::TextDiff::from_lines(&on_disk, &f.text);
             print!(
                 "{}",

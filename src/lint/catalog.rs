@@ -3,7 +3,7 @@
 use crate::rules::{self, RuleMeta};
 
 /// Codes that are reported by the engine and the front ends rather than by a [`rules::Rule`].
-const ENGINE_CODES: &[&str] = &["ARM000", "BICEP000", "SUP001"];
+const ENGINE_CODES: &[&str] = &["ARM000", "BICEP000", "REF001", "SUP001"];
 
 /// Every rule the configuration may name: the catalogue plus the engine's own codes, by code.
 pub fn known() -> Vec<&'static RuleMeta> {

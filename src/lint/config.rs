@@ -151,20 +151,36 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 /// The configuration for a run: `explicit` (`--config`) or the file found upward from `cwd`, or
 /// the defaults when there is none.
 pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> {
+    load_in(explicit, cwd, &crate::read::Root::nothing())
+}
+
+/// [`load`], where a configuration file found inside the lint `root` (the repository) must
+/// also resolve inside it: a repository cannot make the linter read (and quote in a parse
+/// error) a file elsewhere through a symbolic link named `acr-cmk.toml`.
+pub fn load_in(
+    explicit: Option<&Path>,
+    cwd: &Path,
+    root: &crate::read::Root,
+) -> Result<Config, ConfigError> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
         None => match find(cwd) {
-            Some(p) => p,
+            Some(p) => {
+                let found_inside =
+                    p.parent()
+                        .and_then(|d| d.canonicalize().ok())
+                        .is_some_and(|d| {
+                            !root.path().as_os_str().is_empty() && d.starts_with(root.path())
+                        });
+                if found_inside {
+                    root.check(&p).map_err(|e| ConfigError::io(&p, e))?;
+                }
+                p
+            }
             None => return Ok(Config::default()),
         },
     };
-    let bytes = std::fs::read(&path).map_err(|e| ConfigError::io(&path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        ConfigError::io(
-            &path,
-            format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-        )
-    })?;
+    let text = crate::read::text(&path).map_err(|e| ConfigError::io(&path, e))?;
     // Name it relative to the working directory when it is below it, so messages stay short.
     let shown = path
         .strip_prefix(cwd)

@@ -10,6 +10,7 @@ pub mod suppress;
 pub mod walk;
 
 use crate::model::Model;
+use crate::read::Root;
 use crate::report::{Problem, Report, UnitReport};
 use crate::rules::{self, Ctx};
 use crate::unit::Unit;
@@ -28,10 +29,12 @@ pub struct Settings {
     pub excludes: Excludes,
     pub config: Config,
     pub baseline: Option<PathBuf>,
+    /// References (modules, imports, linked templates, paired files) are read only inside it.
+    pub root: Root,
 }
 
-/// A front end's load function: (display name, path, text, parameter files) → unit.
-pub type Load = fn(&str, Option<&Path>, &str, &[(String, String)]) -> Unit;
+/// A front end's load function: (lint root, display name, path, text, parameter files) → unit.
+pub type Load = fn(&Root, &str, Option<&Path>, &str, &[(String, String)]) -> Unit;
 
 /// The front ends the driver calls; tests substitute their own.
 pub struct FrontEnds<'a> {
@@ -44,8 +47,8 @@ impl FrontEnds<'static> {
     pub fn real() -> Self {
         FrontEnds {
             detect: &detect,
-            arm: crate::arm::load,
-            bicep: crate::bicep::load,
+            arm: crate::arm::load_in,
+            bicep: crate::bicep::load_in,
         }
     }
 }
@@ -90,13 +93,14 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         &settings.excludes,
         &settings.parameters,
         fe.detect,
+        &settings.root,
     );
     let mut problems = plan.problems;
     let mut units = Vec::new();
     let baseline = settings
         .baseline
         .as_deref()
-        .and_then(|path| load_baseline(fe, path, &mut problems, &mut units));
+        .and_then(|path| load_baseline(fe, &settings.root, path, &mut problems, &mut units));
     // Largest files first, one job at a time per steal: a big template started last would
     // leave the other core idle at the end of the run. Reports keep the jobs' order.
     // Jobs are consumed so that each text is freed once linted.
@@ -106,7 +110,7 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         .into_par_iter()
         .with_max_len(1)
         .map(|(i, job)| {
-            let linted = lint_job_guarded(fe, &job, baseline.as_ref(), &settings.config);
+            let linted = lint_job_guarded(fe, settings, &job, baseline.as_ref());
             (i, linted)
         })
         .collect();
@@ -134,6 +138,7 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
 
 fn load(
     fe: &FrontEnds,
+    root: &Root,
     lang: Lang,
     display: &str,
     path: &Path,
@@ -141,8 +146,8 @@ fn load(
     params: &[(String, String)],
 ) -> Unit {
     match lang {
-        Lang::Arm => (fe.arm)(display, Some(path), text, params),
-        Lang::Bicep => (fe.bicep)(display, Some(path), text, params),
+        Lang::Arm => (fe.arm)(root, display, Some(path), text, params),
+        Lang::Bicep => (fe.bicep)(root, display, Some(path), text, params),
     }
 }
 
@@ -150,6 +155,7 @@ fn load(
 /// read or parsed, that is a problem of the run (exit 2); its parse errors are reported.
 fn load_baseline(
     fe: &FrontEnds,
+    root: &Root,
     path: &Path,
     problems: &mut Vec<Problem>,
     units: &mut Vec<UnitReport>,
@@ -169,13 +175,14 @@ fn load_baseline(
         Some(e) if e.eq_ignore_ascii_case("bicep") => Lang::Bicep,
         _ => Lang::Arm,
     };
-    let unit = load(fe, lang, &name, path, &text, &[]);
+    let unit = load(fe, root, lang, &name, path, &text, &[]);
     if unit.unparseable {
         units.push(UnitReport {
             primary: name,
             sources: unit.sources,
             findings: unit.findings,
             unparseable: true,
+            incomplete: unit.incomplete,
         });
         return None;
     }
@@ -186,11 +193,11 @@ fn load_baseline(
 /// linting one unit becomes a problem of that file (exit 2) and the run goes on.
 fn lint_job_guarded(
     fe: &FrontEnds,
+    settings: &Settings,
     job: &Job,
     baseline: Option<&Model>,
-    config: &Config,
 ) -> Result<UnitReport, Problem> {
-    let run = std::panic::AssertUnwindSafe(|| lint_job(fe, job, baseline, config));
+    let run = std::panic::AssertUnwindSafe(|| lint_job(fe, settings, job, baseline));
     std::panic::catch_unwind(run).map_err(|payload| {
         let what = payload
             .downcast_ref::<&str>()
@@ -230,9 +237,16 @@ fn names_only(sources: &crate::source::SourceMap) -> crate::source::SourceMap {
 }
 
 /// Front end → rules → suppressions → configured levels.
-fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
+fn lint_job(
+    fe: &FrontEnds,
+    settings: &Settings,
+    job: &Job,
+    baseline: Option<&Model>,
+) -> UnitReport {
+    let config = &settings.config;
     let mut unit = load(
         fe,
+        &settings.root,
         job.lang,
         &job.display,
         &job.path,
@@ -260,6 +274,7 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
         sources: unit.sources,
         findings,
         unparseable: unit.unparseable,
+        incomplete: unit.incomplete,
     }
 }
 

@@ -95,6 +95,7 @@ pub mod rsa_key_required;
 pub mod schema_violation;
 pub mod suppression_without_reason;
 pub mod tasks_log_retention;
+pub mod unreadable_reference;
 pub mod user_assigned_identity_required;
 pub mod vault_firewall_trusted_services;
 pub mod vault_purge_protection;
@@ -123,6 +124,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &cmk_required::CmkRequired,
         &over_privileged_key_access::OverPrivilegedKeyAccess,
         &rbac_propagation_race::RbacPropagationRace,
+        &unreadable_reference::UnreadableReference,
         &schema_violation::SchemaViolation,
         &invalid_spec::InvalidSpec,
         &suppression_without_reason::SuppressionWithoutReason,
@@ -259,7 +261,7 @@ mod tests {
     #[test]
     fn meta_and_find_cover_every_code_the_loaders_use() {
         for code in [
-            "ARM000", "BICEP000", "SPEC001", "SUP001", "CMK004", "SCH001",
+            "ARM000", "BICEP000", "SPEC001", "SUP001", "CMK004", "SCH001", "REF001",
         ] {
             assert_eq!(meta(code).code, code);
         }
@@ -269,7 +271,7 @@ mod tests {
         );
         assert_eq!(find("cmk003").map(|r| r.meta().code), Some("CMK003"));
         assert!(find("CMK999").is_none());
-        assert_eq!(all().len(), 24);
+        assert_eq!(all().len(), 25);
     }
 
     #[test]
