@@ -5,7 +5,11 @@
 //! - (a) read + `serde_json` parse of every JSON file of the corpus (the ARM baseline);
 //! - (b) `lint::run` over the same files (discovery, ARM front end, rules, suppressions);
 //! - (c) read + tree-sitter-only parse of every `.bicep` file (the Bicep baseline);
-//! - (d) `lint::run` over the same `.bicep` files.
+//! - (d) `lint::run` over the same `.bicep` files;
+//! - (e) malformed Bicep (`-- malformed`): 340 KB with one unclosed parenthesis near the top
+//!   (generated, and the AVM container registry module repeated when the corpus is there), the
+//!   same without it, and 50,000 nested `[` / `[{`: parse and the whole front end, which must
+//!   stay linear in size.
 //!
 //! Each is run once to warm the page cache and allocator, then timed best of N (`BENCH_RUNS`,
 //! default 5). The corpus is `../shared/corpus` (or `BENCH_CORPUS`). Not a test: nothing here
@@ -125,7 +129,7 @@ fn tree_sitter_baseline(paths: &[PathBuf]) -> usize {
         .map_init(
             || {
                 let mut p = tree_sitter::Parser::new();
-                p.set_language(&tree_sitter_bicep::LANGUAGE.into())
+                p.set_language(&tree_sitter_bicep_acr::LANGUAGE.into())
                     .expect("grammar version matches the tree-sitter crate");
                 p
             },
@@ -139,15 +143,18 @@ fn tree_sitter_baseline(paths: &[PathBuf]) -> usize {
         .sum()
 }
 
-/// What the Bicep front end parses: the length-preserving rewrite of constructs the grammar
-/// does not know, then tree-sitter (each file once, no cache outside a lint run).
-fn rewrite_parse_baseline(paths: &[PathBuf]) -> usize {
+/// What the Bicep front end does before evaluating: parse, then the syntax checks the grammar
+/// cannot express (each file once, no cache outside a lint run).
+fn front_end_parse_baseline(paths: &[PathBuf]) -> usize {
     paths
         .par_iter()
         .map(|path| {
             let text = std::fs::read_to_string(path).unwrap_or_default();
-            acr_cmk::bicep::syntax::parse(&text)
-                .map_or(0, |p| p.tree.root_node().child_count() as usize)
+            acr_cmk::bicep::syntax::parse(&text).map_or(0, |p| {
+                let kind = acr_cmk::bicep::syntax::FileKind::Bicep;
+                acr_cmk::bicep::syntax::file_errors(&p, &text, 0, kind).len()
+                    + p.tree.root_node().child_count() as usize
+            })
         })
         .sum()
 }
@@ -156,7 +163,7 @@ fn rewrite_parse_baseline(paths: &[PathBuf]) -> usize {
 fn slowest(paths: &[PathBuf], n: usize) {
     let mut parser = tree_sitter::Parser::new();
     parser
-        .set_language(&tree_sitter_bicep::LANGUAGE.into())
+        .set_language(&tree_sitter_bicep_acr::LANGUAGE.into())
         .expect("grammar version matches the tree-sitter crate");
     let mut times: Vec<(Duration, Duration, &PathBuf)> = paths
         .iter()
@@ -170,13 +177,88 @@ fn slowest(paths: &[PathBuf], n: usize) {
             (raw, start.elapsed(), p)
         })
         .collect();
-    times.sort_by(|a, b| b.0.cmp(&a.0));
+    times.sort_by_key(|t| std::cmp::Reverse(t.0));
     for (raw, rewritten, p) in times.iter().take(n) {
         println!(
-            "  raw parse {:7.1} ms, rewrite+parse {:7.1} ms  {}",
+            "  raw parse {:7.1} ms, front-end parse {:7.1} ms  {}",
             ms(*raw),
             ms(*rewritten),
             p.display()
+        );
+    }
+}
+
+/// About `size` bytes of valid Bicep in the shape of real templates: decorated parameters,
+/// resources with nested objects, interpolation, conditional expressions, outputs.
+fn valid_bicep(size: usize) -> String {
+    let mut out = String::new();
+    let mut i = 0;
+    while out.len() < size {
+        out.push_str(&format!(
+            "@description('Storage account {i}: name and settings.')\nparam name{i} string = 'st{i}'\n\n\
+             resource sa{i} 'Microsoft.Storage/storageAccounts@2023-01-01' = {{\n  name: '${{name{i}}}'\n  location: resourceGroup().location\n  sku: {{\n    name: 'Standard_LRS'\n  }}\n  kind: 'StorageV2'\n  properties: {{\n    minimumTlsVersion: 'TLS1_2'\n    networkAcls: empty(name{i}) ? null : {{\n      bypass: 'AzureServices'\n      defaultAction: 'Deny'\n    }}\n  }}\n}}\n\n\
+             output id{i} string = sa{i}.id\n\n"
+        ));
+        i += 1;
+    }
+    out
+}
+
+/// `text` repeated to about `size` bytes.
+fn repeated(text: &str, size: usize) -> String {
+    let mut out = String::new();
+    while out.len() < size {
+        out.push_str(text);
+        out.push('\n');
+    }
+    out
+}
+
+/// Malformed input (issue 8 class 11, issue 11 item 5): parse time and the whole front end
+/// (which reports the syntax errors), next to the same size of valid input. The AVM container
+/// registry module (from the corpus, when present) is the real-world shape with which one
+/// unclosed parenthesis used to cost 20 s at 340 KB.
+fn malformed(runs: usize, corpus: &Path) {
+    const SIZE: usize = 340 * 1024;
+    let unclosed = |valid: &str| format!("var broken = concat('a'\n{valid}");
+    let synthetic = valid_bicep(SIZE);
+    let mut cases = vec![
+        ("340 KB generated, valid".to_string(), synthetic.clone()),
+        (
+            "340 KB generated, one unclosed (".to_string(),
+            unclosed(&synthetic),
+        ),
+    ];
+    let avm = corpus.join("bicep-registry-modules/avm/res/container-registry/registry/main.bicep");
+    if let Ok(module) = std::fs::read_to_string(&avm) {
+        let module = repeated(&module, SIZE);
+        cases.push(("340 KB AVM module, valid".to_string(), module.clone()));
+        cases.push((
+            "340 KB AVM module, one unclosed (".to_string(),
+            unclosed(&module),
+        ));
+    }
+    cases.push((
+        "50,000 nested [ (50 KB)".to_string(),
+        format!("var x = {}\n", "[".repeat(50_000)),
+    ));
+    cases.push((
+        "50,000 nested [{ (100 KB)".to_string(),
+        format!("var x = {}\n", "[{".repeat(50_000)),
+    ));
+    for (name, text) in &cases {
+        let parse = measure(runs, || {
+            acr_cmk::bicep::syntax::parse(text).map(|p| p.tree.root_node().has_error())
+        });
+        let load = measure(runs, || {
+            acr_cmk::bicep::load("m.bicep", None, text, &[])
+                .findings
+                .len()
+        });
+        println!(
+            "malformed: {name:36} parse {:8.1} ms | front end {:8.1} ms (best of {runs})",
+            ms(parse.wall),
+            ms(load.wall)
         );
     }
 }
@@ -206,6 +288,12 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .unwrap_or(5);
     let dir = corpus();
+    if wanted("malformed") {
+        malformed(runs, &dir);
+        if filter.as_deref() == Some("malformed") {
+            return;
+        }
+    }
     if !dir.is_dir() {
         eprintln!("corpus not found at {} (set BENCH_CORPUS)", dir.display());
         std::process::exit(2);
@@ -226,10 +314,10 @@ fn main() {
     }
     if wanted("bicep") {
         let base = measure(runs, || tree_sitter_baseline(&bicep));
-        let rewritten = measure(runs, || rewrite_parse_baseline(&bicep));
+        let parsed = measure(runs, || front_end_parse_baseline(&bicep));
         let full = measure(runs, || lint(&bicep));
         report("bicep", "tree-sitter read+parse  ", &base, &full);
-        report("bicep", "rewrite+tree-sitter     ", &rewritten, &full);
+        report("bicep", "front-end parse         ", &parsed, &full);
     }
     if let Some(n) = std::env::var("BENCH_SLOWEST")
         .ok()

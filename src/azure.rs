@@ -10,6 +10,28 @@ pub const ROLE_CRYPTO_OFFICER: &str = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603";
 /// Key Vault Administrator: every data-plane action on the vault.
 pub const ROLE_ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
 
+/// Resource types of the CMK wiring, as Azure spells them (compare case-insensitively, with
+/// `crate::model::Resource::is_type`).
+pub mod types {
+    pub const REGISTRY: &str = "Microsoft.ContainerRegistry/registries";
+    pub const IDENTITY: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
+    pub const VAULT: &str = "Microsoft.KeyVault/vaults";
+    pub const KEY: &str = "Microsoft.KeyVault/vaults/keys";
+    pub const ACCESS_POLICIES: &str = "Microsoft.KeyVault/vaults/accessPolicies";
+    pub const ROLE_ASSIGNMENT: &str = "Microsoft.Authorization/roleAssignments";
+    pub const DEPLOYMENT: &str = "Microsoft.Resources/deployments";
+}
+
+/// API versions of everything `acr-cmk build` deploys besides the registry (whose version is the
+/// spec's `deployment.api_version`): newest stable versions with published schemas. The
+/// generator writes them and the spec front end models them.
+pub mod api {
+    pub const IDENTITY: &str = "2023-01-31";
+    pub const KEY_VAULT: &str = "2023-07-01";
+    pub const ROLE_ASSIGNMENT: &str = "2022-04-01";
+    pub const DEPLOYMENTS: &str = "2022-09-01";
+}
+
 /// The latest stable registry API version (the generator's default).
 pub const REGISTRY_API_DEFAULT: &str = "2025-11-01";
 /// The first registry API version with `properties.encryption`.
@@ -32,6 +54,11 @@ pub fn registry_api_has_encryption(api: &str) -> bool {
         return false;
     }
     !REGISTRY_API_WITHOUT_ENCRYPTION.contains(&api)
+}
+
+/// `properties.zoneRedundancy` first appears in registry API 2020-11-01-preview.
+pub fn registry_api_has_zone_redundancy(api: &str) -> bool {
+    api.get(..10).unwrap_or(api) >= "2020-11-01"
 }
 
 /// Sovereign clouds with their DNS suffixes.
@@ -290,6 +317,74 @@ pub fn check_key_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A GUID in its 8-4-4-4-12 hexadecimal form (subscription ids, tenant ids).
+pub fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// Resource group: 1–90 of letters, digits, `-`, `_`, `.`, `(`, `)`; not ending in `.`.
+pub fn check_resource_group_name(name: &str) -> Result<(), String> {
+    let n = name.chars().count();
+    if !(1..=90).contains(&n) {
+        return Err(format!(
+            "resource group names are 1–90 characters long; '{name}' has {n}"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || "-_.()".contains(*c)))
+    {
+        return Err(format!(
+            "resource group names have only letters, digits, '-', '_', '.', '(' and ')'; '{name}' has {c:?}"
+        ));
+    }
+    if name.ends_with('.') {
+        return Err(format!(
+            "resource group names do not end with '.'; '{name}' does"
+        ));
+    }
+    Ok(())
+}
+
+/// `/subscriptions/<guid>/resourceGroups/<rg>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>`.
+pub fn check_identity_resource_id(id: &str) -> Result<(), String> {
+    let segs: Vec<&str> = id.split('/').collect();
+    let shape_ok = segs.len() == 9
+        && segs[0].is_empty()
+        && segs[1].eq_ignore_ascii_case("subscriptions")
+        && segs[3].eq_ignore_ascii_case("resourceGroups")
+        && segs[5].eq_ignore_ascii_case("providers")
+        && segs[6].eq_ignore_ascii_case("Microsoft.ManagedIdentity")
+        && segs[7].eq_ignore_ascii_case("userAssignedIdentities");
+    if !shape_ok {
+        return Err(format!(
+            "'{id}' is not the resource id of a user-assigned identity"
+        ));
+    }
+    if !is_guid(segs[2]) {
+        return Err(format!(
+            "the subscription '{}' in the identity's resource id is not a GUID",
+            segs[2]
+        ));
+    }
+    check_resource_group_name(segs[4])?;
+    check_identity_name(segs[8])
+}
+
+/// Key Vault SKU of a vault created for a key of this type: HSM-backed keys need premium.
+pub fn vault_sku_for_key_type(kty: &str) -> &'static str {
+    if kty.eq_ignore_ascii_case("RSA-HSM") {
+        "premium"
+    } else {
+        "standard"
+    }
+}
+
 /// Key types a registry accepts.
 pub fn key_type_supported(kty: &str) -> bool {
     kty.eq_ignore_ascii_case("RSA") || kty.eq_ignore_ascii_case("RSA-HSM")
@@ -361,5 +456,21 @@ mod tests {
         assert!(registry_api_has_encryption("2025-11-01"));
         assert!(!registry_api_has_encryption("2019-05-01"));
         assert!(!registry_api_has_encryption("2017-10-01"));
+    }
+
+    #[test]
+    fn identity_resource_ids() {
+        let ok = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-1/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-acr";
+        assert!(check_identity_resource_id(ok).is_ok());
+        assert!(check_identity_resource_id("/subscriptions/x/resourceGroups/rg").is_err());
+        assert!(check_identity_resource_id(&ok.replace("id-acr", "_bad")).is_err());
+        assert!(check_identity_resource_id(&ok.replace("00000000-0000", "nope")).is_err());
+    }
+
+    #[test]
+    fn resource_group_names() {
+        assert!(check_resource_group_name("rg-keys_(prod).1").is_ok());
+        assert!(check_resource_group_name("rg.").is_err());
+        assert!(check_resource_group_name("rg'x").is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! Raw command-line arguments (clap). Resolved settings live with the commands that use them.
 
+use crate::report::Format;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -65,8 +66,8 @@ pub struct LintArgs {
     /// Skip paths matching this glob (repeatable).
     #[arg(long)]
     pub exclude: Vec<String>,
-    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
@@ -86,13 +87,6 @@ pub struct LintArgs {
     /// Also list skipped files.
     #[arg(long, short = 'v')]
     pub verbose: bool,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OutputFormat {
-    Human,
-    Json,
-    Sarif,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

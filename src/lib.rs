@@ -5,10 +5,13 @@ pub mod azure;
 pub mod bicep;
 pub mod cli;
 pub mod commands;
+pub mod eval;
+pub mod exit;
 pub mod finding;
 pub mod generate;
 pub mod lint;
 pub mod model;
+pub mod query;
 pub mod quote;
 pub mod read;
 pub mod report;
@@ -18,33 +21,7 @@ pub mod source;
 pub mod spec;
 pub mod unit;
 
-/// Process exit status, documented in the README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
-    /// Nothing to report.
-    Ok = 0,
-    /// Rule violations at or above the threshold, or drift with `build --check`.
-    Findings = 1,
-    /// Usage error, unreadable or unparseable input, I/O failure.
-    Error = 2,
-}
-
-impl Exit {
-    /// Combine two statuses: the worse wins.
-    pub fn max(self, other: Exit) -> Exit {
-        if (other as u8) > (self as u8) {
-            other
-        } else {
-            self
-        }
-    }
-}
-
-impl From<Exit> for std::process::ExitCode {
-    fn from(e: Exit) -> Self {
-        std::process::ExitCode::from(e as u8)
-    }
-}
+pub use exit::Exit;
 
 /// Run a parsed command line.
 pub fn run(cli: cli::Cli) -> Exit {

@@ -382,7 +382,7 @@ fn doubling_variables_stay_bounded() {
     // Past the size limit the doubling continues over an unknown, which stays small.
     let p = &unit.model.resources[0].get("properties.p").unwrap().value;
     assert!(!p.is_known());
-    assert!(acr_cmk::arm::eval::within_size(p));
+    assert!(acr_cmk::eval::within_size(p));
     assert!(start.elapsed().as_secs() < 20);
 }
 
@@ -454,7 +454,7 @@ fn values_deepened_one_variable_at_a_time_stay_bounded() {
     );
     let unit = arm::load("deepvars.json", None, &t, &[]);
     assert_eq!(unit.model.resources.len(), n);
-    assert!(acr_cmk::arm::eval::within_size(
+    assert!(acr_cmk::eval::within_size(
         &unit.model.resources[n - 1]
             .get("properties.p")
             .unwrap()

@@ -1,14 +1,10 @@
 //! Every `.bicep` file of the shared corpus (../shared/corpus, 647 files of real Bicep) loads
-//! without panic; the files tree-sitter-bicep 1.1 cannot parse even after the grammar-gap
-//! rewrite are listed, and known facts hold.
+//! without panic; the files the grammar cannot parse are listed, and known facts hold.
 //!
-//! Measured: plain tree-sitter-bicep 1.1 finds errors in 172 of the 647 files, nearly all valid
-//! Bicep: `resourceInput<…>.x` types and a trailing nullable `?` on parameter types (most AVM
-//! modules), the spread operator `...`, postfix `!` after a call, call arguments over several
-//! lines, `import {` one name per line, leading `|` in union types, `'//'` string literals,
-//! `[^1]`, typed `var`s, `extension` statements, negative numbers in union types. After the
-//! length-preserving rewrite in `bicep::syntax` (and tolerating type-only gaps inside `type`
-//! declarations) one file remains, and it is really malformed.
+//! Measured: upstream tree-sitter-bicep 1.1 found errors in 172 of the 647 files, nearly all
+//! valid Bicep (`resourceInput<…>.x` types, nullable `?` parameter types, spread `...`, postfix
+//! `!`, typed `var`s, `extension` statements, …). With the project's own grammar (`grammar/`)
+//! one file remains, and it is really malformed.
 //!
 //! The corpus is outside the crate: the test skips with a note when it is missing, but fails
 //! when `CI` is set.
@@ -25,8 +21,7 @@ fn bicep_files(root: &Path) -> Vec<PathBuf> {
     corpus_support::files(root, |p| p.extension().is_some_and(|e| e == "bicep"))
 }
 
-/// Files that are not valid Bicep, or use syntax tree-sitter-bicep 1.1 cannot parse in a way
-/// the rewrite cannot recover. Each entry says why. Anything else that gives BICEP000 fails.
+/// Files that are not valid Bicep. Each entry says why. Anything else that gives BICEP000 fails.
 const EXPECTED_BICEP000: &[(&str, &str)] = &[(
     "checkov/tests/bicep/examples/malformed.bicep",
     "really malformed: `param x = …` without a type (a Checkov parser test)",

@@ -9,8 +9,8 @@
 //! Skips with a note without the corpus; fails when `CI` is set and the corpus is missing.
 
 mod corpus_support;
+mod oracle_support;
 use acr_cmk::bicep;
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
@@ -53,49 +53,6 @@ fn loaded(root: &Path) -> &'static [Pair] {
     })
 }
 
-/// Every resource type in a compiled template, nested deployments' templates included.
-fn json_types(t: &serde_json::Value, out: &mut BTreeSet<String>) {
-    let resources: Vec<&serde_json::Value> = match t.get("resources") {
-        Some(serde_json::Value::Array(a)) => a.iter().collect(),
-        Some(serde_json::Value::Object(o)) => o.values().collect(),
-        _ => Vec::new(),
-    };
-    for r in resources {
-        if let Some(ty) = r.get("type").and_then(|t| t.as_str()) {
-            out.insert(ty.to_ascii_lowercase());
-            if let Some(api) = r.get("apiVersion").and_then(|a| a.as_str()) {
-                out.insert(format!(
-                    "{}@{}",
-                    ty.to_ascii_lowercase(),
-                    api.to_ascii_lowercase()
-                ));
-            }
-        }
-        if let Some(inner) = r.pointer("/properties/template") {
-            json_types(inner, out);
-        }
-        // Old-style nested child resources.
-        if let Some(ty) = r.get("type").and_then(|t| t.as_str()) {
-            for c in r
-                .get("resources")
-                .and_then(|c| c.as_array())
-                .into_iter()
-                .flatten()
-            {
-                if let Some(cty) = c.get("type").and_then(|t| t.as_str()) {
-                    let full =
-                        if cty.contains('/') && cty.split('/').count() > 1 && cty.contains('.') {
-                            cty.to_string()
-                        } else {
-                            format!("{ty}/{cty}")
-                        };
-                    out.insert(full.to_ascii_lowercase());
-                }
-            }
-        }
-    }
-}
-
 /// Pairs whose `main.json` is stale upstream: it was compiled before `main.bicep` moved to a
 /// newer API version (checked by hand: the `.bicep` text has the newer version, the JSON the
 /// older one). Not a front-end disagreement.
@@ -123,31 +80,15 @@ fn deployed_types_are_in_the_compiled_template() {
             "{rel}: {:?}",
             u.findings.first().map(|f| &f.message)
         );
-        let mut compiled = BTreeSet::new();
-        json_types(json, &mut compiled);
-        let model: BTreeSet<String> = u
-            .model
-            .resources
-            .iter()
-            .filter(|r| !r.existing)
-            .flat_map(|r| {
-                let ty = r.ty.to_ascii_lowercase();
-                // Types, and types with their API version (modules have none of their own).
-                let with_api = r
-                    .api_version
-                    .as_ref()
-                    .map(|a| format!("{ty}@{}", a.to_ascii_lowercase()));
-                std::iter::once(ty).chain(with_api)
-            })
-            .collect();
+        let cmp = oracle_support::compare_types(u, json);
         resources += u.model.resources.len();
-        for t in model.difference(&compiled) {
+        for t in cmp.invented {
             let stale = t.contains('@') && STALE_JSON.contains(&rel.replace('\\', "/").as_str());
             if !stale {
                 invented.push(format!("{rel}: {t}"));
             }
         }
-        missing_total += compiled.difference(&model).count();
+        missing_total += cmp.only_compiled;
     }
     println!(
         "{} pairs, {resources} model resources; {missing_total} (pair, type) only in main.json (false conditions, empty loops, registry modules)",
@@ -169,29 +110,9 @@ fn unconditional_resources_are_all_modelled() {
     let mut checked = 0;
     let mut missing = Vec::new();
     for Pair { rel, unit: u, json } in loaded(&root) {
-        let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
-            continue;
-        };
-        for (sym, r) in resources {
-            if r.get("condition").is_some()
-                || r.get("copy").is_some()
-                || r.get("existing").is_some()
-            {
-                continue;
-            }
-            let ty = r.get("type").and_then(|t| t.as_str()).unwrap_or_default();
-            checked += 1;
-            // Nested child resources are keyed `parent::child` in both.
-            let own = sym.as_str();
-            let found = u.model.resources.iter().any(|m| {
-                m.parent_deployment.is_none()
-                    && m.symbolic_name.as_deref() == Some(own)
-                    && m.is_type(ty)
-            });
-            if !found {
-                missing.push(format!("{rel}: {sym} ({ty})"));
-            }
-        }
+        let (n, m) = oracle_support::unmodelled_resources(u, json);
+        checked += n;
+        missing.extend(m.into_iter().map(|m| format!("{rel}: {m}")));
     }
     println!("{checked} unconditional resources checked");
     assert!(checked > 100);
@@ -212,42 +133,9 @@ fn compiled_dependencies_are_found() {
     let mut checked = 0;
     let mut missing = Vec::new();
     for Pair { rel, unit: u, json } in loaded(&root) {
-        let Some(resources) = json.get("resources").and_then(|r| r.as_object()) else {
-            continue;
-        };
-        let m = &u.model;
-        let top = |sym: &str| -> Vec<usize> {
-            let own = sym;
-            (0..m.resources.len())
-                .filter(|&i| {
-                    m.resources[i].parent_deployment.is_none()
-                        && m.resources[i].symbolic_name.as_deref() == Some(own)
-                })
-                .collect()
-        };
-        for (sym, r) in resources {
-            for d in r
-                .get("dependsOn")
-                .and_then(|d| d.as_array())
-                .into_iter()
-                .flatten()
-            {
-                let Some(d) = d.as_str().filter(|d| !d.starts_with('[')) else {
-                    continue;
-                };
-                let (from, to) = (top(sym), top(d));
-                if from.is_empty() || to.is_empty() {
-                    continue;
-                }
-                checked += 1;
-                for f in &from {
-                    if !to.iter().any(|t| m.depends_on(*f, *t)) {
-                        missing.push(format!("{rel}: {sym} -> {d}"));
-                        break;
-                    }
-                }
-            }
-        }
+        let (n, m) = oracle_support::missing_dependencies(u, json);
+        checked += n;
+        missing.extend(m.into_iter().map(|m| format!("{rel}: {m}")));
     }
     println!("{checked} compiled dependencies checked");
     assert!(checked > 100);

@@ -1,4 +1,4 @@
-//! The Bicep files parse with tree-sitter-bicep and deploy what the ARM template deploys.
+//! The Bicep files parse with the project's Bicep grammar and deploy what the ARM template deploys.
 
 mod build_support;
 use build_support::*;

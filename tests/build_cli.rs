@@ -210,7 +210,8 @@ fn advice_about_the_generated_deployment_is_short_and_does_not_fail_the_build() 
         stderr.starts_with("warning[CMK019]: role assignment"),
         "{stderr}"
     );
-    assert!(stderr.contains("CMKtemplate.json:54:15"), "{stderr}");
+    // Located on the spec line that asks for it, not in the generated file.
+    assert!(stderr.contains("rbac.toml:14:10"), "{stderr}");
     assert!(stderr.contains("help: "), "{stderr}");
     assert!(stderr.lines().count() <= 3, "{stderr}");
     // The access-policy default has nothing to say.

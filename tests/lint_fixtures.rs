@@ -110,7 +110,7 @@ fn lint_rules() -> Vec<&'static acr_cmk::rules::RuleMeta> {
 
 fn bad_file(code: &str) -> String {
     match code {
-        "BICEP000" => format!("{code}/bad.bicep"),
+        "BICEP000" | "BICEP001" => format!("{code}/bad.bicep"),
         _ => format!("{code}/bad.json"),
     }
 }
@@ -198,7 +198,7 @@ fn good_fixtures_lint_clean() {
         let files: Vec<String> = members
             .iter()
             .map(|c| match *c {
-                "BICEP000" => format!("{c}/good.bicep"),
+                "BICEP000" | "BICEP001" => format!("{c}/good.bicep"),
                 _ => format!("{c}/good.json"),
             })
             .collect();

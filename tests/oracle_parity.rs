@@ -282,8 +282,8 @@ fn existing_registries_are_skipped_in_both_formats() {
     }
 }
 
-/// tree-sitter-bicep 1.1 parses `a && b.c != d` as `((a && b).c) != d`; Bicep (and the compiled
-/// JSON) means `a && ((b.c) != d)`. The AVM lock pattern must not deploy a lock when `lock` is
+/// Upstream tree-sitter-bicep 1.1 parsed `a && b.c != d` as `((a && b).c) != d`; Bicep (and the
+/// compiled JSON) means `a && ((b.c) != d)`, as the project's grammar parses it. The AVM lock pattern must not deploy a lock when `lock` is
 /// null, as the compiled template does not.
 #[test]
 fn property_access_binds_tighter_than_operators() {

@@ -2,7 +2,7 @@
 //! The lint driver's snapshot tests run the rules over them; these tests keep the fixtures
 //! themselves honest: one directory per rule, JSON that parses (except ARM000's bad case),
 //! templates that pass the project's own schemas (except SCH001's bad case), Bicep that parses
-//! (except BICEP000's bad case).
+//! (except BICEP000's bad case; BICEP001's JSON module is a template like the others).
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +19,7 @@ fn every_rule_has_a_good_and_a_bad_fixture() {
     for rule in acr_cmk::rules::all() {
         let code = rule.meta().code;
         let ext = match code {
-            "BICEP000" => "bicep",
+            "BICEP000" | "BICEP001" => "bicep",
             "SPEC001" => "toml",
             _ => "json",
         };
@@ -42,7 +42,7 @@ fn json_fixtures_parse_and_pass_the_project_schemas() {
         if matches!(code, "BICEP000" | "SPEC001") {
             continue;
         }
-        for name in ["good.json", "bad.json", "baseline.json"] {
+        for name in ["good.json", "bad.json", "baseline.json", "diagnostics.json"] {
             if !file(code, name).exists() {
                 continue;
             }
@@ -69,7 +69,7 @@ fn bicep_has_errors(path: &Path) -> bool {
     let text = std::fs::read_to_string(path).unwrap();
     let mut parser = tree_sitter::Parser::new();
     parser
-        .set_language(&tree_sitter_bicep::LANGUAGE.into())
+        .set_language(&tree_sitter_bicep_acr::LANGUAGE.into())
         .unwrap();
     let tree = parser.parse(&text, None).unwrap();
     tree.root_node().has_error()
@@ -79,6 +79,12 @@ fn bicep_has_errors(path: &Path) -> bool {
 fn bicep_fixtures_parse_only_when_good() {
     assert!(!bicep_has_errors(&file("BICEP000", "good.bicep")));
     assert!(bicep_has_errors(&file("BICEP000", "bad.bicep")));
+    for name in ["good.bicep", "bad.bicep", "diagnostics.bicep"] {
+        assert!(
+            !bicep_has_errors(&file("BICEP001", name)),
+            "BICEP001/{name}"
+        );
+    }
 }
 
 #[test]

@@ -1,28 +1,25 @@
-//! The ARM expression evaluator.
+//! The ARM expression evaluator: the `[…]` expression language over JSON values, variables
+//! (with `copy`), parameters, user-defined functions, lambdas and `reference()`.
 //!
+//! What expressions mean is the evaluator core's ([`crate::eval`]): values and unknowns,
+//! canonical text, equality, property access, the scope functions and the function library are
+//! shared with the Bicep front end. This module keeps what is ARM syntax and template context.
 //! Known inputs give known outputs; anything the tool cannot know gives a [`Value::Sym`] that
-//! follows the conventions of `crate::model::value`: named parameters without a value are
-//! `Sym::Param`, deterministic functions of unknowns are `Sym::Expr` with canonical text (so equal
-//! expressions compare equal), runtime properties are `Sym::ResourceProp`, the rest is
-//! `Sym::Opaque`. Evaluation never panics and is bounded (recursion depth, output size).
+//! follows the conventions of `crate::model::value`. Evaluation never panics and is bounded by
+//! the unit's [`Meter`] (see [`crate::eval::limits`]).
 
 use super::expr::{self, Expr};
 use super::json::{JKind, JVal, Span};
+use crate::eval::access::{index, property};
+use crate::eval::functions::{self, Ctx};
+use crate::eval::lazy;
+use crate::eval::limits::{Limit, MAX_CALL_DEPTH, MAX_EXPR_DEPTH, MAX_ITEMS, Meter};
+use crate::eval::value::{bounded, is_opaque, nodes, object, opaque, produced, sym_node};
 use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value};
 use crate::source::{FileId, Loc};
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-
-/// Largest array, string or loop the evaluator builds; larger results are unknown.
-pub const MAX_ITEMS: usize = 10_000;
-const MAX_STRING: usize = 1 << 20;
-use crate::model::value::MAX_CANON;
-/// Total nesting of expression evaluation (through variables, parameters, functions).
-const MAX_EVAL_DEPTH: usize = 200;
-/// Nesting of variable, user-function and lambda evaluation.
-const MAX_CALL_DEPTH: usize = 64;
-/// Total value nodes one template level may build before everything becomes unknown.
-const BUDGET: usize = 5_000_000;
+use std::rc::Rc;
 
 /// Where a parameter's value comes from.
 #[derive(Clone, Debug)]
@@ -73,9 +70,11 @@ pub struct Frame<'t> {
     pub referenced: RefCell<Vec<SymStr>>,
     /// Evaluated outputs of nested deployments, by deployment name, symbolic name and id.
     pub outputs: RefCell<Vec<(SymStr, Node)>>,
-    memo: RefCell<HashMap<String, Node>>,
+    /// Evaluated parameters and variables, with their size in nodes (what a copy costs).
+    memo: RefCell<HashMap<String, (Node, usize)>>,
     busy: RefCell<HashSet<String>>,
-    budget: Cell<usize>,
+    /// The unit's meter, shared by every frame of the unit.
+    pub meter: Rc<Meter>,
     depth: Cell<usize>,
 }
 
@@ -109,16 +108,14 @@ impl Env {
     }
 }
 
-fn opaque(why: &str, loc: Loc) -> Node {
-    Node::new(Value::opaque(why), loc)
-}
-
-fn sym_node(s: Sym, loc: Loc) -> Node {
-    Node::new(Value::sym(s), loc)
-}
-
 impl<'t> Frame<'t> {
+    /// A frame with a meter of its own (a template evaluated alone).
     pub fn new(file: FileId, scope: Scope) -> Self {
+        Frame::with_meter(file, scope, Rc::new(Meter::new()))
+    }
+
+    /// A frame of a unit whose frames share `meter`.
+    pub fn with_meter(file: FileId, scope: Scope, meter: Rc<Meter>) -> Self {
         Frame {
             file,
             scope,
@@ -133,7 +130,7 @@ impl<'t> Frame<'t> {
             referenced: RefCell::new(Vec::new()),
             memo: RefCell::new(HashMap::new()),
             busy: RefCell::new(HashSet::new()),
-            budget: Cell::new(BUDGET),
+            meter,
             depth: Cell::new(0),
         }
     }
@@ -142,7 +139,7 @@ impl<'t> Frame<'t> {
     /// expression scope (ARM evaluates its expressions in the parent's scope); its resources go
     /// to `deploy_scope`, the deployment's target.
     pub fn outer_copy(&self, deploy_scope: Scope) -> Frame<'t> {
-        let mut f = Frame::new(self.file, self.scope.clone());
+        let mut f = Frame::with_meter(self.file, self.scope.clone(), self.meter.clone());
         f.deploy_scope = Some(deploy_scope);
         f.top_level = self.top_level;
         f.params = self.params.clone();
@@ -151,7 +148,6 @@ impl<'t> Frame<'t> {
         f.functions = self.functions.clone();
         f.names = self.names.clone();
         f.memo = RefCell::new(self.memo.borrow().clone());
-        f.budget.set(self.budget.get());
         f
     }
 
@@ -199,14 +195,12 @@ impl<'t> Frame<'t> {
         Loc::new(self.file, span.start as usize, span.end as usize)
     }
 
-    fn spend(&self, n: usize) -> bool {
-        let left = self.budget.get();
-        if left < n {
-            self.budget.set(0);
-            false
-        } else {
-            self.budget.set(left - n);
-            true
+    /// What the function library needs of this frame.
+    fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            meter: &self.meter,
+            scope: &self.scope,
+            parse_json: json_value,
         }
     }
 
@@ -214,8 +208,8 @@ impl<'t> Frame<'t> {
     /// keys that are expressions evaluated, property `copy` loops expanded.
     pub fn value(&self, env: &Env, j: &JVal) -> Node {
         let loc = self.loc(j.span);
-        if !self.spend(1) {
-            return opaque("template too large to evaluate", loc);
+        if !self.meter.step(loc) {
+            return opaque("evaluation budget spent", loc);
         }
         match &j.kind {
             JKind::Null => Node::null(loc),
@@ -264,7 +258,7 @@ impl<'t> Frame<'t> {
                         }
                         None => opaque("copy without input", loc),
                     };
-                    Node::new(obj_of(loc, vec![("value", value.value)]), loc)
+                    object(vec![("value", value.value)], loc)
                 }
                 None => self.value(env, out),
             };
@@ -303,7 +297,12 @@ impl<'t> Frame<'t> {
         }
         match expr::parse(s) {
             Ok(e) => self.eval(env, &e, loc),
-            Err(why) => opaque(&format!("invalid expression: {why}"), loc),
+            Err(why) => {
+                if why == expr::TOO_DEEP {
+                    self.meter.hit(Limit::Nesting, loc);
+                }
+                opaque(format!("invalid expression: {why}"), loc)
+            }
         }
     }
 
@@ -343,15 +342,27 @@ impl<'t> Frame<'t> {
     ) -> Node {
         let count = match count.map(|c| self.value(env, c)) {
             Some(n) => match n.as_i64() {
-                Some(n) if (0..=MAX_ITEMS as i64).contains(&n) => n,
+                Some(n) if n > MAX_ITEMS as i64 => {
+                    self.meter.hit(Limit::ValueSize, loc);
+                    return opaque("copy count too large", loc);
+                }
+                Some(n) if n >= 0 => n,
                 _ => return opaque("copy count not known", loc),
             },
             None => return opaque("copy without count", loc),
         };
-        let items = (0..count)
-            .map(|i| self.value(&env.with_loop(name, Some(i), unnamed), input))
-            .collect();
-        bounded(Node::new(Value::Array(items), loc))
+        let mut items = Vec::new();
+        let mut size = 0;
+        for i in 0..count {
+            let item = self.value(&env.with_loop(name, Some(i), unnamed), input);
+            size += nodes(&item.value);
+            if size > crate::eval::limits::MAX_VALUE_NODES {
+                self.meter.hit(Limit::ValueSize, loc);
+                return opaque("value too large", loc);
+            }
+            items.push(item);
+        }
+        bounded(&self.meter, Node::new(Value::Array(items), loc))
     }
 
     pub fn parameter(&self, env: &Env, name: &str, loc: Loc) -> Node {
@@ -359,19 +370,17 @@ impl<'t> Frame<'t> {
             return args
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
+                .map(|(_, v)| produced(&self.meter, v.clone()))
                 .unwrap_or_else(|| opaque("unknown function parameter", loc));
         }
         let key = name.to_ascii_lowercase();
         match self.params.get(&key) {
-            Some(ParamSlot::Given(n)) => n.clone(),
+            Some(ParamSlot::Given(n)) => produced(&self.meter, n.clone()),
             Some(ParamSlot::Default(d)) => {
                 let v = self.memoised(&format!("p:{key}"), || self.value(&Env::default(), d), loc);
                 // A top-level default the tool cannot evaluate (`utcNow()`, …) still has one
                 // value per deployment: the parameter names it (as in the Bicep front end).
-                let opaque_default = matches!(&v.value, Value::Sym(s)
-                    if matches!(s.as_single_sym(), Some(Sym::Opaque(_))));
-                if opaque_default && self.top_level {
+                if is_opaque(&v.value) && self.top_level {
                     return sym_node(Sym::Param(name.to_string()), loc);
                 }
                 v
@@ -406,30 +415,41 @@ impl<'t> Frame<'t> {
         opaque("undeclared variable", loc)
     }
 
-    /// Evaluate once; a cycle (a variable that refers to itself) is unknown.
+    /// Evaluate once; a cycle (a variable that refers to itself) is unknown. Every later use is
+    /// a copy, charged to the meter by its size.
     fn memoised(&self, key: &str, f: impl FnOnce() -> Node, loc: Loc) -> Node {
-        if let Some(n) = self.memo.borrow().get(key) {
+        if let Some((n, size)) = self.memo.borrow().get(key) {
+            if !self.meter.produced(*size, loc) {
+                return opaque("evaluation budget spent", loc);
+            }
             return n.clone();
         }
-        if !self.busy.borrow_mut().insert(key.to_string())
-            || self.busy.borrow().len() > MAX_CALL_DEPTH
-        {
-            return opaque("circular or too deep reference", loc);
+        if !self.busy.borrow_mut().insert(key.to_string()) {
+            return opaque("circular reference", loc);
+        }
+        if self.busy.borrow().len() > MAX_CALL_DEPTH {
+            self.busy.borrow_mut().remove(key);
+            self.meter.hit(Limit::CallDepth, loc);
+            return opaque("references nested too deeply", loc);
         }
         let n = f();
         self.busy.borrow_mut().remove(key);
-        self.memo.borrow_mut().insert(key.to_string(), n.clone());
+        let size = nodes(&n.value);
+        self.memo
+            .borrow_mut()
+            .insert(key.to_string(), (n.clone(), size));
         n
     }
 
     pub fn eval(&self, env: &Env, e: &Expr, loc: Loc) -> Node {
-        if !self.spend(1) {
-            return opaque("template too large to evaluate", loc);
+        if !self.meter.step(loc) {
+            return opaque("evaluation budget spent", loc);
         }
         // Expressions nest through variables, parameters and functions: bound the total depth so
         // hostile input cannot overflow the stack (debug builds have large frames).
         let depth = self.depth.get();
-        if depth >= MAX_EVAL_DEPTH {
+        if depth >= MAX_EXPR_DEPTH {
+            self.meter.hit(Limit::Nesting, loc);
             return opaque("expression nested too deeply", loc);
         }
         self.depth.set(depth + 1);
@@ -485,7 +505,7 @@ impl<'t> Frame<'t> {
                     .iter()
                     .rev()
                     .find(|(n, _)| n.eq_ignore_ascii_case(&v))
-                    .map(|(_, n)| n.clone())
+                    .map(|(_, n)| produced(&self.meter, n.clone()))
                     .unwrap_or_else(|| opaque("unknown lambda variable", loc)),
                 _ => opaque("lambda variable", loc),
             },
@@ -493,61 +513,23 @@ impl<'t> Frame<'t> {
             "null" => Node::null(loc),
             "true" => n(Value::Bool(true)),
             "false" => n(Value::Bool(false)),
-            "if" | "iif" => {
-                let cond = ev(0);
-                match cond.value {
-                    Value::Bool(true) => ev(1),
-                    Value::Bool(false) => ev(2),
-                    // Deterministic even when unknown: equal expressions compare equal.
-                    Value::Sym(ref c) if has_opaque(c) => opaque("if() of an unknown", loc),
-                    Value::Sym(_) => expr_of("if", &[cond, ev(1), ev(2)], loc),
-                    _ => opaque("if() with a non-boolean condition", loc),
-                }
-            }
-            "and" | "or" => self.logic(lname == "and", env, args, loc),
-            "not" => {
-                let v = ev(0);
-                match v.value {
-                    Value::Bool(b) => n(Value::Bool(!b)),
-                    Value::Sym(_) => expr_of("not", &[v], loc),
-                    _ => opaque("not() of a non-boolean", loc),
-                }
-            }
-            "coalesce" => self.coalesce(env, args, loc),
-            "tryget" => {
-                let mut cur = ev(0);
-                for a in &args[1.min(args.len())..] {
-                    let k = self.eval(env, a, loc);
-                    cur = index(cur, &k, loc, true);
-                }
-                cur
-            }
-            "reference" => self.reference(&all(), loc),
-            "resourcegroup" => self.resource_group(loc),
-            "subscription" => self.subscription(loc),
-            "tenant" => n(obj_of(
+            "if" | "iif" => lazy::if_(&mut (), ev(0), |_| ev(1), |_| ev(2), loc),
+            "and" | "or" => lazy::logic(
+                lname == "and",
+                args.iter().map(|a| self.eval(env, a, loc)),
                 loc,
-                vec![
-                    (
-                        "tenantId",
-                        Value::sym(Sym::Expr("tenant().tenantId".into())),
-                    ),
-                    ("id", Value::sym(Sym::Expr("tenant().id".into()))),
-                ],
-            )),
-            "deployment" | "environment" | "managementgroup" => {
-                sym_node(Sym::Expr(format!("{lname}()")), loc)
-            }
-            "utcnow" | "newguid" => opaque(&format!("{name}() is not deterministic"), loc),
+            ),
+            "not" => lazy::not(ev(0), loc),
+            "coalesce" => lazy::coalesce(args.iter().map(|a| self.eval(env, a, loc)), loc),
+            "reference" => self.reference(&all(), loc),
             "map" | "filter" | "reduce" | "sort" | "toobject" => {
                 self.lambda_call(env, &lname, args, loc)
             }
             "lambda" => opaque("lambda outside map/filter/reduce", loc),
-            _ if lname.starts_with("list") => opaque(&format!("{name}() is a runtime value"), loc),
-            _ => {
-                let vals = all();
-                super::functions::pure(self, &lname, name, vals, loc)
-            }
+            _ => match functions::call(&self.ctx(), &lname, name, all(), loc) {
+                Ok(v) => v,
+                Err(_) => functions::unmodelled(name, loc),
+            },
         }
     }
 
@@ -571,110 +553,6 @@ impl<'t> Frame<'t> {
             Some(i) => Node::new(Value::Int(i.saturating_add(offset)), loc),
             None => opaque("copyIndex() of a loop whose count is not known", loc),
         }
-    }
-
-    fn logic(&self, and: bool, env: &Env, args: &[Expr], loc: Loc) -> Node {
-        let mut unknowns = Vec::new();
-        for a in args {
-            let v = self.eval(env, a, loc);
-            match v.value {
-                Value::Bool(b) if b != and => return Node::new(Value::Bool(b), loc),
-                Value::Bool(_) => {}
-                Value::Sym(_) => unknowns.push(v),
-                _ => return opaque("and()/or() of a non-boolean", loc),
-            }
-        }
-        match unknowns.len() {
-            0 => Node::new(Value::Bool(and), loc),
-            // `and(true, x)` is `x`.
-            1 => unknowns.pop().unwrap_or_else(|| Node::null(loc)),
-            _ => expr_of(if and { "and" } else { "or" }, &unknowns, loc),
-        }
-    }
-
-    fn coalesce(&self, env: &Env, args: &[Expr], loc: Loc) -> Node {
-        for (i, a) in args.iter().enumerate() {
-            let v = self.eval(env, a, loc);
-            match v.value {
-                Value::Null => continue,
-                // The last candidate is the result whatever it is (null included).
-                _ if i + 1 == args.len() => return v,
-                ref x if known_non_null(x) => return v,
-                // The unknown may be null: the result is the canonical rest of the call.
-                Value::Sym(ref s) if has_opaque(s) => {
-                    return opaque("coalesce() of an unknown", loc);
-                }
-                Value::Sym(_) => {
-                    let mut rest = vec![v];
-                    rest.extend(args[i + 1..].iter().map(|a| self.eval(env, a, loc)));
-                    return expr_of("coalesce", &rest, loc);
-                }
-                _ => return v,
-            }
-        }
-        Node::null(loc)
-    }
-
-    fn resource_group(&self, loc: Loc) -> Node {
-        let mut id = SymStr::default();
-        if let Some(s) = &self.scope.subscription {
-            id.push_lit("/subscriptions/");
-            id.append(s);
-        }
-        id.push_lit("/resourceGroups/");
-        let rg = self
-            .scope
-            .resource_group
-            .clone()
-            .unwrap_or_else(|| SymStr::sym(Sym::Expr("resourceGroup().name".into())));
-        id.append(&rg);
-        Node::new(
-            obj_of(
-                loc,
-                vec![
-                    ("id", Value::from_symstr(id)),
-                    ("name", Value::from_symstr(rg)),
-                    (
-                        "location",
-                        Value::sym(Sym::Expr("resourceGroup().location".into())),
-                    ),
-                    (
-                        "type",
-                        Value::Str("Microsoft.Resources/resourceGroups".into()),
-                    ),
-                    ("tags", Value::sym(Sym::Expr("resourceGroup().tags".into()))),
-                ],
-            ),
-            loc,
-        )
-    }
-
-    fn subscription(&self, loc: Loc) -> Node {
-        let sub = self
-            .scope
-            .subscription
-            .clone()
-            .unwrap_or_else(|| SymStr::sym(Sym::Expr("subscription().subscriptionId".into())));
-        let mut id = SymStr::lit("/subscriptions/");
-        id.append(&sub);
-        Node::new(
-            obj_of(
-                loc,
-                vec![
-                    ("id", Value::from_symstr(id)),
-                    ("subscriptionId", Value::from_symstr(sub)),
-                    (
-                        "tenantId",
-                        Value::sym(Sym::Expr("subscription().tenantId".into())),
-                    ),
-                    (
-                        "displayName",
-                        Value::sym(Sym::Expr("subscription().displayName".into())),
-                    ),
-                ],
-            ),
-            loc,
-        )
     }
 
     /// `reference(nameOrId, [apiVersion], ['Full'])`: an object-like symbol whose properties are
@@ -714,7 +592,9 @@ impl<'t> Frame<'t> {
                     .find(|(k, _)| provider_tail(k).is_some_and(|t| t.same(&tail)))
             });
             if let Some((_, out)) = found {
-                return Node::new(obj_of(loc, vec![("outputs", out.value.clone())]), out.loc);
+                let mut n = object(vec![("outputs", out.value.clone())], loc);
+                n.loc = out.loc;
+                return produced(&self.meter, n);
             }
         }
         let id = if is_id {
@@ -732,10 +612,14 @@ impl<'t> Frame<'t> {
 
     fn user_function(&self, env: &Env, name: &str, args: &[Expr], loc: Loc) -> Node {
         let Some(f) = self.functions.get(name) else {
-            return opaque(&format!("unknown function {name}"), loc);
+            return opaque(format!("unknown function {name}"), loc);
         };
         if env.depth >= MAX_CALL_DEPTH {
+            self.meter.hit(Limit::CallDepth, loc);
             return opaque("user function recursion too deep", loc);
+        }
+        if !self.meter.call(loc) {
+            return opaque("too many function calls", loc);
         }
         let names: Vec<String> = f
             .get("parameters")
@@ -769,6 +653,7 @@ impl<'t> Frame<'t> {
     /// `map`/`filter`/`reduce`/`sort`/`toObject` over known arrays.
     fn lambda_call(&self, env: &Env, name: &str, args: &[Expr], loc: Loc) -> Node {
         if env.depth >= MAX_CALL_DEPTH {
+            self.meter.hit(Limit::CallDepth, loc);
             return opaque("lambda nesting too deep", loc);
         }
         let input = match args.first().map(|a| self.eval(env, a, loc)) {
@@ -776,12 +661,12 @@ impl<'t> Frame<'t> {
                 value: Value::Array(items),
                 ..
             }) => items,
-            _ => return opaque(&format!("{name}() of an unknown array"), loc),
+            _ => return opaque(format!("{name}() of an unknown array"), loc),
         };
         let lambda_at = if name == "reduce" { 2 } else { 1 };
         let Some(Expr::Call(l, largs)) = args.get(lambda_at) else {
             // toObject without a value lambda, sort without lambda: not modelled.
-            return opaque(&format!("{name}() without a lambda"), loc);
+            return opaque(format!("{name}() without a lambda"), loc);
         };
         if !l.eq_ignore_ascii_case("lambda") || largs.is_empty() {
             return opaque("expected lambda()", loc);
@@ -803,11 +688,18 @@ impl<'t> Frame<'t> {
         };
         match name {
             "map" => {
-                let out = input
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, x)| apply(vec![x, Node::new(Value::Int(i as i64), loc)]))
-                    .collect();
+                let mut out = Vec::with_capacity(input.len());
+                let mut size = 0;
+                for (i, x) in input.into_iter().enumerate() {
+                    let v = apply(vec![x, Node::new(Value::Int(i as i64), loc)]);
+                    // Each item may be large: stop at the size of one value, not after.
+                    size += nodes(&v.value);
+                    if size > crate::eval::limits::MAX_VALUE_NODES {
+                        self.meter.hit(Limit::ValueSize, loc);
+                        return opaque("value too large", loc);
+                    }
+                    out.push(v);
+                }
                 Node::new(Value::Array(out), loc)
             }
             "filter" => {
@@ -857,27 +749,9 @@ impl<'t> Frame<'t> {
                 }
                 Node::new(Value::Object(obj), loc)
             }
-            _ => opaque(&format!("{name}() is not modelled"), loc),
+            _ => opaque(format!("{name}() is not modelled"), loc),
         }
     }
-}
-
-/// Is the value certainly not null, even if partly unknown? Anything but a symbol is; so is a
-/// string made of several parts or with a literal part (`'kv-${x}'`, `concat('a', x)`): only
-/// a lone symbol (a parameter, a property, an expression) may be null. Shared by ARM
-/// `coalesce()` and Bicep `??` / `coalesce()` so both formats give the same value.
-pub fn known_non_null(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Sym(s) => s.parts.len() > 1 || s.parts.iter().any(|p| matches!(p, Part::Lit(_))),
-        _ => true,
-    }
-}
-
-fn has_opaque(s: &SymStr) -> bool {
-    s.parts
-        .iter()
-        .any(|p| matches!(p, Part::Sym(Sym::Opaque(_))))
 }
 
 fn is_property_copy(v: &JVal) -> bool {
@@ -916,145 +790,24 @@ pub fn literal(file: FileId, j: &JVal) -> Node {
     Node::new(v, loc)
 }
 
-pub fn obj_of(loc: Loc, entries: Vec<(&str, Value)>) -> Value {
-    Value::Object(Object {
-        entries: entries
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    Key {
-                        name: k.to_string(),
-                        loc,
-                    },
-                    Node::new(v, loc),
-                )
-            })
-            .collect(),
-    })
-}
-
-/// `.name` access. `lenient` (tryGet) gives null for a missing property instead of unknown.
-pub fn property(base: Node, name: &str, loc: Loc, lenient: bool) -> Node {
-    match base.value {
-        Value::Object(o) => match o.get(name) {
-            Some(v) => v.clone(),
-            None if lenient => Node::null(loc),
-            None => opaque(&format!("no property `{name}`"), loc),
-        },
-        Value::Null if lenient => Node::null(loc),
-        Value::Sym(s) => Node::new(Value::Sym(sym_access(&s, name, &format!(".{name}"))), loc),
-        _ => opaque(&format!("property `{name}` of a non-object"), loc),
-    }
-}
-
-/// `[i]` access on arrays, objects and symbols.
-pub fn index(base: Node, idx: &Node, loc: Loc, lenient: bool) -> Node {
-    match (&base.value, &idx.value) {
-        (Value::Array(a), Value::Int(i)) => match usize::try_from(*i).ok().and_then(|i| a.get(i)) {
-            Some(v) => v.clone(),
-            None if lenient => Node::null(loc),
-            None => opaque("index out of range", loc),
-        },
-        (Value::Object(_) | Value::Null, Value::Str(k)) => property(base, k, loc, lenient),
-        (Value::Null, _) if lenient => Node::null(loc),
-        (Value::Sym(s), Value::Str(k)) => {
-            Node::new(Value::Sym(sym_access(s, k, &format!(".{k}"))), loc)
-        }
-        (Value::Sym(s), Value::Int(i)) => Node::new(
-            Value::Sym(sym_access(s, &i.to_string(), &format!("[{i}]"))),
-            loc,
-        ),
-        _ => opaque("index of an unknown or wrong type", loc),
-    }
-}
-
-/// Property of a symbol: runtime properties extend their path, named unknowns become canonical
-/// expressions, anything else stays opaque.
-fn sym_access(s: &SymStr, key: &str, suffix: &str) -> SymStr {
-    match s.as_single_sym() {
-        Some(Sym::ResourceProp { id, path }) => {
-            let mut path = path.clone();
-            path.push(key.to_string());
-            SymStr::sym(Sym::ResourceProp {
-                id: id.clone(),
-                path,
-            })
-        }
-        Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
-            let text = format!("{sym}{suffix}");
-            if text.len() > MAX_CANON {
-                SymStr::sym(Sym::Opaque("expression too long".into()))
-            } else {
-                SymStr::sym(Sym::Expr(text))
-            }
-        }
-        _ => SymStr::sym(Sym::Opaque(format!("property {key} of an unknown"))),
-    }
-}
-
-pub use crate::model::value::canon;
-
-/// A deterministic function of values, some unknown: `Sym::Expr("name(args)")`, or opaque when
-/// an argument has no identity.
-pub fn expr_of(name: &str, args: &[Node], loc: Loc) -> Node {
-    let mut text = String::new();
-    text.push_str(name);
-    text.push('(');
-    for (i, a) in args.iter().enumerate() {
-        if i > 0 {
-            text.push_str(", ");
-        }
-        if !canon(&a.value, &mut text) {
-            return opaque(&format!("{name}() of an unknown"), loc);
+/// `json()`: JSON text read as ARM reads templates (comments allowed), every value located at
+/// the call (offsets inside the string mean nothing in the file).
+pub fn json_value(text: &str, loc: Loc) -> Option<Node> {
+    fn relocate(n: &mut Node, loc: Loc) {
+        n.loc = loc;
+        match &mut n.value {
+            Value::Array(a) => a.iter_mut().for_each(|x| relocate(x, loc)),
+            Value::Object(o) => o.entries.iter_mut().for_each(|(k, v)| {
+                k.loc = loc;
+                relocate(v, loc)
+            }),
+            _ => {}
         }
     }
-    text.push(')');
-    sym_node(Sym::Expr(text), loc)
-}
-
-/// Most nodes one built value may hold: values are copied by value, so a chain of variables that
-/// each double the previous one would otherwise grow exponentially.
-pub const MAX_NODES: usize = 200_000;
-
-/// Is the value within [`MAX_NODES`] nodes and [`MAX_VALUE_DEPTH`] levels? Stops counting at
-/// the limit. (Deep values would make every later clone, comparison and drop recurse deeply.)
-pub fn within_size(v: &Value) -> bool {
-    fn walk(v: &Value, left: &mut usize, depth: usize) -> bool {
-        if *left == 0 || depth > MAX_VALUE_DEPTH {
-            return false;
-        }
-        *left -= 1;
-        match v {
-            Value::Array(a) => a.iter().all(|x| walk(&x.value, left, depth + 1)),
-            Value::Object(o) => o
-                .entries
-                .iter()
-                .all(|(_, x)| walk(&x.value, left, depth + 1)),
-            _ => true,
-        }
-    }
-    let mut left = MAX_NODES;
-    walk(v, &mut left, 0)
-}
-
-/// Deepest value built by functions (JSON itself is limited to `json::MAX_DEPTH`).
-pub const MAX_VALUE_DEPTH: usize = 300;
-
-/// Unknown instead of an oversized value.
-pub fn bounded(n: Node) -> Node {
-    if within_size(&n.value) {
-        n
-    } else {
-        opaque("value too large", n.loc)
-    }
-}
-
-pub(crate) fn too_big(n: usize) -> bool {
-    n > MAX_ITEMS
-}
-
-pub(crate) fn string_too_big(n: usize) -> bool {
-    n > MAX_STRING
+    let j = super::json::parse(text).ok()?;
+    let mut n = literal(loc.file, &j);
+    relocate(&mut n, loc);
+    Some(n)
 }
 
 /// The part of an id after its last `/providers/` (ignores the scope prefix).

@@ -7,7 +7,10 @@
 use std::borrow::Cow;
 
 /// Deepest expression nesting accepted (calls inside calls, index inside index).
-pub const MAX_DEPTH: usize = 128;
+pub const MAX_DEPTH: usize = crate::eval::limits::MAX_EXPR_DEPTH;
+
+/// The error of an expression nested deeper than [`MAX_DEPTH`] (a limit, not a syntax error).
+pub const TOO_DEEP: &str = "expression nested too deeply";
 
 /// An expression; names and escape-free strings borrow from the source text (this is parsed for
 /// every expression string of every template, so allocations count).
@@ -66,7 +69,7 @@ impl<'a> P<'a> {
 
     fn expr(&mut self, depth: usize) -> Result<Expr<'a>, String> {
         if depth > MAX_DEPTH {
-            return Err("expression nested too deeply".into());
+            return Err(TOO_DEEP.into());
         }
         self.ws();
         let mut e = self.primary(depth)?;
@@ -77,7 +80,7 @@ impl<'a> P<'a> {
             if matches!(self.s.get(self.i), Some(b'.' | b'[')) {
                 nesting += 1;
                 if nesting > MAX_DEPTH {
-                    return Err("expression nested too deeply".into());
+                    return Err(TOO_DEEP.into());
                 }
             }
             match self.s.get(self.i) {

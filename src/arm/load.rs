@@ -3,6 +3,7 @@
 
 use super::eval::{Env, Frame, ParamSlot, literal, provider_tail};
 use super::json::{self, JKind, JVal};
+use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_RESOURCES, Meter};
 use crate::finding::Finding;
 use crate::model::{
     Key, Model, Node, Object, Presence, Resource, Scope, Suppression, SuppressionScope, Sym,
@@ -12,16 +13,13 @@ use crate::read::Root;
 use crate::source::{FileId, Loc, SourceMap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// Largest copy loop expanded; a larger or unknown count gives one representative instance.
 pub const MAX_COPY: i64 = 1000;
-/// Deepest chain of nested deployments followed.
-pub const MAX_NESTING: usize = 10;
 /// Most `templateLink.relativePath` files read for one unit (a template linking itself twice
 /// would otherwise read 2^depth files).
 pub const MAX_LINKED: usize = 256;
-/// Most resources one unit may produce (hostile copy loops inside copy loops).
-const MAX_RESOURCES: usize = 50_000;
 
 const DEPLOYMENTS: &str = "Microsoft.Resources/deployments";
 
@@ -31,6 +29,8 @@ pub struct Loader {
     pub findings: Vec<Finding>,
     /// Linked templates are read only inside it (REF001 otherwise).
     pub root: Root,
+    /// The unit's evaluation meter, shared by every template level.
+    pub meter: Rc<Meter>,
     linked_reads: usize,
     /// A linked template was refused (REF001): what it deploys is not known.
     pub incomplete: bool,
@@ -107,6 +107,7 @@ impl Loader {
             model: Model::default(),
             findings: Vec::new(),
             root: Root::nothing(),
+            meter: Rc::new(Meter::new()),
             linked_reads: 0,
             incomplete: false,
         }
@@ -125,7 +126,7 @@ impl Loader {
         given: HashMap<String, Node>,
     ) {
         let scope = schema_scope(template, &Scope::resource_group_deployment());
-        let mut frame = Frame::new(0, scope);
+        let mut frame = Frame::with_meter(0, scope, self.meter.clone());
         frame.top_level = true;
         frame.declare(template);
         for (k, v) in given {
@@ -207,6 +208,8 @@ impl Loader {
         let mut implicit: Vec<Vec<SymStr>> = vec![Vec::new(); insts.len()];
         for i in topo_order(&insts) {
             if self.model.resources.len() >= MAX_RESOURCES {
+                let at = frame.loc(decls[insts[i].decl].j.span);
+                self.meter.hit(Limit::Resources, at);
                 break;
             }
             let (idx, referenced) = self.build(frame, &decls, &insts[i], origin);
@@ -286,6 +289,7 @@ impl Loader {
                 };
                 for (ienv, presence) in iterations {
                     if insts.len() >= MAX_RESOURCES {
+                        self.meter.hit(Limit::Resources, frame.loc(d.j.span));
                         return insts;
                     }
                     let presence = match d.j.get("condition").map(|c| frame.value(&ienv, c).value) {
@@ -462,7 +466,8 @@ impl Loader {
 
     /// A nested deployment: evaluate its template (inline or linked) in its own frame.
     fn deployment(&mut self, frame: &Frame, d: &Decl, inst: &Inst, idx: usize, origin: &Origin) {
-        if origin.depth >= MAX_NESTING {
+        if origin.depth >= MAX_DEPLOYMENT_NESTING {
+            self.meter.hit(Limit::Nesting, frame.loc(d.j.span));
             return;
         }
         let Some(props) = d.j.get("properties") else {
@@ -511,7 +516,7 @@ impl Loader {
             depth: origin.depth + 1,
         };
         let (contained, outputs) = if inner_scope || linked.is_some() {
-            let mut inner = Frame::new(file, scope);
+            let mut inner = Frame::with_meter(file, scope, self.meter.clone());
             inner.declare(template);
             let passed = props
                 .get("parameters")

@@ -1,5 +1,5 @@
 //! ARM JSON front end: lenient JSON with spans ([`json`]), the expression language ([`expr`],
-//! [`eval`], [`functions`]) and template → model ([`load`]).
+//! [`eval`], over the evaluator core [`crate::eval`]) and template → model ([`load`]).
 //!
 //! Conventions the rules can rely on (beyond those of `crate::model::value`):
 //! - Resources are in deployment order (dependencies first, then declaration order); the
@@ -14,7 +14,6 @@
 
 pub mod eval;
 pub mod expr;
-pub mod functions;
 pub mod json;
 pub mod load;
 
@@ -148,10 +147,9 @@ fn load_parsed(
             findings.insert(0, parse_error(0, text, &e));
             return Unit {
                 sources,
-                model: Default::default(),
                 findings,
                 unparseable: true,
-                incomplete: false,
+                ..Unit::default()
             };
         }
     };
@@ -160,6 +158,8 @@ fn load_parsed(
     loader.root = root.clone();
     loader.load_root(&template, path, given);
     Unit {
+        limits_hit: loader.meter.hits(),
+        work: loader.meter.work(),
         sources: loader.sources,
         model: loader.model,
         findings: loader.findings,

@@ -1,23 +1,30 @@
 //! The evaluator of one Bicep file: declarations, expressions and symbol references.
 //!
 //! Declarations are collected first and evaluated on demand (Bicep declarations may be used
-//! before they are written), memoised, with a guard against cycles. Values follow the symbolic
-//! conventions of `crate::model::value` so that the rules see the same values for a `.bicep`
-//! file and for the ARM JSON the Bicep compiler makes of it.
+//! before they are written), memoised, with a guard against cycles. What expressions mean is the
+//! evaluator core's ([`crate::eval`]): this module walks the syntax tree and turns operators,
+//! interpolation and accesses into core calls, so that the rules see the same values for a
+//! `.bicep` file and for the ARM JSON the Bicep compiler makes of it. Evaluation is bounded by
+//! the unit's meter (see [`crate::eval::limits`]).
 
 use super::Shared;
-use super::funcs::expr_of;
 use super::resources::{Inst, ModInst};
-use crate::model::{Key, Node, Object, Scope, Sym, SymStr, Value};
+use crate::eval::access::{index, property};
+use crate::eval::functions::Ctx;
+use crate::eval::lazy;
+use crate::eval::limits::{Limit, MAX_EXPR_DEPTH, MAX_ITEMS, MAX_VALUE_NODES};
+use crate::eval::text::Text;
+pub use crate::eval::value::{expr, opaque, relocate};
+use crate::eval::value::{is_opaque, nodes, produced};
+use crate::model::{Key, Node, Object, Scope, Sym, Value};
 use crate::source::{FileId, Loc};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use tree_sitter::Node as Ts;
 
-/// Deeper expressions than this evaluate to an unknown instead of overflowing the stack.
-pub const MAX_DEPTH: usize = 150;
-/// Loops are expanded up to this many items; larger ones become one representative instance.
+/// Resource and module loops are expanded up to this many items; larger ones become one
+/// representative instance (as ARM copy loops, [`crate::arm::load::MAX_COPY`]).
 pub const MAX_LOOP: usize = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,12 +50,17 @@ pub enum Memo<T> {
     Done(T),
 }
 
+/// The instances of resource or module symbols, by symbol, built once.
+pub type InstanceMemo<T> = HashMap<String, Memo<Rc<Vec<T>>>>;
+
 /// A memoised value and the resource/module symbols its evaluation referenced (so that a
 /// resource using a variable depends on what the variable refers to, as the compiler does).
 #[derive(Clone)]
 pub struct Evaluated {
     pub node: Node,
     pub refs: Vec<Ref>,
+    /// Nodes in `node`: what a copy of it costs.
+    pub size: usize,
 }
 
 /// A reference to a resource or module symbol; `index` is the loop instance when known.
@@ -61,9 +73,7 @@ pub struct Ref {
 pub struct Eval<'t, 's> {
     pub shared: &'s mut Shared,
     pub file: FileId,
-    /// The original text (the tree was parsed from a length-preserving rewrite of it).
     pub text: &'t str,
-    pub spreads: &'t HashSet<usize>,
     pub dir: Option<PathBuf>,
     pub scope: Scope,
     /// `/modules/<name>` prefix for resource pointers inside modules.
@@ -76,8 +86,8 @@ pub struct Eval<'t, 's> {
     pub decls: HashMap<String, Decl<'t>>,
     pub order: Vec<(String, Decl<'t>)>,
     pub memo: HashMap<String, Memo<Evaluated>>,
-    pub res_memo: HashMap<String, Memo<Rc<Vec<Inst<'t>>>>>,
-    pub mod_memo: HashMap<String, Memo<Rc<Vec<ModInst>>>>,
+    pub res_memo: InstanceMemo<Inst<'t>>,
+    pub mod_memo: InstanceMemo<ModInst>,
     /// Model index of each resource instance (symbol → per instance).
     pub res_index: HashMap<String, Vec<Option<usize>>>,
     pub locals: Vec<(String, Node)>,
@@ -85,6 +95,8 @@ pub struct Eval<'t, 's> {
     /// Model resources created by this file and the symbols their bodies referenced.
     pub pending: Vec<(usize, Vec<Ref>)>,
     pub depth: usize,
+    /// Nesting of user-defined function calls.
+    pub call_depth: usize,
     /// `import { x as y } from './f.bicep'`: local name → (path, exported name).
     pub imports: HashMap<String, (String, String)>,
     /// `import * as ns from './f.bicep'`: namespace → path.
@@ -96,20 +108,11 @@ pub struct Eval<'t, 's> {
     pub qnames: HashMap<usize, String>,
 }
 
-pub fn opaque(why: impl Into<String>, loc: Loc) -> Node {
-    Node::new(Value::opaque(why), loc)
-}
-
-pub fn expr(text: impl Into<String>) -> SymStr {
-    SymStr::sym(Sym::Expr(text.into()))
-}
-
 impl<'t, 's> Eval<'t, 's> {
     pub fn new(
         shared: &'s mut Shared,
         file: FileId,
         text: &'t str,
-        spreads: &'t HashSet<usize>,
         dir: Option<PathBuf>,
         setup: super::FileSetup,
     ) -> Self {
@@ -117,7 +120,6 @@ impl<'t, 's> Eval<'t, 's> {
             shared,
             file,
             text,
-            spreads,
             dir,
             scope: setup.scope,
             pointer_prefix: setup.pointer_prefix,
@@ -134,6 +136,7 @@ impl<'t, 's> Eval<'t, 's> {
             refs: Vec::new(),
             pending: Vec::new(),
             depth: 0,
+            call_depth: 0,
             imports: HashMap::new(),
             namespaces: HashMap::new(),
             var_refs: HashMap::new(),
@@ -147,6 +150,15 @@ impl<'t, 's> Eval<'t, 's> {
 
     pub fn src(&self, n: Ts) -> &'t str {
         self.text.get(n.byte_range()).unwrap_or("")
+    }
+
+    /// What the function library needs of this file.
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            meter: &self.shared.meter,
+            scope: &self.scope,
+            parse_json: crate::arm::eval::json_value,
+        }
     }
 
     /// Collect the declarations of a file (including resources nested in resource bodies).
@@ -163,13 +175,18 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn collect_decl(&mut self, n: Ts<'t>, parent: Option<Ts<'t>>) {
-        // Nested child resources deeper than any real template are ignored (hostile input).
-        if self.depth > MAX_DEPTH {
+        // Nested child resources deeper than any real template are not modelled (hostile input).
+        if self.depth > MAX_EXPR_DEPTH {
+            self.shared.meter.hit(Limit::Nesting, self.loc(n));
+            return;
+        }
+        if !self.shared.meter.step(self.loc(n)) {
             return;
         }
         let kind = match n.kind() {
             "parameter_declaration" => DeclKind::Param,
-            "variable_declaration" => DeclKind::Var,
+            // `.bicepparam`: `param x = …` is read like a variable (one may use another).
+            "variable_declaration" | "parameter_assignment" => DeclKind::Var,
             "resource_declaration" => DeclKind::Resource,
             "module_declaration" => DeclKind::Module,
             "user_defined_function" => DeclKind::Func,
@@ -253,6 +270,9 @@ impl<'t, 's> Eval<'t, 's> {
     fn named_value(&mut self, name: &str, decl: Decl<'t>, at: Loc) -> Node {
         match self.memo.get(name) {
             Some(Memo::Done(e)) => {
+                if !self.shared.meter.produced(e.size, at) {
+                    return opaque("evaluation budget spent", at);
+                }
                 let e = e.clone();
                 self.refs.extend(e.refs);
                 return relocate(e.node, at);
@@ -276,6 +296,7 @@ impl<'t, 's> Eval<'t, 's> {
         self.memo.insert(
             name.to_string(),
             Memo::Done(Evaluated {
+                size: nodes(&node.value),
                 node: node.clone(),
                 refs,
             }),
@@ -296,9 +317,7 @@ impl<'t, 's> Eval<'t, 's> {
             let v = self.eval(e);
             // A top-level default the tool cannot evaluate (`utcNow()`, …) still has one value
             // per deployment: the parameter itself names it.
-            let opaque_default = matches!(&v.value, Value::Sym(s)
-                if matches!(s.as_single_sym(), Some(Sym::Opaque(_))));
-            if !(opaque_default && self.parent_deployment.is_none()) {
+            if !(is_opaque(&v.value) && self.parent_deployment.is_none()) {
                 return v;
             }
         }
@@ -314,7 +333,7 @@ impl<'t, 's> Eval<'t, 's> {
         let name = self.src(n);
         let at = self.loc(n);
         if let Some((_, v)) = self.locals.iter().rev().find(|(k, _)| k == name) {
-            return relocate(v.clone(), at);
+            return produced(&self.shared.meter, relocate(v.clone(), at));
         }
         match self.decls.get(name).copied() {
             Some(d) if matches!(d.kind, DeclKind::Param | DeclKind::Var) => {
@@ -345,14 +364,23 @@ impl<'t, 's> Eval<'t, 's> {
     /// The resource and module symbols an expression mentions anywhere, also in branches that
     /// evaluation skips and through variables: the Bicep compiler derives `dependsOn` from the
     /// syntax, not from values.
+    ///
+    /// One downward walk that carries each node's parent and grandparent: tree-sitter finds a
+    /// node's parent by walking down from the root, so asking for it at every identifier would
+    /// make deeply nested bodies quadratic.
     pub fn syntactic_refs(&mut self, root: Ts<'t>) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
-        let mut stack = vec![root];
-        while let Some(n) = stack.pop() {
+        let root_parent = if root.kind() == "identifier" {
+            root.parent()
+        } else {
+            None
+        };
+        let mut stack = vec![(root, root_parent, None)];
+        while let Some((n, parent, grandparent)) = stack.pop() {
             if n.id() != root.id() && n.kind() == "resource_declaration" {
                 continue; // a nested resource is a resource of its own
             }
-            if n.kind() == "identifier" && !is_binding_or_key(n) {
+            if n.kind() == "identifier" && !is_binding_or_key(n, parent, grandparent) {
                 let name = self.src(n);
                 match self.decls.get(name).map(|d| (d.kind, d.node, *d)) {
                     Some((DeclKind::Resource | DeclKind::Module, _, d)) => {
@@ -372,7 +400,7 @@ impl<'t, 's> Eval<'t, 's> {
                 }
             }
             let mut c = n.walk();
-            stack.extend(n.named_children(&mut c));
+            stack.extend(n.named_children(&mut c).map(|ch| (ch, Some(n), parent)));
         }
         out
     }
@@ -383,7 +411,8 @@ impl<'t, 's> Eval<'t, 's> {
             Some(None) => return Vec::new(), // cycle
             None => {}
         }
-        if self.depth > MAX_DEPTH {
+        if self.depth > MAX_EXPR_DEPTH {
+            self.shared.meter.hit(Limit::Nesting, self.loc(node));
             return Vec::new();
         }
         self.var_refs.insert(name.to_string(), None);
@@ -416,8 +445,13 @@ impl<'t, 's> Eval<'t, 's> {
     // ----- expressions -----
 
     pub fn eval(&mut self, n: Ts<'t>) -> Node {
-        if self.depth > MAX_DEPTH {
-            return opaque("expression nested too deeply", self.loc(n));
+        let loc = self.loc(n);
+        if !self.shared.meter.step(loc) {
+            return opaque("evaluation budget spent", loc);
+        }
+        if self.depth > MAX_EXPR_DEPTH {
+            self.shared.meter.hit(Limit::Nesting, loc);
+            return opaque("expression nested too deeply", loc);
         }
         self.depth += 1;
         let out = self.eval_inner(n);
@@ -450,6 +484,11 @@ impl<'t, 's> Eval<'t, 's> {
             "call_expression" => self.eval_call(n),
             "for_statement" => self.eval_for(n),
             "resource_expression" => self.eval_resource_expression(n),
+            // `x!` asserts what the evaluator cannot check: the value is `x`'s.
+            "non_null_expression" => match n.child_by_field_name("expression") {
+                Some(e) => relocate(self.eval(e), loc),
+                None => opaque("non-null assertion", loc),
+            },
             "comment" | "diagnostic_comment" => opaque("comment", loc),
             other => opaque(format!("unsupported expression {other}"), loc),
         }
@@ -471,24 +510,84 @@ impl<'t, 's> Eval<'t, 's> {
                 .unwrap_or(inner);
             return Node::new(Value::Str(inner.to_string()), loc);
         }
-        let mut s = SymStr::default();
+        if raw.starts_with('$') {
+            return self.eval_interpolated_multiline(n);
+        }
         let mut c = n.walk();
         let parts: Vec<Ts<'t>> = n.named_children(&mut c).collect();
+        let mut pieces = Vec::with_capacity(parts.len());
         for p in parts {
             match p.kind() {
-                "string_content" => s.push_lit(self.src(p)),
-                "escape_sequence" => s.push_lit(&unescape(self.src(p))),
-                "interpolation" => {
-                    let v = match p.named_child(0) {
-                        Some(e) => self.eval(e),
-                        None => opaque("empty interpolation", self.loc(p)),
+                "string_content" => pieces.push(Value::Str(self.src(p).to_string())),
+                "escape_sequence" => pieces.push(Value::Str(unescape(self.src(p)))),
+                "interpolation" => pieces.push(match p.named_child(0) {
+                    Some(e) => self.eval(e).value,
+                    None => Value::opaque("empty interpolation"),
+                }),
+                _ => {}
+            }
+        }
+        // `'a${x}b'` compiles to `format('a{0}b', x)`: the text is what ARM's `format` makes of
+        // each value, within the string limits.
+        let meter = &self.shared.meter;
+        let mut text = Text::new(meter, loc);
+        for v in &pieces {
+            if !text.push_value(v) {
+                text.push_opaque("unknown object or array in a string");
+            }
+        }
+        text.into_node()
+    }
+
+    /// `$'''…${x}…'''` (`n` dollars open the string and each interpolation): raw text, a
+    /// leading line break dropped. `$` before an interpolation's `n` dollars, and quotes before
+    /// the closing three, are part of the value but of the delimiter tokens in the tree.
+    fn eval_interpolated_multiline(&mut self, n: Ts<'t>) -> Node {
+        let loc = self.loc(n);
+        let dollars = self.src(n).bytes().take_while(|&b| b == b'$').count();
+        let mut c = n.walk();
+        let parts: Vec<Ts<'t>> = n.children(&mut c).collect();
+        // Literal text and interpolated values in order; joined as `format` joins them, within
+        // the string limits (as for single-line strings).
+        let mut pieces = Vec::with_capacity(parts.len());
+        for (i, p) in parts.iter().enumerate() {
+            match p.kind() {
+                "string_content" => {
+                    let text = self.src(*p);
+                    let text = match i {
+                        1 => text
+                            .strip_prefix("\r\n")
+                            .or_else(|| text.strip_prefix('\n'))
+                            .unwrap_or(text),
+                        _ => text,
                     };
-                    append_as_string(&mut s, &v.value);
+                    pieces.push(Value::Str(text.to_string()));
+                }
+                "interpolation" => {
+                    if let Some(open) = p.child(0) {
+                        let extra = self.src(open).len().saturating_sub(dollars + 1);
+                        pieces.push(Value::Str("$".repeat(extra)));
+                    }
+                    pieces.push(match p.named_child(0) {
+                        Some(e) => self.eval(e).value,
+                        None => Value::opaque("empty interpolation"),
+                    });
+                }
+                "'''" if i + 1 == parts.len() && i > 0 => {
+                    let quotes = self.src(*p).len().saturating_sub(3);
+                    pieces.push(Value::Str("'".repeat(quotes)));
                 }
                 _ => {}
             }
         }
-        Node::new(Value::from_symstr(s), loc)
+        let meter = &self.shared.meter;
+        let mut text = Text::new(meter, loc);
+        for v in &pieces {
+            if !text.push_value(v) {
+                text.push_opaque("unknown object or array in a string");
+            }
+        }
+        text.into_node()
     }
 
     pub fn eval_object(&mut self, n: Ts<'t>) -> Node {
@@ -498,6 +597,21 @@ impl<'t, 's> Eval<'t, 's> {
         let mut c = n.walk();
         let props: Vec<Ts<'t>> = n.named_children(&mut c).collect();
         for p in props {
+            if p.kind() == "spread_element" {
+                let Some(operand) = spread_operand(p) else {
+                    continue;
+                };
+                match self.eval(operand).value {
+                    Value::Object(o) => {
+                        for (k, v) in o.entries {
+                            obj.insert(k, v);
+                        }
+                    }
+                    Value::Null => {}
+                    _ => unknown_spread = true,
+                }
+                continue;
+            }
             if p.kind() != "object_property" {
                 continue;
             }
@@ -512,19 +626,6 @@ impl<'t, 's> Eval<'t, 's> {
                 continue;
             };
             if val_node.id() == key_node.id() {
-                continue;
-            }
-            if self.spreads.contains(&val_node.start_byte()) {
-                let v = self.eval(val_node);
-                match v.value {
-                    Value::Object(o) => {
-                        for (k, v) in o.entries {
-                            obj.insert(k, v);
-                        }
-                    }
-                    Value::Null => {}
-                    _ => unknown_spread = true,
-                }
                 continue;
             }
             let key = self.eval_key(key_node);
@@ -560,38 +661,40 @@ impl<'t, 's> Eval<'t, 's> {
             if matches!(e.kind(), "comment" | "decorators" | "diagnostic_comment") {
                 continue;
             }
-            let v = self.eval(e);
-            if self.spreads.contains(&e.start_byte()) {
-                match v.value {
+            if e.kind() == "spread_element" {
+                let Some(operand) = spread_operand(e) else {
+                    continue;
+                };
+                match self.eval(operand).value {
                     Value::Array(a) => items.extend(a),
                     Value::Null => {}
                     _ => return opaque("array spread of an unknown value", loc),
                 }
             } else {
-                items.push(v);
+                items.push(self.eval(e));
             }
         }
         Node::new(Value::Array(items), loc)
     }
 
     fn eval_unary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn unary_op(&mut self, n: Ts<'t>, arg: &X<'t>) -> Node {
         let loc = self.loc(n);
         let op = n
             .child_by_field_name("operator")
             .map(|o| self.src(o))
             .unwrap_or("");
-        let v = self.eval_x(arg);
-        match (op, &v.value) {
-            ("!", Value::Bool(b)) => Node::new(Value::Bool(!b), loc),
-            // Compiled to `not(x)`: keep the canonical identity of the unknown.
-            ("!", Value::Sym(_)) => expr_of("not", &[v], loc),
-            ("-", Value::Int(i)) => Node::new(Value::Int(i.wrapping_neg()), loc),
-            _ => opaque(format!("{op}{}", describe(&v.value)), loc),
+        let v = match n.child_by_field_name("argument") {
+            Some(arg) => self.eval(arg),
+            None => return opaque("unary operator", loc),
+        };
+        match op {
+            // Compiled to `not(x)`.
+            "!" => lazy::not(v, loc),
+            "-" => match super::ops::negate(&v.value) {
+                Some(n) => Node::new(n, loc),
+                None => opaque("negation of a non-integer", loc),
+            },
+            _ => opaque(format!("operator {op}"), loc),
         }
     }
 
@@ -599,206 +702,50 @@ impl<'t, 's> Eval<'t, 's> {
     /// functions the compiler turns them into: `==` equals, `!=` not(equals), `&&` and, `||`
     /// or, `??` coalesce, `+` add, `<` less, …
     fn eval_binary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn binary_op(&mut self, n: Ts<'t>, l: &X<'t>, r: &X<'t>) -> Node {
         let loc = self.loc(n);
         let op = n
             .child_by_field_name("operator")
             .map(|o| self.src(o))
             .unwrap_or("");
-        let a = self.eval_x(l);
-        match (op, &a.value) {
-            ("&&", Value::Bool(false)) => return Node::new(Value::Bool(false), loc),
-            ("||", Value::Bool(true)) => return Node::new(Value::Bool(true), loc),
-            ("??", Value::Null) => return relocate(self.eval_x(r), loc),
-            ("??", v) if crate::arm::eval::known_non_null(v) => {
-                return relocate(a, loc);
-            }
-            _ => {}
-        }
-        let b = self.eval_x(r);
-        if let Some(v) = super::ops::binary(op, &a.value, &b.value) {
-            return Node::new(v, loc);
-        }
-        match op {
+        let (Some(l), Some(r)) = (
+            n.child_by_field_name("left"),
+            n.child_by_field_name("right"),
+        ) else {
+            return opaque("binary operator", loc);
+        };
+        let a = self.eval(l);
+        let v = match op {
             "&&" | "||" => {
-                // `and(true, x)` is `x`.
-                let unknowns: Vec<Node> = [a, b]
-                    .into_iter()
-                    .filter(|x| !matches!(x.value, Value::Bool(_)))
-                    .collect();
-                match unknowns.as_slice() {
-                    [one] if one.value.is_sym() => relocate(one.clone(), loc),
-                    [_, _] if unknowns.iter().all(|x| x.value.is_sym()) => {
-                        expr_of(if op == "&&" { "and" } else { "or" }, &unknowns, loc)
-                    }
-                    _ => opaque("and/or of a non-boolean", loc),
-                }
+                let rest = std::iter::once_with(|| self.eval(r));
+                lazy::logic(op == "&&", std::iter::once(a).chain(rest), loc)
             }
-            "??" => expr_of("coalesce", &[a, b], loc),
-            // Compiled to `equals(toLower(a), toLower(b))`.
-            "=~" | "!~" => {
-                let lower = |v: Node| match v.value {
-                    Value::Str(s) => Node::new(Value::Str(s.to_lowercase()), v.loc),
-                    _ => expr_of("tolower", &[v], loc),
-                };
-                let e = expr_of("equals", &[lower(a), lower(b)], loc);
-                if op == "=~" {
-                    e
-                } else {
-                    expr_of("not", &[e], loc)
-                }
+            "??" => {
+                let rest = std::iter::once_with(|| self.eval(r));
+                lazy::coalesce(std::iter::once(a).chain(rest), loc)
             }
-            "==" => expr_of("equals", &[a, b], loc),
-            "!=" => {
-                let e = expr_of("equals", &[a, b], loc);
-                expr_of("not", &[e], loc)
+            _ => {
+                let b = self.eval(r);
+                super::ops::binary(&self.ctx(), op, a, b, loc)
             }
-            "+" => expr_of("add", &[a, b], loc),
-            "-" => expr_of("sub", &[a, b], loc),
-            "*" => expr_of("mul", &[a, b], loc),
-            "/" => expr_of("div", &[a, b], loc),
-            "%" => expr_of("mod", &[a, b], loc),
-            "<" => expr_of("less", &[a, b], loc),
-            "<=" => expr_of("lessOrEquals", &[a, b], loc),
-            ">" => expr_of("greater", &[a, b], loc),
-            ">=" => expr_of("greaterOrEquals", &[a, b], loc),
-            _ => opaque(
-                format!("{} {op} {}", describe(&a.value), describe(&b.value)),
-                loc,
-            ),
-        }
+        };
+        relocate(v, loc)
     }
 
     fn eval_ternary(&mut self, n: Ts<'t>) -> Node {
-        let x = to_x(n, 0);
-        self.eval_x(&x)
-    }
-
-    fn ternary_op(&mut self, n: Ts<'t>, c: &X<'t>, t: &X<'t>, f: &X<'t>) -> Node {
         let loc = self.loc(n);
-        let cond = self.eval_x(c);
-        match cond.value {
-            Value::Bool(true) => self.eval_x(t),
-            Value::Bool(false) => self.eval_x(f),
-            // Compiled to `if(c, a, b)`: deterministic even when unknown.
-            Value::Sym(_) => {
-                let a = self.eval_x(t);
-                let b = self.eval_x(f);
-                expr_of("if", &[cond, a, b], loc)
-            }
-            _ => opaque("conditional on a non-boolean", loc),
-        }
-    }
-
-    /// Evaluate an operator expression with the precedence Bicep gives it (see [`to_x`]).
-    pub(super) fn eval_x(&mut self, x: &X<'t>) -> Node {
-        if self.depth > MAX_DEPTH {
-            return opaque("expression nested too deeply", Loc::default());
-        }
-        self.depth += 1;
-        let out = match x {
-            X::Leaf(n, posts) if posts.is_empty() => self.eval(*n),
-            X::Leaf(n, posts) => self.apply_posts(*n, posts),
-            X::Un(n, a) => self.unary_op(*n, a),
-            X::Bin(n, l, r) => self.binary_op(*n, l, r),
-            X::Tern(n, c, t, f) => self.ternary_op(*n, c, t, f),
+        let (Some(c), Some(t), Some(f)) = (
+            n.child_by_field_name("condition"),
+            n.child_by_field_name("consequence"),
+            n.child_by_field_name("alternative"),
+        ) else {
+            return opaque("conditional", loc);
         };
-        self.depth -= 1;
-        out
-    }
-
-    /// `base` then `posts` as ordinary accesses. A first property access on a resource or module
-    /// symbol resolves through the symbol (`uai.properties…`, `m.outputs.x`), as in
-    /// [`Self::eval_member`].
-    fn apply_posts(&mut self, base: Ts<'t>, posts: &[Ts<'t>]) -> Node {
-        let loc_to = |ev: &Self, p: Ts| {
-            let l = ev.loc(base);
-            Loc::new(l.file, base.start_byte(), p.end_byte())
-        };
-        let prop_of = |ev: &Self, p: Ts| {
-            p.child_by_field_name("property")
-                .map(|x| ev.src(x).to_string())
-        };
-        // `x ?? az.f()`, `c ? a : kv.getSecret('s')`: a method call on the moved-down operand.
-        let is_call_of = |c: Option<&Ts>, m: Ts| {
-            c.is_some_and(|c| {
-                c.kind() == "call_expression"
-                    && c.child_by_field_name("function").map(|f| f.id()) == Some(m.id())
-            })
-        };
-        let mut rest = posts;
-        let mut value = None;
-        if let Some(&first) = posts.first()
-            && is_call_of(posts.get(1), first)
-        {
-            value = Some(self.eval_call_on(posts[1], Some(base)));
-            rest = &posts[2..];
-        } else if let Some(&first) = posts.first()
-            && first.kind() == "member_expression"
-            && let Some(prop) = prop_of(self, first)
-            && let Some((sym, kind, index)) = self.symbol_of(base)
-        {
-            self.refs.push(Ref {
-                symbol: sym.clone(),
-                index: index.flatten(),
-            });
-            let second = posts
-                .get(1)
-                .filter(|p| p.kind() == "member_expression")
-                .and_then(|p| prop_of(self, *p));
-            value = Some(match (kind, second) {
-                (DeclKind::Resource, _) => {
-                    self.resource_member(&sym, index, &prop, loc_to(self, first))
-                }
-                (_, Some(out)) if prop.eq_ignore_ascii_case("outputs") => {
-                    rest = &posts[1..];
-                    self.module_member(&sym, index, &[prop, out], loc_to(self, posts[1]))
-                }
-                _ => self.module_member(&sym, index, &[prop], loc_to(self, first)),
-            });
-            rest = &rest[1..];
-        }
-        let mut v = match value {
-            Some(v) => v,
-            None => self.eval(base),
-        };
-        for (i, &p) in rest.iter().enumerate() {
-            let loc = loc_to(self, p);
-            v = match p.kind() {
-                // The member before it was the method name: a call on a computed value.
-                "call_expression" => opaque("call of an expression", loc),
-                "member_expression" if is_call_of(rest.get(i + 1), p) => v,
-                "member_expression" => {
-                    let safe = {
-                        let mut c = p.walk();
-                        p.children(&mut c).any(|ch| ch.kind() == ".?")
-                    };
-                    match prop_of(self, p) {
-                        Some(prop) => member(v, &prop, safe, loc),
-                        None => opaque("member", loc),
-                    }
-                }
-                _ => match p.child_by_field_name("index") {
-                    Some(i) => {
-                        let i = self.eval(i);
-                        subscript(v, &i.value, loc)
-                    }
-                    None => opaque("subscript", loc),
-                },
-            };
-        }
-        v
+        // Compiled to `if(c, a, b)`.
+        let cond = self.eval(c);
+        lazy::if_(self, cond, |ev| ev.eval(t), |ev| ev.eval(f), loc)
     }
 
     fn eval_member(&mut self, n: Ts<'t>) -> Node {
-        if misattached_postfix(n).is_some() {
-            let x = to_x(n, 0);
-            return self.eval_x(&x);
-        }
         let loc = self.loc(n);
         let (Some(obj), Some(prop)) = (
             n.child_by_field_name("object"),
@@ -826,14 +773,10 @@ impl<'t, 's> Eval<'t, 's> {
             return v;
         }
         let base = self.eval(obj);
-        member(base, &prop, safe, loc)
+        property(base, &prop, loc, safe)
     }
 
     fn eval_subscript(&mut self, n: Ts<'t>) -> Node {
-        if misattached_postfix(n).is_some() {
-            let x = to_x(n, 0);
-            return self.eval_x(&x);
-        }
         let loc = self.loc(n);
         let (Some(obj), Some(idx)) = (
             n.child_by_field_name("object"),
@@ -842,8 +785,15 @@ impl<'t, 's> Eval<'t, 's> {
             return opaque("subscript", loc);
         };
         let base = self.eval(obj);
-        let i = self.eval(idx);
-        subscript(base, &i.value, loc)
+        let mut i = self.eval(idx);
+        // `a[^1]` counts from the end: the last item, as a negative index is to `subscript`.
+        let mut c = n.walk();
+        if n.children(&mut c).any(|ch| ch.kind() == "^")
+            && let Value::Int(k) = i.value
+        {
+            i.value = Value::Int(k.saturating_neg());
+        }
+        subscript(base, i, loc)
     }
 
     fn eval_for(&mut self, n: Ts<'t>) -> Node {
@@ -859,10 +809,13 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(items) = iterable(&items) else {
             return opaque("loop over an unknown collection", loc);
         };
-        if items.len() > MAX_LOOP {
+        // Compiled to a `copy` loop: ARM's bounds.
+        if items.len() > MAX_ITEMS {
+            self.shared.meter.hit(Limit::ValueSize, loc);
             return opaque("loop too large", loc);
         }
         let mut out = Vec::new();
+        let mut size = 0;
         for (i, item) in items.into_iter().enumerate() {
             let mark = self.locals.len();
             if let Some(v) = &item_var {
@@ -886,6 +839,11 @@ impl<'t, 's> Eval<'t, 's> {
                 Some(self.eval(body))
             };
             self.locals.truncate(mark);
+            size += value.as_ref().map_or(0, |v| nodes(&v.value));
+            if size > MAX_VALUE_NODES {
+                self.shared.meter.hit(Limit::ValueSize, loc);
+                return opaque("value too large", loc);
+            }
             out.extend(value);
         }
         Node::new(Value::Array(out), loc)
@@ -936,6 +894,7 @@ impl<'t, 's> Eval<'t, 's> {
             "parenthesized_expression" if n.named_child_count() == 1 => {
                 self.symbol_of(n.named_child(0)?)
             }
+            "non_null_expression" => self.symbol_of(n.child_by_field_name("expression")?),
             _ => None,
         }
     }
@@ -975,15 +934,16 @@ impl<'t, 's> Eval<'t, 's> {
         let v = self.module_member(&sym, index, &path[..2], loc);
         let mut v = v;
         for p in &path[2..] {
-            v = member(v, p, true, loc);
+            v = property(v, p, loc, true);
         }
         Some(v)
     }
 
-    /// The instance a symbol use denotes: the only one, the indexed one, or none (unknown).
-    pub fn pick<T>(list: &[T], index: Option<Option<usize>>) -> Option<&T> {
+    /// The instance a symbol use denotes: the only one of a declaration without loop, the
+    /// indexed one, or none (unknown).
+    pub fn pick<T>(list: &[T], looped: bool, index: Option<Option<usize>>) -> Option<&T> {
         match index {
-            None if list.len() == 1 => list.first(),
+            None if !looped && list.len() == 1 => list.first(),
             Some(Some(i)) => list.get(i),
             _ => None,
         }
@@ -997,13 +957,7 @@ impl<'t, 's> Eval<'t, 's> {
         loc: Loc,
     ) -> Node {
         let insts = self.resource_instances(sym);
-        let looped = self.is_loop_resource(sym);
-        let index = if looped && index.is_none() {
-            Some(None)
-        } else {
-            index
-        };
-        let Some(inst) = Self::pick(&insts, index) else {
+        let Some(inst) = Self::pick(&insts, self.is_loop_resource(sym), index) else {
             return opaque(format!("{sym}.{prop} (instance not known)"), loc);
         };
         match prop {
@@ -1032,13 +986,7 @@ impl<'t, 's> Eval<'t, 's> {
         loc: Loc,
     ) -> Node {
         let insts = self.module_instances(sym);
-        let looped = self.is_loop_module(sym);
-        let index = if looped && index.is_none() {
-            Some(None)
-        } else {
-            index
-        };
-        let Some(inst) = Self::pick(&insts, index) else {
+        let Some(inst) = Self::pick(&insts, self.is_loop_module(sym), index) else {
             return opaque(format!("{sym} (instance not known)"), loc);
         };
         match path {
@@ -1070,136 +1018,24 @@ impl<'t, 's> Eval<'t, 's> {
 
 // ----- value helpers -----
 
-/// The same value, located at the use site (inner values keep their own locations).
-pub fn relocate(mut n: Node, at: Loc) -> Node {
-    n.loc = at;
-    n
-}
-
-/// A partly unknown string with a non-empty literal part: certainly a non-empty string (not
-/// null), whatever its symbols hold.
-pub fn is_nonempty_string(v: &Value) -> bool {
-    match v {
-        Value::Sym(s) => s
-            .parts
-            .iter()
-            .any(|p| matches!(p, crate::model::Part::Lit(l) if !l.is_empty())),
-        _ => false,
-    }
-}
-
-pub fn describe(v: &Value) -> String {
-    match v {
-        Value::Sym(s) => s.to_string(),
-        Value::Str(s) => format!("'{s}'"),
-        other => other.type_name().to_string(),
-    }
-}
-
-/// Append an interpolated value: `'${x}'` compiles to `format('{0}', x)`, so the text is what
-/// ARM's `format` makes of it (`True`/`False` for booleans, compact JSON for known arrays and
-/// objects) — one implementation, `crate::arm::functions::text_of`.
-pub fn append_as_string(s: &mut SymStr, v: &Value) {
-    match crate::arm::functions::text_of(v) {
-        Some(text) => s.append(&text),
-        None => s.push_sym(Sym::Opaque("unknown object or array in a string".into())),
-    }
-}
-
-/// Property access on a value. On a symbolic value, `ResourceProp` paths grow; parameters and
-/// expressions become a canonical `Expr` (`parameters('p').x`) so equal accesses compare equal.
-pub fn member(base: Node, prop: &str, safe: bool, loc: Loc) -> Node {
-    match base.value {
-        Value::Object(o) => match o.get(prop) {
-            Some(v) => v.clone(),
-            None if safe => Node::null(loc),
-            None => opaque(format!("no property {prop}"), loc),
-        },
-        Value::Null if safe => Node::null(loc),
-        Value::Sym(s) => match s.as_single_sym() {
-            Some(Sym::ResourceProp { id, path }) => {
-                let mut path = path.clone();
-                path.push(prop.to_string());
-                Node::new(
-                    Value::sym(Sym::ResourceProp {
-                        id: id.clone(),
-                        path,
-                    }),
-                    loc,
-                )
-            }
-            Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
-                let text = format!("{sym}.{prop}");
-                if text.len() > 1024 {
-                    return opaque("expression too long", loc);
-                }
-                Node::new(Value::sym(Sym::Expr(text)), loc)
-            }
-            _ => opaque(format!("{s}.{prop}"), loc),
-        },
-        other => opaque(format!("{}.{prop}", other.type_name()), loc),
-    }
-}
-
-pub fn subscript(base: Node, index: &Value, loc: Loc) -> Node {
-    match (&base.value, index) {
-        (Value::Array(a), Value::Int(i)) => {
-            let i = if *i < 0 { a.len() as i64 + i } else { *i };
-            match usize::try_from(i).ok().and_then(|i| a.get(i)) {
-                Some(v) => v.clone(),
-                None => opaque("index out of range", loc),
-            }
+/// `base[i]`. Bicep's index from the end `a[^i]` reaches here as a negative index (see
+/// `syntax`); it compiles to `indexFromEnd`, so it counts from the end of a known array.
+pub fn subscript(base: Node, i: Node, loc: Loc) -> Node {
+    let i = match (&base.value, &i.value) {
+        (Value::Array(a), Value::Int(n)) if *n < 0 => {
+            Node::new(Value::Int(a.len() as i64 + n), i.loc)
         }
-        (Value::Object(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
-        (Value::Sym(_), Value::Str(k)) => member(base, &k.clone(), false, loc),
-        (Value::Sym(s), Value::Int(i)) => match s.as_single_sym() {
-            Some(Sym::ResourceProp { id, path }) => {
-                let mut path = path.clone();
-                path.push(i.to_string());
-                Node::new(
-                    Value::sym(Sym::ResourceProp {
-                        id: id.clone(),
-                        path,
-                    }),
-                    loc,
-                )
-            }
-            Some(sym @ (Sym::Param(_) | Sym::Expr(_))) => {
-                Node::new(Value::sym(Sym::Expr(format!("{sym}[{i}]"))), loc)
-            }
-            _ => opaque("index of an unknown", loc),
-        },
-        _ => opaque("subscript", loc),
-    }
+        _ => i,
+    };
+    index(base, &i, loc, false)
 }
 
 /// The items a loop iterates: an array's elements, or an object's `{key, value}` pairs.
 pub fn iterable(n: &Node) -> Option<Vec<Node>> {
     match &n.value {
         Value::Array(a) => Some(a.clone()),
-        Value::Object(o) => Some(
-            o.entries
-                .iter()
-                .map(|(k, v)| {
-                    let mut e = Object::default();
-                    e.insert(
-                        Key {
-                            name: "key".into(),
-                            loc: k.loc,
-                        },
-                        Node::new(Value::Str(k.name.clone()), k.loc),
-                    );
-                    e.insert(
-                        Key {
-                            name: "value".into(),
-                            loc: v.loc,
-                        },
-                        v.clone(),
-                    );
-                    Node::new(Value::Object(e), v.loc)
-                })
-                .collect(),
-        ),
+        // Not valid Bicep (`items(o)` is), read as if it were written.
+        Value::Object(o) => Some(crate::eval::functions::items_of(o, n.loc)),
         _ => None,
     }
 }
@@ -1226,15 +1062,16 @@ pub fn unescape(esc: &str) -> String {
 // ----- tree helpers -----
 
 /// An identifier that names something rather than refers to it: an object key, a loop or
-/// lambda variable, a called function's name, a declaration's own name.
-fn is_binding_or_key(n: Ts) -> bool {
-    let Some(p) = n.parent() else { return false };
+/// lambda variable, a called function's name, a declaration's own name. `p` and `g` are its
+/// parent and grandparent.
+fn is_binding_or_key(n: Ts, p: Option<Ts>, g: Option<Ts>) -> bool {
+    let Some(p) = p else { return false };
     match p.kind() {
         "object_property" => p.named_child(0).map(|k| k.id()) == Some(n.id()),
         "for_statement" => p.child_by_field_name("initializer").map(|k| k.id()) == Some(n.id()),
         "for_loop_parameters" | "lambda_expression" => true,
         "call_expression" => p.child_by_field_name("function").map(|k| k.id()) == Some(n.id()),
-        "parenthesized_expression" => p.parent().is_some_and(|g| g.kind() == "lambda_expression"),
+        "parenthesized_expression" => g.is_some_and(|g| g.kind() == "lambda_expression"),
         _ => false,
     }
 }
@@ -1242,6 +1079,12 @@ fn is_binding_or_key(n: Ts) -> bool {
 pub fn first_named<'t>(n: Ts<'t>, kind: &str) -> Option<Ts<'t>> {
     let mut c = n.walk();
     n.named_children(&mut c).find(|ch| ch.kind() == kind)
+}
+
+/// The expression after `...`.
+fn spread_operand(spread: Ts) -> Option<Ts> {
+    let mut c = spread.walk();
+    spread.named_children(&mut c).find(|ch| !ch.is_extra())
 }
 
 /// The last named child that is an expression (a declaration's value, a property's value).
@@ -1282,125 +1125,6 @@ pub fn unwrap_body(v: Ts) -> Option<Ts> {
         "if_statement" => if_body(v),
         "for_statement" => unwrap_body(v.child_by_field_name("body")?),
         _ => None,
-    }
-}
-
-/// tree-sitter-bicep 1.1 binds a property access or subscript after an operator expression to
-/// the whole expression: `a && b.c` parses as `(a && b).c`, `!x.y` as `(!x).y`, `c ? t : f.p`
-/// as `(c ? t : f).p`. Bicep binds them tightest (`a && (b.c)`), as the compiled JSON shows.
-/// For such a node (member or subscript chain whose innermost object is an unparenthesized
-/// operator expression) this gives that expression and the chain's nodes, innermost first.
-pub fn misattached_postfix(n: Ts) -> Option<(Ts, Vec<Ts>)> {
-    let mut chain = vec![n];
-    let mut cur = postfix_inner(n)?;
-    while matches!(
-        cur.kind(),
-        "member_expression" | "subscript_expression" | "call_expression"
-    ) {
-        chain.push(cur);
-        cur = postfix_inner(cur)?;
-    }
-    if !matches!(
-        cur.kind(),
-        "binary_expression" | "unary_expression" | "ternary_expression"
-    ) {
-        return None;
-    }
-    chain.reverse();
-    Some((cur, chain))
-}
-
-/// What a postfix node applies to: the object of `a.b` / `a[i]`, the method's member of a call
-/// `a.f()` (a plain call `f()` applies to nothing).
-fn postfix_inner(n: Ts) -> Option<Ts> {
-    match n.kind() {
-        "call_expression" => n
-            .child_by_field_name("function")
-            .filter(|f| f.kind() == "member_expression"),
-        _ => n.child_by_field_name("object"),
-    }
-}
-
-/// An operator expression re-associated with Bicep's precedence (the grammar's tree is wrong
-/// around property accesses, see [`misattached_postfix`]). Leaves are nodes evaluated as usual,
-/// followed by the accesses moved onto them.
-pub enum X<'t> {
-    Leaf(Ts<'t>, Vec<Ts<'t>>),
-    Un(Ts<'t>, Box<X<'t>>),
-    Bin(Ts<'t>, Box<X<'t>>, Box<X<'t>>),
-    Tern(Ts<'t>, Box<X<'t>>, Box<X<'t>>, Box<X<'t>>),
-}
-
-/// Binding strength of a binary operator (Bicep: `* / %` > `+ -` > comparisons > equality >
-/// `&&` > `||` > `??`; the conditional is lower still).
-fn precedence(n: Ts) -> u8 {
-    // The operator is an anonymous node whose kind is its text.
-    let op = n.child_by_field_name("operator").map(|o| o.kind());
-    match op.unwrap_or("") {
-        "*" | "/" | "%" => 7,
-        "+" | "-" => 6,
-        "<" | "<=" | ">" | ">=" => 5,
-        "==" | "!=" | "=~" | "!~" => 4,
-        "&&" => 3,
-        "||" => 2,
-        _ => 1,
-    }
-}
-
-/// Build the re-associated tree of an expression: misattached accesses go down to the
-/// rightmost operand, and an operator whose left operand became a looser operator (or a
-/// conditional) is rotated under it: `(a && b).c != d` → `a && (b.c != d)`.
-pub fn to_x<'t>(n: Ts<'t>, depth: usize) -> X<'t> {
-    // Deeper than evaluation goes anyway: leave the rest to `eval`'s own depth guard.
-    if depth > MAX_DEPTH {
-        return X::Leaf(n, Vec::new());
-    }
-    let sub = |field: &str| n.child_by_field_name(field).map(|c| to_x(c, depth + 1));
-    match n.kind() {
-        "binary_expression" => match (sub("left"), sub("right")) {
-            (Some(l), Some(r)) => rotate(n, l, r),
-            _ => X::Leaf(n, Vec::new()),
-        },
-        "unary_expression" => match sub("argument") {
-            Some(a) => X::Un(n, Box::new(a)),
-            None => X::Leaf(n, Vec::new()),
-        },
-        "ternary_expression" => match (sub("condition"), sub("consequence"), sub("alternative")) {
-            (Some(c), Some(t), Some(f)) => X::Tern(n, Box::new(c), Box::new(t), Box::new(f)),
-            _ => X::Leaf(n, Vec::new()),
-        },
-        "member_expression" | "subscript_expression" | "call_expression" => {
-            match misattached_postfix(n) {
-                Some((base, posts)) => {
-                    let mut x = to_x(base, depth + 1);
-                    push_posts(&mut x, posts);
-                    x
-                }
-                None => X::Leaf(n, Vec::new()),
-            }
-        }
-        _ => X::Leaf(n, Vec::new()),
-    }
-}
-
-fn push_posts<'t>(x: &mut X<'t>, posts: Vec<Ts<'t>>) {
-    match x {
-        X::Leaf(_, p) => p.extend(posts),
-        X::Un(_, a) => push_posts(a, posts),
-        X::Bin(_, _, r) => push_posts(r, posts),
-        X::Tern(_, _, _, f) => push_posts(f, posts),
-    }
-}
-
-/// `Bin(n, l, r)`, rotated when `l` binds looser than `n` (only possible after accesses were
-/// moved: a parenthesized operand is a leaf).
-fn rotate<'t>(n: Ts<'t>, l: X<'t>, r: X<'t>) -> X<'t> {
-    match l {
-        X::Bin(inner, a, b) if precedence(inner) < precedence(n) => {
-            X::Bin(inner, a, Box::new(rotate(n, *b, r)))
-        }
-        X::Tern(t, c, y, f) => X::Tern(t, c, y, Box::new(rotate(n, *f, r))),
-        l => X::Bin(n, Box::new(l), Box::new(r)),
     }
 }
 

@@ -1,24 +1,19 @@
-//! Bicep's built-in functions (the ones real templates use to build names, ids and keys) and
-//! user-defined functions. Unknown arguments give unknown results; ids and scope functions give
-//! the same canonical symbols as the ARM evaluator.
+//! Function calls: Bicep's built-in functions are ARM template functions (the compiler emits
+//! them verbatim), so they are the evaluator core's library ([`crate::eval::functions`]); this
+//! module adds what is Bicep syntax: `az.`/`sys.` namespaces, calls of imported functions,
+//! user-defined functions and lambdas (`map`, `filter`, `reduce`).
 
-use super::eval::{Eval, expr, first_named, member, opaque, relocate};
-use crate::model::{Key, Node, Object, Scope, Sym, SymStr, Value, resource_id};
+use super::eval::{Eval, first_named, opaque, relocate};
+use crate::eval::functions;
+use crate::eval::lazy;
+use crate::eval::limits::{Limit, MAX_CALL_DEPTH, MAX_VALUE_NODES};
+use crate::eval::value::nodes;
+use crate::model::{Node, Value};
 use crate::source::Loc;
 use tree_sitter::Node as Ts;
 
 impl<'t, 's> Eval<'t, 's> {
     pub fn eval_call(&mut self, n: Ts<'t>) -> Node {
-        if super::eval::misattached_postfix(n).is_some() {
-            let x = super::eval::to_x(n, 0);
-            return self.eval_x(&x);
-        }
-        self.eval_call_on(n, None)
-    }
-
-    /// A call; `object` replaces the method's object (`az` in `az.f()`) when the grammar
-    /// attached the method to a larger expression (see [`super::eval::misattached_postfix`]).
-    pub fn eval_call_on(&mut self, n: Ts<'t>, object: Option<Ts<'t>>) -> Node {
         let loc = self.loc(n);
         let Some(f) = n.child_by_field_name("function") else {
             return opaque("call", loc);
@@ -27,7 +22,7 @@ impl<'t, 's> Eval<'t, 's> {
             "identifier" => self.src(f).to_string(),
             // `az.resourceGroup()`, `sys.concat()`; other namespaces are imports.
             "member_expression" => {
-                let obj = object.or_else(|| f.child_by_field_name("object"));
+                let obj = f.child_by_field_name("object");
                 let ns = obj.map(|o| self.src(o)).unwrap_or("");
                 let p = f
                     .child_by_field_name("property")
@@ -74,28 +69,22 @@ impl<'t, 's> Eval<'t, 's> {
             }
         }
         let lname = name.to_ascii_lowercase();
-        if lname == "reduce" {
-            return self.call_reduce(&arg_nodes, loc);
+        match lname.as_str() {
+            "reduce" => return self.call_reduce(&arg_nodes, loc),
+            "map" | "filter" => return self.call_lambda_function(&lname, &arg_nodes, loc),
+            "coalesce" => {
+                return lazy::coalesce(arg_nodes.iter().map(|a| self.eval(*a)), loc);
+            }
+            // `any(x)` only changes the type checker's view of `x`; the compiler drops it.
+            "any" if arg_nodes.len() == 1 => return self.eval(arg_nodes[0]),
+            _ => {}
         }
-        if matches!(lname.as_str(), "map" | "filter") {
-            return self.call_lambda_function(&lname, &arg_nodes, loc);
-        }
+        // Every other built-in is an ARM template function: one implementation for both front
+        // ends.
         let args: Vec<Node> = arg_nodes.iter().map(|a| self.eval(*a)).collect();
-        if let Some(v) = self.builtin(&lname, &args, loc) {
-            return v;
-        }
-        // Every other built-in is an ARM template function (Bicep emits it verbatim): one
-        // implementation for both front ends.
-        let args = match crate::arm::functions::call(&lname, &name, args, loc) {
-            Ok(v) => return v,
-            Err(args) => args,
-        };
-        if is_deterministic(&lname) {
-            // A deterministic function of unknowns: the canonical text the ARM evaluator gives
-            // the compiled expression, so equal expressions compare equal across front ends.
-            expr_of(&lname, &args, loc)
-        } else {
-            opaque(format!("{name}(…)"), loc)
+        match functions::call(&self.ctx(), &lname, &name, args, loc) {
+            Ok(v) => v,
+            Err(_) => functions::unmodelled(&name, loc),
         }
     }
 
@@ -134,10 +123,19 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(body) = super::eval::last_expression(f) else {
             return opaque("function without body", loc);
         };
+        if self.call_depth >= MAX_CALL_DEPTH {
+            self.shared.meter.hit(Limit::CallDepth, loc);
+            return opaque("user function recursion too deep", loc);
+        }
+        if !self.shared.meter.call(loc) {
+            return opaque("too many function calls", loc);
+        }
         // A function sees only its parameters.
         let saved = std::mem::take(&mut self.locals);
         self.locals = params.into_iter().zip(values).collect();
+        self.call_depth += 1;
         let v = self.eval(body);
+        self.call_depth -= 1;
         self.locals = saved;
         relocate(v, loc)
     }
@@ -151,10 +149,11 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(items) = items.as_array().map(|a| a.to_vec()) else {
             return opaque(format!("{name} over an unknown array"), loc);
         };
-        let Some((params, body, accessors)) = self.lambda_parts(*lambda) else {
+        let Some((params, body)) = self.lambda_parts(*lambda) else {
             return opaque(format!("{name} with an unsupported lambda"), loc);
         };
         let mut out = Vec::new();
+        let mut size = 0;
         for (i, item) in items.into_iter().enumerate() {
             let mark = self.locals.len();
             if let Some(p) = params.first() {
@@ -164,12 +163,15 @@ impl<'t, 's> Eval<'t, 's> {
                 self.locals
                     .push((p.clone(), Node::new(Value::Int(i as i64), loc)));
             }
-            let mut v = self.eval(body);
-            for a in &accessors {
-                v = member(v, a, false, loc);
-            }
+            let v = self.eval(body);
             self.locals.truncate(mark);
             if name == "map" {
+                // Each item may be large: stop at the size of one value, not after.
+                size += nodes(&v.value);
+                if size > MAX_VALUE_NODES {
+                    self.shared.meter.hit(Limit::ValueSize, loc);
+                    return opaque("value too large", loc);
+                }
                 out.push(v);
             } else {
                 match v.value {
@@ -192,7 +194,7 @@ impl<'t, 's> Eval<'t, 's> {
             return opaque("reduce over an unknown array", loc);
         };
         let mut acc = self.eval(*initial);
-        let Some((params, body, accessors)) = self.lambda_parts(*lambda) else {
+        let Some((params, body)) = self.lambda_parts(*lambda) else {
             return opaque("reduce with an unsupported lambda", loc);
         };
         let [p_acc, p_item, ..] = params.as_slice() else {
@@ -202,30 +204,19 @@ impl<'t, 's> Eval<'t, 's> {
             let mark = self.locals.len();
             self.locals.push((p_acc.clone(), acc));
             self.locals.push((p_item.clone(), item));
-            let mut v = self.eval(body);
-            for a in &accessors {
-                v = member(v, a, false, loc);
-            }
+            let v = self.eval(body);
             self.locals.truncate(mark);
             acc = v;
         }
         relocate(acc, loc)
     }
 
-    /// A lambda's parameters, body and the property accesses the grammar wrongly attaches to the
-    /// lambda instead of its body (`x => x.id` parses as `(x => x).id`).
-    fn lambda_parts(&self, n: Ts<'t>) -> Option<(Vec<String>, Ts<'t>, Vec<String>)> {
-        let mut accessors = Vec::new();
-        let mut cur = n;
-        while cur.kind() == "member_expression" {
-            accessors.push(self.src(cur.child_by_field_name("property")?).to_string());
-            cur = cur.child_by_field_name("object")?;
-        }
-        accessors.reverse();
-        if cur.kind() != "lambda_expression" {
+    /// A lambda's parameters and body.
+    fn lambda_parts(&self, n: Ts<'t>) -> Option<(Vec<String>, Ts<'t>)> {
+        if n.kind() != "lambda_expression" {
             return None;
         }
-        let head = cur.named_child(0)?;
+        let head = n.named_child(0)?;
         let params = match head.kind() {
             "identifier" => vec![self.src(head).to_string()],
             "parenthesized_expression" => {
@@ -236,204 +227,8 @@ impl<'t, 's> Eval<'t, 's> {
             }
             _ => return None,
         };
-        let body = cur.named_child((cur.named_child_count() as u32).checked_sub(1)?)?;
-        Some((params, body, accessors))
+        let last = u32::try_from(n.named_child_count().checked_sub(1)?).ok()?;
+        let body = n.named_child(last)?;
+        Some((params, body))
     }
-
-    /// The object `resourceGroup(…)` returns (also used as a module or resource scope).
-    pub fn resource_group_object(&self, sub: SymStr, rg: SymStr, loc: Loc) -> Node {
-        let mut id = SymStr::lit("/subscriptions/");
-        id.append(&sub);
-        id.push_lit("/resourceGroups/");
-        id.append(&rg);
-        object(
-            &[
-                ("id", Value::from_symstr(id)),
-                ("name", Value::from_symstr(rg)),
-                ("subscriptionId", Value::from_symstr(sub)),
-                ("location", Value::Sym(expr("resourceGroup().location"))),
-            ],
-            loc,
-        )
-    }
-
-    fn current_subscription(&self) -> SymStr {
-        self.scope
-            .subscription
-            .clone()
-            .unwrap_or_else(|| expr("subscription().subscriptionId"))
-    }
-
-    fn builtin(&mut self, name: &str, a: &[Node], loc: Loc) -> Option<Node> {
-        let v = |v: Value| Some(Node::new(v, loc));
-        match (name, a.len()) {
-            ("resourcegroup", 0) => {
-                let rg = self
-                    .scope
-                    .resource_group
-                    .clone()
-                    .unwrap_or_else(|| expr("resourceGroup().name"));
-                Some(self.resource_group_object(self.current_subscription(), rg, loc))
-            }
-            ("resourcegroup", 1) => {
-                let rg = a[0].value.to_symstr()?;
-                Some(self.resource_group_object(self.current_subscription(), rg, loc))
-            }
-            ("resourcegroup", 2) => {
-                let sub = a[0].value.to_symstr()?;
-                let rg = a[1].value.to_symstr()?;
-                Some(self.resource_group_object(sub, rg, loc))
-            }
-            ("subscription", 0 | 1) => {
-                let sub = match a.first() {
-                    Some(x) => x.value.to_symstr()?,
-                    None => self.current_subscription(),
-                };
-                let mut id = SymStr::lit("/subscriptions/");
-                id.append(&sub);
-                Some(object(
-                    &[
-                        ("id", Value::from_symstr(id)),
-                        ("subscriptionId", Value::from_symstr(sub)),
-                        ("tenantId", Value::Sym(expr("subscription().tenantId"))),
-                    ],
-                    loc,
-                ))
-            }
-            ("tenant", 0) => Some(object(
-                &[("tenantId", Value::Sym(expr("tenant().tenantId")))],
-                loc,
-            )),
-            ("deployment", 0) => Some(object(
-                &[
-                    ("name", Value::Sym(expr("deployment().name"))),
-                    ("location", Value::Sym(expr("deployment().location"))),
-                ],
-                loc,
-            )),
-            ("environment", 0) => v(Value::Sym(expr("environment()"))),
-            ("resourceid", _) => self.resource_id_fn(a, loc, IdKind::ResourceGroup),
-            ("subscriptionresourceid", _) => self.resource_id_fn(a, loc, IdKind::Subscription),
-            ("coalesce", _) => {
-                for (i, x) in a.iter().enumerate() {
-                    match x.value {
-                        Value::Null => continue,
-                        // The last candidate is the result whatever it is (as ARM).
-                        _ if i + 1 == a.len() => return Some(x.clone()),
-                        ref v if crate::arm::eval::known_non_null(v) => return Some(x.clone()),
-                        // The unknown may be null: the canonical rest of the call (as ARM).
-                        Value::Sym(_) => return Some(expr_of("coalesce", &a[i..], loc)),
-                        _ => return Some(x.clone()),
-                    }
-                }
-                Some(Node::null(loc))
-            }
-            ("any", 1) => Some(a[0].clone()),
-            _ => None,
-        }
-    }
-
-    fn resource_id_fn(&self, a: &[Node], loc: Loc, kind: IdKind) -> Option<Node> {
-        // The type is the first argument that looks like `Namespace/type`; what comes before it
-        // is the subscription and/or resource group.
-        let ty_at = a.iter().position(|x| {
-            x.as_str()
-                .is_some_and(|t| t.contains('/') && !t.starts_with('/'))
-        })?;
-        let ty = a[ty_at].as_str()?;
-        let before: Option<Vec<SymStr>> = a[..ty_at].iter().map(|x| x.value.to_symstr()).collect();
-        let before = before?;
-        let names: Option<Vec<SymStr>> =
-            a[ty_at + 1..].iter().map(|x| x.value.to_symstr()).collect();
-        let names = names?;
-        let sub = self.current_subscription();
-        let scope = match (kind, before.as_slice()) {
-            (IdKind::ResourceGroup, []) => Scope {
-                subscription: Some(sub),
-                resource_group: Some(
-                    self.scope
-                        .resource_group
-                        .clone()
-                        .unwrap_or_else(|| expr("resourceGroup().name")),
-                ),
-            },
-            (IdKind::ResourceGroup, [rg]) => Scope {
-                subscription: Some(sub),
-                resource_group: Some(rg.clone()),
-            },
-            (IdKind::ResourceGroup, [s, rg]) => Scope {
-                subscription: Some(s.clone()),
-                resource_group: Some(rg.clone()),
-            },
-            (IdKind::Subscription, []) => Scope {
-                subscription: Some(sub),
-                resource_group: None,
-            },
-            (IdKind::Subscription, [s]) => Scope {
-                subscription: Some(s.clone()),
-                resource_group: None,
-            },
-            _ => return None,
-        };
-        Some(Node::new(
-            Value::from_symstr(resource_id(&scope, ty, &names)),
-            loc,
-        ))
-    }
-}
-
-#[derive(Clone, Copy)]
-enum IdKind {
-    ResourceGroup,
-    Subscription,
-}
-
-fn object(entries: &[(&str, Value)], loc: Loc) -> Node {
-    let mut o = Object::default();
-    for (k, v) in entries {
-        o.insert(
-            Key {
-                name: (*k).to_string(),
-                loc,
-            },
-            Node::new(v.clone(), loc),
-        );
-    }
-    Node::new(Value::Object(o), loc)
-}
-
-use crate::model::value::canon;
-
-/// `Sym::Expr("name(args)")` for a deterministic function of values some of which are unknown;
-/// opaque when an argument has no identity.
-pub(super) fn expr_of(name: &str, args: &[Node], loc: Loc) -> Node {
-    let mut text = String::new();
-    text.push_str(name);
-    text.push('(');
-    for (i, a) in args.iter().enumerate() {
-        if i > 0 {
-            text.push_str(", ");
-        }
-        if !canon(&a.value, &mut text) {
-            return opaque(format!("{name}() of an unknown"), loc);
-        }
-    }
-    text.push(')');
-    Node::new(Value::sym(Sym::Expr(text)), loc)
-}
-
-/// Functions whose result depends only on their arguments (and the deployment's scope).
-fn is_deterministic(lname: &str) -> bool {
-    !(matches!(
-        lname,
-        "utcnow"
-            | "newguid"
-            | "reference"
-            | "deployer"
-            | "getsecret"
-            | "loadtextcontent"
-            | "loadjsoncontent"
-            | "loadfileasbase64"
-            | "loadyamlcontent"
-    ) || lname.starts_with("list"))
 }

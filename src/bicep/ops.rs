@@ -1,80 +1,58 @@
-//! Binary operators over possibly unknown values. `None` means "unknown".
+//! Bicep's operators as the ARM calls the compiler makes of them (`a == b` is `equals(a, b)`,
+//! `a != b` is `not(equals(a, b))`, `a =~ b` is `equals(toLower(a), toLower(b))`, `a + b` is
+//! `add(a, b)`, `a < b` is `less(a, b)`, …), evaluated by the evaluator core so that a Bicep
+//! file and its compiled template agree. The operators whose right operand is evaluated only
+//! when needed (`&&`, `||`, `??`, `?:`) are [`crate::eval::lazy`] calls in `eval`.
 
-use crate::model::Value;
+use crate::eval::functions::{self, Ctx};
+use crate::eval::lazy;
+use crate::eval::value::opaque;
+use crate::model::{Node, Value};
+use crate::source::Loc;
 
-/// Known equality, or `None` when either side is (partly) unknown.
-pub fn equal(a: &Value, b: &Value, ignore_case: bool) -> Option<bool> {
-    if !a.is_known() || !b.is_known() {
-        return None;
-    }
-    Some(match (a, b) {
-        (Value::Null, Value::Null) => true,
-        (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::Str(x), Value::Str(y)) if ignore_case => x.eq_ignore_ascii_case(y),
-        (Value::Str(x), Value::Str(y)) => x == y,
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|(p, q)| equal(&p.value, &q.value, ignore_case) == Some(true))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| {
-                    y.get(&k.name)
-                        .is_some_and(|w| equal(&v.value, &w.value, ignore_case) == Some(true))
-                })
-        }
-        _ => false,
+/// The ARM function a binary operator compiles to, and whether the result is negated.
+fn function_of(op: &str) -> Option<(&'static str, bool)> {
+    Some(match op {
+        "==" => ("equals", false),
+        "!=" => ("equals", true),
+        "=~" => ("equals", false),
+        "!~" => ("equals", true),
+        "+" => ("add", false),
+        "-" => ("sub", false),
+        "*" => ("mul", false),
+        "/" => ("div", false),
+        "%" => ("mod", false),
+        "<" => ("less", false),
+        "<=" => ("lessOrEquals", false),
+        ">" => ("greater", false),
+        ">=" => ("greaterOrEquals", false),
+        _ => return None,
     })
 }
 
-pub fn binary(op: &str, a: &Value, b: &Value) -> Option<Value> {
-    use Value::*;
-    Some(match op {
-        "==" => Bool(equal(a, b, false)?),
-        "!=" => Bool(!equal(a, b, false)?),
-        "=~" => Bool(equal(a, b, true)?),
-        "!~" => Bool(!equal(a, b, true)?),
-        "&&" => match (a, b) {
-            (Bool(x), Bool(y)) => Bool(*x && *y),
-            (_, Bool(false)) => Bool(false),
-            _ => return None,
-        },
-        "||" => match (a, b) {
-            (Bool(x), Bool(y)) => Bool(*x || *y),
-            (_, Bool(true)) => Bool(true),
-            _ => return None,
-        },
-        "??" => match a {
-            Null => b.clone(),
-            _ if crate::arm::eval::known_non_null(a) => a.clone(),
-            _ => return None,
-        },
-        "+" | "-" | "*" | "/" | "%" => match (a, b) {
-            (Int(x), Int(y)) => Int(match op {
-                "+" => x.checked_add(*y)?,
-                "-" => x.checked_sub(*y)?,
-                "*" => x.checked_mul(*y)?,
-                "/" => x.checked_div(*y)?,
-                _ => x.checked_rem(*y)?,
-            }),
-            _ => return None,
-        },
-        "<" | "<=" | ">" | ">=" => {
-            let ord = match (a, b) {
-                (Int(x), Int(y)) => x.cmp(y),
-                (Str(x), Str(y)) => x.cmp(y),
-                _ => return None,
-            };
-            Bool(match op {
-                "<" => ord.is_lt(),
-                "<=" => ord.is_le(),
-                ">" => ord.is_gt(),
-                _ => ord.is_ge(),
-            })
-        }
-        _ => return None,
-    })
+/// `a op b` for the operators that evaluate both operands.
+pub fn binary(cx: &Ctx, op: &str, a: Node, b: Node, loc: Loc) -> Node {
+    let Some((name, negated)) = function_of(op) else {
+        return opaque(format!("operator {op}"), loc);
+    };
+    let call = |name: &str, args: Vec<Node>| {
+        let lname = name.to_ascii_lowercase();
+        functions::call(cx, &lname, name, args, loc)
+            .unwrap_or_else(|_| functions::unmodelled(name, loc))
+    };
+    let (a, b) = if matches!(op, "=~" | "!~") {
+        (call("toLower", vec![a]), call("toLower", vec![b]))
+    } else {
+        (a, b)
+    };
+    let v = call(name, vec![a, b]);
+    if negated { lazy::not(v, loc) } else { v }
+}
+
+/// Unary `-x` on an integer (the compiler folds it into the literal).
+pub fn negate(v: &Value) -> Option<Value> {
+    match v {
+        Value::Int(i) => Some(Value::Int(i.wrapping_neg())),
+        _ => None,
+    }
 }

@@ -1,17 +1,17 @@
 //! Parameter values: `.bicepparam` files and ARM parameter JSON files.
 //!
-//! tree-sitter-bicep 1.1 parses `using` but not `param x = value`. A `.bicepparam` file is
-//! therefore parsed after a length-preserving rewrite: each statement-level `param` keyword
-//! becomes `var  `, so `param x = <expr>` parses as a variable whose value is an ordinary Bicep
-//! expression, with every span still pointing into the original file.
+//! A `.bicepparam` file is parsed with the Bicep grammar (its statements are part of it):
+//! `using` (a path, `none`, `… with {…}`), `extends 'base.bicepparam'` (the base file's values
+//! first, this file's override them), `param x = …`, `var`, `import`, `type` and
+//! `extensionConfig`. Values are ordinary Bicep expressions with spans in the parameter file.
 
 use super::eval::{DeclKind, Eval, first_named};
 use super::{Shared, syntax};
 use crate::model::{Key, Node, Object, Value};
 use crate::source::{FileId, Loc};
 use crate::unit::Unit;
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 /// A JSON value as a model node (every part located at `loc`).
 pub fn from_json(v: &serde_json::Value, loc: Loc) -> Node {
@@ -42,21 +42,98 @@ pub fn from_json(v: &serde_json::Value, loc: Loc) -> Node {
 }
 
 /// Read a parameter file (`.bicepparam` or ARM JSON) into parameter values; the file joins the
-/// unit's sources.
+/// unit's sources. `path` locates a `.bicepparam` file's `extends` target.
 pub fn read_parameter_file(
     shared: &mut Shared,
     display: &str,
+    path: Option<&Path>,
     text: &str,
 ) -> HashMap<String, Node> {
-    let file = shared.sources.add(display, text);
     if text
         .trim_start()
         .trim_start_matches('\u{feff}')
         .starts_with('{')
     {
+        let file = shared.sources.add(display, text);
         read_json_parameters(shared, file, text)
     } else {
-        read_bicepparam(shared, file, text).0
+        read_bicepparam_file(shared, display, path, text)
+    }
+}
+
+/// The parameter values of a `.bicepparam` file (its `extends` base first), which joins the
+/// unit's sources. Syntax errors become BICEP000 findings (and no values).
+pub fn read_bicepparam_file(
+    shared: &mut Shared,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+) -> HashMap<String, Node> {
+    read_with_base(shared, display, path, text).values
+}
+
+/// [`read_bicepparam`] of a file that joins the unit's sources, with the values of its
+/// `extends` base (and the base's base) under its own.
+fn read_with_base(
+    shared: &mut Shared,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+) -> ParamFile {
+    let file = shared.sources.add(display, text);
+    let mut read = read_bicepparam(shared, file, text);
+    if let (Some(base), Some(path), Some(at)) = (&read.extends, path, read.extends_at) {
+        let mut values = read_base(shared, display, path, base, at, 0);
+        values.extend(std::mem::take(&mut read.values));
+        read.values = values;
+    }
+    read
+}
+
+/// `extends` chains longer than this are cut (a cycle, or hostile input).
+const MAX_EXTENDS: usize = 8;
+
+/// The values of the base file `written` (relative to `from`, at `at` there), its own base
+/// first. The base is read only inside the lint root: a refused one is a REF001 at `at`.
+fn read_base(
+    shared: &mut Shared,
+    from_display: &str,
+    from: &Path,
+    written: &str,
+    at: Loc,
+    depth: usize,
+) -> HashMap<String, Node> {
+    if depth >= MAX_EXTENDS {
+        return HashMap::new();
+    }
+    let dir = from.parent().unwrap_or(Path::new(""));
+    let (path, text) = match shared.root.read_reference(dir, written) {
+        Ok(read) => read,
+        Err(why) => {
+            super::resources::refuse(shared, written, at, "", &why);
+            return HashMap::new();
+        }
+    };
+    let display = sibling_display(from_display, &path);
+    let file = shared.sources.add(&display, text.as_str());
+    let read = read_bicepparam(shared, file, &text);
+    let mut values = match (&read.extends, read.extends_at) {
+        (Some(base), Some(at)) => read_base(shared, &display, &path, base, at, depth + 1),
+        _ => HashMap::new(),
+    };
+    values.extend(read.values);
+    values
+}
+
+/// The display name of `target` for a file displayed as `from`: the same directory prefix.
+fn sibling_display(from: &str, target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|f| f.to_string_lossy().to_string())
+        .unwrap_or_default();
+    match from.rfind(['/', '\\']) {
+        Some(i) => format!("{}/{name}", &from[..i]),
+        None => name,
     }
 }
 
@@ -89,44 +166,40 @@ fn read_json_parameters(shared: &mut Shared, file: FileId, text: &str) -> HashMa
         .collect()
 }
 
-/// `param` at the start of a statement → `var  ` (same length).
-fn rewrite_bicepparam(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let t = line.trim_start();
-        if t.starts_with("param ") || t.starts_with("param\t") {
-            let lead = line.len() - t.len();
-            out.push_str(&line[..lead]);
-            out.push_str("var  ");
-            out.push_str(&t[5..]);
-        } else {
-            out.push_str(line);
-        }
-    }
-    out
+/// What a `.bicepparam` file says.
+struct ParamFile {
+    values: HashMap<String, Node>,
+    /// The `using` target as written (`None` for `using none` or no `using`).
+    using: Option<String>,
+    /// The `extends` target as written.
+    extends: Option<String>,
+    /// Where the `using` and `extends` strings are (a refused target is reported there).
+    using_at: Option<Loc>,
+    extends_at: Option<Loc>,
 }
 
-/// The values of a `.bicepparam` file and its `using` target. Syntax errors become BICEP000
-/// findings.
-fn read_bicepparam(
-    shared: &mut Shared,
-    file: FileId,
-    text: &str,
-) -> (HashMap<String, Node>, Option<String>) {
-    let rewritten = rewrite_bicepparam(text);
-    let Some(parsed) = syntax::parse(&rewritten) else {
-        return (HashMap::new(), None);
+/// The values of a `.bicepparam` file, its `using` and `extends` targets. Syntax errors become
+/// BICEP000 findings.
+fn read_bicepparam(shared: &mut Shared, file: FileId, text: &str) -> ParamFile {
+    let mut out = ParamFile {
+        values: HashMap::new(),
+        using: None,
+        extends: None,
+        using_at: None,
+        extends_at: None,
     };
-    let errors = syntax::syntax_errors(&parsed.tree, text, file);
+    let Some(parsed) = syntax::parse(text) else {
+        return out;
+    };
+    let errors = syntax::file_errors(&parsed, text, file, syntax::FileKind::BicepParam);
     if !errors.is_empty() {
         shared.findings.extend(errors);
-        return (HashMap::new(), None);
+        return out;
     }
     shared
         .model
         .suppressions
         .extend(super::suppress::collect(text, file));
-    let spreads: HashSet<usize> = parsed.spreads.clone();
     let root = parsed.tree.root_node();
     let setup = super::FileSetup {
         inputs: HashMap::new(),
@@ -135,38 +208,42 @@ fn read_bicepparam(
         presence: crate::model::Presence::Always,
         pointer_prefix: String::new(),
     };
-    let mut ev = Eval::new(shared, file, text, &spreads, None, setup);
+    let mut ev = Eval::new(shared, file, text, None, setup);
     ev.collect(root);
-    let mut using = None;
     let mut c = root.walk();
     for st in root.named_children(&mut c) {
-        if st.kind() == "using_statement"
-            && let Some(s) = first_named(st, "string")
-        {
-            using = ev.eval(s).as_str().map(String::from);
+        let string = first_named(st, "string");
+        let target = string
+            .map(|s| ev.src(s).trim_matches('\'').to_string())
+            .filter(|s| !s.is_empty());
+        let at = string.map(|s| ev.loc(s));
+        match st.kind() {
+            "using_statement" => (out.using, out.using_at) = (target, at),
+            "extends_statement" => (out.extends, out.extends_at) = (target, at),
+            _ => {}
         }
     }
-    let mut out = HashMap::new();
-    // Statement-level `param`s were rewritten to `var`s; original `var`s stay helpers.
-    let names: Vec<(String, tree_sitter::Node)> = ev
+    // `param x = …` statements are declarations of kind Var (so that one may use another);
+    // a file's own `var`s stay helpers.
+    let params: Vec<(String, tree_sitter::Node)> = ev
         .order
         .iter()
-        .filter(|(_, d)| d.kind == DeclKind::Var)
+        .filter(|(_, d)| d.kind == DeclKind::Var && d.node.kind() == "parameter_assignment")
         .map(|(n, d)| (n.clone(), d.node))
         .collect();
-    for (name, node) in names {
-        let is_param = text[node.start_byte()..].starts_with("param");
-        if !is_param {
-            continue;
-        }
+    for (name, node) in params {
         if let Some(id) = first_named(node, "identifier") {
             let v = ev.eval_identifier(id);
-            out.insert(name, super::eval::relocate(v, ev.loc(node)));
+            out.values
+                .insert(name, super::eval::relocate(v, ev.loc(node)));
         }
     }
-    (out, using)
+    out
 }
 
+/// Load a `.bicepparam` file with its `using` target (file 0), both read only inside `root`.
+/// A refused target is a REF001 on the `using` string; the unit then holds the parameter file
+/// alone and is incomplete.
 pub fn load_bicepparam(
     root: &crate::read::Root,
     display: &str,
@@ -175,55 +252,38 @@ pub fn load_bicepparam(
 ) -> Unit {
     // Read the parameters into a scratch unit first to learn the `using` target; the target
     // must be file 0 of the real unit.
-    let mut probe = Shared::default();
-    let pfile = probe.sources.add(display, text);
-    let (_, using) = read_bicepparam(&mut probe, pfile, text);
-    let target = using
-        .filter(|u| !u.starts_with("br:") && !u.starts_with("br/") && !u.starts_with("ts:"))
-        .and_then(|u| Some(path?.parent()?.join(u)));
-    let Some(target) = target else {
-        return Unit {
-            unparseable: !probe.findings.is_empty(),
-            sources: probe.sources,
-            model: probe.model,
-            findings: probe.findings,
-            incomplete: false,
-        };
+    let mut probe = Shared {
+        root: root.clone(),
+        ..Shared::default()
     };
-    let base = target.parent().unwrap_or(Path::new(""));
-    let written = target.file_name().map(|f| f.to_string_lossy().into_owned());
-    let read = written
-        .as_deref()
-        .map(|w| root.read_reference(base, w).map(|(_, text)| text));
-    let Some(Ok(bicep_text)) = read else {
-        return Unit {
-            unparseable: !probe.findings.is_empty(),
-            sources: probe.sources,
-            model: probe.model,
-            findings: probe.findings,
-            incomplete: read.is_some(),
-        };
+    let read = read_with_base(&mut probe, display, path, text);
+    let unparseable = probe.findings.iter().any(|f| !super::refused_reference(f));
+    let using = read
+        .using
+        .filter(|u| !u.starts_with("br:") && !u.starts_with("br/") && !u.starts_with("ts:"));
+    let (Some(using), Some(dir)) = (using, path.and_then(|p| p.parent())) else {
+        return probe.into_unit(unparseable);
     };
-    let bicep_display = match display.rfind(['/', '\\']) {
-        Some(i) => format!(
-            "{}/{}",
-            &display[..i],
-            target
-                .file_name()
-                .map(|f| f.to_string_lossy())
-                .unwrap_or_default()
-        ),
-        None => target
-            .file_name()
-            .map(|f| f.to_string_lossy().to_string())
-            .unwrap_or_default(),
+    let (target, bicep_text) = match root.read_reference(dir, &using) {
+        Ok(read) => read,
+        Err(why) => {
+            if let Some(at) = read.using_at {
+                super::resources::refuse(&mut probe, &using, at, "", &why);
+            }
+            probe.incomplete = true;
+            return probe.into_unit(unparseable);
+        }
     };
-    super::load_in(
+    super::load_with_parameter_files_in(
         root,
-        &bicep_display,
+        &sibling_display(display, &target),
         Some(&target),
         &bicep_text,
-        &[(display.to_string(), text.to_string())],
+        &[super::ParameterFile {
+            display: display.to_string(),
+            path: path.map(PathBuf::from),
+            text: text.to_string(),
+        }],
     )
 }
 
@@ -236,8 +296,9 @@ mod tests {
         let text = "using './main.bicep'\n\nparam name = 'reg${1}'\nparam tags = {\n  a: 'b'\n}\nvar helper = 2\n";
         let mut s = Shared::default();
         let f = s.sources.add("main.bicepparam", text);
-        let (vals, using) = read_bicepparam(&mut s, f, text);
-        assert_eq!(using.as_deref(), Some("./main.bicep"));
+        let read = read_bicepparam(&mut s, f, text);
+        let vals = read.values;
+        assert_eq!(read.using.as_deref(), Some("./main.bicep"));
         assert_eq!(vals["name"].as_str(), Some("reg1"));
         assert_eq!(vals["tags"].get("a").and_then(|n| n.as_str()), Some("b"));
         assert!(!vals.contains_key("helper"));
@@ -251,9 +312,26 @@ mod tests {
         let v = read_parameter_file(
             &mut s,
             "p.json",
+            None,
             r#"{"parameters":{"sku":{"value":"Basic"},"n":{"value":3}}}"#,
         );
         assert_eq!(v["sku"].as_str(), Some("Basic"));
         assert_eq!(v["n"].as_i64(), Some(3));
+    }
+
+    #[test]
+    fn extends_reads_the_base_file_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = "using none\nparam a = 'base'\nparam b = 'base'\n";
+        std::fs::write(dir.path().join("base.bicepparam"), base).unwrap();
+        let text = "using 'main.bicep'\nextends 'base.bicepparam'\nparam b = 'own'\n";
+        let path = dir.path().join("main.bicepparam");
+        let mut s = Shared::default();
+        let vals = read_bicepparam_file(&mut s, "p/main.bicepparam", Some(&path), text);
+        assert!(s.findings.is_empty(), "{:?}", s.findings);
+        assert_eq!(vals["a"].as_str(), Some("base"));
+        assert_eq!(vals["b"].as_str(), Some("own"), "this file's values win");
+        // The base file joins the sources, displayed beside the file that extends it.
+        assert_eq!(s.sources.get(vals["a"].loc.file).name, "p/base.bicepparam");
     }
 }

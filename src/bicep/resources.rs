@@ -3,9 +3,12 @@
 //! implicit `dependsOn` the Bicep compiler derives from symbol references.
 
 use super::eval::{
-    DeclKind, Eval, Memo, Ref, first_named, if_body, if_condition, loop_source, loop_vars, opaque,
-    relocate,
+    Decl, DeclKind, Eval, InstanceMemo, Memo, Ref, first_named, if_body, if_condition, loop_source,
+    loop_vars, opaque, relocate,
 };
+use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_EXPR_DEPTH, MAX_RESOURCES};
+use crate::eval::scope::scope_of_object;
+use crate::eval::value::expr;
 use crate::model::{
     Key, Node, Object, Presence, Resource, Scope, SymStr, Value, extension_resource_id, resource_id,
 };
@@ -13,10 +16,6 @@ use crate::source::Loc;
 use std::collections::HashMap;
 use std::rc::Rc;
 use tree_sitter::Node as Ts;
-
-/// Loops of loops of modules could multiply without bound on hostile input: beyond this many
-/// resources in one unit, further declarations are not modelled.
-const MAX_RESOURCES: usize = 50_000;
 
 /// One deployed instance of a resource declaration (a loop gives several).
 #[derive(Clone)]
@@ -159,8 +158,18 @@ impl<'t, 's> Eval<'t, 's> {
         }
     }
 
-    pub fn resource_instances(&mut self, sym: &str) -> Rc<Vec<Inst<'t>>> {
-        match self.res_memo.get(sym) {
+    /// The instances of a symbol, built once by `build` and kept in the memo `memo` selects.
+    /// `build` runs one level deeper with fresh references and loop bindings; whatever path it
+    /// returns by (the resource limit included), the depth, references, loop bindings and the
+    /// memo entry are restored here. A symbol met again while its own instances are being built
+    /// (a cycle) has none.
+    fn memoised_instances<T>(
+        &mut self,
+        sym: &str,
+        memo: fn(&mut Self) -> &mut InstanceMemo<T>,
+        build: impl FnOnce(&mut Self, Decl<'t>) -> Vec<T>,
+    ) -> Rc<Vec<T>> {
+        match memo(self).get(sym) {
             Some(Memo::Done(v)) => return v.clone(),
             Some(Memo::InProgress) => return Rc::new(Vec::new()),
             None => {}
@@ -168,14 +177,29 @@ impl<'t, 's> Eval<'t, 's> {
         let Some(decl) = self.decls.get(sym).copied() else {
             return Rc::new(Vec::new());
         };
-        // `parent:` chains recurse: hostile input could nest them without end.
-        if self.depth > super::eval::MAX_DEPTH {
+        // `parent:` and `scope:` chains recurse: hostile input could nest them without end.
+        if self.depth > MAX_EXPR_DEPTH {
+            self.shared.meter.hit(Limit::Nesting, self.loc(decl.node));
             return Rc::new(Vec::new());
         }
-        self.depth += 1;
-        self.res_memo.insert(sym.to_string(), Memo::InProgress);
+        memo(self).insert(sym.to_string(), Memo::InProgress);
         let saved_refs = std::mem::take(&mut self.refs);
         let saved_locals = std::mem::take(&mut self.locals);
+        let saved_depth = self.depth;
+        self.depth += 1;
+        let out = Rc::new(build(self, decl));
+        self.depth = saved_depth;
+        self.locals = saved_locals;
+        self.refs = saved_refs;
+        memo(self).insert(sym.to_string(), Memo::Done(out.clone()));
+        out
+    }
+
+    pub fn resource_instances(&mut self, sym: &str) -> Rc<Vec<Inst<'t>>> {
+        self.memoised_instances(sym, |ev| &mut ev.res_memo, Self::build_instances)
+    }
+
+    fn build_instances(&mut self, decl: Decl<'t>) -> Vec<Inst<'t>> {
         // A nested declaration is instantiated once per instance of its enclosing resource.
         let contexts: Vec<NestingContext<'t>> = match decl.parent {
             Some(p) => {
@@ -214,12 +238,6 @@ impl<'t, 's> Eval<'t, 's> {
                 out.push(inst);
             }
         }
-        self.locals = saved_locals;
-        self.refs = saved_refs;
-        let out = Rc::new(out);
-        self.res_memo
-            .insert(sym.to_string(), Memo::Done(out.clone()));
-        self.depth -= 1;
         out
     }
 
@@ -236,6 +254,14 @@ impl<'t, 's> Eval<'t, 's> {
         let type_text = type_node
             .and_then(|t| self.eval(t).as_str().map(String::from))
             .unwrap_or_default();
+        // `'az:My.Rp/TestType@2020-01-01'`: a type qualified by its extension's alias (the
+        // compiled resource names the extension apart from its type).
+        let type_text = match type_text.split_once(':') {
+            Some((alias, rest)) if !alias.is_empty() && !alias.contains(['/', '@']) => {
+                rest.to_string()
+            }
+            _ => type_text,
+        };
         let (mut ty, mut api) = match type_text.split_once('@') {
             Some((t, a)) => (t.to_string(), Some(a.to_string())),
             None => (type_text.clone(), None),
@@ -264,13 +290,7 @@ impl<'t, 's> Eval<'t, 's> {
             && let Some((psym, DeclKind::Resource, idx)) = self.symbol_of(p)
         {
             let parents = self.resource_instances(&psym);
-            let looped = self.is_loop_resource(&psym);
-            let idx = if looped && idx.is_none() {
-                Some(None)
-            } else {
-                idx
-            };
-            if let Some(pi) = Self::pick(&parents, idx) {
+            if let Some(pi) = Self::pick(&parents, self.is_loop_resource(&psym), idx) {
                 names = pi.names.clone();
                 scope = inherit_scope(pi);
                 parent = Some(Ref {
@@ -342,13 +362,7 @@ impl<'t, 's> Eval<'t, 's> {
     fn scope_of(&mut self, s: Ts<'t>) -> ScopeOf {
         if let Some((sym, DeclKind::Resource, idx)) = self.symbol_of(s) {
             let insts = self.resource_instances(&sym);
-            let looped = self.is_loop_resource(&sym);
-            let idx = if looped && idx.is_none() {
-                Some(None)
-            } else {
-                idx
-            };
-            return match Self::pick(&insts, idx) {
+            return match Self::pick(&insts, self.is_loop_resource(&sym), idx) {
                 // `scope: rg` where `rg` is a resource group declared in a subscription-scope
                 // file: a deployment into that resource group.
                 Some(i)
@@ -360,7 +374,7 @@ impl<'t, 's> Eval<'t, 's> {
                             .scope
                             .subscription
                             .clone()
-                            .or_else(|| Some(super::eval::expr("subscription().subscriptionId"))),
+                            .or_else(|| Some(expr("subscription().subscriptionId"))),
                         resource_group: i.names.last().cloned(),
                     })
                 }
@@ -372,24 +386,10 @@ impl<'t, 's> Eval<'t, 's> {
         }
         let v = self.eval(s);
         match &v.value {
-            Value::Object(o) => {
-                let get = |k: &str| o.get(k).and_then(|n| n.value.to_symstr());
-                match (get("subscriptionId"), get("name"), o.get("tenantId")) {
-                    (Some(sub), Some(rg), _) => ScopeOf::Scope(Scope {
-                        subscription: Some(sub),
-                        resource_group: Some(rg),
-                    }),
-                    (Some(sub), None, _) => ScopeOf::Scope(Scope {
-                        subscription: Some(sub),
-                        resource_group: None,
-                    }),
-                    (None, None, Some(_)) => ScopeOf::Scope(Scope {
-                        subscription: None,
-                        resource_group: None,
-                    }),
-                    _ => ScopeOf::Default,
-                }
-            }
+            Value::Object(o) => match scope_of_object(o) {
+                Some(scope) => ScopeOf::Scope(scope),
+                None => ScopeOf::Default,
+            },
             Value::Str(_) | Value::Sym(_) => match v.value.to_symstr() {
                 Some(id) => ScopeOf::Extension(id),
                 None => ScopeOf::Default,
@@ -413,7 +413,14 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn build_resource(&mut self, sym: &str) {
-        if self.res_index.contains_key(sym) || self.shared.model.resources.len() >= MAX_RESOURCES {
+        if self.res_index.contains_key(sym) {
+            return;
+        }
+        if self.shared.model.resources.len() >= MAX_RESOURCES {
+            if let Some(d) = self.decls.get(sym) {
+                let at = self.loc(d.node);
+                self.shared.meter.hit(Limit::Resources, at);
+            }
             return;
         }
         let insts = self.resource_instances(sym);
@@ -476,23 +483,17 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     pub fn module_instances(&mut self, sym: &str) -> Rc<Vec<ModInst>> {
-        match self.mod_memo.get(sym) {
-            Some(Memo::Done(v)) => return v.clone(),
-            Some(Memo::InProgress) => return Rc::new(Vec::new()),
-            None => {}
-        }
-        let Some(decl) = self.decls.get(sym).copied() else {
-            return Rc::new(Vec::new());
-        };
-        if self.depth > super::eval::MAX_DEPTH {
-            return Rc::new(Vec::new());
-        }
-        self.depth += 1;
-        self.mod_memo.insert(sym.to_string(), Memo::InProgress);
-        let saved_refs = std::mem::take(&mut self.refs);
-        let saved_locals = std::mem::take(&mut self.locals);
+        self.memoised_instances(
+            sym,
+            |ev| &mut ev.mod_memo,
+            |ev, decl| ev.build_module_instances(sym, decl),
+        )
+    }
+
+    fn build_module_instances(&mut self, sym: &str, decl: Decl<'t>) -> Vec<ModInst> {
         if self.shared.model.resources.len() >= MAX_RESOURCES {
-            return Rc::new(Vec::new());
+            self.shared.meter.hit(Limit::Resources, self.loc(decl.node));
+            return Vec::new();
         }
         let path = first_named(decl.node, "string").map(|s| self.eval(s));
         let path = path
@@ -511,21 +512,21 @@ impl<'t, 's> Eval<'t, 's> {
                 });
             }
         }
-        self.locals = saved_locals;
-        self.refs = saved_refs;
-        let out = Rc::new(out);
-        self.mod_memo
-            .insert(sym.to_string(), Memo::Done(out.clone()));
-        self.depth -= 1;
         out
     }
 
-    /// A module whose condition is false: its deployment name and id, nothing deployed.
-    fn undeployed_module(&mut self, sym: &str, decl: Ts<'t>, body: Ts<'t>) -> ModInst {
-        let loc = self.loc(decl);
+    /// A module instance's deployment: its name (`name_loc` when Bicep generates it), the
+    /// scope it deploys to and its id.
+    fn module_deployment(
+        &mut self,
+        sym: &str,
+        body: Ts<'t>,
+        name_loc: Loc,
+    ) -> (Node, Scope, SymStr) {
         let name = match prop(self, body, "name") {
             Some(n) => self.eval(n),
-            None => opaque(format!("generated name of module {sym}"), loc),
+            // Bicep names an unnamed module deployment itself.
+            None => opaque(format!("generated name of module {sym}"), name_loc),
         };
         let target = match prop(self, body, "scope").map(|s| self.scope_of(s)) {
             Some(ScopeOf::Scope(s)) => s,
@@ -535,8 +536,15 @@ impl<'t, 's> Eval<'t, 's> {
             .value
             .to_symstr()
             .unwrap_or_else(|| SymStr::sym(crate::model::Sym::Opaque("module name".into())));
+        let id = resource_id(&target, "Microsoft.Resources/deployments", &[name_s]);
+        (name, target, id)
+    }
+
+    /// A module whose condition is false: its deployment name and id, nothing deployed.
+    fn undeployed_module(&mut self, sym: &str, decl: Ts<'t>, body: Ts<'t>) -> ModInst {
+        let (name, _, id) = self.module_deployment(sym, body, self.loc(decl));
         ModInst {
-            id: resource_id(&target, "Microsoft.Resources/deployments", &[name_s]),
+            id,
             name,
             outputs: None,
             index: None,
@@ -554,20 +562,7 @@ impl<'t, 's> Eval<'t, 's> {
         let decl_loc = first_named(decl, "string")
             .map(|s| self.loc(s))
             .unwrap_or(self.loc(decl));
-        let name = match prop(self, body, "name") {
-            Some(n) => self.eval(n),
-            // Bicep names an unnamed module deployment itself.
-            None => opaque(format!("generated name of module {sym}"), decl_loc),
-        };
-        let target = match prop(self, body, "scope").map(|s| self.scope_of(s)) {
-            Some(ScopeOf::Scope(s)) => s,
-            _ => self.scope.clone(),
-        };
-        let name_s = name
-            .value
-            .to_symstr()
-            .unwrap_or_else(|| SymStr::sym(crate::model::Sym::Opaque("module name".into())));
-        let id = resource_id(&target, "Microsoft.Resources/deployments", &[name_s]);
+        let (name, target, id) = self.module_deployment(sym, body, decl_loc);
         let evaluated = self.eval_object(body);
         let mut refs = std::mem::take(&mut self.refs);
         if let Some(v) = declared_value(decl) {
@@ -634,10 +629,17 @@ impl<'t, 's> Eval<'t, 's> {
         }
         // Canonical paths, so that `./a/../m.bicep` and `m.bicep` are one file to the cycle guard.
         let file = resolve_reference(self, path, at, &pointer)?;
-        if self.shared.module_stack.iter().any(|p| p == &file)
-            || self.shared.module_stack.len() > 16
-        {
+        if self.shared.module_stack.iter().any(|p| p == &file) {
             return None;
+        }
+        // The stack holds the top-level file: a module of a file at depth d is at depth d + 1.
+        if self.shared.module_stack.len() > MAX_DEPLOYMENT_NESTING {
+            let at = self.shared.model.resources[idx].loc;
+            self.shared.meter.hit(Limit::Nesting, at);
+            return None;
+        }
+        if is_json_module(path) {
+            return self.json_module(at);
         }
         let (file_id, text, parsed) = load_cached(self, &file, path, at, &pointer)?;
         self.shared.module_stack.push(file.clone());
@@ -657,6 +659,30 @@ impl<'t, 's> Eval<'t, 's> {
         );
         self.shared.module_stack.pop();
         outputs
+    }
+
+    /// A module written as an ARM JSON template. Loading it through the ARM front end
+    /// (parameters in, outputs back) is the next step (issue 11 item 4); until then the
+    /// deployment stays opaque (outputs unknown, as for a registry module) and a note says
+    /// that its resources were not checked.
+    fn json_module(&mut self, at: Loc) -> Option<Vec<(String, Node)>> {
+        self.note_json_not_followed(
+            at,
+            "JSON module not followed yet: the resources of this ARM template are not checked here",
+        );
+        None
+    }
+
+    /// BICEP001 at `at` (once: a module in a loop is one note).
+    pub(super) fn note_json_not_followed(&mut self, at: Loc, message: &str) {
+        let findings = &mut self.shared.findings;
+        if !findings.iter().any(|f| f.code == "BICEP001" && f.loc == at) {
+            findings.push(
+                crate::finding::Finding::new(crate::rules::meta("BICEP001"), at, message)
+                    .label("an ARM JSON template")
+                    .help("lint the JSON template itself (`acr-cmk lint` on that file)"),
+            );
+        }
     }
 
     /// Turn the references collected per resource into `depends_on` edges.
@@ -740,7 +766,7 @@ pub(super) fn resolve_reference(
 
 /// Report a refused reference once, where it is written (`pointer`: the path of the
 /// declaration that makes it, for machine output), and mark the unit incomplete.
-fn refuse(
+pub(super) fn refuse(
     shared: &mut super::Shared,
     path: &str,
     at: Loc,
@@ -753,6 +779,12 @@ fn refuse(
             .findings
             .push(crate::rules::unreadable_reference::finding(at, path, why).pointer(pointer));
     }
+}
+
+/// A module or import path that names an ARM JSON template rather than a Bicep file.
+pub(super) fn is_json_module(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with(".json") || lower.ends_with(".jsonc")
 }
 
 /// Read, parse and check a module or imported file (a path from [`resolve_reference`]) once
@@ -906,4 +938,69 @@ fn deployment_body(evaluated: Node, target: &Scope, explicit_scope: bool, loc: L
     );
     out.insert(key("properties", loc), Node::new(Value::Object(props), loc));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bicep::{FileSetup, Shared, syntax};
+
+    /// A unit already at the resource limit: a module and a resource declared after it are
+    /// not modelled, the limit is recorded, and the evaluator's state is as it was.
+    #[test]
+    fn the_memo_restores_its_state_past_the_resource_limit() {
+        let text = "module m './m.bicep' = {\n  name: 'm'\n}\n\
+                    resource r 'A.B/c@2020-01-01' = {\n  name: 'r'\n}\n";
+        let parsed = syntax::parse(text).expect("parses");
+        let mut shared = Shared::default();
+        let file = shared.sources.add("main.bicep", text);
+        let filler = Resource {
+            ty: "A.B/c".into(),
+            api_version: None,
+            name: Node::null(Loc::default()),
+            id: SymStr::lit("/x"),
+            symbolic_name: None,
+            existing: false,
+            presence: Presence::Always,
+            depends_on: Vec::new(),
+            contains: Vec::new(),
+            parent_deployment: None,
+            body: Node::null(Loc::default()),
+            loc: Loc::default(),
+            pointer: String::new(),
+        };
+        shared.model.resources = vec![filler; MAX_RESOURCES];
+        let mut ev = Eval::new(
+            &mut shared,
+            file,
+            text,
+            None,
+            FileSetup::top(HashMap::new()),
+        );
+        ev.collect(parsed.tree.root_node());
+        // State of an enclosing evaluation.
+        ev.depth = 3;
+        ev.locals.push(("x".into(), Node::null(Loc::default())));
+        ev.refs.push(Ref {
+            symbol: "outer".into(),
+            index: None,
+        });
+
+        assert!(ev.module_instances("m").is_empty());
+        assert_eq!(ev.depth, 3);
+        assert_eq!(ev.locals.len(), 1);
+        assert_eq!(ev.refs.len(), 1);
+        assert!(matches!(ev.mod_memo.get("m"), Some(Memo::Done(v)) if v.is_empty()));
+        // The memo answers the next use: nothing is in progress, no cycle is reported.
+        assert!(ev.module_instances("m").is_empty());
+
+        ev.build_resources();
+        assert_eq!(ev.shared.model.resources.len(), MAX_RESOURCES);
+        assert_eq!(ev.depth, 3);
+        let hits = ev.shared.meter.hits();
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].limit, Limit::Resources);
+        // Located at the module declaration, the first one cut.
+        assert_eq!(&text[hits[0].loc.range()][..8], "module m");
+    }
 }

@@ -7,7 +7,7 @@
 //! build leaves the output directory as it was. `--check` writes nothing, prints a unified diff
 //! of every file that differs from what would be generated and exits 1 on drift.
 
-use crate::Exit;
+use crate::exit::Exit;
 use crate::generate::validate::compile;
 use crate::generate::{DEPLOY_FILE, Generated};
 use crate::report::human::Style;

@@ -1,6 +1,6 @@
 //! `acr-cmk explain CODE`: print a rule's documentation.
 
-use crate::Exit;
+use crate::exit::Exit;
 use crate::rules;
 
 pub fn run(code: &str) -> Exit {

@@ -1,6 +1,6 @@
 //! `acr-cmk init [PATH]`: write a commented starter spec; never overwrite.
 
-use crate::Exit;
+use crate::exit::Exit;
 use std::io::Write;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `acr-cmk lint`: resolve settings → `lint::run` → write the report → exit code.
 
-use crate::Exit;
 use crate::cli::{FailOn, LintArgs};
+use crate::exit::Exit;
 use crate::finding::Level;
 use crate::lint::{self, Settings, config, discover::Excludes};
 use crate::read::Root;

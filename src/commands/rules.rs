@@ -1,7 +1,7 @@
 //! `acr-cmk rules [--format json]`: the rule catalogue.
 
-use crate::Exit;
 use crate::cli::CatalogFormat;
+use crate::exit::Exit;
 use crate::rules;
 
 pub fn run(format: CatalogFormat) -> Exit {

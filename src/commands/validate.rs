@@ -1,6 +1,6 @@
 //! `acr-cmk validate SPEC...`: the build pipeline without writing anything.
 
-use crate::Exit;
+use crate::exit::Exit;
 use crate::report::human::Style;
 use std::path::{Path, PathBuf};
 

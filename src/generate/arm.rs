@@ -4,10 +4,13 @@
 //! enters the template as a literal through [`lit`] (ARM escaping) or the parameters file
 //! (whose values ARM never evaluates).
 
-use super::api;
 use super::escape::arm_literal;
 use super::plan::{Identity2, KeyPlan, Plan, desc};
 use crate::azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER;
+use crate::azure::api;
+use crate::azure::types::{
+    ACCESS_POLICIES, DEPLOYMENT, IDENTITY, KEY, REGISTRY, ROLE_ASSIGNMENT, VAULT,
+};
 use crate::spec::Rotation;
 use serde_json::{Map, Value, json};
 
@@ -15,14 +18,6 @@ const TEMPLATE_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 const PARAMETERS_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
-
-const IDENTITY_TYPE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities";
-const VAULT_TYPE: &str = "Microsoft.KeyVault/vaults";
-const KEY_TYPE: &str = "Microsoft.KeyVault/vaults/keys";
-const ACCESS_POLICY_TYPE: &str = "Microsoft.KeyVault/vaults/accessPolicies";
-const ROLE_ASSIGNMENT_TYPE: &str = "Microsoft.Authorization/roleAssignments";
-const REGISTRY_TYPE: &str = "Microsoft.ContainerRegistry/registries";
-const DEPLOYMENT_TYPE: &str = "Microsoft.Resources/deployments";
 
 /// A user string as an ARM literal.
 fn lit(s: &str) -> Value {
@@ -36,7 +31,7 @@ fn expr(e: String) -> Value {
 fn identity_id(p: &Plan) -> String {
     match p.identity {
         Identity2::Create(_) => {
-            format!("resourceId('{IDENTITY_TYPE}', parameters('identity_name'))")
+            format!("resourceId('{IDENTITY}', parameters('identity_name'))")
         }
         Identity2::Existing(_) => "parameters('identity_id')".into(),
     }
@@ -53,11 +48,11 @@ fn role_definition_id() -> String {
 }
 
 fn vault_id() -> String {
-    format!("resourceId('{VAULT_TYPE}', parameters('vault_name'))")
+    format!("resourceId('{VAULT}', parameters('vault_name'))")
 }
 
 fn key_resource_id() -> String {
-    format!("resourceId('{KEY_TYPE}', parameters('vault_name'), parameters('key_name'))")
+    format!("resourceId('{KEY}', parameters('vault_name'), parameters('key_name'))")
 }
 
 /// The key id the registry uses, as an expression.
@@ -89,17 +84,17 @@ fn grant_deployment_name() -> String {
 fn grant_id(p: &Plan) -> String {
     if p.vault_remote.is_some() {
         format!(
-            "resourceId(parameters('vault_subscription_id'), parameters('vault_resource_group'), '{DEPLOYMENT_TYPE}', {})",
+            "resourceId(parameters('vault_subscription_id'), parameters('vault_resource_group'), '{DEPLOYMENT}', {})",
             grant_deployment_name()
         )
     } else if p.rbac {
         format!(
-            "extensionResourceId({}, '{ROLE_ASSIGNMENT_TYPE}', {})",
+            "extensionResourceId({}, '{ROLE_ASSIGNMENT}', {})",
             vault_id(),
             rbac_name(&identity_id(p))
         )
     } else {
-        format!("resourceId('{ACCESS_POLICY_TYPE}', parameters('vault_name'), 'add')")
+        format!("resourceId('{ACCESS_POLICIES}', parameters('vault_name'), 'add')")
     }
 }
 
@@ -227,7 +222,7 @@ fn identity_resource(p: &Plan) -> Value {
     with_tags(
         p,
         json!({
-            "type": IDENTITY_TYPE,
+            "type": IDENTITY,
             "apiVersion": api::IDENTITY,
             "name": "[parameters('identity_name')]",
             "location": "[parameters('location')]"
@@ -260,7 +255,7 @@ fn vault_resource(p: &Plan) -> Value {
     let mut v = with_tags(
         p,
         json!({
-            "type": VAULT_TYPE,
+            "type": VAULT,
             "apiVersion": api::KEY_VAULT,
             "name": "[parameters('vault_name')]",
             "location": "[parameters('location')]",
@@ -286,7 +281,7 @@ fn key_resource(p: &Plan) -> Value {
     let mut v = with_tags(
         p,
         json!({
-            "type": KEY_TYPE,
+            "type": KEY,
             "apiVersion": api::KEY_VAULT,
             "name": "[format('{0}/{1}', parameters('vault_name'), parameters('key_name'))]",
             "properties": {
@@ -307,7 +302,7 @@ fn key_resource(p: &Plan) -> Value {
 fn grant_resource(p: &Plan, principal: &str, identity: &str, depends: Vec<Value>) -> Value {
     let mut v = if p.rbac {
         json!({
-            "type": ROLE_ASSIGNMENT_TYPE,
+            "type": ROLE_ASSIGNMENT,
             "apiVersion": api::ROLE_ASSIGNMENT,
             "scope": "[format('Microsoft.KeyVault/vaults/{0}', parameters('vault_name'))]",
             "name": expr(rbac_name(identity)),
@@ -319,7 +314,7 @@ fn grant_resource(p: &Plan, principal: &str, identity: &str, depends: Vec<Value>
         })
     } else {
         json!({
-            "type": ACCESS_POLICY_TYPE,
+            "type": ACCESS_POLICIES,
             "apiVersion": api::KEY_VAULT,
             "name": "[format('{0}/add', parameters('vault_name'))]",
             "properties": { "accessPolicies": [access_policy_entry(principal)] }
@@ -371,7 +366,7 @@ fn remote_grant(p: &Plan) -> Value {
         Vec::new(),
     );
     let mut v = json!({
-        "type": DEPLOYMENT_TYPE,
+        "type": DEPLOYMENT,
         "apiVersion": api::DEPLOYMENTS,
         "name": expr(grant_deployment_name()),
         "subscriptionId": "[parameters('vault_subscription_id')]",
@@ -418,12 +413,16 @@ fn registry_resource(p: &Plan) -> Value {
             "keyIdentifier": expr(key_id(p))
         }
     });
+    if p.content_trust {
+        properties["policies"] =
+            json!({ "trustPolicy": { "type": "Notary", "status": "enabled" } });
+    }
     let mut identities = Map::new();
     identities.insert(format!("[{}]", identity_id(p)), json!({}));
     with_tags(
         p,
         json!({
-            "type": REGISTRY_TYPE,
+            "type": REGISTRY,
             "apiVersion": p.registry_api,
             "name": "[parameters('registry_name')]",
             "location": "[parameters('location')]",
@@ -439,7 +438,7 @@ fn registry_resource(p: &Plan) -> Value {
 }
 
 fn outputs(p: &Plan) -> Value {
-    let registry_id = format!("resourceId('{REGISTRY_TYPE}', parameters('registry_name'))");
+    let registry_id = format!("resourceId('{REGISTRY}', parameters('registry_name'))");
     json!({
         "registry_id": { "type": "string", "value": expr(registry_id.clone()) },
         "login_server": {

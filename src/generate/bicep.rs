@@ -119,6 +119,7 @@ fn context(p: &Plan) -> Value {
         "tags": tags,
         "tags_any": !p.tags.is_empty(),
         "sku": p.sku,
+        "content_trust": p.content_trust,
         "admin_user": p.admin_user,
         "public_network_access": p.public_network_access,
         "zone_redundancy": p.zone_redundancy,

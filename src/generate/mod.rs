@@ -12,6 +12,7 @@ pub mod escape;
 pub mod plan;
 pub mod validate;
 
+pub use crate::azure::api;
 pub use plan::Plan;
 
 use crate::spec::Spec;
@@ -23,15 +24,6 @@ pub const BICEPPARAM_FILE: &str = "CMKtemplate.bicepparam";
 /// The module holding the key access grant when the vault is in another resource group.
 pub const BICEP_GRANT_MODULE_FILE: &str = "CMKtemplate.key-access.bicep";
 pub const DEPLOY_FILE: &str = "deploy.sh";
-
-/// API versions of everything the generator emits besides the registry (whose version is
-/// `deployment.api_version`). Newest stable versions with published schemas.
-pub mod api {
-    pub const IDENTITY: &str = "2023-01-31";
-    pub const KEY_VAULT: &str = "2023-07-01";
-    pub const ROLE_ASSIGNMENT: &str = "2022-04-01";
-    pub const DEPLOYMENTS: &str = "2022-09-01";
-}
 
 /// One generated file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,9 +47,9 @@ impl Generated {
     }
 }
 
-/// Generate every file for a spec. The spec must be free of rule violations
-/// (`crate::spec::check::check`); an error here is a generator bug (e.g. a template that does
-/// not render) and is reported as such.
+/// Generate every file for a spec. The spec should be free of rule violations (the catalogue
+/// on `crate::spec::model::model`); the files say what the spec says either way. An error here
+/// is a generator bug (e.g. a template that does not render) and is reported as such.
 pub fn generate(spec: &Spec) -> Result<Generated, String> {
     let plan = Plan::new(spec);
     let template = arm::template(&plan);

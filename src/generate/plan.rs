@@ -29,6 +29,9 @@ pub struct Plan {
     pub location: Option<String>,
     pub tags: Vec<(String, String)>,
     pub sku: String,
+    /// Content trust as the spec asks (true is CMK003, so a clean build never writes it; the
+    /// generator still renders what the spec says, never silently something else).
+    pub content_trust: bool,
     pub admin_user: bool,
     pub public_network_access: &'static str,
     /// `None` for API versions before `zoneRedundancy` existed (2020-11-01-preview).
@@ -90,10 +93,13 @@ impl Plan {
                 .map(|(k, v)| (k.value.clone(), v.value.clone()))
                 .collect(),
             sku: r.sku.value.clone(),
+            content_trust: r.content_trust.value,
             admin_user: r.admin_user.value,
             public_network_access: r.public_network_access.value.as_str(),
-            zone_redundancy: has_zone_redundancy(&spec.deployment.api_version.value)
-                .then(|| r.zone_redundancy.value.as_str()),
+            zone_redundancy: crate::azure::registry_api_has_zone_redundancy(
+                &spec.deployment.api_version.value,
+            )
+            .then(|| r.zone_redundancy.value.as_str()),
             identity: match &spec.identity {
                 Identity::Create(n) => Identity2::Create(n.value.clone()),
                 Identity::Existing(id) => Identity2::Existing(id.value.clone()),
@@ -121,18 +127,14 @@ impl Plan {
         matches!(self.key, KeyPlan::Create { .. })
     }
 
-    /// Key Vault SKU when the template creates the vault: HSM-backed keys need premium.
+    /// Key Vault SKU when the template creates the vault.
     pub fn vault_sku(&self) -> &'static str {
-        if self.kty == "RSA-HSM" {
-            "premium"
-        } else {
-            "standard"
-        }
+        crate::azure::vault_sku_for_key_type(&self.kty)
     }
 
     /// Name of the nested deployment / module that grants key access in another resource
     /// group, as an ARM `format()` argument list (≤ 64 characters: 10 + a 50-character name).
-    pub const GRANT_DEPLOYMENT_PREFIX: &'static str = "cmk-grant-";
+    pub const GRANT_DEPLOYMENT_PREFIX: &'static str = crate::spec::model::GRANT_DEPLOYMENT_PREFIX;
 
     pub fn kek_description(&self) -> &'static str {
         match self.rotation {
@@ -140,9 +142,4 @@ impl Plan {
             Rotation::Manual => desc::KEK_ID_MANUAL,
         }
     }
-}
-
-/// `properties.zoneRedundancy` first appears in registry API 2020-11-01-preview.
-pub fn has_zone_redundancy(api: &str) -> bool {
-    api.get(..10).unwrap_or(api) >= "2020-11-01"
 }

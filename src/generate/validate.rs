@@ -7,7 +7,7 @@
 //! delay) are printed but do not fail the build.
 
 use super::{Generated, PARAMETERS_FILE, TEMPLATE_FILE, generate};
-use crate::Exit;
+use crate::exit::Exit;
 use crate::finding::{Finding, Level};
 use crate::report::human::{Style, render_all, render_short};
 use crate::rules::{self, Ctx, meta};
@@ -160,8 +160,14 @@ pub struct Compiled {
     pub diagnostics: String,
 }
 
-/// The pipeline: parse the spec, run the spec rules, generate, validate the generated set.
-/// `display` names the spec in diagnostics, `out_display` the directory of generated files.
+/// The pipeline: parse the spec, run the rule catalogue on the deployment it describes (the
+/// spec front end, located in the TOML), generate, validate the generated set. `display`
+/// names the spec in diagnostics, `out_display` the directory of generated files.
+///
+/// A rule error in the spec is the user's to fix (exit 1, nothing generated); the spec's
+/// warnings are advice about the deployment it asks for and are shown briefly, located in the
+/// spec. The generated set must then be clean: an error there is a generator bug (exit 2), and
+/// a warning already given on the spec is not repeated from the generated file.
 pub fn compile(display: &str, text: &str, out_display: &str, style: Style) -> Compiled {
     let loaded = crate::spec::load(display, text);
     let fail = |exit, diagnostics| Compiled {
@@ -175,24 +181,36 @@ pub fn compile(display: &str, text: &str, out_display: &str, style: Style) -> Co
             render_all(&loaded.findings, &loaded.sources, style),
         );
     };
-    let findings = crate::spec::check::check(&spec);
-    if !findings.is_empty() {
-        let exit = if findings.iter().any(|f| f.level == Level::Error) {
-            Exit::Findings
-        } else {
-            Exit::Ok
-        };
-        let text = render_all(&findings, &loaded.sources, style);
-        if exit != Exit::Ok {
-            return fail(exit, text);
-        }
+    let model = crate::spec::model::model(&spec);
+    let ctx = Ctx {
+        model: &model,
+        baseline: None,
+    };
+    let findings = rules::run(&ctx, &|m| m.default_enabled);
+    if findings.iter().any(|f| f.level == Level::Error) {
+        return fail(
+            Exit::Findings,
+            render_all(&findings, &loaded.sources, style),
+        );
     }
+    let advice: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.level == Level::Warning)
+        .collect();
     let generated = match generate(&spec) {
         Ok(g) => g,
         Err(e) => return fail(Exit::Error, format!("error: generator bug: {e}\n")),
     };
-    let validation = validate(&generated, out_display);
-    let diagnostics = validation.render(style);
+    let mut validation = validate(&generated, out_display);
+    validation
+        .rules
+        .findings
+        .retain(|f| f.level == Level::Error || !advice.iter().any(|a| a.code == f.code));
+    let mut diagnostics: String = advice
+        .iter()
+        .map(|f| render_short(f, &loaded.sources))
+        .collect();
+    diagnostics.push_str(&validation.render(style));
     if validation.has_errors() {
         return fail(
             Exit::Error,

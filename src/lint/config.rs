@@ -4,10 +4,10 @@
 //! a value of the wrong type, an invalid glob) is reported at its line and column, with a
 //! did-you-mean when a known name is close.
 
-use super::catalog;
 use crate::finding::{Finding, Level};
 use crate::report::human::{self, Diag, Style};
 use crate::rules::RuleMeta;
+use crate::rules::catalog;
 use crate::source::SourceFile;
 use std::collections::BTreeMap;
 use std::fmt;

@@ -3,7 +3,6 @@
 //! `run` discovers the files (`discover`), lints every unit in parallel (front end → rules →
 //! suppressions → configured levels) and returns a [`Report`] in a deterministic order.
 
-pub mod catalog;
 pub mod config;
 pub mod discover;
 pub mod suppress;

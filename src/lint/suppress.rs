@@ -1,10 +1,10 @@
 //! In-source suppressions (`metadata."acr-cmk"` in ARM, `#disable-next-line` in Bicep), applied
 //! to a unit's findings after the rules ran.
 
-use super::catalog;
 use crate::finding::Finding;
 use crate::model::{Model, Suppression, SuppressionScope};
 use crate::rules;
+use crate::rules::catalog;
 
 /// Code of the finding reported for a suppression that gives no reason.
 pub const NO_REASON: &str = "SUP001";

@@ -7,9 +7,14 @@
 
 mod derived;
 mod index;
+pub mod intent;
+pub mod lookup;
+#[cfg(test)]
+pub mod testing;
 pub mod value;
 
 pub use index::same_key;
+pub use intent::{CloudIntent, Intents, RotationIntent, Spelling};
 pub use value::{Key, Node, Object, Part, Sym, SymStr, Value};
 
 use crate::source::Loc;
@@ -89,6 +94,10 @@ pub enum SuppressionScope {
 pub struct Model {
     pub resources: Vec<Resource>,
     pub suppressions: Vec<Suppression>,
+    /// What the source states beyond resource properties (a rotation mode, the target cloud).
+    pub intents: Intents,
+    /// How the source names properties where it does not write the model's paths (the spec).
+    pub spelling: Vec<Spelling>,
     index: std::sync::OnceLock<index::Index>,
     derived: derived::Derived,
 }
@@ -103,6 +112,38 @@ impl Resource {
     }
     pub fn properties(&self) -> Option<&Node> {
         self.body.get("properties")
+    }
+    /// Where a property of this resource is, for reports: the span of the deepest node of `path`
+    /// that is written (the resource's own span when none is), and the JSON pointer of the whole
+    /// path below [`Resource::pointer`]. Keys are spelled as the source writes them where they
+    /// are written, and escaped (`~0`, `~1`): the one place pointers are built.
+    pub fn locate(&self, path: &[String]) -> (Loc, String) {
+        let mut loc = self.loc;
+        let mut pointer = self.pointer.clone();
+        let mut cur = Some(&self.body);
+        for seg in path {
+            let next = cur.and_then(|n| match &n.value {
+                Value::Object(o) => o.get_entry(seg).map(|(k, v)| (k.name.as_str(), v)),
+                Value::Array(a) => seg
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| a.get(i))
+                    .map(|v| (seg.as_str(), v)),
+                _ => None,
+            });
+            let spelled = next.map_or(seg.as_str(), |(k, _)| k);
+            push_pointer_segment(&mut pointer, spelled);
+            cur = next.map(|(_, v)| v);
+            if let Some(n) = cur {
+                loc = n.loc;
+            }
+        }
+        (loc, pointer)
+    }
+    /// The span of a dotted property path: its deepest written node, else the resource.
+    pub fn loc_of(&self, dotted: &str) -> Loc {
+        let path: Vec<String> = dotted.split('.').map(String::from).collect();
+        self.locate(&path).0
     }
     /// Display name for messages: the literal name, or the symbolic text.
     pub fn display_name(&self) -> String {
@@ -137,6 +178,29 @@ impl Model {
             .flatten()
             .map(|&i| (i, &self.resources[i]));
         indexed.chain(scanned.into_iter().flatten())
+    }
+
+    /// Span and JSON pointer of a property of resource `resource` (see [`Resource::locate`]).
+    /// Where the source spells the property its own way (the spec's `registry.sku`), the
+    /// pointer follows the source: `/registry/sku`.
+    pub fn locate(&self, resource: usize, path: &[String]) -> (Loc, String) {
+        let (loc, pointer) = self.resources[resource].locate(path);
+        let spelled = self.spelling.iter().find(|s| {
+            s.resource == resource
+                && s.path.split('.').count() <= path.len()
+                && s.path.split('.').zip(path).all(|(a, b)| a == b)
+        });
+        match spelled {
+            Some(s) => {
+                let mut p = String::new();
+                let rest = &path[s.path.split('.').count()..];
+                for seg in s.spelled.split('.').chain(rest.iter().map(String::as_str)) {
+                    push_pointer_segment(&mut p, seg);
+                }
+                (loc, p)
+            }
+            None => (loc, pointer),
+        }
     }
 
     /// Find a resource by canonical id: the first resource whose id is the
@@ -196,6 +260,12 @@ impl Model {
         }
         false
     }
+}
+
+/// Append one segment to a JSON pointer, escaped (`~` → `~0`, `/` → `~1`, RFC 6901).
+fn push_pointer_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    pointer.push_str(&segment.replace('~', "~0").replace('/', "~1"));
 }
 
 /// The scope a template is deployed to, as symbolic parts of a resource id.

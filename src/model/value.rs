@@ -12,6 +12,9 @@
 use crate::source::Loc;
 use std::fmt;
 
+/// Longest reason kept in a [`Sym::Opaque`].
+const MAX_REASON: usize = 120;
+
 /// A value with the location of the source text it came from.
 #[derive(Clone, Debug)]
 pub struct Node {
@@ -185,8 +188,19 @@ impl Value {
             parts: vec![Part::Sym(s)],
         })
     }
+    /// An unknown without identity; `why` is kept short (it is only ever shown, and a reason
+    /// that quoted other values could grow with them).
     pub fn opaque(why: impl Into<String>) -> Value {
-        Value::sym(Sym::Opaque(why.into()))
+        let mut why = why.into();
+        if why.len() > MAX_REASON {
+            let cut = (0..=MAX_REASON)
+                .rev()
+                .find(|&i| why.is_char_boundary(i))
+                .unwrap_or(0);
+            why.truncate(cut);
+            why.push('…');
+        }
+        Value::sym(Sym::Opaque(why))
     }
     /// Build a string value from parts: a fully literal result becomes [`Value::Str`].
     pub fn from_symstr(s: SymStr) -> Value {
@@ -368,80 +382,6 @@ impl fmt::Display for SymStr {
         }
         Ok(())
     }
-}
-
-/// Longest canonical text kept as a comparable [`Sym::Expr`]; longer expressions become opaque.
-pub const MAX_CANON: usize = 1024;
-
-/// Canonical text of a value inside a [`Sym::Expr`], written the way the ARM evaluator prints the
-/// compiled expression (strings quoted, arrays/objects as `createArray`/`createObject`, partly
-/// known strings as `concat(…)`), so that both front ends give equal expressions equal symbols.
-/// False when the value contains an opaque part (it has no identity) or the text is too long.
-pub fn canon(v: &Value, out: &mut String) -> bool {
-    if out.len() > MAX_CANON {
-        return false;
-    }
-    match v {
-        Value::Null => out.push_str("null()"),
-        Value::Bool(b) => out.push_str(if *b { "true()" } else { "false()" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Float(f) => out.push_str(&f.to_string()),
-        Value::Str(s) => {
-            out.push('\'');
-            out.push_str(&s.replace('\'', "''"));
-            out.push('\'');
-        }
-        Value::Array(a) => {
-            out.push_str("createArray(");
-            for (i, x) in a.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                if !canon(&x.value, out) {
-                    return false;
-                }
-            }
-            out.push(')');
-        }
-        Value::Object(o) => {
-            out.push_str("createObject(");
-            for (i, (k, x)) in o.entries.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                canon(&Value::Str(k.name.clone()), out);
-                out.push_str(", ");
-                if !canon(&x.value, out) {
-                    return false;
-                }
-            }
-            out.push(')');
-        }
-        Value::Sym(s) => {
-            if let Some(sym) = s.as_single_sym() {
-                if matches!(sym, Sym::Opaque(_)) {
-                    return false;
-                }
-                out.push_str(&sym.to_string());
-            } else {
-                out.push_str("concat(");
-                for (i, p) in s.parts.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(", ");
-                    }
-                    match p {
-                        Part::Lit(l) => {
-                            canon(&Value::Str(l.clone()), out);
-                        }
-                        Part::Sym(Sym::Opaque(_)) => return false,
-                        Part::Sym(sym) => out.push_str(&sym.to_string()),
-                    }
-                }
-                out.push(')');
-            }
-        }
-    }
-    out.len() <= MAX_CANON
 }
 
 #[cfg(test)]

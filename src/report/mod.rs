@@ -8,7 +8,7 @@ pub mod human;
 pub mod json;
 pub mod sarif;
 
-use crate::Exit;
+use crate::exit::Exit;
 use crate::finding::{Finding, Level};
 use crate::source::{Loc, SourceMap};
 use std::collections::BTreeSet;
@@ -212,8 +212,13 @@ impl Report {
     }
 }
 
-/// Output formats of `lint`.
-pub use crate::cli::OutputFormat as Format;
+/// Output formats of `lint` (also the `--format` values of the command line).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
 
 /// Render a report in one format. `verbose` (human only) also lists skipped files and
 /// suppressed findings; JSON and SARIF always carry everything.

@@ -5,8 +5,8 @@
 
 use super::{Located, Report, UnitReport, file_name, help_uri, span_of};
 use crate::finding::{Finding, Level};
-use crate::lint::catalog;
 use crate::quote;
+use crate::rules::catalog;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -1,9 +1,10 @@
 use crate::azure;
+use crate::azure::types::REGISTRY;
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, REGISTRY, deployed, lookup};
+use crate::query::{Prop, deployed, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a registry that sets `properties.encryption` uses an API version that knows
     /// it: 2019-12-01-preview or later (2017-03-01, 2017-10-01 and 2019-05-01 have no
@@ -58,27 +59,24 @@ impl Rule for ApiVersionWithoutEncryption {
             if matches!(lookup(&r.body, "properties.encryption"), Prop::Absent) {
                 continue;
             }
-            let loc = r.get("apiVersion").map(|n| n.loc).unwrap_or(r.loc);
             out.push(
-                Finding::new(
+                Finding::on(
                     &Self::META,
-                    loc,
+                    i,
+                    "apiVersion",
                     format!(
-                        "registry API version {api} has no properties.encryption (first in {})",
+                        "registry API version {api} predates customer-managed keys (first in {})",
                         azure::REGISTRY_API_FIRST_ENCRYPTION
                     ),
                 )
-                .label("too old for encryption")
-                .pointer(format!("{}/apiVersion", r.pointer))
-                .resource(i)
+                .label("too old for customer-managed keys")
                 .related(
-                    r.get("properties.encryption")
-                        .map(|n| n.loc)
-                        .unwrap_or(r.loc),
-                    "encryption is set here",
+                    r.loc_of("properties.encryption"),
+                    "customer-managed key configured here",
                 )
                 .help(format!(
-                    "use apiVersion {} (latest stable)",
+                    "use {} {} (latest stable)",
+                    ctx.model.spell(i, "apiVersion"),
                     azure::REGISTRY_API_DEFAULT
                 )),
             );

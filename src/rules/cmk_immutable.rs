@@ -1,9 +1,11 @@
+use crate::azure::types::REGISTRY;
 use crate::finding::Finding;
 use crate::model::{Model, Resource};
-use crate::rules::wiring::{REGISTRY, Tri, deployed, encryption_enabled, loc_of, name_of, pointer};
+use crate::query::registries::encryption_enabled;
+use crate::query::{Tri, deployed, name_of};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Compares a template with its previous version (`acr-cmk lint --baseline FILE`) and reports
     /// a registry whose customer-managed-key encryption is disabled or removed, or added to a
@@ -77,16 +79,15 @@ impl Rule for CmkImmutable {
                 "properties.encryption"
             };
             out.push(
-                Finding::new(
+                Finding::on(
                     &Self::META,
-                    loc_of(r, path),
+                    i,
+                    path,
                     format!("registry '{}': {message}", r.display_name()),
                 )
                 .label(if after == Tri::Yes { "added" } else { "disabled" })
-                .pointer(pointer(r, path))
-                .resource(i)
                 .related(
-                    loc_of(old, "properties.encryption"),
+                    old.loc_of("properties.encryption"),
                     "in the baseline (locations refer to the baseline file)",
                 )
                 .help("keep the encryption setting of the existing registry, or create a new registry (new name) and move the images"),

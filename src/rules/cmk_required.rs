@@ -1,8 +1,10 @@
+use crate::azure::types::REGISTRY;
 use crate::finding::Finding;
-use crate::rules::wiring::{REGISTRY, Tri, deployed, encryption_enabled, loc_of, pointer};
+use crate::query::registries::encryption_enabled;
+use crate::query::{Tri, deployed};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// A policy switch, off by default (enable it with `cmk-required = true` or a level for
     /// `CMK017` in `acr-cmk.toml`): every registry the template deploys must use a
@@ -61,17 +63,16 @@ impl Rule for CmkRequired {
                 "properties"
             };
             out.push(
-                Finding::new(
+                Finding::on(
                     &Self::META,
-                    loc_of(r, path),
+                    i,
+                    path,
                     format!(
                         "registry '{}' does not use a customer-managed key",
                         r.display_name()
                     ),
                 )
                 .label("no customer-managed key")
-                .pointer(pointer(r, path))
-                .resource(i)
                 .help("enable encryption with a customer-managed key (it can only be done when the registry is created)"),
             );
         }

@@ -1,8 +1,9 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, pointer, str_is};
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, Tri, lookup, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a registry with customer-managed-key encryption does not enable content trust
     /// (`policies.trustPolicy.status: enabled`, Docker Content Trust / Notary v1).
@@ -59,22 +60,21 @@ impl Rule for ContentTrustUnsupported {
                 && str_is(status, "enabled") == Tri::Yes
             {
                 out.push(
-                    Finding::new(
+                    Finding::on(
                         &Self::META,
-                        status.loc,
+                        i,
+                        path,
                         format!(
                             "registry '{}' enables content trust; it is not supported with a customer-managed key",
                             r.display_name()
                         ),
                     )
                     .label("content trust enabled")
-                    .pointer(pointer(r, path))
-                    .resource(i)
                     .related(
-                        crate::rules::wiring::loc_of(r, "properties.encryption.status"),
+                        r.loc_of("properties.encryption.status"),
                         "customer-managed key enabled here",
                     )
-                    .help("set policies.trustPolicy.status to 'disabled' (sign images with Notation instead)"),
+                    .help("disable content trust: Azure rejects it on a CMK registry (BlockedForEncryptionEnabledRegistry); sign images with Notation instead"),
                 );
             }
         }

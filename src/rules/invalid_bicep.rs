@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Reports a `.bicep` or `.bicepparam` file with a syntax error, naming what was expected
     /// where. The Bicep front end emits it; the other files of the run are still linted.

@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Reports a JSON template or parameters file that cannot be read: a syntax error, invalid
     /// UTF-8, nesting too deep, or a structure that is not a deployment template (for example

@@ -1,17 +1,21 @@
-use crate::azure;
+use crate::azure::{self, Cloud, KeyUri};
 use crate::finding::Finding;
+use crate::model::CloudIntent;
 use crate::model::{Node, SymStr, Value};
-use crate::rules::wiring::{Prop, cmk_registries, lookup, pointer};
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks a registry's `keyVaultProperties.keyIdentifier`: it must be
     /// `https://{vault}.{suffix}/keys/{name}[/{version}]` with a Key Vault or Managed HSM DNS
     /// suffix of a known cloud (`vault.azure.net`, `vault.azure.cn`, `vault.usgovcloudapi.net`,
     /// `managedhsm.*`), a valid vault and key name and, if present, a 32-character version.
     /// Identifiers built from parameters are checked as far as their known parts go: a literal
-    /// `http://`, a wrong DNS suffix or `/secrets/` is wrong whatever the parameters are.
+    /// `http://`, a wrong DNS suffix or `/secrets/` is wrong whatever the parameters are. When
+    /// the source says which cloud it deploys to (a build spec's `deployment.cloud`), the suffix
+    /// must be that cloud's.
     ///
     /// ## Why is this bad?
     /// The registry is created with a key it cannot reach, and the deployment fails, often only
@@ -54,49 +58,93 @@ impl Rule for InvalidKeyIdentifier {
     }
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
-        for (i, r) in cmk_registries(ctx.model) {
-            let (loc, problem) = match lookup(&r.body, PATH) {
-                Prop::Absent => (
-                    crate::rules::wiring::loc_of(r, "properties.encryption"),
-                    Some(
-                        "encryption is enabled but keyVaultProperties.keyIdentifier is missing"
-                            .to_string(),
-                    ),
+        let m = ctx.model;
+        let cloud = m.intents.cloud.as_ref();
+        let suffix = cloud.map_or(Cloud::AzureCloud, |c| c.cloud).vault_suffix();
+        for (i, r) in cmk_registries(m) {
+            let term = m.spell(i, "keyIdentifier");
+            let problem = match lookup(&r.body, PATH) {
+                Prop::Absent => Some(
+                    "encryption is enabled but keyVaultProperties.keyIdentifier is missing"
+                        .to_string(),
                 ),
                 Prop::Unknown => match r.get(PATH) {
-                    Some(n) => (n.loc, symbolic_problem(n)),
+                    Some(n) => symbolic_problem(n, term),
                     None => continue,
                 },
-                Prop::Known(n) => (n.loc, literal_problem(n)),
+                Prop::Known(n) => match literal_problem(n, term) {
+                    Err(problem) => Some(problem),
+                    Ok(key) => {
+                        if let Some(c) = cloud {
+                            out.extend(wrong_cloud(i, &key, c));
+                        }
+                        None
+                    }
+                },
             };
             if let Some(problem) = problem {
                 out.push(
-                    Finding::new(&Self::META, loc, problem)
+                    Finding::on(&Self::META, i, PATH, problem)
                         .label("invalid key identifier")
-                        .pointer(pointer(r, PATH))
-                        .resource(i)
-                        .help("use https://<vault>.vault.azure.net/keys/<name> (versionless: automatic rotation) or …/keys/<name>/<version>, e.g. the key resource's keyUri"),
+                        .help(format!("use https://<vault>.{suffix}/keys/<name> (versionless: automatic rotation) or …/keys/<name>/<version>, with the 32-character version `az keyvault key show --query key.kid` ends with")),
                 );
             }
         }
     }
 }
 
-fn literal_problem(n: &Node) -> Option<String> {
+/// A valid key URI of another cloud than the one the source says the deployment targets.
+fn wrong_cloud(registry: usize, key: &KeyUri, target: &CloudIntent) -> Option<Finding> {
+    let cloud = target.cloud;
+    if key.cloud == Some(cloud) {
+        return None;
+    }
+    let other = key.cloud.map_or("another cloud", |c| c.name());
+    let mut f = Finding::on(
+        &InvalidKeyIdentifier::META,
+        registry,
+        PATH,
+        format!(
+            "the key is in {other} ({}) but the deployment targets {}",
+            key.suffix,
+            cloud.name()
+        ),
+    )
+    .label("wrong cloud")
+    .help(format!(
+        "{} keys live under {} (or {} for a Managed HSM); fix the key id or set `{}`{}",
+        cloud.name(),
+        cloud.vault_suffix(),
+        cloud.hsm_suffix(),
+        target.setting,
+        if target.explicit {
+            String::new()
+        } else {
+            format!(" (default {})", cloud.name())
+        }
+    ));
+    if target.explicit {
+        f = f.related(target.loc, "deployment cloud");
+    }
+    Some(f)
+}
+
+/// What is wrong with a known identifier, or the key it names. `term` is the property's name
+/// in the source.
+fn literal_problem(n: &Node, term: &str) -> Result<KeyUri, String> {
     match &n.value {
-        Value::Str(s) if s.is_empty() => Some("keyIdentifier is empty".into()),
+        Value::Str(s) if s.is_empty() => Err(format!("{term} is empty")),
         Value::Str(s) => azure::parse_key_uri(s)
-            .err()
-            .map(|e| format!("keyIdentifier '{}' is invalid: {e}", crate::quote::value(s))),
-        other => Some(format!(
-            "keyIdentifier is a {}, not a key URI string",
+            .map_err(|e| format!("{term} '{}' is invalid: {e}", crate::quote::value(s))),
+        other => Err(format!(
+            "{term} is a {}, not a key URI string",
             other.type_name()
         )),
     }
 }
 
 /// What is certainly wrong in an identifier with unknown parts.
-fn symbolic_problem(n: &Node) -> Option<String> {
+fn symbolic_problem(n: &Node, term: &str) -> Option<String> {
     let Value::Sym(s) = &n.value else { return None };
     let prefix = s.lit_prefix().to_ascii_lowercase();
     if prefix.is_empty() {
@@ -104,7 +152,7 @@ fn symbolic_problem(n: &Node) -> Option<String> {
         return None;
     }
     let shown = crate::quote::value(&s.to_string()).into_owned();
-    let wrong = |why: String| Some(format!("keyIdentifier '{shown}' is invalid: {why}"));
+    let wrong = |why: String| Some(format!("{term} '{shown}' is invalid: {why}"));
     if !(prefix.starts_with("https://") || "https://".starts_with(&prefix)) {
         return wrong("a key identifier must start with https://".into());
     }
@@ -233,5 +281,53 @@ mod tests {
                 .remove("keyIdentifier");
         }));
         assert_eq!(check(&InvalidKeyIdentifier, &m).len(), 1);
+    }
+
+    #[test]
+    fn a_key_of_another_cloud_than_the_stated_one_is_reported() {
+        let mut m = key("https://kvcmk01.vault.azure.cn/keys/cmk".into());
+        // Templates state no cloud: any cloud's suffix is valid.
+        assert!(check(&InvalidKeyIdentifier, &m).is_empty());
+        m.intents.cloud = Some(CloudIntent {
+            cloud: Cloud::AzureCloud,
+            loc: crate::source::Loc::new(0, 1, 2),
+            explicit: false,
+            setting: "deployment.cloud",
+        });
+        let f = check(&InvalidKeyIdentifier, &m);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].message,
+            "the key is in AzureChinaCloud (vault.azure.cn) but the deployment targets AzureCloud"
+        );
+        assert!(
+            f[0].help
+                .as_deref()
+                .unwrap()
+                .ends_with("set `deployment.cloud` (default AzureCloud)")
+        );
+        assert!(f[0].related.is_empty(), "a default cloud is not shown");
+    }
+
+    #[test]
+    fn messages_name_the_property_as_the_source_spells_it() {
+        let mut m = key("http://kvcmk01.vault.azure.net/keys/cmk".into());
+        assert!(
+            check(&InvalidKeyIdentifier, &m)[0]
+                .message
+                .starts_with("keyIdentifier 'http:")
+        );
+        m.spelling.push(crate::model::Spelling {
+            resource: 3,
+            path: PATH,
+            spelled: "key.id",
+        });
+        let f = check(&InvalidKeyIdentifier, &m);
+        assert!(
+            f[0].message.starts_with("key.id 'http:"),
+            "{}",
+            f[0].message
+        );
+        assert_eq!(f[0].pointer, "/key/id");
     }
 }

@@ -1,21 +1,27 @@
 use crate::azure;
+use crate::azure::types::{ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT};
 use crate::finding::Finding;
-use crate::model::{Part, Sym, SymStr};
-use crate::rules::wiring::{
-    ACCESS_POLICIES, IDENTITY, KEY, REGISTRY, VAULT, deployed, name_segments,
-};
+use crate::model::{Model, Part, Resource, Sym, SymStr};
+use crate::query::identities::used_identity;
+use crate::query::registries::{cmk_registries, with_access};
+use crate::query::{Prop, lookup, name_segments};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks the names of the resources of a CMK deployment against Azure's naming rules:
     /// registry 5–50 letters and digits; key vault 3–24 letters, digits and hyphens, starting
     /// with a letter, ending with a letter or digit, no `--`; user-assigned identity 3–128
     /// letters, digits, `-` and `_`, starting with a letter or digit; key 1–127 letters, digits
     /// and hyphens; a vault access-policy resource is named `<vault>/add`, `/replace` or
-    /// `/remove`. Names built from parameters are checked as far as their literal parts go
-    /// (`concat('acr-', uniqueString(...))` can never be a registry name). Pipeline tokens of
-    /// Azure Verified Modules tests (`#_namePrefix_#`) count as unknown parts.
+    /// `/remove`. Resources the template only references (`existing`) are checked too when
+    /// their name is written out: no resource has a name Azure rejects. So are the ids the CMK wiring writes out: the id of
+    /// an existing identity the registry uses must be a user-assigned identity's resource id,
+    /// and the deployment that grants the identity key access in the vault's scope must name a
+    /// valid resource group and subscription id. Names built from parameters are checked as far
+    /// as their literal parts go (`concat('acr-', uniqueString(...))` can never be a registry
+    /// name). Pipeline tokens of Azure Verified Modules tests (`#_namePrefix_#`) count as
+    /// unknown parts.
     ///
     /// ## Why is this bad?
     /// Resource Manager rejects the name at deployment time, often after other resources of the
@@ -48,6 +54,8 @@ crate::declare_rule! {
         summary: "A registry, vault, identity, key or access-policy name breaks Azure's naming rules",
     }
 }
+
+const KVP_IDENTITY: &str = "properties.encryption.keyVaultProperties.identity";
 
 struct NameRule {
     ty: &'static str,
@@ -179,24 +187,103 @@ impl Rule for InvalidResourceName {
     }
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
+        let m = ctx.model;
         for rule in &RULES {
-            for (i, r) in deployed(ctx.model, rule.ty) {
+            // `existing` references too when their name is written out (a name Azure never
+            // accepts names no resource); a computed one may be what an optional parameter
+            // left behind on a branch that is never taken.
+            let checked = |r: &&Resource| {
+                !r.existing
+                    || r.name
+                        .as_str()
+                        .is_some_and(|n| !n.split('/').any(str::is_empty))
+            };
+            for (i, r) in m.of_type(rule.ty).filter(|(_, r)| checked(r)) {
                 let segments = name_segments(r);
                 if segments.len() != rule.segment + 1 {
                     continue;
                 }
                 if let Some(why) = problem(rule, &segments[rule.segment]) {
                     out.push(
-                        Finding::new(&Self::META, r.name.loc, why)
+                        Finding::on(&Self::META, i, "name", why)
+                            .at(r.name.loc)
                             .label(format!("invalid {} name", rule.what))
-                            .pointer(format!("{}/name", r.pointer))
-                            .resource(i)
                             .help(format!(
                                 "rename the {} to follow Azure's naming rules",
                                 rule.what
                             )),
                     );
                 }
+            }
+        }
+        used_identity_ids(m, out);
+        grant_scopes(m, out);
+    }
+}
+
+/// The identity a CMK registry uses, when its resource id is written out (an identity the
+/// template does not create): it must be a user-assigned identity's resource id.
+fn used_identity_ids(m: &Model, out: &mut Vec<Finding>) {
+    for (i, r) in cmk_registries(m) {
+        let Some(id) = used_identity(r).0.identity_id() else {
+            continue;
+        };
+        if let Some(Err(why)) = id.as_lit().map(azure::check_identity_resource_id) {
+            out.push(
+                Finding::on(&InvalidResourceName::META, i, KVP_IDENTITY, why)
+                    .label("invalid identity resource id")
+                    .help("use /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>"),
+            );
+        }
+    }
+}
+
+/// The deployment through which a CMK registry's identity is granted key access in another
+/// resource group or subscription (the vault's), when it names them literally: they must be a
+/// resource group's name and a subscription id.
+fn grant_scopes(m: &Model, out: &mut Vec<Finding>) {
+    let mut seen = Vec::new();
+    for (_, _, access) in with_access(m) {
+        for grant in access.definite() {
+            let Some(d) = m.resources[grant.resource].parent_deployment else {
+                continue;
+            };
+            if seen.contains(&d) || m.resources[d].existing {
+                continue;
+            }
+            seen.push(d);
+            let body = &m.resources[d].body;
+            let literal = |path: &str| match lookup(body, path) {
+                Prop::Known(n) => n.as_str().and_then(|s| {
+                    without_placeholders(&SymStr::lit(s))
+                        .as_lit()
+                        .map(String::from)
+                }),
+                _ => None,
+            };
+            if let Some(Err(why)) = literal("resourceGroup")
+                .as_deref()
+                .map(azure::check_resource_group_name)
+            {
+                out.push(
+                    Finding::on(&InvalidResourceName::META, d, "resourceGroup", why)
+                        .label("invalid resource group name")
+                        .help("name the resource group the vault is in"),
+                );
+            }
+            if let Some(s) = literal("subscriptionId")
+                && !azure::is_guid(&s)
+            {
+                out.push(
+                    Finding::on(
+                        &InvalidResourceName::META,
+                        d,
+                        "subscriptionId",
+                        format!("subscription id '{s}' is not a GUID"),
+                    )
+                    .label("invalid subscription id")
+                    .help("use the subscription's id (az account show --query id), not its name"),
+                );
             }
         }
     }
@@ -270,11 +357,56 @@ mod tests {
     }
 
     #[test]
-    fn existing_resources_are_not_checked() {
-        let list = edit(good(), "kv", |r| {
+    fn referenced_resources_are_checked_when_named_literally() {
+        // A name Azure rejects names no resource: the reference fails the deployment. A
+        // computed name of a reference is not judged (it may come from an absent optional
+        // parameter on a branch never taken).
+        let existing = edit(good(), "kv", |r| {
             r["name"] = "1vault".into();
             r["existing"] = true.into();
         });
-        assert!(check(&InvalidResourceName, &model(list)).is_empty());
+        assert_eq!(
+            pointers(&check(&InvalidResourceName, &model(existing))),
+            ["/resources/1/name"]
+        );
+        let list = with(
+            good(),
+            serde_json::json!([
+                {"type": "Microsoft.KeyVault/vaults", "name": "kv--old", "existing": true},
+                {"type": "Microsoft.KeyVault/vaults", "name": "kv--${param:x}", "existing": true},
+                {"type": "Microsoft.KeyVault/vaults/keys", "name": "kv1/", "existing": true}
+            ]),
+        );
+        let f = check(&InvalidResourceName, &model(list));
+        assert_eq!(pointers(&f), ["/resources/4/name"]);
+    }
+
+    #[test]
+    fn a_written_out_identity_id_must_be_an_identity_resource_id() {
+        let id = |id: &str| {
+            model(edit(good(), "acr", |r| {
+                r["properties"]["encryption"]["keyVaultProperties"]["identity"] =
+                    format!("${{ref:{id}.properties.clientId}}").into();
+            }))
+        };
+        // An identity of the template: its id is built, not written out.
+        assert!(check(&InvalidResourceName, &id("uai")).is_empty());
+        let written = |rid: &str| {
+            check(
+                &InvalidResourceName,
+                &model(edit(good(), "acr", |r| {
+                    r["properties"]["encryption"]["keyVaultProperties"]["identity"] =
+                        format!("${{refid:{rid}#properties.clientId}}").into();
+                })),
+            )
+        };
+        let good_id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-acr";
+        assert!(written(good_id).is_empty());
+        let f = written(&good_id.replace("00000000-0000-0000-0000-000000000000", "sub"));
+        assert_eq!(
+            pointers(&f),
+            ["/resources/3/properties/encryption/keyVaultProperties/identity"]
+        );
+        assert!(f[0].message.contains("not a GUID"), "{}", f[0].message);
     }
 }

@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Reports a TOML spec for `acr-cmk build` / `validate` that cannot be used: malformed TOML,
     /// an unknown key (with a "did you mean"), a value of the wrong type, a missing required key,

@@ -1,11 +1,10 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{
-    Tri, access, cmk_registries, grant_effective, grant_site, has_opaque_deployments,
-    if_also_deployed, loc_of, pointer, why_ineffective,
-};
+use crate::query::grants::{grant_effective, grant_site, has_opaque_deployments, why_ineffective};
+use crate::query::registries::with_access;
+use crate::query::{Tri, identity_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the user-assigned identity a CMK registry uses is granted access to its key:
     /// a vault access policy with the key permissions `get`, `wrapKey` and `unwrapKey` (or
@@ -72,25 +71,23 @@ impl Rule for KeyAccessMissing {
         if has_opaque_deployments(m) {
             return;
         }
-        for (i, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (i, r, a) in with_access(m) {
             if !a.identity_deployed {
                 continue;
             }
             let kvp = "properties.encryption.keyVaultProperties.identity";
             if a.grants.is_empty() {
                 out.push(
-                    Finding::new(
+                    Finding::on(
                         &Self::META,
-                        loc_of(r, kvp),
+                        i,
+                        kvp,
                         format!(
                             "identity '{}' is never granted access to the key: no access policy or role assignment for its principalId",
                             identity_name(m, &a.identity_id)
                         ),
                     )
                     .label("this identity has no key access")
-                    .pointer(pointer(r, kvp))
-                    .resource(i)
                     .help(HELP),
                 );
                 continue;
@@ -103,37 +100,28 @@ impl Rule for KeyAccessMissing {
                 continue;
             }
             for g in a.definite() {
-                let (loc, ptr) = grant_site(m, g);
                 let why = why_ineffective(m, g).unwrap_or_else(|| "it is not effective".into());
-                out.push(if_also_deployed(
-                    Finding::new(
+                out.push(
+                    Finding::on(
                         &Self::META,
-                        loc,
+                        g.resource,
+                        grant_site(g),
                         format!(
                             "the grant for identity '{}' does not give key access: {why}",
                             identity_name(m, &a.identity_id)
                         ),
                     )
                     .label("insufficient grant")
-                    .pointer(ptr)
-                    .resource(g.resource)
-                    .related(loc_of(r, kvp), "the registry uses this identity")
+                    .assuming(i)
+                    .related(r.loc_of(kvp), "the registry uses this identity")
                     .help(HELP),
-                    m,
-                    &[i],
-                ));
+                );
             }
         }
     }
 }
 
 /// The identity's name for messages.
-pub(crate) fn identity_name(m: &crate::model::Model, id: &crate::model::SymStr) -> String {
-    m.by_id(id)
-        .map(|i| m.resources[i].display_name())
-        .unwrap_or_else(|| id.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

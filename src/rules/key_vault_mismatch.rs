@@ -1,13 +1,15 @@
 use crate::finding::Finding;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{Tri, access, cmk_registries, grant_site, pointer};
+use crate::query::grants::grant_site;
+use crate::query::registries::with_access;
+use crate::query::{Tri, identity_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the vault named in the registry's key identifier is the vault on which its
     /// identity is granted key access. Reported when every grant for the identity is on a vault
-    /// whose name is known to differ from the key's vault.
+    /// whose name is known to differ from the key's vault. In a build spec: a `key.id` in
+    /// another vault than `vault.name`.
     ///
     /// ## Why is this bad?
     /// A grant on another vault gives no access to this key: the registry cannot unwrap its data
@@ -50,8 +52,7 @@ impl Rule for KeyVaultMismatch {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        for (i, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (i, _, a) in with_access(m) {
             let Some(key) = &a.key else { continue };
             let Some(key_vault) = key.vault.name(m) else {
                 continue;
@@ -68,21 +69,22 @@ impl Rule for KeyVaultMismatch {
                 continue;
             }
             let g = definite[0];
-            let (loc, _) = grant_site(m, g);
             let granted = g.vault.name(m).map(|n| n.to_string()).unwrap_or_default();
             out.push(
-                Finding::new(
+                Finding::on(
                     &Self::META,
-                    key.node.loc,
+                    i,
+                    "properties.encryption.keyVaultProperties.keyIdentifier",
                     format!(
                         "the key is in vault '{key_vault}' but identity '{}' is granted access to vault '{granted}'",
                         identity_name(m, &a.identity_id)
                     ),
                 )
                 .label(format!("key in vault '{key_vault}'"))
-                .pointer(pointer(r, "properties.encryption.keyVaultProperties.keyIdentifier"))
-                .resource(i)
-                .related(loc, format!("grant on vault '{granted}'"))
+                .related(
+                    m.locate(g.resource, grant_site(g).segments()).0,
+                    format!("grant on vault '{granted}'"),
+                )
                 .help("use a key from the vault the identity is granted, or grant the identity on the key's vault"),
             );
         }

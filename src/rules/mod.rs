@@ -1,27 +1,14 @@
 //! The rule catalogue and the engine that runs it.
 //!
-//! One rule per file. Each file declares its rule with [`declare_rule!`], whose doc comment
+//! One rule per file. Each file declares its rule with `declare_rule!`, whose doc comment
 //! (headings: What it does / Why is this bad? / Example / Use instead) is the text
 //! `acr-cmk explain CODE` prints. Rules are pure functions over the format-neutral
-//! [`crate::model::Model`]; a rule that also applies to the TOML spec implements `check_spec`.
+//! [`crate::model::Model`], whichever front end built it.
 
-use crate::finding::{Finding, Level};
+use crate::finding::Finding;
+pub use crate::finding::RuleMeta;
 
 use crate::model::{Model, Presence};
-
-/// Static description of a rule.
-#[derive(Debug)]
-pub struct RuleMeta {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub level: Level,
-    /// Off unless enabled in configuration (CMK017 cmk-required).
-    pub default_enabled: bool,
-    /// One-line summary (first line of the docs).
-    pub summary: &'static str,
-    /// Markdown docs from the rule's doc comment.
-    pub docs: &'static str,
-}
 
 /// What a rule gets to look at.
 pub struct Ctx<'a> {
@@ -33,14 +20,11 @@ pub struct Ctx<'a> {
 pub trait Rule: Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>);
-    /// Checks on the TOML spec (before generation), located in the TOML.
-    fn check_spec(&self, _spec: &crate::spec::Spec, _out: &mut Vec<Finding>) {}
 }
 
-/// Declare a rule: a unit struct, its [`RuleMeta`] (docs taken from the doc comment) and
-/// `impl` of `meta()`. The file then implements `check` in an `impl Rule for X` block via
-/// [`impl_rule!`]-free plain Rust.
-#[macro_export]
+/// Declare a rule: a unit struct and its [`RuleMeta`] (docs taken from the doc comment). The
+/// file then implements [`Rule`] in plain Rust. Defined before the rule modules below, which see
+/// it by textual scope (it is not exported: only rule files declare rules).
 macro_rules! declare_rule {
     (
         $(#[doc = $doc:literal])+
@@ -56,11 +40,11 @@ macro_rules! declare_rule {
         pub struct $name;
 
         impl $name {
-            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+            pub const META: $crate::finding::RuleMeta = $crate::finding::RuleMeta {
                 code: $code,
                 name: $slug,
                 level: $crate::finding::Level::$level,
-                default_enabled: $crate::declare_rule!(@enabled $($enabled)?),
+                default_enabled: declare_rule!(@enabled $($enabled)?),
                 summary: $summary,
                 docs: concat!($($doc, "\n"),+),
             };
@@ -70,9 +54,9 @@ macro_rules! declare_rule {
     (@enabled $e:literal) => { $e };
 }
 
+pub mod catalog;
 #[cfg(test)]
 pub mod testing;
-pub mod wiring;
 
 pub mod api_version_without_encryption;
 pub mod cmk_immutable;
@@ -85,6 +69,7 @@ pub mod invalid_resource_name;
 pub mod invalid_spec;
 pub mod key_access_missing;
 pub mod key_vault_mismatch;
+pub mod module_not_followed;
 pub mod over_privileged_key_access;
 pub mod premium_sku_required;
 pub mod rbac_propagation_race;
@@ -105,6 +90,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
     &[
         &invalid_json::InvalidJson,
         &invalid_bicep::InvalidBicep,
+        &module_not_followed::ModuleNotFollowed,
         &premium_sku_required::PremiumSkuRequired,
         &rsa_key_required::RsaKeyRequired,
         &content_trust_unsupported::ContentTrustUnsupported,
@@ -183,26 +169,48 @@ pub fn find(code: &str) -> Option<&'static dyn Rule> {
 pub fn run(ctx: &Ctx, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
     let mut out = Vec::new();
     for rule in all() {
-        if !enabled(rule.meta()) {
-            continue;
-        }
-        let start = out.len();
-        rule.check(ctx, &mut out);
-        for f in &mut out[start..] {
-            if let Some(r) = f.resource
-                && ctx.model.resources.get(r).map(|r| r.presence) == Some(Presence::IfDeployed)
-            {
-                f.level = f.level.lower();
-                f.message = format!("if deployed: {}", f.message);
-            }
+        if enabled(rule.meta()) {
+            check(*rule, ctx, &mut out);
         }
     }
     out
 }
 
+/// Run one rule and settle its findings: this is the boundary between the rules, which speak
+/// of resources and property paths, and the reports, which need spans and pointers.
+pub fn check(rule: &dyn Rule, ctx: &Ctx, out: &mut Vec<Finding>) {
+    let start = out.len();
+    rule.check(ctx, out);
+    for f in &mut out[start..] {
+        settle(ctx.model, f);
+    }
+}
+
+/// Give a finding on a model resource its span and pointer, and lower it one level ("if
+/// deployed: …") when it holds only if a resource is deployed whose condition the tool cannot
+/// evaluate: its own resource, or one it assumes.
+fn settle(model: &Model, f: &mut Finding) {
+    if let (Some(r), Some(path)) = (f.resource, &f.path) {
+        let (loc, pointer) = model.locate(r, path.segments());
+        f.loc = f.at.unwrap_or(loc);
+        f.pointer = pointer;
+    }
+    let conditional =
+        |i: usize| model.resources.get(i).map(|r| r.presence) == Some(Presence::IfDeployed);
+    if f.resource
+        .into_iter()
+        .chain(f.assumes.iter().copied())
+        .any(conditional)
+    {
+        f.level = f.level.lower();
+        f.message = format!("if deployed: {}", f.message);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Level;
 
     #[test]
     fn codes_are_unique_and_sorted() {
@@ -261,7 +269,7 @@ mod tests {
     #[test]
     fn meta_and_find_cover_every_code_the_loaders_use() {
         for code in [
-            "ARM000", "BICEP000", "SPEC001", "SUP001", "CMK004", "SCH001", "REF001",
+            "ARM000", "BICEP000", "BICEP001", "SPEC001", "SUP001", "CMK004", "SCH001", "REF001",
         ] {
             assert_eq!(meta(code).code, code);
         }
@@ -271,7 +279,7 @@ mod tests {
         );
         assert_eq!(find("cmk003").map(|r| r.meta().code), Some("CMK003"));
         assert!(find("CMK999").is_none());
-        assert_eq!(all().len(), 25);
+        assert_eq!(all().len(), 26);
     }
 
     #[test]
@@ -304,6 +312,86 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].level, Level::Warning);
         assert!(f[0].message.starts_with("if deployed: "));
+    }
+
+    #[test]
+    fn findings_that_assume_a_conditional_resource_are_lowered_once() {
+        // The vault is unconditional, the registry using its key is not: CMK009 holds only if
+        // the registry is deployed. Both conditional: still lowered once.
+        for both in [false, true] {
+            let list = testing::edit(testing::good(), "acr", |r| r["ifDeployed"] = true.into());
+            let list = testing::edit(list, "kv", |v| {
+                v["properties"]["enablePurgeProtection"] = false.into();
+                if both {
+                    v["ifDeployed"] = true.into();
+                }
+            });
+            let model = testing::model(list);
+            let ctx = Ctx {
+                model: &model,
+                baseline: None,
+            };
+            let f = run(&ctx, &|m| m.code == "CMK009");
+            assert_eq!(f.len(), 1);
+            assert_eq!(f[0].level, Level::Warning);
+            assert_eq!(
+                f[0].message,
+                "if deployed: vault 'kvcmk01' has enablePurgeProtection false; it must be the boolean true"
+            );
+        }
+    }
+
+    #[test]
+    fn the_engine_locates_findings_by_resource_and_path() {
+        use crate::finding::PropPath;
+        let list = testing::edit(testing::good(), "acr", |r| {
+            r["identity"]["userAssignedIdentities"] =
+                serde_json::json!({"/subscriptions/s/x~y": {"clientId": "c"}})
+        });
+        let model = testing::model(list);
+        let acr = &model.resources[3];
+        let path = PropPath::from("identity.userAssignedIdentities")
+            .key("/subscriptions/s/x~y")
+            .key("clientId");
+        let (loc, pointer) = model.locate(3, path.segments());
+        assert_eq!(
+            pointer,
+            "/resources/3/identity/userAssignedIdentities/~1subscriptions~1s~1x~0y/clientId"
+        );
+        let written = acr.body.path("identity.userAssignedIdentities").unwrap();
+        assert_eq!(
+            loc,
+            written.as_object().unwrap().entries[0]
+                .1
+                .get("clientId")
+                .unwrap()
+                .loc
+        );
+        // Not written: the deepest node that is, and the whole path in the pointer.
+        let (loc, pointer) = model.locate(3, PropPath::from("sku.tier.x").segments());
+        assert_eq!(loc, acr.get("sku").unwrap().loc);
+        assert_eq!(pointer, "/resources/3/sku/tier/x");
+        // Nothing written: the resource. Array indexes walk arrays.
+        assert_eq!(
+            model.locate(3, PropPath::from("zones").segments()).0,
+            acr.loc
+        );
+        let entry = PropPath::from("properties.accessPolicies")
+            .index(0)
+            .key("objectId");
+        let (loc, pointer) = model.locate(2, entry.segments());
+        assert_eq!(pointer, "/resources/2/properties/accessPolicies/0/objectId");
+        assert_eq!(
+            loc,
+            model.resources[2]
+                .get("properties.accessPolicies")
+                .unwrap()
+                .as_array()
+                .unwrap()[0]
+                .get("objectId")
+                .unwrap()
+                .loc
+        );
     }
 
     #[test]

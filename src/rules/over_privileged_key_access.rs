@@ -1,14 +1,12 @@
 use crate::azure;
-use crate::finding::Finding;
+use crate::finding::{Finding, PropPath};
 use crate::model::Value;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{
-    GrantKind, NEEDED_KEY_PERMISSIONS, Prop, access, cmk_registries, if_also_deployed, lookup,
-    role_guid,
-};
+use crate::query::grants::{GrantKind, NEEDED_KEY_PERMISSIONS, grant_site, role_guid};
+use crate::query::registries::with_access;
+use crate::query::{Prop, identity_name, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the grant a CMK registry's identity gets is no broader than CMK needs: key
     /// permissions `get`, `wrapKey`, `unwrapKey` and nothing else (no `all`, no secret,
@@ -55,29 +53,21 @@ impl Rule for OverPrivilegedKeyAccess {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        let mut seen: Vec<String> = Vec::new();
-        for (ri, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        let mut seen: Vec<(usize, PropPath)> = Vec::new();
+        for (ri, _, a) in with_access(m) {
             let who = identity_name(m, &a.identity_id);
             for g in a.definite() {
                 let res = &m.resources[g.resource];
                 if res.existing {
                     continue;
                 }
-                let (loc, ptr, extra) = match &g.kind {
-                    GrantKind::AccessPolicy {
-                        entry,
-                        entry_pointer,
-                    } => {
+                let (path, extra) = match &g.kind {
+                    GrantKind::AccessPolicy { entry, .. } => {
                         let extra = extra_permissions(entry);
                         if extra.is_empty() {
                             continue;
                         }
-                        (
-                            entry.loc,
-                            format!("{entry_pointer}/permissions"),
-                            extra.join(", "),
-                        )
+                        (grant_site(g).key("permissions"), extra.join(", "))
                     }
                     GrantKind::Role { role } => {
                         let Some(role) = role else { continue };
@@ -91,38 +81,35 @@ impl Rule for OverPrivilegedKeyAccess {
                             _ => continue,
                         };
                         (
-                            role.loc,
-                            format!("{}/properties/roleDefinitionId", res.pointer),
+                            PropPath::from("properties.roleDefinitionId"),
                             format!("the role {name}"),
                         )
                     }
                 };
-                if seen.contains(&ptr) {
+                // Several registries (a loop) may share one grant: report it once.
+                if seen.contains(&(g.resource, path.clone())) {
                     continue;
                 }
-                seen.push(ptr.clone());
-                out.push(if_also_deployed(
-                    Finding::new(
+                seen.push((g.resource, path.clone()));
+                out.push(
+                    Finding::on(
                         &Self::META,
-                        loc,
+                        g.resource,
+                        path,
                         format!("identity '{who}' is granted more than CMK needs: {extra}"),
                     )
                     .label("broader than get/wrapKey/unwrapKey")
-                    .pointer(ptr)
-                    .resource(g.resource)
+                    .assuming(ri)
                     .help(format!(
                         "grant only the key permissions get, wrapKey, unwrapKey, or the role Key Vault Crypto Service Encryption User ({})",
                         azure::ROLE_CRYPTO_SERVICE_ENCRYPTION_USER
                     )),
-                    m,
-                    &[ri],
-                ));
+                );
             }
         }
     }
 }
 
-/// Known permissions beyond what CMK needs, as `keys: all`, `secrets: get`.
 fn extra_permissions(entry: &crate::model::Node) -> Vec<String> {
     let mut extra = Vec::new();
     for kind in ["keys", "secrets", "certificates", "storage"] {

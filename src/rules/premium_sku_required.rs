@@ -1,8 +1,9 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, cmk_registries, lookup, pointer};
+use crate::query::registries::cmk_registries;
+use crate::query::{Prop, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a registry with customer-managed-key encryption enabled uses the `Premium`
     /// SKU.
@@ -58,37 +59,36 @@ impl Rule for PremiumSkuRequired {
         for (i, r) in cmk_registries(ctx.model) {
             let finding = match lookup(&r.body, "sku.name") {
                 Prop::Unknown => None,
-                Prop::Absent => Some(
-                    Finding::new(
-                        &Self::META,
-                        r.get("sku").map(|n| n.loc).unwrap_or(r.loc),
-                        format!(
-                            "registry '{}' has no sku; customer-managed keys need Premium",
-                            r.display_name()
-                        ),
-                    )
-                    .pointer(pointer(r, "sku")),
-                ),
+                Prop::Absent => Some(Finding::on(
+                    &Self::META,
+                    i,
+                    "sku",
+                    format!(
+                        "registry '{}' has no sku; customer-managed keys need Premium",
+                        r.display_name()
+                    ),
+                )),
                 Prop::Known(n) => match n.as_str() {
                     Some(s) if s.eq_ignore_ascii_case("Premium") => None,
                     other => Some(
-                        Finding::new(
+                        Finding::on(
                             &Self::META,
-                            n.loc,
+                            i,
+                            "sku.name",
                             format!(
                                 "sku is '{}'; customer-managed keys need Premium",
                                 other.unwrap_or(n.value.type_name())
                             ),
                         )
-                        .label("not Premium")
-                        .pointer(pointer(r, "sku.name")),
+                        .label("not Premium"),
                     ),
                 },
             };
             if let Some(f) = finding {
-                out.push(f.resource(i).help(
-                    "set sku.name to 'Premium' (CMK can only be enabled when the registry is created)",
-                ));
+                out.push(f.help(format!(
+                    "set {} to 'Premium' (CMK can only be enabled when the registry is created)",
+                    ctx.model.spell(i, "sku.name")
+                )));
             }
         }
     }

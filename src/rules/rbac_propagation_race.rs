@@ -1,11 +1,10 @@
 use crate::finding::Finding;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{
-    GrantKind, Tri, access, cmk_registries, grant_effective, if_also_deployed, short_name,
-};
+use crate::query::grants::{GrantKind, grant_effective};
+use crate::query::registries::with_access;
+use crate::query::{Tri, identity_name, short_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Warns when the role assignment that gives a CMK registry's identity key access is created
     /// in the same deployment as the registry (and no access policy grants it too).
@@ -57,8 +56,7 @@ impl Rule for RbacPropagationRace {
         let m = ctx.model;
         // Several registries (a loop) may share one role assignment: report it once.
         let mut seen = Vec::new();
-        for (i, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (i, r, a) in with_access(m) {
             let effective: Vec<_> = a
                 .definite()
                 .filter(|g| grant_effective(m, g) == Tri::Yes)
@@ -74,10 +72,11 @@ impl Rule for RbacPropagationRace {
             }
             seen.push(g.resource);
             let ra = &m.resources[g.resource];
-            out.push(if_also_deployed(
-                Finding::new(
+            out.push(
+                Finding::on(
                     &Self::META,
-                    ra.loc,
+                    g.resource,
+                    "",
                     format!(
                         "role assignment '{}' for identity '{}' is created in the same deployment as registry '{}'; it may not have propagated when the registry is created",
                         short_name(ra),
@@ -86,13 +85,10 @@ impl Rule for RbacPropagationRace {
                     ),
                 )
                 .label("created with the registry")
-                .pointer(ra.pointer.clone())
-                .resource(g.resource)
+                .assuming(i)
                 .related(r.loc, "the registry that needs it")
                 .help("assign the role in an earlier deployment, or grant key access with a vault access policy"),
-                m,
-                &[i],
-            ));
+            );
         }
     }
 }

@@ -1,9 +1,10 @@
-use crate::finding::Finding;
+use crate::azure::types::{KEY, REGISTRY};
+use crate::finding::{Finding, PropPath};
 use crate::model::Resource;
-use crate::rules::wiring::{KEY, REGISTRY, deployed, pointer};
+use crate::query::deployed;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Reports read-only properties of a CMK deployment written in a template: on a registry
     /// `keyVaultProperties.versionedKeyIdentifier`, `keyRotationEnabled` and
@@ -68,8 +69,9 @@ impl Rule for ReadOnlyPropertySet {
         for (ty, paths) in READ_ONLY {
             for (i, r) in deployed(ctx.model, ty) {
                 for path in paths {
-                    if let Some(n) = r.get(path) {
-                        out.push(finding(r, i, n.loc, path));
+                    if r.get(path).is_some() {
+                        let prop = path.rsplit('.').next().unwrap_or(path);
+                        out.push(finding(i, prop, PropPath::from(*path)));
                     }
                 }
                 if ty == REGISTRY {
@@ -80,20 +82,18 @@ impl Rule for ReadOnlyPropertySet {
     }
 }
 
-fn finding(r: &Resource, i: usize, loc: crate::source::Loc, path: &str) -> Finding {
-    let prop = path.rsplit('.').next().unwrap_or(path);
-    Finding::new(
+fn finding(i: usize, prop: &str, path: PropPath) -> Finding {
+    Finding::on(
         &ReadOnlyPropertySet::META,
-        loc,
+        i,
+        path,
         format!("{prop} is read-only; Resource Manager ignores or rejects it"),
     )
     .label("read-only")
-    .pointer(pointer(r, path))
-    .resource(i)
     .help(format!("remove {prop} from the template"))
 }
 
-/// `userAssignedIdentities` values must be `{}`: their principalId/clientId are outputs.
+/// `identity.userAssignedIdentities.{id}.principalId` / `.clientId`: filled in by Azure.
 fn user_assigned_values(r: &Resource, i: usize, out: &mut Vec<Finding>) {
     let Some(map) = r
         .get("identity.userAssignedIdentities")
@@ -103,14 +103,11 @@ fn user_assigned_values(r: &Resource, i: usize, out: &mut Vec<Finding>) {
     };
     for (k, v) in map.iter() {
         for prop in ["principalId", "clientId"] {
-            if let Some(n) = v.get(prop) {
-                let mut f = finding(r, i, n.loc, prop);
-                let key = k.name.replace('~', "~0").replace('/', "~1");
-                f.pointer = format!(
-                    "{}/{key}/{prop}",
-                    pointer(r, "identity.userAssignedIdentities")
-                );
-                out.push(f);
+            if v.get(prop).is_some() {
+                let path = PropPath::from("identity.userAssignedIdentities")
+                    .key(&k.name)
+                    .key(prop);
+                out.push(finding(i, prop, path));
             }
         }
     }

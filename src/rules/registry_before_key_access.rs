@@ -1,11 +1,10 @@
 use crate::finding::Finding;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{
-    Tri, access, cmk_registries, grant_effective, loc_of, pointer, short_name,
-};
+use crate::query::grants::grant_effective;
+use crate::query::registries::with_access;
+use crate::query::{Tri, identity_name, short_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a CMK registry depends (`dependsOn`, directly or transitively, or through
     /// Bicep symbolic references) on the access policy or role assignment that lets its identity
@@ -64,8 +63,7 @@ impl Rule for RegistryBeforeKeyAccess {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        for (i, r) in cmk_registries(m) {
-            let Some(a) = access(m, r) else { continue };
+        for (i, r, a) in with_access(m) {
             if !a.identity_deployed {
                 continue;
             }
@@ -81,9 +79,10 @@ impl Rule for RegistryBeforeKeyAccess {
             };
             let target = &m.resources[grant.resource];
             out.push(
-                Finding::new(
+                Finding::on(
                     &Self::META,
-                    loc_of(r, "dependsOn"),
+                    i,
+                    "dependsOn",
                     format!(
                         "registry '{}' does not depend on '{}', which grants identity '{}' access to the key",
                         r.display_name(),
@@ -92,8 +91,6 @@ impl Rule for RegistryBeforeKeyAccess {
                     ),
                 )
                 .label("may be created before the grant")
-                .pointer(pointer(r, "dependsOn"))
-                .resource(i)
                 .related(target.loc, "the grant is declared here")
                 .help(format!(
                     "add the grant ('{}') to the registry's dependsOn",

@@ -1,8 +1,10 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_registries, lookup, pointer, registry_key};
+use crate::query::Tri;
+use crate::query::keys::registry_key;
+use crate::query::registries::encryption_enabled;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that the rotation mode asked for agrees with the key identifier. A versionless key
     /// id (`https://v.vault.azure.net/keys/k`) means automatic rotation; a versioned one
@@ -67,43 +69,40 @@ impl Rule for RotationModeMismatch {
         &Self::META
     }
 
+    /// The modes asked for are the model's rotation intents: the spec's `key.rotation`, a
+    /// template's `keyRotationEnabled`.
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
-        for (i, r) in cmk_registries(ctx.model) {
-            let path = "properties.encryption.keyVaultProperties.keyRotationEnabled";
-            let Prop::Known(flag) = lookup(&r.body, path) else {
+        let m = ctx.model;
+        for intent in &m.rotation_intents() {
+            let r = &m.resources[intent.registry];
+            if r.existing || encryption_enabled(r) != Tri::Yes {
+                continue;
+            }
+            let Some(key) = registry_key(m, r) else {
                 continue;
             };
-            let Some(auto) = flag.as_bool() else { continue };
-            let Some(key) = registry_key(ctx.model, r) else {
-                continue;
-            };
-            let (versioned, message, help) = match (auto, key.versioned) {
+            let (message, fix) = match (intent.automatic, key.versioned) {
                 (true, Tri::Yes) => (
-                    true,
-                    "keyRotationEnabled is true but the key identifier is versioned (manual rotation)",
-                    "drop the version segment from keyIdentifier for automatic rotation, and remove the read-only keyRotationEnabled",
+                    "but the key id is versioned, which pins the registry to one key version",
+                    "use a versionless key id (…/keys/<name>) for automatic rotation",
                 ),
                 (false, Tri::No) => (
-                    false,
-                    "keyRotationEnabled is false but the key identifier is versionless (automatic rotation)",
-                    "use a versioned keyIdentifier for manual rotation, and remove the read-only keyRotationEnabled",
+                    "but the key id is versionless, so the registry rotates automatically",
+                    "use a versioned key id (…/keys/<name>/<version>) for manual rotation",
                 ),
                 _ => continue,
             };
             out.push(
-                Finding::new(&Self::META, flag.loc, message)
-                    .label(if auto { "automatic" } else { "manual" })
-                    .pointer(pointer(r, path))
-                    .resource(i)
-                    .related(
-                        key.node.loc,
-                        if versioned {
-                            "versioned key identifier"
-                        } else {
-                            "versionless key identifier"
-                        },
-                    )
-                    .help(help),
+                Finding::on(
+                    &Self::META,
+                    intent.registry,
+                    "properties.encryption.keyVaultProperties.keyRotationEnabled",
+                    format!("{} {message}", intent.stated),
+                )
+                .at(intent.loc)
+                .label("rotation mode set here")
+                .related(key.node.loc, "the key id decides the rotation mode")
+                .help(format!("{fix}, or {}", intent.instead)),
             );
         }
     }

@@ -1,12 +1,14 @@
 use crate::azure;
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, cmk_keys, if_also_deployed, lookup, pointer};
+use crate::query::keys::cmk_keys;
+use crate::query::{Prop, lookup, shown};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
-    /// Checks that a key the template creates and a registry uses as its customer-managed key is
-    /// an RSA key (`kty` `RSA` or `RSA-HSM`) of 2048, 3072 or 4096 bits.
+    /// Checks that a key a registry uses as its customer-managed key is an RSA key (`kty` `RSA`
+    /// or `RSA-HSM`) of 2048, 3072 or 4096 bits, wherever its type is known: a key the template
+    /// creates, or the key a build spec describes (`key.type`, `key.size`).
     ///
     /// ## Why is this bad?
     /// Container Registry wraps its data key with RSA. Elliptic-curve (`EC`, `EC-HSM`) and
@@ -54,58 +56,56 @@ impl Rule for RsaKeyRequired {
     }
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
-        let mut seen = Vec::new();
-        for (k, reg) in cmk_keys(ctx.model) {
-            let key = &ctx.model.resources[k];
-            if key.existing || seen.contains(&k) {
-                continue;
-            }
-            seen.push(k);
-            let registry = &ctx.model.resources[reg];
+        let m = ctx.model;
+        for (k, key, reg) in cmk_keys(m) {
+            let registry = &m.resources[reg];
             if let Prop::Known(kty) = lookup(&key.body, "properties.kty") {
                 let ok = kty.as_str().is_some_and(azure::key_type_supported);
                 if !ok {
                     let shown = kty.as_str().unwrap_or(kty.value.type_name());
-                    out.push(if_also_deployed(
-                        Finding::new(
+                    out.push(
+                        Finding::on(
                             &Self::META,
-                            kty.loc,
+                            k,
+                            "properties.kty",
                             format!(
-                                "key '{}' has kty '{shown}'; a registry's customer-managed key must be RSA or RSA-HSM",
-                                key.display_name()
+                                "key '{}' has {} '{shown}'; a registry's customer-managed key must be RSA or RSA-HSM",
+                                key.display_name(),
+                                m.spell(k, "kty"),
                             ),
                         )
                         .label("not RSA")
-                        .pointer(pointer(key, "properties.kty"))
-                        .resource(k)
+                        .assuming(reg)
                         .related(registry.loc, "the registry that uses this key")
-                        .help("set kty to 'RSA' (or 'RSA-HSM') with keySize 2048, 3072 or 4096"),
-                        ctx.model,
-                        &[reg],
-                    ));
+                        .help(format!(
+                            "set {} to 'RSA' (or 'RSA-HSM') with {} 2048, 3072 or 4096",
+                            m.spell(k, "kty"),
+                            m.spell(k, "keySize")
+                        )),
+                    );
                     continue;
                 }
             }
             if let Prop::Known(size) = lookup(&key.body, "properties.keySize")
                 && !matches!(size.as_i64(), Some(2048 | 3072 | 4096))
             {
-                out.push(if_also_deployed(
-                    Finding::new(
+                out.push(
+                    Finding::on(
                         &Self::META,
-                        size.loc,
+                        k,
+                        "properties.keySize",
                         format!(
-                            "key '{}' has keySize {}; registries accept RSA keys of 2048, 3072 or 4096 bits",
+                            "key '{}' has {} {}; registries accept RSA keys of 2048, 3072 or 4096 bits",
                             key.display_name(),
-                            crate::rules::wiring::shown(size)
+                            m.spell(k, "keySize"),
+                            shown(size)
                         ),
                     )
-                    .pointer(pointer(key, "properties.keySize"))
-                    .resource(k)
+                    .label("unsupported key size")
+                    .assuming(reg)
                     .related(registry.loc, "the registry that uses this key")
-                    .help("set keySize to 2048, 3072 or 4096"),
-                    ctx.model,
-                    &[reg],
-                ));
+                    .help(format!("set {} to 2048, 3072 or 4096", m.spell(k, "keySize"))),
+                );
             }
         }
     }
@@ -175,5 +175,23 @@ mod tests {
                     "properties": {"kty": "EC"}}]),
         );
         assert!(check(&RsaKeyRequired, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn a_referenced_key_is_checked_when_its_type_is_stated() {
+        // The spec front end describes a key it does not create as an `existing` key with the
+        // type the spec states; a template's `existing` key has no properties to check.
+        let stated = with(
+            good(),
+            json!([{"sym": "key", "type": "Microsoft.KeyVault/vaults/keys", "name": "kvcmk01/cmk",
+                    "existing": true, "properties": {"kty": "EC"}}]),
+        );
+        assert_eq!(check(&RsaKeyRequired, &model(stated)).len(), 1);
+        let referenced = with(
+            good(),
+            json!([{"sym": "key", "type": "Microsoft.KeyVault/vaults/keys", "name": "kvcmk01/cmk",
+                    "existing": true}]),
+        );
+        assert!(check(&RsaKeyRequired, &model(referenced)).is_empty());
     }
 }

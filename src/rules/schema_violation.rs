@@ -1,8 +1,8 @@
-use crate::finding::Finding;
+use crate::finding::{Finding, PropPath};
 use crate::rules::{Ctx, Rule, RuleMeta};
 use crate::schema;
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Validates every resource the template deploys, of a type the project has a schema for
     /// (registries, user-assigned identities, vaults, keys, access policies, role assignments,
@@ -55,21 +55,22 @@ impl Rule for SchemaViolation {
                 continue;
             }
             for e in schema::validate_node(&r.ty, &r.body) {
-                let loc = match schema::node_at(&r.body, &e.pointer) {
-                    // An unexpected property points at its name.
-                    Some((_, Some(key))) if e.message.starts_with("unknown property") => key.loc,
-                    Some((node, _)) => node.loc,
-                    None => r.loc,
-                };
-                out.push(
-                    Finding::new(&Self::META, loc, e.message.clone())
-                        .pointer(format!("{}{}", r.pointer, e.pointer))
-                        .resource(i)
-                        .help(format!(
-                            "fix the value to match the {} API (see `acr-cmk explain SCH001`)",
-                            r.ty
-                        )),
+                let mut f = Finding::on(
+                    &Self::META,
+                    i,
+                    PropPath::from_pointer(&e.pointer),
+                    e.message.clone(),
                 );
+                // An unexpected property points at its name.
+                if let Some((_, Some(key))) = schema::node_at(&r.body, &e.pointer)
+                    && e.message.starts_with("unknown property")
+                {
+                    f = f.at(key.loc);
+                }
+                out.push(f.help(format!(
+                    "fix the value to match the {} API (see `acr-cmk explain SCH001`)",
+                    r.ty
+                )));
             }
         }
     }

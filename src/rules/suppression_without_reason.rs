@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Reports an in-source suppression that gives no reason: ARM
     /// `metadata: { "acr-cmk": { "ignore": [...] } }` without `reason`. The lint driver emits it

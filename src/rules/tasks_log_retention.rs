@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{cmk_registries, if_also_deployed, name_of, name_segments};
+use crate::query::registries::{children_of, cmk_registries};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 /// ACR Tasks resource types whose runs produce logs.
@@ -9,7 +9,7 @@ const TASK_TYPES: [&str; 3] = [
     "Microsoft.ContainerRegistry/registries/runs",
 ];
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Notes ACR Tasks (`registries/tasks`, `registries/taskRuns`) declared on a registry with a
     /// customer-managed key.
@@ -58,36 +58,22 @@ impl Rule for TasksLogRetention {
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
         for (ri, reg) in cmk_registries(m) {
-            let Some(reg_name) = name_of(reg) else {
-                continue;
-            };
-            for ty in TASK_TYPES {
-                for (ti, task) in m.of_type(ty) {
-                    if task.existing
-                        || !name_segments(task)
-                            .first()
-                            .is_some_and(|n| n.same(&reg_name))
-                    {
-                        continue;
-                    }
-                    out.push(if_also_deployed(
-                        Finding::new(
-                            &Self::META,
-                            task.loc,
-                            format!(
-                                "task '{}' runs on registry '{}', which uses a customer-managed key: its run logs are kept only 24 hours",
-                                task.display_name(),
-                                reg.display_name()
-                            ),
-                        )
-                        .pointer(task.pointer.clone())
-                        .resource(ti)
-                        .related(reg.loc, "the CMK registry")
-                        .help("export task run logs if you need them for longer"),
-                        m,
-                        &[ri],
-                    ));
-                }
+            for (ti, task) in children_of(m, reg, &TASK_TYPES) {
+                out.push(
+                    Finding::on(
+                        &Self::META,
+                        ti,
+                        "",
+                        format!(
+                            "task '{}' runs on registry '{}', which uses a customer-managed key: its run logs are kept only 24 hours",
+                            task.display_name(),
+                            reg.display_name()
+                        ),
+                    )
+                    .assuming(ri)
+                    .related(reg.loc, "the CMK registry")
+                    .help("export task run logs if you need them for longer"),
+                );
             }
         }
     }

@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Reports a file reference that acr-cmk does not follow: a Bicep `module` or `import`
     /// path, or an ARM `templateLink.relativePath`, that is absolute, leaves the lint root

@@ -1,13 +1,13 @@
 use crate::finding::Finding;
 use crate::model::Resource;
-use crate::rules::key_access_missing::identity_name;
-use crate::rules::wiring::{
-    Tri, UsedIdentity, assigned_identities, cmk_registries, identity_for_key, key_is_id, loc_of,
-    pointer, used_identity,
+use crate::query::identities::{
+    UsedIdentity, assigned_identities, identity_for_key, key_is_id, used_identity,
 };
+use crate::query::registries::cmk_registries;
+use crate::query::{Tri, identity_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a registry with customer-managed-key encryption reaches its key through a
     /// user-assigned managed identity: `identity.type` includes `UserAssigned`,
@@ -71,19 +71,13 @@ impl Rule for UserAssignedIdentityRequired {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         for (i, r) in cmk_registries(ctx.model) {
-            let push = |out: &mut Vec<Finding>, loc, ptr: &str, msg: String| {
-                out.push(
-                    Finding::new(&Self::META, loc, msg)
-                        .pointer(pointer(r, ptr))
-                        .resource(i)
-                        .help(HELP),
-                );
+            let push = |out: &mut Vec<Finding>, path: &str, msg: String| {
+                out.push(Finding::on(&Self::META, i, path, msg).help(HELP));
             };
             let assigned = assigned_identities(r);
             if assigned.user_assigned_type == Tri::No {
                 push(
                     out,
-                    loc_of(r, "identity.type"),
                     "identity.type",
                     format!(
                         "registry '{}' has no user-assigned identity; customer-managed keys need one at creation",
@@ -95,7 +89,6 @@ impl Rule for UserAssignedIdentityRequired {
             if assigned.keys.as_ref().is_some_and(|k| k.is_empty()) {
                 push(
                     out,
-                    loc_of(r, "identity"),
                     "identity.userAssignedIdentities",
                     format!(
                         "registry '{}' lists no identity in identity.userAssignedIdentities",
@@ -104,20 +97,15 @@ impl Rule for UserAssignedIdentityRequired {
                 );
                 continue;
             }
-            let (used, node) = used_identity(r);
-            let loc = node
-                .map(|n| n.loc)
-                .unwrap_or_else(|| loc_of(r, "properties.encryption"));
+            let (used, _) = used_identity(r);
             match used {
                 UsedIdentity::Missing => push(
                     out,
-                    loc,
                     KVP_IDENTITY,
                     "encryption is enabled but keyVaultProperties.identity is missing or empty".into(),
                 ),
                 UsedIdentity::PrincipalIdOf(_) => push(
                     out,
-                    loc,
                     KVP_IDENTITY,
                     "keyVaultProperties.identity is the identity's principalId; it must be its clientId".into(),
                 ),
@@ -125,7 +113,6 @@ impl Rule for UserAssignedIdentityRequired {
                     if not_assigned(ctx.model, r, &id) {
                         push(
                             out,
-                            loc,
                             KVP_IDENTITY,
                             format!(
                                 "keyVaultProperties.identity is the clientId of identity '{}', which is not among the registry's user-assigned identities",

@@ -1,8 +1,9 @@
 use crate::finding::Finding;
-use crate::rules::wiring::{Prop, Tri, cmk_vaults, if_also_deployed, lookup, pointer, str_is};
+use crate::query::vaults::deployed_key_vaults;
+use crate::query::{Prop, Tri, lookup, shown, str_is};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a vault holding a registry's customer-managed key, if its firewall denies by
     /// default (`networkAcls.defaultAction: Deny`), lets trusted Azure services through
@@ -48,11 +49,7 @@ impl Rule for VaultFirewallTrustedServices {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        for (v, reg) in cmk_vaults(m) {
-            let vault = &m.resources[v];
-            if vault.existing {
-                continue;
-            }
+        for (v, vault, reg) in deployed_key_vaults(m) {
             let Prop::Known(action) = lookup(&vault.body, "properties.networkAcls.defaultAction")
             else {
                 continue;
@@ -67,24 +64,22 @@ impl Rule for VaultFirewallTrustedServices {
             if str_is(bypass, "AzureServices") != Tri::No {
                 continue;
             }
-            out.push(if_also_deployed(
-                Finding::new(
+            out.push(
+                Finding::on(
                     &Self::META,
-                    bypass.loc,
+                    v,
+                    path,
                     format!(
                         "vault '{}' denies network access by default and does not let trusted Azure services through (bypass {})",
                         vault.display_name(),
-                        crate::rules::wiring::shown(bypass)
+                        shown(bypass)
                     ),
                 )
                 .label("trusted services blocked")
-                .pointer(pointer(vault, path))
-                .resource(v)
+                .assuming(reg)
                 .related(m.resources[reg].loc, "the registry whose key is in this vault")
                 .help("set networkAcls.bypass to 'AzureServices'"),
-                m,
-                &[reg],
-            ));
+            );
         }
     }
 }

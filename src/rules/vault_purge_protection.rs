@@ -1,9 +1,9 @@
 use crate::finding::Finding;
-use crate::model::Node;
-use crate::rules::wiring::{Prop, cmk_vaults, if_also_deployed, lookup, pointer, shown};
+use crate::query::vaults::deployed_key_vaults;
+use crate::query::{Prop, lookup, shown};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
-crate::declare_rule! {
+declare_rule! {
     /// ## What it does
     /// Checks that a vault the template deploys and that holds a registry's customer-managed key
     /// has purge protection on (`enablePurgeProtection: true`), soft delete not turned off, and a
@@ -52,30 +52,28 @@ impl Rule for VaultPurgeProtection {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        for (v, reg) in cmk_vaults(m) {
-            let vault = &m.resources[v];
-            if vault.existing {
-                continue;
-            }
+        for (v, vault, reg) in deployed_key_vaults(m) {
             let name = vault.display_name();
-            let mut problems: Vec<(&str, Option<&Node>, String)> = Vec::new();
+            // (path, message, written): a setting that is not written is shown at the vault
+            // itself, not at its whole `properties` object.
+            let mut problems: Vec<(&str, String, bool)> = Vec::new();
             let purge = "properties.enablePurgeProtection";
             match lookup(&vault.body, purge) {
                 Prop::Absent => problems.push((
                     purge,
-                    None,
                     format!(
                         "vault '{name}' holds a registry's key but purge protection is not enabled"
                     ),
+                    false,
                 )),
                 Prop::Known(n) if n.as_bool() == Some(true) => {}
                 Prop::Known(n) => problems.push((
                     purge,
-                    Some(n),
                     format!(
                         "vault '{name}' has enablePurgeProtection {}; it must be the boolean true",
                         shown(n)
                     ),
+                    true,
                 )),
                 Prop::Unknown => {}
             }
@@ -85,11 +83,11 @@ impl Rule for VaultPurgeProtection {
             {
                 problems.push((
                     soft,
-                    Some(n),
                     format!(
                         "vault '{name}' has enableSoftDelete {}; soft delete must stay on",
                         shown(n)
                     ),
+                    true,
                 ));
             }
             let days = "properties.softDeleteRetentionInDays";
@@ -98,20 +96,20 @@ impl Rule for VaultPurgeProtection {
             {
                 problems.push((
                     days,
-                    Some(n),
                     format!("vault '{name}' has softDeleteRetentionInDays {}; it must be a number from 7 to 90", shown(n)),
+                    true,
                 ));
             }
-            for (path, node, message) in problems {
-                out.push(if_also_deployed(
-                    Finding::new(&Self::META, node.map(|n| n.loc).unwrap_or(vault.loc), message)
-                        .pointer(pointer(vault, path))
-                        .resource(v)
+            for (path, message, written) in problems {
+                let mut f = Finding::on(&Self::META, v, path, message);
+                if !written {
+                    f = f.at(vault.loc);
+                }
+                out.push(
+                    f.assuming(reg)
                         .related(m.resources[reg].loc, "the registry whose key is in this vault")
                         .help("set enablePurgeProtection: true, enableSoftDelete: true and softDeleteRetentionInDays between 7 and 90 (90 recommended)"),
-                    m,
-                    &[reg],
-                ));
+                );
             }
         }
     }

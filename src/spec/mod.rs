@@ -4,8 +4,10 @@
 //! [`Spec`] in which every field remembers where it came from; a default remembers the table
 //! (or the file start) it was filled in for, so a rule about a defaulted value still points
 //! somewhere sensible. Structural problems (malformed TOML, unknown keys, wrong types, bad enum
-//! values, missing or conflicting keys) are `SPEC001` findings and leave no spec; the Azure CMK
-//! rules run afterwards on a well-formed spec ([`check::check`]).
+//! values, missing or conflicting keys) are `SPEC001` findings and leave no spec. A well-formed
+//! spec is the third front end of the rule catalogue: [`model::model`] builds the deployment it
+//! describes as a format-neutral model located in the TOML, and the same rules that lint ARM
+//! and Bicep run on it.
 //!
 //! Reference (defaults in brackets; enum values are matched without regard to case and kept in
 //! the schemas' canonical casing; `schemas/spec.schema.json` is the same for editors):
@@ -31,7 +33,7 @@
 //! | `deployment.cloud` | AzureCloud/AzureChinaCloud/AzureUSGovernment [AzureCloud] |
 //! | `deployment.api_version` | registry API [2025-11-01]; before 2019-12-01-preview is CMK014 |
 
-pub mod check;
+pub mod model;
 mod parse;
 
 use crate::azure::Cloud;

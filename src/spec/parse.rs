@@ -586,7 +586,7 @@ impl Parser {
         let api = &spec.deployment.api_version.value;
         if zr.explicit
             && zr.value == Toggle::Enabled
-            && !crate::generate::plan::has_zone_redundancy(api)
+            && !crate::azure::registry_api_has_zone_redundancy(api)
         {
             self.error(
                 zr.loc,

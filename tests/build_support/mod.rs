@@ -64,7 +64,7 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 pub fn parse_bicep(text: &str) -> tree_sitter::Tree {
     let mut parser = tree_sitter::Parser::new();
     parser
-        .set_language(&tree_sitter_bicep::LANGUAGE.into())
+        .set_language(&tree_sitter_bicep_acr::LANGUAGE.into())
         .expect("bicep grammar loads");
     parser.parse(text, None).expect("the parser returns a tree")
 }

@@ -7,18 +7,24 @@ use std::path::{Path, PathBuf};
 /// `../shared/corpus/<sub>` beside the checkout. Missing: a test failure when `CI` is set (the
 /// data is part of the CI contract), a note and a skip otherwise.
 pub fn corpus(sub: &str) -> Option<PathBuf> {
+    shared(&Path::new("corpus").join(sub))
+}
+
+/// `../shared/<sub>` beside the checkout (reference data: the corpus, the Bicep compiler's
+/// samples), with the same rule as [`corpus`].
+pub fn shared(sub: &Path) -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
+        .join("../shared")
         .join(sub);
     if dir.is_dir() {
         return Some(dir);
     }
     assert!(
         std::env::var_os("CI").is_none(),
-        "corpus missing at {} (required when CI is set)",
+        "reference data missing at {} (required when CI is set)",
         dir.display()
     );
-    eprintln!("note: {} missing; corpus test skipped", dir.display());
+    eprintln!("note: {} missing; test skipped", dir.display());
     None
 }
 

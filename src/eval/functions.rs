@@ -1,118 +1,41 @@
-//! ARM template functions over evaluated arguments (everything that needs no lazy evaluation or
-//! template context beyond the deployment scope).
+//! The template function library: ARM's functions over evaluated arguments, shared by both front
+//! ends (Bicep emits its built-in functions verbatim into the compiled template, so a Bicep call
+//! must mean what the ARM call means). The functions that evaluate their arguments lazily are in
+//! [`super::lazy`]; those that need a front end's context (`parameters()`, `variables()`,
+//! `reference()`, `copyIndex()`, lambdas, user-defined functions) stay in the front ends.
+//!
+//! A function of unknowns that cannot be computed is deterministic all the same: it gives the
+//! canonical [`Sym::Expr`] of the call ([`expr_of`]), so equal calls compare equal.
 
-use super::eval::{Frame, bounded, expr_of, literal, string_too_big, too_big};
+use super::access::index;
+use super::canon::expr_of;
+use super::equality::equals;
+use super::limits::{Limit, MAX_ITEMS, MAX_STRING, Meter};
+use super::scope;
+use super::text::{Text, text_of, to_json};
+use super::value::{bounded, opaque, produced};
 use crate::model::{Key, Node, Object, Part, Scope, Sym, SymStr, Value, extension_resource_id};
 use crate::source::Loc;
 
-fn opaque(why: &str, loc: Loc) -> Node {
-    Node::new(Value::opaque(why), loc)
+/// What the library needs from the front end calling it.
+pub struct Ctx<'a> {
+    /// The unit's meter: values produced and limits hit are charged to it.
+    pub meter: &'a Meter,
+    /// The scope expressions see: `resourceGroup()`, `subscription()`, `resourceId()`.
+    pub scope: &'a Scope,
+    /// `json()`: JSON text as a value (the ARM front end's parser, as ARM reads JSON), or `None`
+    /// when it does not parse.
+    pub parse_json: fn(&str, Loc) -> Option<Node>,
 }
 
-fn lit_len(s: &SymStr) -> usize {
-    s.parts
-        .iter()
-        .map(|p| if let Part::Lit(l) = p { l.len() } else { 0 })
-        .sum()
+/// An unknown in place of a value too large to build, with the limit recorded.
+fn too_large(m: &Meter, limit: Limit, why: &str, loc: Loc) -> Node {
+    m.hit(limit, loc);
+    opaque(why, loc)
 }
 
-/// A value as text for `concat`/`format`: strings and numbers; symbols keep their parts.
-pub fn text_of(v: &Value) -> Option<SymStr> {
-    match v {
-        Value::Str(s) => Some(SymStr::lit(s)),
-        Value::Int(i) => Some(SymStr::lit(&i.to_string())),
-        Value::Float(f) => Some(SymStr::lit(&f.to_string())),
-        Value::Bool(b) => Some(SymStr::lit(if *b { "True" } else { "False" })),
-        Value::Null => Some(SymStr::default()),
-        Value::Sym(s) => Some(s.clone()),
-        Value::Array(_) | Value::Object(_) => v.is_known().then(|| SymStr::lit(&to_json(v))),
-    }
-}
-
-/// Compact JSON text of a known value (the `string()` function).
-pub fn to_json(v: &Value) -> String {
-    fn go(v: &Value, out: &mut String) {
-        match v {
-            Value::Null => out.push_str("null"),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => out.push_str(&i.to_string()),
-            Value::Float(f) => out.push_str(&f.to_string()),
-            Value::Str(s) => out.push_str(&serde_json::to_string(s).unwrap_or_default()),
-            Value::Sym(s) => {
-                out.push_str(&serde_json::to_string(&s.to_string()).unwrap_or_default())
-            }
-            Value::Array(a) => {
-                out.push('[');
-                for (i, x) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    go(&x.value, out);
-                }
-                out.push(']');
-            }
-            Value::Object(o) => {
-                out.push('{');
-                for (i, (k, x)) in o.entries.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    go(&Value::Str(k.name.clone()), out);
-                    out.push(':');
-                    go(&x.value, out);
-                }
-                out.push('}');
-            }
-        }
-    }
-    let mut s = String::new();
-    go(v, &mut s);
-    s
-}
-
-/// Deep equality: Some(result) when it can be decided.
-pub fn equals(a: &Value, b: &Value) -> Option<bool> {
-    match (a, b) {
-        (Value::Sym(x), Value::Sym(y)) if x.same(y) => Some(true),
-        (Value::Sym(_), _) | (_, Value::Sym(_)) => None,
-        (Value::Null, Value::Null) => Some(true),
-        (Value::Bool(x), Value::Bool(y)) => Some(x == y),
-        (Value::Int(x), Value::Int(y)) => Some(x == y),
-        (Value::Int(x), Value::Float(y)) | (Value::Float(y), Value::Int(x)) => {
-            Some(*x as f64 == *y)
-        }
-        (Value::Float(x), Value::Float(y)) => Some(x == y),
-        (Value::Str(x), Value::Str(y)) => Some(x == y),
-        (Value::Array(x), Value::Array(y)) => {
-            if x.len() != y.len() {
-                return Some(false);
-            }
-            let mut all = Some(true);
-            for (p, q) in x.iter().zip(y) {
-                match equals(&p.value, &q.value) {
-                    Some(false) => return Some(false),
-                    None => all = None,
-                    _ => {}
-                }
-            }
-            all
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            if x.len() != y.len() {
-                return Some(false);
-            }
-            let mut all = Some(true);
-            for (k, p) in x.iter() {
-                match y.get(&k.name).map(|q| equals(&p.value, &q.value)) {
-                    None | Some(Some(false)) => return Some(false),
-                    Some(None) => all = None,
-                    _ => {}
-                }
-            }
-            all
-        }
-        _ => Some(false),
-    }
+fn too_many(n: usize) -> bool {
+    n > MAX_ITEMS
 }
 
 fn empty(v: &Value) -> Option<bool> {
@@ -159,7 +82,7 @@ fn split_id_args(args: &[Node]) -> Option<(&[Node], String, Vec<SymStr>)> {
 /// `resourceId()` and `subscriptionResourceId()`: ids that default to the deployment scope.
 fn scoped_resource_id(deployment: &Scope, lname: &str, args: &[Node], loc: Loc) -> Node {
     let Some((pre, ty, names)) = split_id_args(args) else {
-        return opaque(&format!("{lname}() with an unknown type"), loc);
+        return opaque(format!("{lname}() with an unknown type"), loc);
     };
     let sym = |n: &Node| n.value.to_symstr();
     let scope = if lname == "resourceid" {
@@ -198,7 +121,7 @@ fn scoped_resource_id(deployment: &Scope, lname: &str, args: &[Node], loc: Loc) 
 /// depend on the deployment scope.
 fn unscoped_resource_id(lname: &str, args: &[Node], loc: Loc) -> Node {
     let Some((pre, ty, names)) = split_id_args(args) else {
-        return opaque(&format!("{lname}() with an unknown type"), loc);
+        return opaque(format!("{lname}() with an unknown type"), loc);
     };
     let sym = |n: &Node| n.value.to_symstr();
     let id = match lname {
@@ -227,11 +150,11 @@ fn unscoped_resource_id(lname: &str, args: &[Node], loc: Loc) -> Node {
     Node::new(Value::from_symstr(id), loc)
 }
 
-fn format_fn(args: &[Node], loc: Loc) -> Node {
+fn format_fn(m: &Meter, args: &[Node], loc: Loc) -> Node {
     let Some(fmt) = args.first().and_then(|a| a.as_str()) else {
         return opaque("format() with an unknown format string", loc);
     };
-    let mut out = SymStr::default();
+    let mut out = Text::new(m, loc);
     let mut rest = fmt;
     while let Some(open) = rest.find(['{', '}']) {
         out.push_lit(&rest[..open]);
@@ -259,20 +182,16 @@ fn format_fn(args: &[Node], loc: Loc) -> Node {
         if !spec.is_empty() && !matches!(arg.value, Value::Str(_)) {
             return opaque("format() with a format specifier", loc);
         }
-        match text_of(&arg.value) {
-            Some(t) => out.append(&t),
-            None => return opaque("format() of an unknown", loc),
-        }
-        if string_too_big(lit_len(&out)) {
-            return opaque("string too large", loc);
+        if !out.push_value(&arg.value) {
+            return opaque("format() of an unknown", loc);
         }
         rest = &tail[close + 1..];
     }
     out.push_lit(rest);
-    Node::new(Value::from_symstr(out), loc)
+    out.into_node()
 }
 
-fn concat(args: Vec<Node>, loc: Loc) -> Node {
+fn concat(m: &Meter, args: Vec<Node>, loc: Loc) -> Node {
     if args.iter().any(|a| matches!(a.value, Value::Array(_))) {
         let mut out = Vec::new();
         for a in args {
@@ -281,23 +200,19 @@ fn concat(args: Vec<Node>, loc: Loc) -> Node {
                 Value::Null => {}
                 _ => return opaque("concat() of an unknown array", loc),
             }
+            if too_many(out.len()) {
+                return too_large(m, Limit::ValueSize, "array too large", loc);
+            }
         }
-        if too_big(out.len()) {
-            return opaque("array too large", loc);
-        }
-        return bounded(Node::new(Value::Array(out), loc));
+        return bounded(m, Node::new(Value::Array(out), loc));
     }
-    let mut out = SymStr::default();
+    let mut out = Text::new(m, loc);
     for a in &args {
-        match text_of(&a.value) {
-            Some(t) => out.append(&t),
-            None => return opaque("concat() of an unknown", loc),
+        if !out.push_value(&a.value) {
+            return opaque("concat() of an unknown", loc);
         }
     }
-    if string_too_big(lit_len(&out)) {
-        return opaque("string too large", loc);
-    }
-    Node::new(Value::from_symstr(out), loc)
+    out.into_node()
 }
 
 fn union(args: Vec<Node>, loc: Loc) -> Node {
@@ -500,7 +415,7 @@ fn first_last(first: bool, args: &[Node], loc: Loc) -> Node {
     }
 }
 
-fn split(args: &[Node], loc: Loc) -> Node {
+fn split(m: &Meter, args: &[Node], loc: Loc) -> Node {
     let Some(seps) = args.get(1).map(|a| match &a.value {
         Value::Str(s) => Some(vec![s.clone()]),
         Value::Array(a) => a.iter().map(|x| x.as_str().map(String::from)).collect(),
@@ -517,8 +432,8 @@ fn split(args: &[Node], loc: Loc) -> Node {
             for sep in &seps {
                 pieces = pieces.iter().flat_map(|p| p.split(sep.as_str())).collect();
             }
-            if too_big(pieces.len()) {
-                return opaque("array too large", loc);
+            if too_many(pieces.len()) {
+                return too_large(m, Limit::ValueSize, "array too large", loc);
             }
             let out = pieces
                 .into_iter()
@@ -549,7 +464,7 @@ fn split(args: &[Node], loc: Loc) -> Node {
     }
 }
 
-fn string_fn(lname: &str, args: &[Node], loc: Loc) -> Node {
+fn string_fn(m: &Meter, lname: &str, args: &[Node], loc: Loc) -> Node {
     let s = |v: String| Node::new(Value::Str(v), loc);
     let b = |v: bool| Node::new(Value::Bool(v), loc);
     let i = |v: i64| Node::new(Value::Int(v), loc);
@@ -567,8 +482,8 @@ fn string_fn(lname: &str, args: &[Node], loc: Loc) -> Node {
                 return s(a0.to_string());
             }
             let out = a0.replace(a1, a.get(2).copied().unwrap_or(""));
-            if string_too_big(out.len()) {
-                return opaque("string too large", loc);
+            if out.len() > MAX_STRING {
+                return too_large(m, Limit::StringSize, "string too large", loc);
             }
             s(out)
         }
@@ -592,7 +507,7 @@ fn string_fn(lname: &str, args: &[Node], loc: Loc) -> Node {
             };
             s(format!("{base}{a1}"))
         }
-        _ => opaque(&format!("{lname}() is not modelled"), loc),
+        _ => opaque(format!("{lname}() is not modelled"), loc),
     }
 }
 
@@ -659,15 +574,18 @@ fn min_max(max: bool, args: &[Node], loc: Loc) -> Node {
     }
 }
 
-fn range(args: &[Node], loc: Loc) -> Node {
+fn range(m: &Meter, args: &[Node], loc: Loc) -> Node {
     let (Some(start), Some(count)) = (
         args.first().and_then(|a| num(&a.value)),
         args.get(1).and_then(|a| num(&a.value)),
     ) else {
         return expr_of("range", args, loc);
     };
-    if count < 0 || too_big(count as usize) {
-        return opaque("range() too large", loc);
+    if count < 0 {
+        return opaque("range() of a negative count", loc);
+    }
+    if too_many(count as usize) {
+        return too_large(m, Limit::ValueSize, "range() too large", loc);
     }
     let out = (0..count)
         .map(|i| Node::new(Value::Int(start.saturating_add(i)), loc))
@@ -687,34 +605,36 @@ fn create_object(args: Vec<Node>, loc: Loc) -> Node {
     Node::new(Value::Object(obj), loc)
 }
 
+/// `items(object)`: `[{key, value}, …]` sorted by key.
+pub fn items_of(o: &Object, loc: Loc) -> Vec<Node> {
+    let mut entries: Vec<_> = o.entries.iter().collect();
+    entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    entries
+        .into_iter()
+        .map(|(k, v)| {
+            let mut obj = Object::default();
+            obj.insert(
+                Key {
+                    name: "key".into(),
+                    loc,
+                },
+                Node::new(Value::Str(k.name.clone()), k.loc),
+            );
+            obj.insert(
+                Key {
+                    name: "value".into(),
+                    loc,
+                },
+                v.clone(),
+            );
+            Node::new(Value::Object(obj), loc)
+        })
+        .collect()
+}
+
 fn items(args: &[Node], loc: Loc) -> Node {
     match args.first().map(|a| &a.value) {
-        Some(Value::Object(o)) => {
-            let mut entries: Vec<_> = o.entries.iter().collect();
-            entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-            let out = entries
-                .into_iter()
-                .map(|(k, v)| {
-                    let mut obj = Object::default();
-                    obj.insert(
-                        Key {
-                            name: "key".into(),
-                            loc,
-                        },
-                        Node::new(Value::Str(k.name.clone()), k.loc),
-                    );
-                    obj.insert(
-                        Key {
-                            name: "value".into(),
-                            loc,
-                        },
-                        v.clone(),
-                    );
-                    Node::new(Value::Object(obj), loc)
-                })
-                .collect();
-            Node::new(Value::Array(out), loc)
-        }
+        Some(Value::Object(o)) => Node::new(Value::Array(items_of(o, loc)), loc),
         _ => expr_of("items", args, loc),
     }
 }
@@ -763,52 +683,89 @@ fn intersection(args: Vec<Node>, loc: Loc) -> Node {
     }
 }
 
-fn join(args: &[Node], loc: Loc) -> Node {
+fn join(m: &Meter, args: &[Node], loc: Loc) -> Node {
     match (
         args.first().map(|a| &a.value),
         args.get(1).and_then(|a| a.as_str()),
     ) {
         (Some(Value::Array(a)), Some(sep)) => {
-            let mut out = SymStr::default();
+            let mut out = Text::new(m, loc);
             for (i, x) in a.iter().enumerate() {
                 if i > 0 {
                     out.push_lit(sep);
                 }
-                match text_of(&x.value) {
-                    Some(t) => out.append(&t),
-                    None => return opaque("join() of unknown items", loc),
-                }
-                if string_too_big(lit_len(&out)) {
-                    return opaque("string too large", loc);
+                if !out.push_value(&x.value) {
+                    return opaque("join() of unknown items", loc);
                 }
             }
-            Node::new(Value::from_symstr(out), loc)
+            out.into_node()
         }
         _ => expr_of("join", args, loc),
     }
 }
 
-/// Functions of already evaluated arguments; the `resourceId` family resolves against the
-/// frame's deployment scope, everything else is [`call`].
-pub fn pure(frame: &Frame, lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Node {
-    match lname {
-        "resourceid" | "subscriptionresourceid" => {
-            scoped_resource_id(&frame.scope, lname, &args, loc)
+/// `padLeft(value, width, [char])`.
+fn pad_left(m: &Meter, args: &[Node], loc: Loc) -> Node {
+    match (
+        args.first()
+            .and_then(|a| text_of(&a.value))
+            .and_then(|t| t.as_lit().map(String::from)),
+        args.get(1).and_then(|a| num(&a.value)),
+    ) {
+        (Some(_), Some(w)) if w > MAX_STRING as i64 => {
+            too_large(m, Limit::StringSize, "padLeft() too wide", loc)
         }
-        _ => call(lname, name, args, loc)
-            .unwrap_or_else(|_| opaque(&format!("function {name}() is not modelled"), loc)),
+        (Some(s), Some(w)) if w >= 0 => {
+            let pad = args
+                .get(2)
+                .and_then(|a| a.as_str())
+                .and_then(|p| p.chars().next())
+                .unwrap_or(' ');
+            let n = (w as usize).saturating_sub(s.chars().count());
+            Node::new(
+                Value::Str(std::iter::repeat_n(pad, n).chain(s.chars()).collect()),
+                loc,
+            )
+        }
+        _ => expr_of("padleft", args, loc),
     }
 }
 
-/// The template functions whose result depends only on their arguments, shared by the ARM and
-/// the Bicep evaluators (Bicep emits its built-ins verbatim into ARM, so both front ends must
-/// give them the same semantics). `lname` is the lower-cased `name`. `Err` gives the arguments
-/// back when the function is not one of them.
-pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, Vec<Node>> {
+/// `tryGet(value, key, …)`: null where a key or index is missing.
+fn try_get(args: Vec<Node>, loc: Loc) -> Node {
+    let mut it = args.into_iter();
+    let Some(mut cur) = it.next() else {
+        return opaque("tryGet() without arguments", loc);
+    };
+    for k in it {
+        cur = index(cur, &k, loc, true);
+    }
+    cur
+}
+
+/// Call the library function `name` (`lname` is it lower-cased) on evaluated arguments. `Err`
+/// gives the arguments back when it is not a library function: the front end's own functions
+/// (`parameters()`, `reference()`, lambdas, user-defined functions), then [`unmodelled`].
+pub fn call(
+    cx: &Ctx,
+    lname: &str,
+    name: &str,
+    args: Vec<Node>,
+    loc: Loc,
+) -> Result<Node, Vec<Node>> {
+    let m = cx.meter;
     let b = |v: bool| Node::new(Value::Bool(v), loc);
-    Ok(match lname {
-        "concat" => concat(args, loc),
-        "format" => format_fn(&args, loc),
+    let out = match lname {
+        "resourcegroup" => scope::resource_group(cx.scope, &args, loc),
+        "subscription" => scope::subscription(cx.scope, &args, loc),
+        "tenant" => scope::tenant(loc),
+        "managementgroup" => scope::management_group(&args, loc),
+        "deployment" => scope::deployment(cx.scope, loc),
+        "environment" => scope::environment(loc),
+        "resourceid" | "subscriptionresourceid" => scoped_resource_id(cx.scope, lname, &args, loc),
+        "concat" => concat(m, args, loc),
+        "format" => format_fn(m, &args, loc),
+        "tryget" => try_get(args, loc),
         "string" => match args.first().map(|a| &a.value) {
             Some(Value::Str(_)) => args.into_iter().next().unwrap_or_else(|| Node::null(loc)),
             Some(Value::Sym(s)) => Node::new(Value::Sym(s.clone()), loc),
@@ -816,34 +773,15 @@ pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, 
             _ => expr_of(lname, &args, loc),
         },
         "tolower" | "toupper" | "trim" | "replace" | "startswith" | "endswith" | "indexof"
-        | "lastindexof" | "base64" | "uri" | "uricomponent" => string_fn(lname, &args, loc),
+        | "lastindexof" | "base64" | "uri" | "uricomponent" => string_fn(m, lname, &args, loc),
         "substring" => substring(&args, loc),
-        "padleft" => match (
-            args.first()
-                .and_then(|a| text_of(&a.value))
-                .and_then(|t| t.as_lit().map(String::from)),
-            args.get(1).and_then(|a| num(&a.value)),
-        ) {
-            (Some(s), Some(w)) if w >= 0 && !too_big(w as usize) => {
-                let pad = args
-                    .get(2)
-                    .and_then(|a| a.as_str())
-                    .and_then(|p| p.chars().next())
-                    .unwrap_or(' ');
-                let n = (w as usize).saturating_sub(s.chars().count());
-                Node::new(
-                    Value::Str(std::iter::repeat_n(pad, n).chain(s.chars()).collect()),
-                    loc,
-                )
-            }
-            _ => expr_of(lname, &args, loc),
-        },
-        "split" => split(&args, loc),
+        "padleft" => pad_left(m, &args, loc),
+        "split" => split(m, &args, loc),
         "first" => first_last(true, &args, loc),
         "last" => first_last(false, &args, loc),
         "take" => take_skip(true, &args, loc),
         "skip" => take_skip(false, &args, loc),
-        "join" => join(&args, loc),
+        "join" => join(m, &args, loc),
         "equals" => match (args.first(), args.get(1)) {
             (Some(x), Some(y)) => match equals(&x.value, &y.value) {
                 Some(r) => b(r),
@@ -859,8 +797,8 @@ pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, 
         "greater" | "greaterorequals" | "less" | "lessorequals" => compare(lname, &args, loc),
         "add" | "sub" | "mul" | "div" | "mod" => arith(lname, &args, loc),
         "min" | "max" => min_max(lname == "max", &args, loc),
-        "createobject" => bounded(create_object(args, loc)),
-        "createarray" => bounded(Node::new(Value::Array(args), loc)),
+        "createobject" => bounded(m, create_object(args, loc)),
+        "createarray" => bounded(m, Node::new(Value::Array(args), loc)),
         "array" => match args.into_iter().next() {
             Some(Node {
                 value: Value::Array(a),
@@ -869,7 +807,7 @@ pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, 
             Some(n) if n.value.is_known() => Node::new(Value::Array(vec![n]), loc),
             _ => opaque("array() of an unknown", loc),
         },
-        "union" => bounded(union(args, loc)),
+        "union" => bounded(m, union(args, loc)),
         "shallowmerge" => match args.into_iter().next().map(|a| a.value) {
             Some(Value::Array(items)) => {
                 let mut out = Object::default();
@@ -883,7 +821,7 @@ pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, 
                         _ => return Ok(opaque("shallowMerge() of unknowns", loc)),
                     }
                 }
-                bounded(Node::new(Value::Object(out), loc))
+                bounded(m, Node::new(Value::Object(out), loc))
             }
             _ => opaque("shallowMerge() of an unknown", loc),
         },
@@ -910,18 +848,14 @@ pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, 
                         _ => return Ok(opaque("flatten() of unknown items", loc)),
                     }
                 }
-                Node::new(Value::Array(out), loc)
+                bounded(m, Node::new(Value::Array(out), loc))
             }
             _ => opaque("flatten() of an unknown", loc),
         },
         "json" => match args.first().map(|a| &a.value) {
-            Some(Value::Str(s)) => match super::json::parse(s) {
-                Ok(j) => {
-                    let mut n = literal(loc.file, &j);
-                    relocate(&mut n, loc);
-                    n
-                }
-                Err(_) => opaque("json() of invalid JSON", loc),
+            Some(Value::Str(s)) => match (cx.parse_json)(s, loc) {
+                Some(n) => bounded(m, n),
+                None => opaque("json() of invalid JSON", loc),
             },
             _ => opaque("json() of an unknown", loc),
         },
@@ -942,7 +876,7 @@ pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, 
             Some(Value::Str(s)) if s.eq_ignore_ascii_case("false") => b(false),
             _ => expr_of(lname, &args, loc),
         },
-        "range" => range(&args, loc),
+        "range" => range(m, &args, loc),
         "tenantresourceid" | "extensionresourceid" | "managementgroupresourceid" => {
             unscoped_resource_id(lname, &args, loc)
         }
@@ -965,20 +899,20 @@ pub fn call(lname: &str, name: &str, args: Vec<Node>, loc: Loc) -> Result<Node, 
         | "loadtextcontent"
         | "datetimeadd"
         | "datetimefromepoch"
-        | "datetimetoepoch" => expr_of(name, &args, loc),
+        | "datetimetoepoch"
+        | "builduri"
+        | "parseuri"
+        | "indexfromend"
+        | "tryindexfromend" => expr_of(name, &args, loc),
         _ => return Err(args),
-    })
+    };
+    // What the function built counts against the unit's budget.
+    Ok(produced(m, out))
 }
 
-/// Values parsed by `json()` point at the call, not at offsets inside the string.
-fn relocate(n: &mut Node, loc: Loc) {
-    n.loc = loc;
-    match &mut n.value {
-        Value::Array(a) => a.iter_mut().for_each(|x| relocate(x, loc)),
-        Value::Object(o) => o.entries.iter_mut().for_each(|(k, v)| {
-            k.loc = loc;
-            relocate(v, loc)
-        }),
-        _ => {}
-    }
+/// A function neither the library nor the front end models (or a name ARM does not know):
+/// an unknown without identity. Functions that read the world (`utcNow()`, `newGuid()`,
+/// `list*()`, Bicep's `getSecret()` and file loads) are among them.
+pub fn unmodelled(name: &str, loc: Loc) -> Node {
+    opaque(format!("function {name}() is not modelled"), loc)
 }
