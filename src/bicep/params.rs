@@ -326,12 +326,43 @@ mod tests {
         std::fs::write(dir.path().join("base.bicepparam"), base).unwrap();
         let text = "using 'main.bicep'\nextends 'base.bicepparam'\nparam b = 'own'\n";
         let path = dir.path().join("main.bicepparam");
-        let mut s = Shared::default();
+        let mut s = Shared {
+            root: crate::read::Root::new(dir.path()).unwrap(),
+            ..Shared::default()
+        };
         let vals = read_bicepparam_file(&mut s, "p/main.bicepparam", Some(&path), text);
         assert!(s.findings.is_empty(), "{:?}", s.findings);
         assert_eq!(vals["a"].as_str(), Some("base"));
         assert_eq!(vals["b"].as_str(), Some("own"), "this file's values win");
         // The base file joins the sources, displayed beside the file that extends it.
         assert_eq!(s.sources.get(vals["a"].loc.file).name, "p/base.bicepparam");
+    }
+
+    #[test]
+    fn an_extends_base_outside_the_root_is_refused_at_the_extends_string() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        // Not Bicep: read, its syntax error would quote it.
+        std::fs::write(dir.path().join("base.bicepparam"), "outside-secret = = =\n").unwrap();
+        let text = "using 'main.bicep'\nextends '../base.bicepparam'\nparam b = 'own'\n";
+        let mut s = Shared {
+            root: crate::read::Root::new(&repo).unwrap(),
+            ..Shared::default()
+        };
+        let path = repo.join("main.bicepparam");
+        let vals = read_bicepparam_file(&mut s, "main.bicepparam", Some(&path), text);
+        assert_eq!(vals["b"].as_str(), Some("own"));
+        assert!(s.incomplete);
+        assert_eq!(s.findings.len(), 1, "{:?}", s.findings);
+        let f = &s.findings[0];
+        assert_eq!(f.code, "REF001");
+        assert!(f.message.contains("'../base.bicepparam'"), "{}", f.message);
+        // Located on the string after `extends` (line 2, column 9).
+        assert_eq!(
+            &text[f.loc.start as usize..f.loc.end as usize],
+            "'../base.bicepparam'"
+        );
+        assert_eq!(s.sources.len(), 1, "the base never joins the sources");
     }
 }
