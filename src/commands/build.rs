@@ -160,20 +160,22 @@ fn write_all(built: &[(&Target, Generated)]) -> Result<(), String> {
         std::fs::create_dir_all(&t.dir)
             .map_err(|e| format!("cannot create {}: {e}", t.dir.display()))?;
         for f in &g.files {
-            let mut tmp = tempfile::NamedTempFile::new_in(&t.dir)
+            // The mode goes to open(2), which applies the umask: 0644 (0755 for deploy.sh)
+            // under 022, as for any file a user creates. tempfile's own default (0600) made
+            // the outputs unreadable to a web server or a container user (issue 8, class 15).
+            let mut builder = tempfile::Builder::new();
+            #[cfg(unix)]
+            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(
+                if f.name == DEPLOY_FILE { 0o777 } else { 0o666 },
+            ));
+            #[cfg(not(unix))]
+            let _ = DEPLOY_FILE;
+            let mut tmp = builder
+                .tempfile_in(&t.dir)
                 .map_err(|e| format!("cannot write in {}: {e}", t.dir.display()))?;
             tmp.write_all(f.text.as_bytes())
                 .and_then(|_| tmp.as_file().sync_all())
                 .map_err(|e| format!("cannot write in {}: {e}", t.dir.display()))?;
-            #[cfg(unix)]
-            if f.name == DEPLOY_FILE {
-                use std::os::unix::fs::PermissionsExt;
-                tmp.as_file()
-                    .set_permissions(std::fs::Permissions::from_mode(0o755))
-                    .map_err(|e| format!("cannot make {} executable: {e}", f.name))?;
-            }
-            #[cfg(not(unix))]
-            let _ = DEPLOY_FILE;
             staged.push((tmp, t.dir.join(f.name)));
         }
     }
