@@ -107,6 +107,22 @@ fn lint(cwd: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The problems of a run in a JSON report, as "file: message".
+fn run_errors(doc: &serde_json::Value) -> Vec<String> {
+    doc["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}: {}",
+                e["file"].as_str().unwrap(),
+                e["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 fn assert_nothing_leaks(what: &str, out: &Output) {
     let all = format!(
         "{}{}",
@@ -186,18 +202,7 @@ fn references_out_of_the_repository_are_refused_and_nothing_of_them_is_shown() {
     expect("infra/main.bicep", 5, "environ.bicep", "symbolic link");
     expect("infra/main.bicep", 6, "/dev/zero", "absolute path");
     // Files found beside the inputs are refused as problems of the run, by name only.
-    let errors: Vec<String> = doc["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            format!(
-                "{}: {}",
-                e["file"].as_str().unwrap(),
-                e["message"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let errors = run_errors(&doc);
     assert!(
         errors
             .iter()
@@ -347,18 +352,7 @@ fn a_bicepparam_using_a_file_outside_the_repository_is_refused_by_name() {
     assert_nothing_leaks("bicepparam", &out);
     assert_eq!(out.status.code(), Some(2));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let errors: Vec<String> = doc["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            format!(
-                "{}: {}",
-                e["file"].as_str().unwrap(),
-                e["message"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let errors = run_errors(&doc);
     for (file, why) in [
         (
             "p/abs.bicepparam",
