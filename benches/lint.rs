@@ -270,6 +270,9 @@ fn lint(paths: &[PathBuf]) -> usize {
         excludes: Excludes::none(),
         config: Config::default(),
         baseline: None,
+        // The corpus lives beside the checkout: its common ancestor is the lint root, as the
+        // command line would pick for files named there.
+        root: acr_cmk::read::Root::around(paths.first().map(PathBuf::as_path)),
     };
     let report = lint::run(&settings);
     report.units.iter().map(|u| u.findings.len()).sum()

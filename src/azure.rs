@@ -153,7 +153,7 @@ pub fn parse_key_uri(uri: &str) -> Result<KeyUri, String> {
     let host = host.strip_suffix(":443").unwrap_or(host);
     let (vault, suffix) = host
         .split_once('.')
-        .ok_or_else(|| format!("'{host}' is not a Key Vault host"))?;
+        .ok_or_else(|| format!("'{}' is not a Key Vault host", crate::quote::value(host)))?;
     let suffix_lc = suffix.to_ascii_lowercase();
     let mut cloud = None;
     let mut managed_hsm = false;
@@ -167,7 +167,8 @@ pub fn parse_key_uri(uri: &str) -> Result<KeyUri, String> {
     }
     if cloud.is_none() {
         return Err(format!(
-            "'{suffix}' is not a Key Vault or Managed HSM DNS suffix (expected e.g. vault.azure.net, vault.azure.cn, vault.usgovcloudapi.net or managedhsm.azure.net)"
+            "'{}' is not a Key Vault or Managed HSM DNS suffix (expected e.g. vault.azure.net, vault.azure.cn, vault.usgovcloudapi.net or managedhsm.azure.net)",
+            crate::quote::value(suffix)
         ));
     }
     if managed_hsm {
@@ -190,7 +191,8 @@ pub fn parse_key_uri(uri: &str) -> Result<KeyUri, String> {
         Some(v) => {
             if v.len() != 32 || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return Err(format!(
-                    "key version '{v}' is not a 32-character key version"
+                    "key version '{}' is not a 32-character key version",
+                    crate::quote::value(v)
                 ));
             }
             Some(v.to_string())
@@ -214,15 +216,16 @@ pub fn parse_key_uri(uri: &str) -> Result<KeyUri, String> {
 
 /// Registry: 5–50 letters and digits.
 pub fn check_registry_name(name: &str) -> Result<(), String> {
+    let shown = crate::quote::value(name);
     let n = name.chars().count();
     if !(5..=50).contains(&n) {
         return Err(format!(
-            "registry names are 5–50 characters long; '{name}' has {n}"
+            "registry names are 5–50 characters long; '{shown}' has {n}"
         ));
     }
     if let Some(c) = name.chars().find(|c| !c.is_ascii_alphanumeric()) {
         return Err(format!(
-            "registry names have only letters and digits; '{name}' has {c:?}"
+            "registry names have only letters and digits; '{shown}' has {c:?}"
         ));
     }
     Ok(())
@@ -231,10 +234,11 @@ pub fn check_registry_name(name: &str) -> Result<(), String> {
 /// Key vault: 3–24, letters/digits/hyphens, starts with a letter, ends with a letter or digit,
 /// no consecutive hyphens.
 pub fn check_vault_name(name: &str) -> Result<(), String> {
+    let shown = crate::quote::value(name);
     let n = name.chars().count();
     if !(3..=24).contains(&n) {
         return Err(format!(
-            "key vault names are 3–24 characters long; '{name}' has {n}"
+            "key vault names are 3–24 characters long; '{shown}' has {n}"
         ));
     }
     if let Some(c) = name
@@ -242,22 +246,22 @@ pub fn check_vault_name(name: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
     {
         return Err(format!(
-            "key vault names have only letters, digits and hyphens; '{name}' has {c:?}"
+            "key vault names have only letters, digits and hyphens; '{shown}' has {c:?}"
         ));
     }
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return Err(format!(
-            "key vault names start with a letter; '{name}' does not"
+            "key vault names start with a letter; '{shown}' does not"
         ));
     }
     if name.ends_with('-') {
         return Err(format!(
-            "key vault names end with a letter or digit; '{name}' ends with '-'"
+            "key vault names end with a letter or digit; '{shown}' ends with '-'"
         ));
     }
     if name.contains("--") {
         return Err(format!(
-            "key vault names have no consecutive hyphens; '{name}' has '--'"
+            "key vault names have no consecutive hyphens; '{shown}' has '--'"
         ));
     }
     Ok(())
@@ -265,13 +269,14 @@ pub fn check_vault_name(name: &str) -> Result<(), String> {
 
 /// Managed HSM: 3–24, letters/digits/hyphens, starts with a letter.
 pub fn check_hsm_name(name: &str) -> Result<(), String> {
+    let shown = crate::quote::value(name);
     let n = name.chars().count();
     if !(3..=24).contains(&n)
         || !name.starts_with(|c: char| c.is_ascii_alphabetic())
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
     {
         return Err(format!(
-            "'{name}' is not a valid Managed HSM name (3–24 letters, digits, hyphens; starts with a letter)"
+            "'{shown}' is not a valid Managed HSM name (3–24 letters, digits, hyphens; starts with a letter)"
         ));
     }
     Ok(())
@@ -279,10 +284,11 @@ pub fn check_hsm_name(name: &str) -> Result<(), String> {
 
 /// User-assigned identity: 3–128, letters/digits/`-`/`_`, starts with a letter or digit.
 pub fn check_identity_name(name: &str) -> Result<(), String> {
+    let shown = crate::quote::value(name);
     let n = name.chars().count();
     if !(3..=128).contains(&n) {
         return Err(format!(
-            "identity names are 3–128 characters long; '{name}' has {n}"
+            "identity names are 3–128 characters long; '{shown}' has {n}"
         ));
     }
     if let Some(c) = name
@@ -290,12 +296,12 @@ pub fn check_identity_name(name: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
     {
         return Err(format!(
-            "identity names have only letters, digits, '-' and '_'; '{name}' has {c:?}"
+            "identity names have only letters, digits, '-' and '_'; '{shown}' has {c:?}"
         ));
     }
     if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         return Err(format!(
-            "identity names start with a letter or digit; '{name}' does not"
+            "identity names start with a letter or digit; '{shown}' does not"
         ));
     }
     Ok(())
@@ -303,10 +309,11 @@ pub fn check_identity_name(name: &str) -> Result<(), String> {
 
 /// Key: 1–127 letters, digits, hyphens.
 pub fn check_key_name(name: &str) -> Result<(), String> {
+    let shown = crate::quote::value(name);
     let n = name.chars().count();
     if !(1..=127).contains(&n) {
         return Err(format!(
-            "key names are 1–127 characters long; '{name}' has {n}"
+            "key names are 1–127 characters long; '{shown}' has {n}"
         ));
     }
     if let Some(c) = name
@@ -314,7 +321,7 @@ pub fn check_key_name(name: &str) -> Result<(), String> {
         .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
     {
         return Err(format!(
-            "key names have only letters, digits and hyphens; '{name}' has {c:?}"
+            "key names have only letters, digits and hyphens; '{shown}' has {c:?}"
         ));
     }
     Ok(())

@@ -86,6 +86,10 @@ pub struct LintArgs {
     /// baseline is read with the template's parameter files.
     #[arg(long, value_name = "FILE|DIR")]
     pub baseline: Option<PathBuf>,
+    /// Modules, imports and linked templates are read only inside this directory (default:
+    /// the repository's top level, else the working directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Also list skipped files.
     #[arg(long, short = 'v')]
     pub verbose: bool,

@@ -13,6 +13,8 @@ pub mod lint;
 pub mod model;
 pub mod placeholders;
 pub(crate) mod query;
+pub mod quote;
+pub mod read;
 pub mod report;
 pub mod rules;
 pub mod schema;

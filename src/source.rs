@@ -68,15 +68,38 @@ impl SourceFile {
         })
     }
 
+    /// 0-based line of a byte offset (offsets past the end are on the last line).
+    pub fn line_index(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        match self.line_starts().binary_search(&(offset as u32)) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
+    }
+
+    /// Number of lines (a text ending with a newline has an empty last line after it).
+    pub fn line_count(&self) -> usize {
+        self.line_starts().len()
+    }
+
+    /// Byte range of a 0-based line, without its line break (`\n` or `\r\n`).
+    pub fn line_range(&self, line: usize) -> std::ops::Range<usize> {
+        let starts = self.line_starts();
+        let start = starts[line] as usize;
+        let mut end = starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&next| next as usize - 1);
+        if end > start && self.text.as_bytes()[end - 1] == b'\r' && end < self.text.len() {
+            end -= 1;
+        }
+        start..end
+    }
+
     /// 1-based line and 1-based column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line_starts = self.line_starts();
-        let line = match line_starts.binary_search(&(offset as u32)) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = line_starts[line] as usize;
+        let line = self.line_index(offset);
+        let start = self.line_starts()[line] as usize;
         let mut col_start = offset;
         while !self.text.is_char_boundary(col_start) {
             col_start -= 1;

@@ -14,6 +14,9 @@ pub struct Unit {
     pub findings: Vec<Finding>,
     /// The primary file could not be parsed: no model, and the run exits 2.
     pub unparseable: bool,
+    /// Part of what the unit deploys could not be read (a refused reference, REF001): the
+    /// rules ran on the rest, and the run exits 2, so the unit is never taken for clean.
+    pub incomplete: bool,
     /// Where evaluation hit a limit of the resource policy ([`crate::eval::limits`]): the first
     /// place per limit and file, in the order they were hit. The values cut short are unknown
     /// (so they give no definite finding), but the unit was not fully checked: a non-empty list

@@ -22,8 +22,15 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 fn load_file(path: &Path) -> Option<acr_cmk::unit::Unit> {
     let bytes = std::fs::read(path).unwrap();
     let text = String::from_utf8_lossy(&bytes);
-    (arm::detect(&text) == JsonKind::Template)
-        .then(|| arm::load(&path.display().to_string(), Some(path), &text, &[]))
+    (arm::detect(&text) == JsonKind::Template).then(|| {
+        arm::load_in(
+            &corpus_support::root(),
+            &path.display().to_string(),
+            Some(path),
+            &text,
+            &[],
+        )
+    })
 }
 
 fn registries(model: &Model) -> Vec<&acr_cmk::model::Resource> {
@@ -43,7 +50,7 @@ fn every_corpus_template_loads() {
         let text = String::from_utf8_lossy(&bytes);
         let kind = arm::detect(&text);
         // Every file, template or not, must survive a load attempt.
-        let unit = arm::load("x.json", Some(f), &text, &[]);
+        let unit = arm::load_in(&corpus_support::root(), "x.json", Some(f), &text, &[]);
         if kind == JsonKind::Template {
             templates += 1;
             resources += unit.model.resources.len();
@@ -149,7 +156,13 @@ fn avm_registry_module_with_cmk_parameters() {
                 "keyName": "k1",
                 "userAssignedIdentityResourceId": "{uai}"}}}}}}}}"#
     );
-    let unit = arm::load("main.json", Some(&p), &text, &[("p.json".into(), params)]);
+    let unit = arm::load_in(
+        &corpus_support::root(),
+        "main.json",
+        Some(&p),
+        &text,
+        &[("p.json".into(), params)],
+    );
     let reg = registries(&unit.model)
         .into_iter()
         .find(|r| !r.existing)

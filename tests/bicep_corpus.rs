@@ -48,7 +48,7 @@ fn corpus_loads_and_rejects_only_invalid_files() {
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        let u = bicep::load(&rel, Some(f), &text, &[]);
+        let u = bicep::load_in(&corpus_support::root(), &rel, Some(f), &text, &[]);
         resources += u.model.resources.len();
         if u.unparseable {
             let first = u.findings.first().map(|x| {
@@ -82,7 +82,13 @@ fn avm_container_registry_module_yields_a_registry() {
     let Some(root) = corpus() else { return };
     let path = root.join("bicep-registry-modules/avm/res/container-registry/registry/main.bicep");
     let text = std::fs::read_to_string(&path).unwrap();
-    let u = bicep::load("registry/main.bicep", Some(&path), &text, &[]);
+    let u = bicep::load_in(
+        &corpus_support::root(),
+        "registry/main.bicep",
+        Some(&path),
+        &text,
+        &[],
+    );
     assert!(!u.unparseable, "{:?}", u.findings);
     let m = &u.model;
     let (_, acr) = m
@@ -107,7 +113,13 @@ fn avm_encryption_test_has_registry_identity_and_grant() {
         "bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/encr/main.test.bicep",
     );
     let text = std::fs::read_to_string(&path).unwrap();
-    let u = bicep::load("encr/main.test.bicep", Some(&path), &text, &[]);
+    let u = bicep::load_in(
+        &corpus_support::root(),
+        "encr/main.test.bicep",
+        Some(&path),
+        &text,
+        &[],
+    );
     assert!(!u.unparseable, "{:?}", u.findings);
     let m = &u.model;
     // The e2e test deploys its dependencies (vault, key, identity, role assignment) through a
@@ -130,7 +142,13 @@ fn avm_encryption_test_links_registry_identity_key_and_grant() {
         "bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/encr/main.test.bicep",
     );
     let text = std::fs::read_to_string(&path).unwrap();
-    let u = bicep::load("encr/main.test.bicep", Some(&path), &text, &[]);
+    let u = bicep::load_in(
+        &corpus_support::root(),
+        "encr/main.test.bicep",
+        Some(&path),
+        &text,
+        &[],
+    );
     let m = &u.model;
     let (uai_idx, uai) = m
         .of_type("Microsoft.ManagedIdentity/userAssignedIdentities")
@@ -186,7 +204,12 @@ fn corpus_bicepparam_loads_its_using_target() {
     let path = root
         .join("bicep-registry-modules/avm/ptn/subscription/service-health-alerts/main.bicepparam");
     let text = std::fs::read_to_string(&path).unwrap();
-    let u = bicep::load_bicepparam("service-health-alerts/main.bicepparam", Some(&path), &text);
+    let u = bicep::load_bicepparam_in(
+        &corpus_support::root(),
+        "service-health-alerts/main.bicepparam",
+        Some(&path),
+        &text,
+    );
     assert!(!u.unparseable, "{:?}", u.findings);
     // The `using` target is file 0, the parameter file follows.
     assert_eq!(u.sources.get(0).name, "service-health-alerts/main.bicep");

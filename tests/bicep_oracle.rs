@@ -42,7 +42,7 @@ fn loaded(root: &Path) -> &'static [Pair] {
                     .unwrap()
                     .to_string_lossy()
                     .replace('\\', "/");
-                let unit = bicep::load(&rel, Some(&p), &text, &[]);
+                let unit = bicep::load_in(&corpus_support::root(), &rel, Some(&p), &text, &[]);
                 let json = serde_json::from_str(
                     &std::fs::read_to_string(p.with_extension("json")).unwrap(),
                 )

@@ -324,7 +324,11 @@ fn accepted_bicepparam_samples(root: &Path, t: &mut Tally) {
             };
             let json: serde_json::Value = serde_json::from_str(&json).unwrap();
             let compiled = json["parameters"].as_object().cloned().unwrap_or_default();
-            let mut shared = bicep::Shared::default();
+            // `extends` bases are read only inside the lint root: here, the samples.
+            let mut shared = bicep::Shared {
+                root: acr_cmk::read::Root::new(root).unwrap(),
+                ..bicep::Shared::default()
+            };
             let ours = bicep::params::read_bicepparam_file(&mut shared, &name, Some(&f), &text);
             let mut our_names: Vec<&String> = ours.keys().collect();
             our_names.sort();

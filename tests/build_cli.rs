@@ -259,3 +259,54 @@ fn advice_about_the_generated_deployment_is_short_and_does_not_fail_the_build() 
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// New outputs follow the umask (issue 8, class 15): 0644 / 0755 under 022, 0640 / 0750
+/// under 027, also where they replace a file of another mode.
+#[cfg(unix)]
+#[test]
+fn generated_files_follow_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    for umask in [0o022u32, 0o027] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        // An earlier output that is private: the new one does not inherit that.
+        std::fs::write(out.join("CMKtemplate.json"), "{}").unwrap();
+        std::fs::set_permissions(
+            out.join("CMKtemplate.json"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        // The shell sets the umask for the build it execs (the crate forbids unsafe code, so
+        // no pre_exec here).
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c")
+            .arg(format!("umask {umask:o} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_acr-cmk"))
+            .args(["build", &example("registry"), "--out-dir"])
+            .arg(&out)
+            .env("NO_COLOR", "1");
+        let status = c.status().unwrap();
+        assert_eq!(status.code(), Some(0));
+        let mode = |name: &str| {
+            std::fs::metadata(out.join(name))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        for name in [
+            "CMKtemplate.json",
+            "CMKtemplate.parameters.json",
+            "CMKtemplate.bicep",
+            "CMKtemplate.bicepparam",
+        ] {
+            assert_eq!(mode(name), 0o666 & !umask, "{name} under umask {umask:o}");
+        }
+        assert_eq!(
+            mode("deploy.sh"),
+            0o777 & !umask,
+            "deploy.sh under umask {umask:o}"
+        );
+    }
+}

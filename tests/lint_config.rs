@@ -218,6 +218,7 @@ fn lint_codes(files: &[(&str, &str)], toml: &str) -> Vec<&'static str> {
         excludes: Excludes::none(),
         config: config::parse("acr-cmk.toml", toml).unwrap(),
         baseline: None,
+        root: acr_cmk::read::Root::new(dir.path()).unwrap(),
     });
     let mut codes: Vec<&str> = report
         .units

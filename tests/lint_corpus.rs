@@ -43,6 +43,7 @@ fn linted() -> Option<&'static Linted> {
         .get_or_init(|| {
             let dir = corpus()?;
             let report = lint::run(&Settings {
+                root: acr_cmk::read::Root::new(&dir).unwrap(),
                 paths: vec![dir],
                 parameters: Vec::new(),
                 excludes: Excludes::none(),
@@ -53,6 +54,12 @@ fn linted() -> Option<&'static Linted> {
             let mut unparseable = Vec::new();
             for unit in &report.units {
                 for f in &unit.findings {
+                    // The corpus is a pruned copy of its repositories: many modules its files
+                    // refer to are not in it (REF001, "no such file"). That is the copy's gap,
+                    // not a finding about the files.
+                    if f.code == "REF001" && f.message.contains("no such file") {
+                        continue;
+                    }
                     let file = relative(&unit.sources.get(f.loc.file).name);
                     findings.push((file, f.code, f.level.as_str(), f.suppressed.is_some()));
                 }
@@ -552,6 +559,7 @@ fn linted_with_every_resource() -> Option<&'static Vec<Row>> {
                 excludes: Excludes::none(),
                 config,
                 baseline: None,
+                root: corpus_support::root(),
             });
             let mut rows = Vec::new();
             for unit in &report.units {

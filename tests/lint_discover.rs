@@ -53,7 +53,8 @@ impl Tree {
         .unwrap();
         let paths: Vec<PathBuf> = paths.iter().map(|p| self.path(p)).collect();
         let params: Vec<PathBuf> = params.iter().map(|p| self.path(p)).collect();
-        discover::discover(&paths, &excludes, &params, &detect)
+        let root = acr_cmk::read::Root::new(self.dir.path()).unwrap();
+        discover::discover(&paths, &excludes, &params, &detect, &root)
     }
     /// Each job as "primary <- param, param".
     fn jobs(&self, plan: &Plan) -> Vec<String> {
@@ -270,7 +271,7 @@ fn unreadable_and_missing_inputs_are_problems_and_the_rest_is_linted() {
     assert_eq!(
         problems,
         [
-            "app.bicepparam: `using './gone.bicep'`: no such file",
+            "app.bicepparam: `using './gone.bicep'` is not read: no such file or directory",
             "latin1.json: invalid UTF-8 at line 1, byte column 14 (byte offset 13)",
             "missing.json: no such file or directory",
             "nope.parameters.json: no such file or directory",
@@ -329,5 +330,8 @@ fn a_fifo_named_on_the_command_line_is_refused_not_read() {
         return;
     }
     let plan = t.discover(&["pipe.json"], &[], &[]);
-    assert_eq!(t.problems(&plan), ["pipe.json: not a regular file"]);
+    assert_eq!(
+        t.problems(&plan),
+        ["pipe.json: is a FIFO, not a regular file"]
+    );
 }

@@ -6,6 +6,7 @@ use acr_cmk::finding::{Finding, Level};
 use acr_cmk::lint::{self, FrontEnds, Settings, config::Config, discover::Excludes};
 use acr_cmk::model::{SuppressedCode, Suppression, SuppressionScope};
 use acr_cmk::placeholders::Placeholders;
+use acr_cmk::read::Root;
 use acr_cmk::rules::{self, RuleMeta};
 use acr_cmk::source::Loc;
 use acr_cmk::unit::Unit;
@@ -42,6 +43,7 @@ fn detect(text: &str) -> JsonKind {
 /// with other tools, as Bicep's; in a parameters file, `PKEY` → a
 /// finding located in that parameters file.
 fn fake_arm(
+    _: &Root,
     display: &str,
     _path: Option<&Path>,
     text: &str,
@@ -105,6 +107,7 @@ fn fake_arm(
 }
 
 fn fake_bicep(
+    _: &Root,
     _: &str,
     _: Option<&Path>,
     _: &str,
@@ -126,6 +129,7 @@ fn run(
         excludes: Excludes::none(),
         config,
         baseline: baseline.map(|b| dir.join(b)),
+        root: Root::new(dir).unwrap(),
     };
     lint::run_with(
         &settings,
@@ -247,6 +251,7 @@ fn a_baseline_that_cannot_be_read_or_parsed_exits_2() {
 }
 
 fn panicking_arm(
+    root: &Root,
     display: &str,
     path: Option<&Path>,
     text: &str,
@@ -256,7 +261,7 @@ fn panicking_arm(
     if text.contains("PANIC") {
         panic!("boom in {display}");
     }
-    fake_arm(display, path, text, params, placeholders)
+    fake_arm(root, display, path, text, params, placeholders)
 }
 
 #[test]
@@ -268,6 +273,7 @@ fn a_panic_in_one_unit_is_a_problem_and_the_others_are_linted() {
         excludes: Excludes::none(),
         config: Config::default(),
         baseline: None,
+        root: Root::new(dir.path()).unwrap(),
     };
     let r = lint::run_with(
         &settings,
@@ -290,6 +296,7 @@ fn a_panic_in_one_unit_is_a_problem_and_the_others_are_linted() {
 }
 
 fn module_arm(
+    _: &Root,
     _: &str,
     _: Option<&Path>,
     text: &str,
@@ -313,6 +320,7 @@ fn files_reached_through_module_paths_are_named_cleanly() {
         excludes: Excludes::none(),
         config: Config::default(),
         baseline: None,
+        root: Root::new(dir.path()).unwrap(),
     };
     let fe = FrontEnds {
         detect: &detect,

@@ -365,7 +365,10 @@ fn a_fifo_is_skipped_in_a_directory_and_refused_by_name() {
     assert_eq!(out.exit, 0);
     // Named on the command line it is an error, still without opening it.
     let out = lint_in(dir.path(), &["pipe.json"]);
-    assert_eq!(out.doc["errors"][0]["message"], "not a regular file");
+    assert_eq!(
+        out.doc["errors"][0]["message"],
+        "is a FIFO, not a regular file"
+    );
     assert_eq!(out.exit, 2);
 }
 

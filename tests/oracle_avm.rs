@@ -102,8 +102,8 @@ fn load_pair(root: &Path, p: &Path, params: &[(String, String)]) -> Loaded {
     let btext = std::fs::read_to_string(p).unwrap();
     let jpath = p.with_extension("json");
     let jtext = std::fs::read_to_string(&jpath).unwrap();
-    let bicep = bicep::load(&rel, Some(p), &btext, params);
-    let arm = arm::load(&rel, Some(&jpath), &jtext, params);
+    let bicep = bicep::load_in(&corpus_support::root(), &rel, Some(p), &btext, params);
+    let arm = arm::load_in(&corpus_support::root(), &rel, Some(&jpath), &jtext, params);
     assert!(!bicep.unparseable, "{rel}: bicep unparseable");
     assert!(!arm.unparseable, "{rel}: json unparseable");
     Loaded { rel, bicep, arm }

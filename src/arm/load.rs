@@ -7,9 +7,10 @@ use crate::eval::limits::{Limit, MAX_DEPLOYMENT_NESTING, MAX_RESOURCES, Meter};
 use crate::finding::Finding;
 use crate::model::{
     Key, Model, Node, Object, Presence, Resource, Scope, SuppressedCode, Suppression,
-    SuppressionScope, Sym, SymStr, Unseen, Value, extension_resource_id, resource_id,
+    SuppressionScope, Sym, SymStr, Unseen, Value, extension_resource_id, resource_id, same_key,
 };
 use crate::placeholders::Placeholders;
+use crate::read::Root;
 use crate::source::{FileId, Loc, SourceMap};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,9 +28,13 @@ pub struct Loader {
     pub sources: SourceMap,
     pub model: Model,
     pub findings: Vec<Finding>,
+    /// Linked templates are read only inside it (REF001 otherwise).
+    pub root: Root,
     /// The unit's evaluation meter, shared by every template level.
     pub meter: Rc<Meter>,
     linked_reads: usize,
+    /// A linked template was refused (REF001): what it deploys is not known.
+    pub incomplete: bool,
 }
 
 /// One resource declaration in a template (before copy expansion).
@@ -102,8 +107,10 @@ impl Loader {
             sources,
             model: Model::default(),
             findings: Vec::new(),
+            root: Root::nothing(),
             meter: Rc::new(Meter::new()),
             linked_reads: 0,
+            incomplete: false,
         }
     }
 
@@ -257,8 +264,9 @@ impl Loader {
             }
         }
         let frame: &Frame<'t> = frame;
+        let aliases = Aliases::new(&decls, &insts);
         for i in 0..insts.len() {
-            insts[i].deps = self.resolve_deps(frame, &decls, &insts, i);
+            insts[i].deps = self.resolve_deps(frame, &decls, &insts, &aliases, i);
         }
         let mut contained = Vec::new();
         let mut implicit: Vec<Vec<SymStr>> = vec![Vec::new(); insts.len()];
@@ -281,8 +289,8 @@ impl Loader {
         // `reference('name')` of a resource of this template is an implicit dependency.
         for (i, ids) in implicit.iter().enumerate() {
             for id in ids {
-                for k in 0..insts.len() {
-                    if k != i && insts[k].id.same(id) && !insts[i].deps.contains(&k) {
+                for &k in aliases.with_id(id) {
+                    if k != i && !insts[i].deps.contains(&k) {
                         insts[i].deps.push(k);
                     }
                 }
@@ -406,25 +414,28 @@ impl Loader {
         resource_id(&deployment_scope(frame, j, env), ty, &names)
     }
 
-    fn resolve_deps(&self, frame: &Frame, decls: &[Decl], insts: &[Inst], i: usize) -> Vec<usize> {
+    fn resolve_deps(
+        &self,
+        frame: &Frame,
+        decls: &[Decl],
+        insts: &[Inst],
+        aliases: &Aliases,
+        i: usize,
+    ) -> Vec<usize> {
         let inst = &insts[i];
         let Some(deps) = decls[inst.decl].j.get("dependsOn").and_then(JVal::as_arr) else {
             return Vec::new();
         };
         let mut out = Vec::new();
-        let mut seen = vec![false; insts.len()];
+        // A set beside the list: `dependsOn: ["loop"]` names a whole copy loop at once.
+        let mut seen = std::collections::HashSet::new();
         for d in deps {
             let v = frame.value(&inst.env, d);
             let Some(target) = v.value.to_symstr() else {
                 continue;
             };
-            let tail = provider_tail(&target);
-            for (k, other) in insts.iter().enumerate() {
-                if k != i
-                    && !seen[k]
-                    && dep_matches(&target, tail.as_ref(), other, &decls[other.decl])
-                {
-                    seen[k] = true;
+            for k in aliases.matching(&target) {
+                if k != i && seen.insert(k) {
                     out.push(k);
                 }
             }
@@ -571,7 +582,8 @@ impl Loader {
                 let Some(rel) = link.get("relativePath") else {
                     return Err(remote_link(link));
                 };
-                let (file, parsed, path) = self.linked(frame, &inst.env, rel, origin)?;
+                let at = format!("{}/properties/templateLink/relativePath", d.pointer);
+                let (file, parsed, path) = self.linked(frame, &inst.env, rel, origin, &at)?;
                 linked_path = Some(path);
                 Some((file, parsed))
             }
@@ -639,6 +651,7 @@ impl Loader {
         env: &Env,
         rel: &JVal,
         origin: &Origin,
+        pointer: &str,
     ) -> Result<(FileId, JVal, PathBuf), Unseen> {
         let loc = frame.loc(rel.span);
         let Some(rel_path) = frame.value(env, rel).as_str().map(String::from) else {
@@ -665,20 +678,17 @@ impl Loader {
                 "more than {MAX_LINKED} linked templates"
             )));
         }
-        let path = base.join(&rel_path);
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(_) => {
-                    let why = format!("linked template `{rel_path}` is not valid UTF-8");
-                    self.error(loc, why.clone());
-                    return Err(Unseen::Unreadable(why));
-                }
-            },
-            Err(e) => {
-                let why = format!("linked template `{rel_path}` cannot be read: {e}");
-                self.error(loc, why.clone());
-                return Err(Unseen::Unreadable(why));
+        let (path, text) = match self.root.read_reference(base, &rel_path) {
+            Ok(read) => read,
+            Err(why) => {
+                self.findings.push(
+                    crate::rules::unreadable_reference::finding(loc, &rel_path, &why)
+                        .pointer(pointer),
+                );
+                self.incomplete = true;
+                return Err(Unseen::Unreadable(format!(
+                    "linked template `{rel_path}` is not read: {why}"
+                )));
             }
         };
         // Displayed relative to the file that links it, like the command-line name.
@@ -869,39 +879,87 @@ fn relative_to_id(scope: &Scope, s: &SymStr) -> SymStr {
     resource_id(scope, &ty, &names)
 }
 
-fn dep_matches(target: &SymStr, target_tail: Option<&SymStr>, inst: &Inst, decl: &Decl) -> bool {
-    if let Some(lit) = target.as_lit()
-        && !lit.contains('/')
-    {
-        return decl
-            .symbolic
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case(lit))
-            || inst
-                .copy_name
-                .as_deref()
-                .is_some_and(|s| s.eq_ignore_ascii_case(lit))
-            || inst
-                .name
-                .as_str()
-                .is_some_and(|n| n.eq_ignore_ascii_case(lit));
-    }
-    if inst.id.same(target) {
-        return true;
-    }
-    if let Some(tail) = &inst.tail {
-        // `…/providers/ns/type/name` with another scope prefix, or `ns/vaults/kv/keys/k`.
-        if tail.same(target) || target_tail.is_some_and(|t| t.same(tail)) {
-            return true;
+/// The names a `dependsOn` entry may use for each instance of one template level, indexed, so
+/// that resolving the dependencies of n instances is not n² comparisons (a copy loop of 1000
+/// registries each depending on its identity and grant).
+///
+/// An entry denotes an instance when it is:
+/// - a plain word (no `/`): its symbolic name, copy-loop name or literal name, without case;
+/// - otherwise the [same](SymStr::same) as its canonical id, the id's provider tail
+///   (`ns/t1/n1/t2/n2`, for an id written with another scope prefix), its `type/name`, or its
+///   symbolic name; or an id whose provider tail is the instance's tail.
+struct Aliases {
+    words: HashMap<String, Vec<usize>>,
+    /// By [`same_key`]: ids, tails, `type/name`s and symbolic names.
+    denoted: HashMap<String, Vec<usize>>,
+    tails: HashMap<String, Vec<usize>>,
+    ids: HashMap<String, Vec<usize>>,
+}
+
+impl Aliases {
+    fn new(decls: &[Decl], insts: &[Inst]) -> Aliases {
+        let mut a = Aliases {
+            words: HashMap::new(),
+            denoted: HashMap::new(),
+            tails: HashMap::new(),
+            ids: HashMap::new(),
+        };
+        let add = |map: &mut HashMap<String, Vec<usize>>, key: Option<String>, k: usize| {
+            if let Some(key) = key {
+                let list = map.entry(key).or_default();
+                if list.last() != Some(&k) {
+                    list.push(k);
+                }
+            }
+        };
+        let word = |s: &str| Some(s.to_ascii_lowercase());
+        for (k, inst) in insts.iter().enumerate() {
+            add(
+                &mut a.words,
+                decls[inst.decl].symbolic.as_deref().and_then(word),
+                k,
+            );
+            add(&mut a.words, inst.copy_name.as_deref().and_then(word), k);
+            add(&mut a.words, inst.name.as_str().and_then(word), k);
+            add(&mut a.ids, same_key(&inst.id), k);
+            add(&mut a.denoted, same_key(&inst.id), k);
+            if let Some(tail) = &inst.tail {
+                add(&mut a.denoted, same_key(tail), k);
+                add(&mut a.tails, same_key(tail), k);
+            }
+            if let Some(tn) = &inst.type_name {
+                add(&mut a.denoted, same_key(tn), k);
+            }
+            if let Value::Sym(n) = &inst.name.value {
+                add(&mut a.denoted, same_key(n), k);
+            }
         }
+        a
     }
-    if inst.type_name.as_ref().is_some_and(|tn| tn.same(target)) {
-        return true;
+
+    /// The instances a `dependsOn` entry denotes, in declaration order.
+    fn matching(&self, target: &SymStr) -> Vec<usize> {
+        fn get(map: &HashMap<String, Vec<usize>>, key: Option<String>) -> &[usize] {
+            key.and_then(|k| map.get(&k)).map_or(&[][..], Vec::as_slice)
+        }
+        if let Some(lit) = target.as_lit()
+            && !lit.contains('/')
+        {
+            return get(&self.words, Some(lit.to_ascii_lowercase())).to_vec();
+        }
+        let tail = provider_tail(target);
+        let mut out: Vec<usize> = get(&self.denoted, same_key(target)).to_vec();
+        out.extend_from_slice(get(&self.tails, tail.as_ref().and_then(same_key)));
+        out.sort_unstable();
+        out.dedup();
+        out
     }
-    // A plain name with unknown parts.
-    match &inst.name.value {
-        Value::Sym(n) => n.same(target),
-        _ => false,
+
+    /// The instances whose canonical id is the same as `id`.
+    fn with_id(&self, id: &SymStr) -> &[usize] {
+        same_key(id)
+            .and_then(|k| self.ids.get(&k))
+            .map_or(&[][..], Vec::as_slice)
     }
 }
 

@@ -20,6 +20,7 @@ pub mod skeleton;
 
 use crate::finding::Finding;
 use crate::placeholders::Placeholders;
+use crate::read::Root;
 use crate::source::{Loc, SourceMap};
 use crate::unit::Unit;
 use std::collections::HashMap;
@@ -153,18 +154,38 @@ pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Findin
 
 /// Load a template and build its model. `display` is the name used in output; `path` is used to
 /// resolve `templateLink.relativePath`; `parameters` are (display name, text) of parameter files
-/// applied in order (later wins).
+/// applied in order (later wins). Linked templates are read only inside [`Root::around`] the
+/// file (its repository, else its directory); the lint driver passes its root to [`load_in`].
 pub fn load(
     display: &str,
     path: Option<&Path>,
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
-    load_with(display, path, text, parameters, &Placeholders::builtin())
+    load_in(&Root::around(path), display, path, text, parameters)
 }
 
-/// [`load`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
+/// [`load`] with linked templates read only inside `root` (see [`crate::read`]).
+pub fn load_in(
+    root: &Root,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+) -> Unit {
+    load_with(
+        root,
+        display,
+        path,
+        text,
+        parameters,
+        &Placeholders::builtin(),
+    )
+}
+
+/// [`load_in`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
 pub fn load_with(
+    root: &Root,
     display: &str,
     path: Option<&Path>,
     text: &str,
@@ -172,6 +193,7 @@ pub fn load_with(
     placeholders: &Placeholders,
 ) -> Unit {
     load_parsed(
+        root,
         display,
         path,
         text,
@@ -193,6 +215,7 @@ pub fn load_if_template(
     let parsed = json::parse(text);
     match parsed.as_ref().map(kind_of) {
         Ok(JsonKind::Template) | Err(_) => Ok(load_parsed(
+            &Root::around(path),
             display,
             path,
             text,
@@ -205,6 +228,7 @@ pub fn load_if_template(
 }
 
 fn load_parsed(
+    root: &Root,
     display: &str,
     path: Option<&Path>,
     text: &str,
@@ -244,6 +268,7 @@ fn load_parsed(
     findings.extend(schema_finding(0, &template));
     let mut loader = load::Loader::new(sources);
     loader.findings = findings;
+    loader.root = root.clone();
     loader.load_root(&template, path, given, placeholders);
     loader.model.skeleton = skeleton;
     Unit {
@@ -253,5 +278,6 @@ fn load_parsed(
         model: loader.model,
         findings: loader.findings,
         unparseable: false,
+        incomplete: loader.incomplete,
     }
 }

@@ -28,25 +28,25 @@ impl<'t, 's> Eval<'t, 's> {
     /// `import {'a-b' as ab} from '…'`).
     pub fn collect_import(&mut self, n: Ts<'t>) {
         // The path is the string after `from`, the last child.
-        let Some(path) = n
+        let Some(string) = n
             .named_child(n.named_child_count().saturating_sub(1) as u32)
             .filter(|s| s.kind() == "string")
-            .map(|s| self.src(s).trim_matches('\''))
         else {
             return;
         };
+        let path = self.src(string).trim_matches('\'');
         if !is_local(path) {
             return;
         }
+        let site = self.loc(string);
+        self.shared
+            .import_sites
+            .insert((self.file, path.to_string()), site);
         if super::resources::is_json_module(path) {
             // What an ARM template exports is read through the ARM front end, later (issue 11
             // item 4): until then the imported names stay unknown, and a note says so.
-            let at = self.loc(
-                n.named_child(n.named_child_count().saturating_sub(1) as u32)
-                    .unwrap_or(n),
-            );
             self.note_json_not_followed(
-                at,
+                site,
                 "import from a JSON template not followed yet: the imported values are unknown here",
             );
             return;
@@ -108,11 +108,19 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     fn in_imported_file(&mut self, path: &str, want: Want, loc: Loc) -> Node {
-        let Some(dir) = self.dir.clone() else {
+        if self.dir.is_none() {
             return opaque("import without a directory", loc);
+        }
+        // Refusals are reported at the import statement, not at each use.
+        let site = self
+            .shared
+            .import_sites
+            .get(&(self.file, path.to_string()))
+            .copied()
+            .unwrap_or(loc);
+        let Some(file) = super::resources::resolve_reference(self, path, site, "") else {
+            return opaque(format!("import from {path} not readable"), loc);
         };
-        let file = dir.join(path);
-        let file = file.canonicalize().unwrap_or(file);
         if self.shared.module_stack.iter().any(|p| p == &file) {
             return opaque("cyclic import", loc);
         }
@@ -132,7 +140,7 @@ impl<'t, 's> Eval<'t, 's> {
             }
             return relocate(n.clone(), loc);
         }
-        let Some(loaded) = super::resources::load_cached(self, &file, path) else {
+        let Some(loaded) = super::resources::load_cached(self, &file, path, site, "") else {
             return opaque(format!("import from {path} not readable"), loc);
         };
         let (file_id, text, parsed) = loaded;

@@ -41,6 +41,7 @@ pub mod syntax;
 
 use crate::finding::Finding;
 use crate::model::{Model, Node, Presence, Scope};
+use crate::read::Root;
 use crate::source::SourceMap;
 use crate::unit::Unit;
 use std::collections::HashMap;
@@ -58,6 +59,16 @@ pub struct Shared {
     /// Module files already read: a module used by several declarations (or in a loop) is
     /// read, parsed and added to the sources once. `None` when it has syntax errors.
     pub modules: HashMap<PathBuf, Option<LoadedModule>>,
+    /// Modules and imports are read only inside it (REF001 otherwise). The default root
+    /// contains nothing: a caller that sets none follows no reference.
+    pub root: Root,
+    /// Where each `import … from '<path>'` is written, by (file, path): a refused import is
+    /// reported there, once.
+    pub import_sites: HashMap<(crate::source::FileId, String), crate::source::Loc>,
+    /// References already reported as refused, by where they are written.
+    pub refused: std::collections::HashSet<(crate::source::FileId, u32)>,
+    /// A reference was refused (REF001): what it deploys is not known.
+    pub incomplete: bool,
     /// The unit's evaluation meter (work, values, calls, limits hit).
     pub meter: crate::eval::Meter,
     /// Imported variables already evaluated, by (file, scope, name), with their size: each is
@@ -77,8 +88,15 @@ impl Shared {
             model: self.model,
             findings: self.findings,
             unparseable,
+            incomplete: self.incomplete,
         }
     }
+}
+
+/// A REF001 finding: a reference that was not followed (it makes a unit incomplete, not
+/// unparseable).
+pub(crate) fn refused_reference(f: &Finding) -> bool {
+    f.code == crate::rules::unreadable_reference::UnreadableReference::META.code
 }
 
 pub struct LoadedModule {
@@ -186,14 +204,28 @@ fn target_scope(ev: &eval::Eval, root: tree_sitter::Node) -> Option<Scope> {
 
 /// Load a `.bicep` file. `parameters` are (display name, text) of `.bicepparam` or ARM
 /// parameter JSON files, applied in order (later wins); they are added to the unit's sources
-/// after the `.bicep` file (file 0). Local modules are followed relative to `path`.
+/// after the `.bicep` file (file 0). Local modules are followed relative to `path`, only inside
+/// [`Root::around`] the file (its repository, else its directory); the lint driver passes its
+/// root to [`load_in`].
 pub fn load(
     display: &str,
     path: Option<&Path>,
     text: &str,
     parameters: &[(String, String)],
 ) -> Unit {
+    load_in(&Root::around(path), display, path, text, parameters)
+}
+
+/// [`load`] with modules and imports read only inside `root` (see [`crate::read`]).
+pub fn load_in(
+    root: &Root,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[(String, String)],
+) -> Unit {
     load_with(
+        root,
         display,
         path,
         text,
@@ -202,8 +234,9 @@ pub fn load(
     )
 }
 
-/// [`load`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
+/// [`load_in`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
 pub fn load_with(
+    root: &Root,
     display: &str,
     path: Option<&Path>,
     text: &str,
@@ -220,7 +253,7 @@ pub fn load_with(
             text: text.clone(),
         })
         .collect();
-    load_with_parameter_files(display, path, text, &files, placeholders)
+    load_with_parameter_files_in(root, display, path, text, &files, placeholders)
 }
 
 /// A parameter file for [`load_with_parameter_files`].
@@ -238,7 +271,28 @@ pub fn load_with_parameter_files(
     parameters: &[ParameterFile],
     placeholders: &crate::placeholders::Placeholders,
 ) -> Unit {
+    load_with_parameter_files_in(
+        &Root::around(path),
+        display,
+        path,
+        text,
+        parameters,
+        placeholders,
+    )
+}
+
+/// [`load_with_parameter_files`] with modules, imports and `extends` bases read only inside
+/// `root`.
+pub fn load_with_parameter_files_in(
+    root: &Root,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+    parameters: &[ParameterFile],
+    placeholders: &crate::placeholders::Placeholders,
+) -> Unit {
     let mut shared = Shared {
+        root: root.clone(),
         placeholders: placeholders.clone(),
         ..Shared::default()
     };
@@ -252,8 +306,9 @@ pub fn load_with_parameter_files(
             &p.text,
         ));
     }
-    // A parameter file that does not parse makes the unit unparseable too (exit 2).
-    let bad_parameters = !shared.findings.is_empty();
+    // A parameter file that does not parse makes the unit unparseable too (exit 2). A refused
+    // `extends` base (REF001) does not: the unit is incomplete, and the rest is checked.
+    let bad_parameters = shared.findings.iter().any(|f| !refused_reference(f));
     let mut unit = finish(shared, file, path, text, inputs);
     unit.unparseable |= bad_parameters;
     unit
@@ -281,7 +336,12 @@ fn finish(
 /// `.bicep` file with these values. Without a readable local target, the unit holds just the
 /// parameter file (and a finding when its syntax is wrong).
 pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
-    params::load_bicepparam(display, path, text)
+    params::load_bicepparam(&Root::around(path), display, path, text)
+}
+
+/// [`load_bicepparam`] with the `using` target and modules read only inside `root`.
+pub fn load_bicepparam_in(root: &Root, display: &str, path: Option<&Path>, text: &str) -> Unit {
+    params::load_bicepparam(root, display, path, text)
 }
 
 /// The `.bicepparam` paired with a `.bicep` file: `main.bicep` → `main.bicepparam` beside it.

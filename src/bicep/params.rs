@@ -82,8 +82,8 @@ fn read_with_base(
 ) -> ParamFile {
     let file = shared.sources.add(display, text);
     let mut read = read_bicepparam(shared, file, text);
-    if let (Some(base), Some(path)) = (&read.extends, path) {
-        let mut values = read_base(shared, display, path, base, 0);
+    if let (Some(base), Some(path), Some(at)) = (&read.extends, path, read.extends_at) {
+        let mut values = read_base(shared, display, path, base, at, 0);
         values.extend(std::mem::take(&mut read.values));
         read.values = values;
     }
@@ -93,27 +93,33 @@ fn read_with_base(
 /// `extends` chains longer than this are cut (a cycle, or hostile input).
 const MAX_EXTENDS: usize = 8;
 
-/// The values of the base file `written` (relative to `from`), its own base first.
+/// The values of the base file `written` (relative to `from`, at `at` there), its own base
+/// first. The base is read only inside the lint root: a refused one is a REF001 at `at`.
 fn read_base(
     shared: &mut Shared,
     from_display: &str,
     from: &Path,
     written: &str,
+    at: Loc,
     depth: usize,
 ) -> HashMap<String, Node> {
     if depth >= MAX_EXTENDS {
         return HashMap::new();
     }
-    let path = from.parent().unwrap_or(Path::new("")).join(written);
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return HashMap::new();
+    let dir = from.parent().unwrap_or(Path::new(""));
+    let (path, text) = match shared.root.read_reference(dir, written) {
+        Ok(read) => read,
+        Err(why) => {
+            super::resources::refuse(shared, written, at, "", &why);
+            return HashMap::new();
+        }
     };
     let display = sibling_display(from_display, &path);
     let file = shared.sources.add(&display, text.as_str());
     let read = read_bicepparam(shared, file, &text);
-    let mut values = match &read.extends {
-        Some(base) => read_base(shared, &display, &path, base, depth + 1),
-        None => HashMap::new(),
+    let mut values = match (&read.extends, read.extends_at) {
+        (Some(base), Some(at)) => read_base(shared, &display, &path, base, at, depth + 1),
+        _ => HashMap::new(),
     };
     values.extend(read.values);
     values
@@ -170,6 +176,9 @@ struct ParamFile {
     using: Option<String>,
     /// The `extends` target as written.
     extends: Option<String>,
+    /// Where the `using` and `extends` strings are (a refused target is reported there).
+    using_at: Option<Loc>,
+    extends_at: Option<Loc>,
 }
 
 /// The values of a `.bicepparam` file, its `using` and `extends` targets. Syntax errors become
@@ -179,6 +188,8 @@ fn read_bicepparam(shared: &mut Shared, file: FileId, text: &str) -> ParamFile {
         values: HashMap::new(),
         using: None,
         extends: None,
+        using_at: None,
+        extends_at: None,
     };
     let Some(parsed) = syntax::parse(text) else {
         return out;
@@ -204,14 +215,14 @@ fn read_bicepparam(shared: &mut Shared, file: FileId, text: &str) -> ParamFile {
     ev.collect(root);
     let mut c = root.walk();
     for st in root.named_children(&mut c) {
-        let target = || {
-            first_named(st, "string")
-                .map(|s| ev.src(s).trim_matches('\'').to_string())
-                .filter(|s| !s.is_empty())
-        };
+        let string = first_named(st, "string");
+        let target = string
+            .map(|s| ev.src(s).trim_matches('\'').to_string())
+            .filter(|s| !s.is_empty());
+        let at = string.map(|s| ev.loc(s));
         match st.kind() {
-            "using_statement" => out.using = target(),
-            "extends_statement" => out.extends = target(),
+            "using_statement" => (out.using, out.using_at) = (target, at),
+            "extends_statement" => (out.extends, out.extends_at) = (target, at),
             _ => {}
         }
     }
@@ -233,22 +244,41 @@ fn read_bicepparam(shared: &mut Shared, file: FileId, text: &str) -> ParamFile {
     out
 }
 
-pub fn load_bicepparam(display: &str, path: Option<&Path>, text: &str) -> Unit {
+/// Load a `.bicepparam` file with its `using` target (file 0), both read only inside `root`.
+/// A refused target is a REF001 on the `using` string; the unit then holds the parameter file
+/// alone and is incomplete.
+pub fn load_bicepparam(
+    root: &crate::read::Root,
+    display: &str,
+    path: Option<&Path>,
+    text: &str,
+) -> Unit {
     // Read the parameters into a scratch unit first to learn the `using` target; the target
     // must be file 0 of the real unit.
-    let mut probe = Shared::default();
-    let using = read_with_base(&mut probe, display, path, text).using;
-    let target = using
-        .filter(|u| !u.starts_with("br:") && !u.starts_with("br/") && !u.starts_with("ts:"))
-        .and_then(|u| Some(path?.parent()?.join(u)));
-    let bicep_text = target
-        .as_ref()
-        .and_then(|t| std::fs::read_to_string(t).ok());
-    let (Some(target), Some(bicep_text)) = (target, bicep_text) else {
-        let unparseable = !probe.findings.is_empty();
+    let mut probe = Shared {
+        root: root.clone(),
+        ..Shared::default()
+    };
+    let read = read_with_base(&mut probe, display, path, text);
+    let unparseable = probe.findings.iter().any(|f| !super::refused_reference(f));
+    let using = read
+        .using
+        .filter(|u| !u.starts_with("br:") && !u.starts_with("br/") && !u.starts_with("ts:"));
+    let (Some(using), Some(dir)) = (using, path.and_then(|p| p.parent())) else {
         return probe.into_unit(unparseable);
     };
-    super::load_with_parameter_files(
+    let (target, bicep_text) = match root.read_reference(dir, &using) {
+        Ok(read) => read,
+        Err(why) => {
+            if let Some(at) = read.using_at {
+                super::resources::refuse(&mut probe, &using, at, "", &why);
+            }
+            probe.incomplete = true;
+            return probe.into_unit(unparseable);
+        }
+    };
+    super::load_with_parameter_files_in(
+        root,
         &sibling_display(display, &target),
         Some(&target),
         &bicep_text,
@@ -300,12 +330,43 @@ mod tests {
         std::fs::write(dir.path().join("base.bicepparam"), base).unwrap();
         let text = "using 'main.bicep'\nextends 'base.bicepparam'\nparam b = 'own'\n";
         let path = dir.path().join("main.bicepparam");
-        let mut s = Shared::default();
+        let mut s = Shared {
+            root: crate::read::Root::new(dir.path()).unwrap(),
+            ..Shared::default()
+        };
         let vals = read_bicepparam_file(&mut s, "p/main.bicepparam", Some(&path), text);
         assert!(s.findings.is_empty(), "{:?}", s.findings);
         assert_eq!(vals["a"].as_str(), Some("base"));
         assert_eq!(vals["b"].as_str(), Some("own"), "this file's values win");
         // The base file joins the sources, displayed beside the file that extends it.
         assert_eq!(s.sources.get(vals["a"].loc.file).name, "p/base.bicepparam");
+    }
+
+    #[test]
+    fn an_extends_base_outside_the_root_is_refused_at_the_extends_string() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(&repo).unwrap();
+        // Not Bicep: read, its syntax error would quote it.
+        std::fs::write(dir.path().join("base.bicepparam"), "outside-secret = = =\n").unwrap();
+        let text = "using 'main.bicep'\nextends '../base.bicepparam'\nparam b = 'own'\n";
+        let mut s = Shared {
+            root: crate::read::Root::new(&repo).unwrap(),
+            ..Shared::default()
+        };
+        let path = repo.join("main.bicepparam");
+        let vals = read_bicepparam_file(&mut s, "main.bicepparam", Some(&path), text);
+        assert_eq!(vals["b"].as_str(), Some("own"));
+        assert!(s.incomplete);
+        assert_eq!(s.findings.len(), 1, "{:?}", s.findings);
+        let f = &s.findings[0];
+        assert_eq!(f.code, "REF001");
+        assert!(f.message.contains("'../base.bicepparam'"), "{}", f.message);
+        // Located on the string after `extends` (line 2, column 9).
+        assert_eq!(
+            &text[f.loc.start as usize..f.loc.end as usize],
+            "'../base.bicepparam'"
+        );
+        assert_eq!(s.sources.len(), 1, "the base never joins the sources");
     }
 }

@@ -655,8 +655,12 @@ impl<'t, 's> Eval<'t, 's> {
             )));
         };
         // Canonical paths, so that `./a/../m.bicep` and `m.bicep` are one file to the cycle guard.
-        let file = dir.join(path);
-        let file = file.canonicalize().unwrap_or(file);
+        let _ = dir;
+        let Some(file) = resolve_reference(self, path, at, &pointer) else {
+            return Err(Unseen::Unreadable(format!(
+                "'{path}' is not read (see REF001)"
+            )));
+        };
         if self.shared.module_stack.iter().any(|p| p == &file) {
             return Err(Unseen::NotFollowed(format!(
                 "'{path}' uses itself (a module cycle)"
@@ -670,7 +674,7 @@ impl<'t, 's> Eval<'t, 's> {
                 "modules nested more than {MAX_DEPLOYMENT_NESTING} deep"
             )));
         }
-        let Some((file_id, text, parsed)) = load_cached(self, &file, path) else {
+        let Some((file_id, text, parsed)) = load_cached(self, &file, path, at, &pointer) else {
             let why = if !file.is_file() {
                 "no such file"
             } else if matches!(self.shared.modules.get(&file), Some(None)) {
@@ -771,20 +775,65 @@ fn add_syntactic(refs: &mut Vec<Ref>, syntactic: &[String], own: &str) {
     }
 }
 
+/// The canonical path a module or import path leads to, if it may be read: relative, inside
+/// the lint root. A refused reference is reported (REF001) at `at`, once, and makes the unit
+/// incomplete. `None` also for a file evaluated without a directory (nothing to resolve from).
+pub(super) fn resolve_reference(
+    ev: &mut Eval,
+    path: &str,
+    at: Loc,
+    pointer: &str,
+) -> Option<std::path::PathBuf> {
+    let dir = ev.dir.clone()?;
+    match ev.shared.root.resolve(&dir, path) {
+        Ok(file) => Some(file),
+        Err(why) => {
+            refuse(ev.shared, path, at, pointer, &why);
+            None
+        }
+    }
+}
+
+/// Report a refused reference once, where it is written (`pointer`: the path of the
+/// declaration that makes it, for machine output), and mark the unit incomplete.
+pub(super) fn refuse(
+    shared: &mut super::Shared,
+    path: &str,
+    at: Loc,
+    pointer: &str,
+    why: &crate::read::ReadError,
+) {
+    shared.incomplete = true;
+    if shared.refused.insert((at.file, at.start)) {
+        shared
+            .findings
+            .push(crate::rules::unreadable_reference::finding(at, path, why).pointer(pointer));
+    }
+}
+
 /// A module or import path that names an ARM JSON template rather than a Bicep file.
 pub(super) fn is_json_module(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     lower.ends_with(".json") || lower.ends_with(".jsonc")
 }
 
-/// Read, parse and check a module or imported file once per unit.
+/// Read, parse and check a module or imported file (a path from [`resolve_reference`]) once
+/// per unit.
 pub(super) fn load_cached(
     ev: &mut Eval,
     file: &std::path::Path,
     path: &str,
+    at: Loc,
+    pointer: &str,
 ) -> Option<(crate::source::FileId, Rc<str>, Rc<super::syntax::Parsed>)> {
     if !ev.shared.modules.contains_key(file) {
-        let text = std::fs::read_to_string(file).ok()?;
+        let text = match ev.shared.root.read_resolved(file) {
+            Ok(text) => text,
+            Err(why) => {
+                refuse(ev.shared, path, at, pointer, &why);
+                return None;
+            }
+        };
         let display = module_display(&ev.shared.sources.get(ev.file).name, path);
         let file_id = ev.shared.sources.add(display, text.as_str());
         let loaded =

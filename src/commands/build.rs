@@ -52,14 +52,8 @@ pub fn targets(specs: &[PathBuf], out_dir: &Path) -> Result<Vec<Target>, String>
 
 /// Read and compile one spec, printing its diagnostics to stderr.
 pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Generated>) {
-    let text = match std::fs::read(spec) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                eprintln!("error: {} is not valid UTF-8", spec.display());
-                return (Exit::Error, None);
-            }
-        },
+    let text = match crate::read::text(spec) {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", spec.display());
             return (Exit::Error, None);
@@ -128,16 +122,14 @@ fn check_drift(built: &[(&Target, Generated)]) -> Exit {
         for f in &g.files {
             let path = t.dir.join(f.name);
             let shown = path.display().to_string();
-            // A missing file is a diff from /dev/null, as git shows a new file; any other read
-            // error is not drift we can show.
-            let (on_disk, old_name) = match std::fs::read_to_string(&path) {
+            // A missing file is a diff from /dev/null, as git shows a new file; a file that
+            // is not ours to read (a link, a device) is not shown: `build` replaces it.
+            let (on_disk, old_name) = match crate::read::own_output(&path) {
                 Ok(text) => (text, format!("a/{shown}")),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    (String::new(), "/dev/null".to_string())
-                }
-                Err(e) => {
-                    eprintln!("error: cannot read {shown}: {}", io_reason(&e));
-                    exit = exit.max(Exit::Error);
+                Err(crate::read::ReadError::NotFound) => (String::new(), "/dev/null".to_string()),
+                Err(why) => {
+                    println!("{shown}: differs (cannot be compared: {why})");
+                    exit = exit.max(Exit::Findings);
                     continue;
                 }
             };
@@ -169,20 +161,22 @@ fn write_all(built: &[(&Target, Generated)]) -> Result<(), String> {
         std::fs::create_dir_all(&t.dir)
             .map_err(|e| format!("cannot create {}: {e}", t.dir.display()))?;
         for f in &g.files {
-            let mut tmp = tempfile::NamedTempFile::new_in(&t.dir)
+            // The mode goes to open(2), which applies the umask: 0644 (0755 for deploy.sh)
+            // under 022, as for any file a user creates. tempfile's own default (0600) made
+            // the outputs unreadable to a web server or a container user (issue 8, class 15).
+            let mut builder = tempfile::Builder::new();
+            #[cfg(unix)]
+            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(
+                if f.name == DEPLOY_FILE { 0o777 } else { 0o666 },
+            ));
+            #[cfg(not(unix))]
+            let _ = DEPLOY_FILE;
+            let mut tmp = builder
+                .tempfile_in(&t.dir)
                 .map_err(|e| format!("cannot write in {}: {}", t.dir.display(), io_reason(&e)))?;
             tmp.write_all(f.text.as_bytes())
                 .and_then(|_| tmp.as_file().sync_all())
                 .map_err(|e| format!("cannot write in {}: {}", t.dir.display(), io_reason(&e)))?;
-            #[cfg(unix)]
-            if f.name == DEPLOY_FILE {
-                use std::os::unix::fs::PermissionsExt;
-                tmp.as_file()
-                    .set_permissions(std::fs::Permissions::from_mode(0o755))
-                    .map_err(|e| format!("cannot make {} executable: {}", f.name, io_reason(&e)))?;
-            }
-            #[cfg(not(unix))]
-            let _ = DEPLOY_FILE;
             staged.push((tmp, t.dir.join(f.name)));
         }
     }

@@ -5,6 +5,7 @@ use crate::exit::Exit;
 use crate::finding::Level;
 use crate::lint::discover::{self, Excludes};
 use crate::lint::{self, Settings, config};
+use crate::read::Root;
 use crate::report::{self, Format, human::Style};
 use std::io::Write;
 
@@ -97,7 +98,15 @@ fn fail_on(f: FailOn) -> Level {
 fn settings(args: &LintArgs) -> Result<Settings, String> {
     let cwd = std::env::current_dir()
         .map_err(|e| format!("error: cannot read the working directory: {e}\n"))?;
-    let config = config::load(args.config.as_deref(), &cwd)
+    let root = match &args.root {
+        Some(dir) => {
+            Root::new(dir).map_err(|e| format!("error: --root {}: {e}\n", dir.display()))?
+        }
+        None => {
+            Root::discover(&cwd).map_err(|e| format!("error: cannot find the lint root: {e}\n"))?
+        }
+    };
+    let config = config::load_in(args.config.as_deref(), &cwd, &root)
         .map_err(|e| e.render(Style::for_stderr().color))?;
     let excludes = Excludes::new(&args.exclude, &config.exclude, config.base_dir(), &cwd)
         .map_err(|e| format!("error: {e}\n"))?;
@@ -107,5 +116,6 @@ fn settings(args: &LintArgs) -> Result<Settings, String> {
         excludes,
         config,
         baseline: args.baseline.clone(),
+        root,
     })
 }

@@ -18,6 +18,7 @@ use super::discover::{self, Job, Lang};
 use super::{FrontEnds, load};
 use crate::model::Model;
 use crate::placeholders::Placeholders;
+use crate::read::Root;
 use crate::report::{Problem, UnitReport};
 use crate::source::SourceMap;
 use std::collections::HashMap;
@@ -44,6 +45,7 @@ fn lang_of(path: &Path) -> Lang {
 /// reports its parse errors (exit 2). Either way it is not used.
 fn open(
     fe: &FrontEnds,
+    root: &Root,
     path: &Path,
     placeholders: &Placeholders,
     problems: &mut Vec<Problem>,
@@ -61,13 +63,14 @@ fn open(
         }
     };
     let lang = lang_of(path);
-    let unit = load(fe, lang, &display, path, &text, &[], placeholders);
+    let unit = load(fe, root, lang, &display, path, &text, &[], placeholders);
     if unit.unparseable {
         units.push(UnitReport {
             primary: display,
             sources: unit.sources,
             findings: unit.findings,
             unparseable: true,
+            incomplete: unit.incomplete,
         });
         return None;
     }
@@ -80,8 +83,10 @@ fn open(
 }
 
 /// The baseline of each job (same order as `jobs`).
+#[allow(clippy::too_many_arguments)] // what pairing needs, and where its problems go
 pub fn pair(
     fe: &FrontEnds,
+    root: &Root,
     baseline: &Path,
     placeholders: &Placeholders,
     roots: &[PathBuf],
@@ -100,12 +105,12 @@ pub fn pair(
                 }
                 opened
                     .entry(candidate.clone())
-                    .or_insert_with(|| open(fe, &candidate, placeholders, problems, units))
+                    .or_insert_with(|| open(fe, root, &candidate, placeholders, problems, units))
                     .clone()
             })
             .collect();
     }
-    let Some(file) = open(fe, baseline, placeholders, problems, units) else {
+    let Some(file) = open(fe, root, baseline, placeholders, problems, units) else {
         return vec![None; jobs.len()];
     };
     let paired: Vec<bool> = if jobs.len() == 1 {
@@ -149,6 +154,7 @@ fn counterpart(baseline: &Path, roots: &[PathBuf], template: &Path) -> Option<Pa
 /// template's `sources`, to which its files are appended.
 pub fn load_for(
     fe: &FrontEnds,
+    root: &Root,
     file: &BaselineFile,
     job: &Job,
     placeholders: &Placeholders,
@@ -161,6 +167,7 @@ pub fn load_for(
     };
     let unit = load(
         fe,
+        root,
         file.lang,
         &file.display,
         &file.path,

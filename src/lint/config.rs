@@ -7,9 +7,10 @@
 
 use crate::finding::{Finding, Level};
 use crate::placeholders::Placeholders;
+use crate::report::human::{self, Diag, Style};
 use crate::rules::catalog;
 use crate::rules::{ResourceScope, RuleMeta};
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use crate::source::SourceFile;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -130,7 +131,7 @@ pub struct ConfigError {
     pub message: String,
     pub help: Option<String>,
     /// The file and the byte range of the mistake (boxed: errors stay small to pass around).
-    at: Option<Box<(NamedSource<String>, std::ops::Range<usize>)>>,
+    at: Option<Box<(SourceFile, std::ops::Range<usize>)>>,
 }
 
 impl ConfigError {
@@ -147,10 +148,7 @@ impl ConfigError {
         ConfigError {
             message,
             help: None,
-            at: Some(Box::new((
-                NamedSource::new(name, text.to_string()).with_language("toml"),
-                span,
-            ))),
+            at: Some(Box::new((SourceFile::new(name, text), span))),
         }
     }
     fn help(mut self, help: Option<String>) -> Self {
@@ -160,17 +158,26 @@ impl ConfigError {
 
     /// The error as miette text, e.g. for standard error.
     pub fn render(&self, color: bool) -> String {
-        let theme = if color {
-            GraphicalTheme::unicode()
-        } else {
-            GraphicalTheme::unicode_nocolor()
+        let style = Style {
+            color,
+            ..Style::plain()
         };
-        let mut out = String::new();
-        let _ = GraphicalReportHandler::new_themed(theme)
-            .with_width(100)
-            .with_links(false)
-            .render_report(&mut out, self);
-        out
+        human::render_diag(
+            &Diag {
+                code: Some({
+                    let meta = crate::rules::meta(CODE);
+                    format!("{}({})", meta.code, meta.name)
+                }),
+                level: Level::Error,
+                message: &self.message,
+                help: self.help.clone(),
+                source: self
+                    .at
+                    .as_deref()
+                    .map(|(file, span)| (file, vec![(span.clone(), "here".to_string(), true)])),
+            },
+            style,
+        )
     }
 }
 
@@ -180,30 +187,6 @@ impl fmt::Display for ConfigError {
     }
 }
 impl std::error::Error for ConfigError {}
-
-impl Diagnostic for ConfigError {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        let meta = crate::rules::meta(CODE);
-        Some(Box::new(format!("{}({})", meta.code, meta.name)))
-    }
-    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
-    }
-    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.at.as_ref().map(|at| &at.0 as &dyn miette::SourceCode)
-    }
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = &self.at.as_ref()?.1;
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(
-                Some("here".into()),
-                (span.start, span.end - span.start),
-            ),
-        )))
-    }
-}
 
 /// "did you mean `x`?" for the closest known name, if it is close enough to be a likely typo.
 fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
@@ -221,20 +204,36 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 /// The configuration for a run: `explicit` (`--config`) or the file found upward from `cwd`, or
 /// the defaults when there is none.
 pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigErrors> {
+    load_in(explicit, cwd, &crate::read::Root::nothing())
+}
+
+/// [`load`], where a configuration file found inside the lint `root` (the repository) must
+/// also resolve inside it: a repository cannot make the linter read (and quote in a parse
+/// error) a file elsewhere through a symbolic link named `acr-cmk.toml`.
+pub fn load_in(
+    explicit: Option<&Path>,
+    cwd: &Path,
+    root: &crate::read::Root,
+) -> Result<Config, ConfigErrors> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
         None => match find(cwd) {
-            Some(p) => p,
+            Some(p) => {
+                let found_inside =
+                    p.parent()
+                        .and_then(|d| d.canonicalize().ok())
+                        .is_some_and(|d| {
+                            !root.path().as_os_str().is_empty() && d.starts_with(root.path())
+                        });
+                if found_inside {
+                    root.check(&p).map_err(|e| ConfigError::io(&p, e))?;
+                }
+                p
+            }
             None => return Ok(Config::default()),
         },
     };
-    let bytes = std::fs::read(&path).map_err(|e| ConfigError::io(&path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        ConfigError::io(
-            &path,
-            format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-        )
-    })?;
+    let text = crate::read::text(&path).map_err(|e| ConfigError::io(&path, e))?;
     // Name it relative to the working directory when it is below it, so messages stay short.
     let shown = path
         .strip_prefix(cwd)

@@ -18,6 +18,7 @@ pub use super::walk::{Excludes, MAX_FILE_BYTES, Walked, display, normalize, read
 
 use super::walk::{extension, skip_entry};
 use crate::arm::JsonKind;
+use crate::read::Root;
 use crate::report::{Problem, Skipped};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -169,20 +170,23 @@ struct Files<'a> {
     /// Looked up, never iterated: a hash map (path comparisons showed in the profile).
     by_path: HashMap<PathBuf, FileText>,
     detect: &'a Detect,
+    /// Files found beside the inputs are read only inside it.
+    root: &'a Root,
     problems: Vec<Problem>,
     checked: BTreeSet<String>,
 }
 
 impl Files<'_> {
-    /// A file beside the inputs, read on first use. `None` when it does not exist; a read
-    /// failure is a problem.
+    /// A file beside the inputs (a paired parameters file, a `using` target), read on first
+    /// use and only inside the lint root. `None` when it does not exist; a read failure or a
+    /// refusal is a problem.
     fn get(&mut self, path: &Path) -> Option<&FileText> {
         let path = normalize(path);
         if !self.by_path.contains_key(&path) {
             if !path.is_file() {
                 return None;
             }
-            match read_text(&path) {
+            match self.root.read_beside(&path).map_err(|e| e.to_string()) {
                 Ok(text) => {
                     let kind = kind_of(&path, &text, self.detect);
                     let text = Arc::new(text);
@@ -270,6 +274,7 @@ pub fn discover(
     excludes: &Excludes,
     parameters: &[PathBuf],
     detect: &Detect,
+    root: &Root,
 ) -> Plan {
     let walked = walk(paths, excludes);
     let read: Vec<(PathBuf, Result<FileText, String>)> = walked
@@ -286,6 +291,7 @@ pub fn discover(
     let mut files = Files {
         by_path: HashMap::new(),
         detect,
+        root,
         problems: walked.problems,
         checked: BTreeSet::new(),
     };
@@ -427,9 +433,19 @@ fn pair_bicep(
         };
         match bicepparam_using(&text) {
             Using::Path(written) => {
-                let target = normalize(&p.parent().unwrap_or(Path::new("")).join(&written));
+                let dir = p.parent().unwrap_or(Path::new(""));
+                let target = normalize(&dir.join(&written));
                 if extension(&target).as_deref() != Some("bicep") {
                     skipped.push(skip_entry(&p, "its `using` target is not a .bicep file"));
+                } else if let Err(why) = files.root.resolve(dir, &written) {
+                    // Refused before it is opened: absolute, outside the root, or missing.
+                    files.problems.push(Problem {
+                        file: display(&p),
+                        message: format!(
+                            "`using '{}'` is not read: {why}",
+                            crate::quote::value(&written)
+                        ),
+                    });
                 } else if files.get(&target).is_some() {
                     targets.entry(target).or_default().push(p);
                 } else {

@@ -11,6 +11,7 @@ pub mod walk;
 
 use crate::model::Model;
 use crate::placeholders::Placeholders;
+use crate::read::Root;
 use crate::report::{Problem, Report, UnitReport};
 use crate::rules::{self, Ctx, RuleMeta};
 use crate::unit::Unit;
@@ -31,11 +32,13 @@ pub struct Settings {
     pub excludes: Excludes,
     pub config: Config,
     pub baseline: Option<PathBuf>,
+    /// References (modules, imports, linked templates, paired files) are read only inside it.
+    pub root: Root,
 }
 
-/// A front end's load function: (display name, path, text, parameter files, placeholder
-/// patterns) → unit.
-pub type Load = fn(&str, Option<&Path>, &str, &[(String, String)], &Placeholders) -> Unit;
+/// A front end's load function: (lint root, display name, path, text, parameter files,
+/// placeholder patterns) → unit.
+pub type Load = fn(&Root, &str, Option<&Path>, &str, &[(String, String)], &Placeholders) -> Unit;
 
 /// The front ends the driver calls; tests substitute their own.
 pub struct FrontEnds<'a> {
@@ -94,12 +97,14 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         &settings.excludes,
         &settings.parameters,
         fe.detect,
+        &settings.root,
     );
     let mut problems = plan.problems;
     let mut units = Vec::new();
     let baselines = match settings.baseline.as_deref() {
         Some(path) => baseline::pair(
             fe,
+            &settings.root,
             path,
             &settings.config.placeholders,
             &settings.paths,
@@ -113,14 +118,14 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
     // leave the other core idle at the end of the run. Reports keep the jobs' order.
     // Jobs are consumed so that each text is freed once linted.
     let templates_checked = plan.jobs.len();
-    let mut jobs: Vec<(usize, (Job, Option<Arc<BaselineFile>>))> =
+    let mut jobs: Vec<(usize, JobWithBaseline)> =
         plan.jobs.into_iter().zip(baselines).enumerate().collect();
     jobs.sort_by_key(|(_, (job, _))| std::cmp::Reverse(job.text.len()));
     let mut linted: Vec<(usize, Result<Linted, Problem>)> = jobs
         .into_par_iter()
         .with_max_len(1)
         .map(|(i, (job, base))| {
-            let linted = lint_job_guarded(fe, &job, base.as_deref(), &settings.config);
+            let linted = lint_job_guarded(fe, settings, &job, base.as_deref());
             (i, linted)
         })
         .collect();
@@ -152,8 +157,10 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the front-end signature, plus which one
 fn load(
     fe: &FrontEnds,
+    root: &Root,
     lang: Lang,
     display: &str,
     path: &Path,
@@ -162,10 +169,13 @@ fn load(
     placeholders: &Placeholders,
 ) -> Unit {
     match lang {
-        Lang::Arm => (fe.arm)(display, Some(path), text, params, placeholders),
-        Lang::Bicep => (fe.bicep)(display, Some(path), text, params, placeholders),
+        Lang::Arm => (fe.arm)(root, display, Some(path), text, params, placeholders),
+        Lang::Bicep => (fe.bicep)(root, display, Some(path), text, params, placeholders),
     }
 }
+
+/// A job and the baseline it is compared with (`--baseline`).
+type JobWithBaseline = (Job, Option<Arc<BaselineFile>>);
 
 /// One linted unit, and how its suppressions were used (decided over the whole run).
 struct Linted {
@@ -208,16 +218,13 @@ fn report_unused_suppressions(
 
 /// A bug in a front end or a rule must not take the other files down with it: a panic while
 /// linting one unit becomes a problem of that file (exit 2) and the run goes on.
-
-/// A bug in a front end or a rule must not take the other files down with it: a panic while
-/// linting one unit becomes a problem of that file (exit 2) and the run goes on.
 fn lint_job_guarded(
     fe: &FrontEnds,
+    settings: &Settings,
     job: &Job,
     baseline: Option<&BaselineFile>,
-    config: &Config,
 ) -> Result<Linted, Problem> {
-    let run = std::panic::AssertUnwindSafe(|| lint_job(fe, job, baseline, config));
+    let run = std::panic::AssertUnwindSafe(|| lint_job(fe, settings, job, baseline));
     std::panic::catch_unwind(run).map_err(|payload| {
         let what = payload
             .downcast_ref::<&str>()
@@ -258,9 +265,16 @@ fn names_only(sources: &crate::source::SourceMap) -> crate::source::SourceMap {
 
 /// Front end → rules → suppressions → configured levels. Findings about unused suppressions
 /// come later, once every unit is linted ([`report_unused_suppressions`]).
-fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&BaselineFile>, config: &Config) -> Linted {
+fn lint_job(
+    fe: &FrontEnds,
+    settings: &Settings,
+    job: &Job,
+    baseline: Option<&BaselineFile>,
+) -> Linted {
+    let config = &settings.config;
     let mut unit = load(
         fe,
+        &settings.root,
         job.lang,
         &job.display,
         &job.path,
@@ -272,8 +286,16 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&BaselineFile>, config: 
     let mut findings = unit.findings;
     let mut code_uses = Vec::new();
     if !unit.unparseable {
-        let base: Option<Model> = baseline
-            .and_then(|b| baseline::load_for(fe, b, job, &config.placeholders, &mut unit.sources));
+        let base: Option<Model> = baseline.and_then(|b| {
+            baseline::load_for(
+                fe,
+                &settings.root,
+                b,
+                job,
+                &config.placeholders,
+                &mut unit.sources,
+            )
+        });
         let ctx = Ctx::new(&unit.model)
             .baseline(base.as_ref())
             .scope(config.resource_scope());
@@ -296,6 +318,7 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&BaselineFile>, config: 
             sources: unit.sources,
             findings,
             unparseable: unit.unparseable,
+            incomplete: unit.incomplete,
         },
         code_uses,
     }

@@ -226,31 +226,28 @@ mod tests {
 
     #[test]
     fn scopes_and_codes_select_findings() {
-        let model = Model {
-            resources: Vec::new(),
-            suppressions: vec![
-                sup(
-                    &["cmk011"],
-                    Some("tasks logs are fine"),
-                    SuppressionScope::All,
-                ),
-                sup(
-                    &["CMK012"],
-                    Some("vault is public by design"),
-                    SuppressionScope::Resource(1),
-                ),
-                sup(
-                    &[],
-                    Some("legacy block"),
-                    SuppressionScope::Range {
-                        file: 0,
-                        start: 50,
-                        end: 60,
-                    },
-                ),
-            ],
-            ..Default::default()
-        };
+        let mut model = Model::default();
+        model.suppressions.extend([
+            sup(
+                &["cmk011"],
+                Some("tasks logs are fine"),
+                SuppressionScope::All,
+            ),
+            sup(
+                &["CMK012"],
+                Some("vault is public by design"),
+                SuppressionScope::Resource(1),
+            ),
+            sup(
+                &[],
+                Some("legacy block"),
+                SuppressionScope::Range {
+                    file: 0,
+                    start: 50,
+                    end: 60,
+                },
+            ),
+        ]);
         let mut fs = vec![
             finding("CMK011", 10, None),
             finding("CMK012", 20, Some(1)),
@@ -274,14 +271,11 @@ mod tests {
 
     #[test]
     fn a_suppression_without_reason_is_reported_and_does_not_hide_itself() {
-        let model = Model {
-            resources: Vec::new(),
-            suppressions: vec![
-                sup(&[], Some("  "), SuppressionScope::All),
-                sup(&["SUP001"], Some("why"), SuppressionScope::All),
-            ],
-            ..Default::default()
-        };
+        let mut model = Model::default();
+        model.suppressions.extend([
+            sup(&[], Some("  "), SuppressionScope::All),
+            sup(&["SUP001"], Some("why"), SuppressionScope::All),
+        ]);
         // A code-less suppression is ours only when it hides one of our findings.
         assert!(without_reason(&model, &[]).is_empty());
         let hidden = [finding("SUP001", 0, None)];
@@ -296,18 +290,15 @@ mod tests {
 
     #[test]
     fn bicep_linter_suppressions_are_not_ours() {
-        let model = Model {
-            resources: Vec::new(),
-            suppressions: vec![
-                sup(&["no-unused-params"], None, SuppressionScope::All),
-                sup(
-                    &["BCP081", "suppression-without-reason"],
-                    None,
-                    SuppressionScope::All,
-                ),
-            ],
-            ..Default::default()
-        };
+        let mut model = Model::default();
+        model.suppressions.extend([
+            sup(&["no-unused-params"], None, SuppressionScope::All),
+            sup(
+                &["BCP081", "suppression-without-reason"],
+                None,
+                SuppressionScope::All,
+            ),
+        ]);
         let fs = without_reason(&model, &[]);
         assert_eq!(fs.len(), 1);
         assert_eq!(fs[0].message, "suppression of SUP001 gives no reason");
@@ -336,10 +327,9 @@ mod code_tests {
     }
 
     fn model(suppressions: Vec<Suppression>) -> Model {
-        Model {
-            suppressions,
-            ..Default::default()
-        }
+        let mut m = Model::default();
+        m.suppressions = suppressions;
+        m
     }
 
     #[test]

@@ -15,8 +15,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-/// Larger inputs are refused rather than read into memory.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+pub use crate::read::MAX_FILE_BYTES;
 
 /// Exclude globs from the command line and from the configuration.
 #[derive(Clone, Debug)]
@@ -242,35 +241,10 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// Read a file as UTF-8 text, with a clear message for each way it can fail.
+/// Read a file as UTF-8 text (through [`crate::read`]), with a clear message for each way it
+/// can fail.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
-    if meta.is_dir() {
-        return Err("is a directory".into());
-    }
-    // A FIFO or device would block or never end.
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "file too large ({} bytes; the limit is {MAX_FILE_BYTES})",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io_message(&e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let bytes = e.as_bytes();
-        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        let col = at
-            - bytes[..at]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |i| i + 1)
-            + 1;
-        format!("invalid UTF-8 at line {line}, byte column {col} (byte offset {at})")
-    })
+    crate::read::text(path).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

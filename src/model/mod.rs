@@ -5,12 +5,15 @@
 //! location), canonical id, condition and resolved dependencies. Rules never see the source
 //! format.
 
+mod derived;
+mod index;
 pub mod intent;
 pub mod lookup;
 #[cfg(test)]
 pub mod testing;
 pub mod value;
 
+pub use index::same_key;
 pub use intent::{CloudIntent, Intents, RotationIntent, Spelling};
 pub use value::{Key, Node, Object, Part, Sym, SymStr, Value};
 
@@ -127,6 +130,11 @@ pub enum SuppressionScope {
 
 /// Everything the rules need about one unit (a template with its parameters, or a Bicep file with
 /// its modules).
+///
+/// Lookups by id and by type go through an index built on the first lookup, so the rules' work
+/// per registry does not grow with the number of resources. The front ends build the model
+/// first and look nothing up; a model must not change once it has been looked into (a change
+/// in the number of resources is detected and answered by scanning).
 #[derive(Clone, Debug, Default)]
 pub struct Model {
     pub resources: Vec<Resource>,
@@ -135,6 +143,8 @@ pub struct Model {
     pub intents: Intents,
     /// How the source names properties where it does not write the model's paths (the spec).
     pub spelling: Vec<Spelling>,
+    index: std::sync::OnceLock<index::Index>,
+    derived: derived::Derived,
     /// Where the template or parameters files break the official schema of their kind
     /// (SCH002); only the ARM JSON front end has such files.
     pub skeleton: Vec<SkeletonError>,
@@ -242,11 +252,28 @@ impl Model {
         }
     }
 
+    /// The index, or `None` when the resources changed after it was built.
+    fn index(&self) -> Option<&index::Index> {
+        let index = self
+            .index
+            .get_or_init(|| index::Index::new(&self.resources));
+        (index.len == self.resources.len()).then_some(index)
+    }
+
+    /// Resources of a type (compared without case), in model order.
     pub fn of_type<'a>(&'a self, ty: &'a str) -> impl Iterator<Item = (usize, &'a Resource)> + 'a {
-        self.resources
-            .iter()
-            .enumerate()
-            .filter(move |(_, r)| r.is_type(ty))
+        let indexed: Option<&'a [usize]> = self.index().map(|x| x.of_type(ty));
+        let scanned = indexed.is_none().then(|| {
+            self.resources
+                .iter()
+                .enumerate()
+                .filter(move |(_, r)| r.is_type(ty))
+        });
+        let indexed = indexed
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, &self.resources[i]));
+        indexed.chain(scanned.into_iter().flatten())
     }
 
     /// Span and JSON pointer of a property of resource `resource` (see [`Resource::locate`]).
@@ -272,16 +299,40 @@ impl Model {
         }
     }
 
-    /// Find a resource by canonical id.
+    /// Find a resource by canonical id: the first resource whose id is the
+    /// [same](SymStr::same) as `id`.
     pub fn by_id(&self, id: &SymStr) -> Option<usize> {
-        self.resources.iter().position(|r| r.id.same(id))
+        match self.index() {
+            Some(index) => index.by_id(id),
+            None => self.resources.iter().position(|r| r.id.same(id)),
+        }
+    }
+
+    /// How many resources the lookups by id and type, and the dependency walks, have looked at
+    /// so far (a work counter for tests and benchmarks: it grows with the answers, not with the
+    /// model).
+    pub fn lookup_visits(&self) -> usize {
+        self.index.get().map_or(0, |x| x.visits())
+    }
+
+    /// Data derived from the model once and shared by every rule that needs it (the grants by
+    /// the identity they are for, identities by key, …): built by `build` on first use, one
+    /// value per type. Rules ask per registry; deriving per registry would make a template of n
+    /// registries cost n² (issue 8, class 5).
+    pub fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        build: impl FnOnce(&Model) -> T,
+    ) -> std::sync::Arc<T> {
+        self.derived.get_or_build(|| build(self))
     }
 
     /// Does `from` depend on `to`, directly or transitively? Follows explicit and implicit edges,
     /// the dependencies of the deployments that enclose `from`, and treats a dependency on a
     /// deployment as a dependency on everything that deployment's template declares.
     pub fn depends_on(&self, from: usize, to: usize) -> bool {
-        let mut seen = vec![false; self.resources.len()];
+        // A set, not a vector of the model's size: asked per registry, the walk must cost what
+        // it visits, not the size of the model.
+        let mut seen = std::collections::HashSet::new();
         let mut stack: Vec<usize> = Vec::new();
         // Edges out of `from` and out of every deployment enclosing it.
         let mut cur = Some(from);
@@ -293,9 +344,12 @@ impl Model {
             if i == to {
                 return true;
             }
-            if std::mem::replace(&mut seen[i], true) {
+            if !seen.insert(i) {
                 continue;
             }
+            self.index
+                .get_or_init(|| index::Index::new(&self.resources))
+                .visited(1);
             let r = &self.resources[i];
             stack.extend(r.depends_on.iter().copied());
             stack.extend(r.contains.iter().copied());

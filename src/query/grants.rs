@@ -8,7 +8,8 @@ use super::{Prop, Tri, join, lookup, name_segments, parent_id};
 use crate::azure;
 use crate::azure::types::{ACCESS_POLICIES, IDENTITY, ROLE_ASSIGNMENT, VAULT};
 use crate::finding::PropPath;
-use crate::model::{Model, Node, Resource, Sym, SymStr, Unseen, Value};
+use crate::model::{Model, Node, Resource, Sym, SymStr, Unseen, Value, same_key};
+use std::collections::HashMap;
 
 /// A grant of key access to some principal.
 #[derive(Clone, Debug)]
@@ -29,22 +30,30 @@ pub enum GrantKind<'a> {
     Role { role: Option<&'a Node> },
 }
 
-/// Every grant the template declares (deployed or not; callers filter).
-pub fn grants(model: &Model) -> Vec<Grant<'_>> {
+/// The resources that may hold grants, in [`grants`] order: access-policy resources, vaults
+/// (inline policies), role assignments.
+fn grant_holders(model: &Model) -> Vec<usize> {
+    [ACCESS_POLICIES, VAULT, ROLE_ASSIGNMENT]
+        .iter()
+        .flat_map(|ty| model.of_type(ty).map(|(i, _)| i))
+        .collect()
+}
+
+/// The grants resource `i` holds; with `only`, just the one in that access-policy entry.
+fn grants_of(model: &Model, i: usize, only: Option<usize>) -> Vec<Grant<'_>> {
+    let r = &model.resources[i];
     let mut out = Vec::new();
-    for (i, r) in model.of_type(ACCESS_POLICIES) {
+    if r.is_type(ACCESS_POLICIES) {
         let vault = match name_segments(r).into_iter().next() {
             Some(n) if name_segments(r).len() == 2 => VaultRef::from_name(model, n),
             _ => VaultRef::Unknown,
         };
-        push_policies(&mut out, i, r, vault);
-    }
-    for (i, r) in model.of_type(VAULT) {
-        push_policies(&mut out, i, r, VaultRef::Resource(i));
-    }
-    for (i, r) in model.of_type(ROLE_ASSIGNMENT) {
+        push_policies(&mut out, i, r, vault, only);
+    } else if r.is_type(VAULT) {
+        push_policies(&mut out, i, r, VaultRef::Resource(i), only);
+    } else if r.is_type(ROLE_ASSIGNMENT) {
         let Some(principal) = r.get("properties.principalId") else {
-            continue;
+            return out;
         };
         let vault = match r.get("scope").and_then(|s| s.value.to_symstr()) {
             Some(scope) => VaultRef::from_id(model, &scope),
@@ -69,14 +78,25 @@ pub fn grants(model: &Model) -> Vec<Grant<'_>> {
     out
 }
 
-fn push_policies<'a>(out: &mut Vec<Grant<'a>>, i: usize, r: &'a Resource, vault: VaultRef) {
+fn push_policies<'a>(
+    out: &mut Vec<Grant<'a>>,
+    i: usize,
+    r: &'a Resource,
+    vault: VaultRef,
+    only: Option<usize>,
+) {
     let Some(list) = lookup(&r.body, "properties.accessPolicies")
         .known()
         .and_then(|n| n.as_array())
     else {
         return;
     };
-    for (k, entry) in list.iter().enumerate() {
+    let entries = list
+        .iter()
+        .enumerate()
+        .skip(only.unwrap_or(0))
+        .take(if only.is_some() { 1 } else { usize::MAX });
+    for (k, entry) in entries {
         if let Some(principal) = entry.get("objectId") {
             out.push(Grant {
                 resource: i,
@@ -86,6 +106,74 @@ fn push_policies<'a>(out: &mut Vec<Grant<'a>>, i: usize, r: &'a Resource, vault:
             });
         }
     }
+}
+
+/// The grants whose principal may be the identity with this id (a superset of those
+/// [`principal_is`] does not rule out), in [`grants`] order.
+///
+/// Built once per model: the grants grouped by the identity whose `reference(<id>).principalId`
+/// they name. Asked per registry, going through every grant would make a template of n
+/// registries, each with its own grant, cost n² (issue 8, class 5).
+fn grants_maybe_for<'a>(model: &'a Model, identity_id: &SymStr) -> Vec<Grant<'a>> {
+    /// Where each grant is: its resource and, for an access policy, its entry.
+    type Site = (usize, Option<usize>);
+    #[derive(Default)]
+    struct Sites {
+        /// Every grant, in `grants` order.
+        all: Vec<Site>,
+        /// Positions in `all` by the [`same_key`] of the identity their principal names.
+        by_identity: HashMap<String, Vec<usize>>,
+        /// Positions in `all` whose principal names an identity the model does not declare,
+        /// or is any other unknown (these may be for any identity).
+        anyone: Vec<usize>,
+    }
+    let sites = model.derived(|m| {
+        let mut s = Sites::default();
+        for i in grant_holders(m) {
+            for g in grants_of(m, i, None) {
+                let entry = match g.kind {
+                    GrantKind::AccessPolicy { index, .. } => Some(index),
+                    GrantKind::Role { .. } => None,
+                };
+                let p = s.all.len();
+                s.all.push((i, entry));
+                let principal = g.principal.value.to_symstr();
+                let named = match principal.as_ref().and_then(SymStr::as_single_sym) {
+                    Some(Sym::ResourceProp { id, path })
+                        if path
+                            .last()
+                            .is_some_and(|l| l.eq_ignore_ascii_case("principalId"))
+                            && m.by_id(id).is_some() =>
+                    {
+                        same_key(id)
+                    }
+                    _ => None,
+                };
+                match named {
+                    Some(key) => s.by_identity.entry(key).or_default().push(p),
+                    None => s.anyone.push(p),
+                }
+            }
+        }
+        s
+    });
+    let positions: Vec<usize> = match (model.by_id(identity_id), same_key(identity_id)) {
+        (Some(_), Some(key)) => {
+            let mut p: Vec<usize> = sites.anyone.clone();
+            p.extend(sites.by_identity.get(&key).into_iter().flatten());
+            p.sort_unstable();
+            p
+        }
+        // An identity the model does not declare may be the one behind any principal.
+        _ => (0..sites.all.len()).collect(),
+    };
+    positions
+        .into_iter()
+        .flat_map(|p| {
+            let (i, entry) = sites.all[p];
+            grants_of(model, i, entry)
+        })
+        .collect()
 }
 
 /// Is this principal value the principalId of the identity with this id?
@@ -216,7 +304,7 @@ pub fn access<'a>(model: &'a Model, registry: &'a Resource) -> Option<Access<'a>
         let r = &model.resources[i];
         r.is_type(IDENTITY) && !r.existing
     });
-    let grants = grants(model)
+    let grants = grants_maybe_for(model, &identity_id)
         .into_iter()
         .filter_map(|g| match principal_is(model, g.principal, &identity_id) {
             Tri::No => None,

@@ -3,6 +3,7 @@
 use super::{Prop, Tri, lookup};
 use crate::azure::types::IDENTITY;
 use crate::model::{Key, Model, Node, Part, Resource, Sym, SymStr, Value};
+use std::collections::HashMap;
 
 /// What `keyVaultProperties.identity` says.
 #[derive(Clone, Debug)]
@@ -114,19 +115,34 @@ pub fn assigned_identities(registry: &Resource) -> Assigned<'_> {
 /// resource the tool can name, so it matches no key (and a key made from an opaque part, whose
 /// text holds that part's description, matches no id without one).
 pub fn key_is_id(key: &str, id: &SymStr) -> bool {
-    let opaque = id
-        .parts
+    !has_opaque_part(id) && id.to_string().eq_ignore_ascii_case(key)
+}
+
+fn has_opaque_part(id: &SymStr) -> bool {
+    id.parts
         .iter()
-        .any(|p| matches!(p, Part::Sym(Sym::Opaque(_))));
-    !opaque && id.to_string().eq_ignore_ascii_case(key)
+        .any(|p| matches!(p, Part::Sym(Sym::Opaque(_))))
 }
 
 /// The identity resource of the model that a `userAssignedIdentities` key denotes.
+///
+/// The same answer as the first identity for which [`key_is_id`] holds, from a map built once
+/// per model: asked per registry, a scan would make n registries cost n² (issue 8, class 5).
 pub fn identity_for_key(model: &Model, key: &str) -> Option<usize> {
-    model
-        .of_type(IDENTITY)
-        .find(|(_, r)| key_is_id(key, &r.id))
-        .map(|(i, _)| i)
+    /// Identities whose id has no opaque part, by the lower-cased display form of the id
+    /// (the first of each).
+    struct ByKey(HashMap<String, usize>);
+    let by_key = model.derived(|m| {
+        let mut map = HashMap::new();
+        for (i, r) in m.of_type(IDENTITY) {
+            if !has_opaque_part(&r.id) {
+                map.entry(r.id.to_string().to_ascii_lowercase())
+                    .or_insert(i);
+            }
+        }
+        ByKey(map)
+    });
+    by_key.0.get(&key.to_ascii_lowercase()).copied()
 }
 
 #[cfg(test)]

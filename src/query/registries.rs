@@ -43,6 +43,22 @@ pub fn children_of<'a>(
     })
 }
 
+/// The registry of a previous version of the template (`--baseline`) that is the same as `r`:
+/// the same canonical id (names from parameters resolve alike, the baseline being loaded with
+/// the same parameter files), else the same name.
+pub fn previous_registry<'a>(base: &'a Model, r: &Resource) -> Option<&'a Resource> {
+    if let Some(i) = base
+        .by_id(&r.id)
+        .filter(|&i| base.resources[i].is_type(REGISTRY))
+    {
+        return Some(&base.resources[i]);
+    }
+    let name = name_of(r)?;
+    base.of_type(REGISTRY)
+        .map(|(_, b)| b)
+        .find(|b| name_of(b).is_some_and(|n| n.same(&name)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,20 +80,4 @@ mod tests {
         let cmk: Vec<_> = cmk_registries(&m).map(|(i, _)| i).collect();
         assert_eq!(cmk, [0]);
     }
-}
-
-/// The registry of a previous version of the template (`--baseline`) that is the same as `r`:
-/// the same canonical id (names from parameters resolve alike, the baseline being loaded with
-/// the same parameter files), else the same name.
-pub fn previous_registry<'a>(base: &'a Model, r: &Resource) -> Option<&'a Resource> {
-    if let Some(i) = base
-        .by_id(&r.id)
-        .filter(|&i| base.resources[i].is_type(REGISTRY))
-    {
-        return Some(&base.resources[i]);
-    }
-    let name = name_of(r)?;
-    base.of_type(REGISTRY)
-        .map(|(_, b)| b)
-        .find(|b| name_of(b).is_some_and(|n| n.same(&name)))
 }

@@ -1,11 +1,11 @@
 //! Human output: miette's graphical report with labelled spans, code and help.
 
+use super::excerpt::{Excerpt, is_unsafe_for_terminal};
 use crate::finding::{Finding, Level};
+use crate::quote;
 use crate::report::Report;
-use crate::source::SourceMap;
-use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, Severity,
-};
+use crate::source::{SourceFile, SourceMap};
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Severity};
 use std::fmt;
 
 /// Rendering options.
@@ -38,137 +38,145 @@ impl Style {
     }
 }
 
-struct Rendered<'a> {
-    f: &'a Finding,
-    // Shared with the SourceMap: rendering many findings of a big file copies nothing.
-    src: NamedSource<std::sync::Arc<str>>,
-    file_len: usize,
-    related_same_file: Vec<(usize, usize, String)>,
+/// One diagnostic as the graphical renderer sees it: texts already terminal-safe and
+/// shortened, the source replaced by an [`Excerpt`] and the labels re-based onto it.
+struct Rendered {
+    code: Option<String>,
+    severity: Severity,
+    message: String,
+    help: Option<String>,
+    excerpt: Option<Excerpt>,
+    labels: Vec<LabeledSpan>,
 }
 
-impl fmt::Debug for Rendered<'_> {
+impl fmt::Debug for Rendered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.f.message)
+        f.write_str(&self.message)
     }
 }
-impl fmt::Display for Rendered<'_> {
+impl fmt::Display for Rendered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&terminal_safe(&self.f.message))
+        f.write_str(&self.message)
     }
 }
+impl std::error::Error for Rendered {}
 
-/// Characters a template may carry that would act on the terminal instead of being shown:
-/// control characters (an ESC starts an escape sequence) and the bidirectional overrides that
-/// make text read differently from how it is stored ("Trojan Source").
-fn is_unsafe_for_terminal(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t' && c != '\r')
-        || ('\u{202A}'..='\u{202E}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
-}
-
-/// Text for one line of output: unsafe characters shown as escapes (`\u{1b}`).
-fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(is_unsafe_for_terminal) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    std::borrow::Cow::Owned(
-        s.chars()
-            .map(|c| {
-                if is_unsafe_for_terminal(c) {
-                    c.escape_unicode().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
-}
-
-/// Source text for the snippet. Spans are byte offsets, so each unsafe character is replaced by
-/// a visible one of the same UTF-8 length ('?' for one byte, U+FFFD for three).
-fn terminal_safe_source(text: &std::sync::Arc<str>) -> std::sync::Arc<str> {
-    if !text.chars().any(is_unsafe_for_terminal) {
-        return text.clone();
-    }
-    text.chars()
-        .map(|c| match c {
-            c if !is_unsafe_for_terminal(c) => c,
-            c if c.len_utf8() == 1 => '?',
-            c if c.len_utf8() == 3 => '\u{FFFD}',
-            _ => '?',
-        })
-        .collect::<String>()
-        .into()
-}
-impl std::error::Error for Rendered<'_> {}
-
-impl Diagnostic for Rendered<'_> {
+impl Diagnostic for Rendered {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(format!("{}({})", self.f.code, self.f.rule)))
+        self.code
+            .as_ref()
+            .map(|c| Box::new(c) as Box<dyn fmt::Display>)
     }
     fn severity(&self) -> Option<Severity> {
-        Some(match self.f.level {
-            Level::Error => Severity::Error,
-            Level::Warning => Severity::Warning,
-            Level::Note => Severity::Advice,
-        })
+        Some(self.severity)
     }
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        let mut h = self.f.help.clone().unwrap_or_default();
-        if let Some(reason) = &self.f.suppressed {
-            if !h.is_empty() {
-                h.push('\n');
-            }
-            h.push_str(&format!(
-                "suppressed: {}",
-                if reason.is_empty() {
-                    "(no reason given)"
-                } else {
-                    reason
-                }
-            ));
-        }
-        if h.is_empty() {
-            None
-        } else {
-            Some(Box::new(terminal_safe(&h).into_owned()))
-        }
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.src)
+        self.excerpt.as_ref().map(|e| e as &dyn miette::SourceCode)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let clamp = |s: usize, e: usize| {
-            let s = s.min(self.file_len);
-            let e = e.clamp(s, self.file_len);
-            (s, e - s)
-        };
-        let (s, l) = clamp(self.f.loc.start as usize, self.f.loc.end as usize);
-        let mut labels = vec![LabeledSpan::new_primary_with_span(
-            Some(terminal_safe(self.f.label.as_deref().unwrap_or("here")).into_owned()),
-            (s, l),
-        )];
-        for (rs, re, msg) in &self.related_same_file {
-            let (s, l) = clamp(*rs, *re);
-            labels.push(LabeledSpan::new_with_span(
-                Some(terminal_safe(msg).into_owned()),
-                (s, l),
-            ));
-        }
-        Some(Box::new(labels.into_iter()))
+        self.excerpt.as_ref()?;
+        Some(Box::new(self.labels.iter().cloned()))
     }
 }
 
-/// Render one finding as miette text (ends with a newline).
-pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
+/// Text for one line of output: unsafe characters shown as escapes (`\u{1b}`), and cut to
+/// [`quote::MAX_MESSAGE_CHARS`] characters.
+fn terminal_safe(s: &str) -> String {
+    let s = quote::message(s);
+    if !s.chars().any(is_unsafe_for_terminal_text) {
+        return s.into_owned();
+    }
+    s.chars()
+        .map(|c| {
+            if is_unsafe_for_terminal_text(c) {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// In a message, line breaks are the writer's (help texts have several lines).
+fn is_unsafe_for_terminal_text(c: char) -> bool {
+    c != '\n' && is_unsafe_for_terminal(c)
+}
+
+/// A diagnostic about a span of a source file, as every human-readable error of the tool is
+/// shown: a finding of any rule, an error in the configuration file.
+/// A label of a [`Diag`]: byte range, text, primary?
+pub type DiagLabel = (std::ops::Range<usize>, String, bool);
+
+pub struct Diag<'a> {
+    /// Shown as `code(name)` in the header, e.g. `CMK001(premium-sku-required)`.
+    pub code: Option<String>,
+    pub level: Level,
+    pub message: &'a str,
+    pub help: Option<String>,
+    /// The file and the labels in it: (byte range, label text, primary?).
+    pub source: Option<(&'a SourceFile, Vec<DiagLabel>)>,
+}
+
+fn handler(style: Style) -> GraphicalReportHandler {
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
+    GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
-        .with_links(false);
+        .with_links(false)
+}
+
+/// Render one diagnostic as miette text (ends with a newline). Never panics, whatever the
+/// spans and whatever the source holds (see [`super::excerpt`]).
+pub fn render_diag(d: &Diag, style: Style) -> String {
+    let (excerpt, labels) = match &d.source {
+        Some((file, labels)) => {
+            let spans: Vec<std::ops::Range<usize>> =
+                labels.iter().map(|(r, _, _)| r.clone()).collect();
+            let excerpt = Excerpt::new(terminal_safe(&file.name), file, &spans);
+            let labels = labels
+                .iter()
+                .enumerate()
+                .map(|(i, (_, text, primary))| {
+                    let span = excerpt.span(i);
+                    let text = Some(terminal_safe(text));
+                    if *primary {
+                        LabeledSpan::new_primary_with_span(text, span)
+                    } else {
+                        LabeledSpan::new_with_span(text, span)
+                    }
+                })
+                .collect();
+            (Some(excerpt), labels)
+        }
+        None => (None, Vec::new()),
+    };
+    let r = Rendered {
+        code: d.code.clone(),
+        severity: match d.level {
+            Level::Error => Severity::Error,
+            Level::Warning => Severity::Warning,
+            Level::Note => Severity::Advice,
+        },
+        message: terminal_safe(d.message),
+        help: d.help.as_deref().map(terminal_safe),
+        excerpt,
+        labels,
+    };
+    let mut out = String::new();
+    let _ = handler(style).render_report(&mut out, &r);
+    out
+}
+
+/// Render one finding as miette text (ends with a newline).
+pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
     let mut out = String::new();
     if sources.is_empty() || (f.loc.file as usize) >= sources.len() {
         let _ = writeln!(
@@ -181,19 +189,41 @@ pub fn render(f: &Finding, sources: &SourceMap, style: Style) -> String {
         return out;
     }
     let file = sources.get(f.loc.file);
-    let related_same_file = f
-        .related
-        .iter()
-        .filter(|l| l.loc.file == f.loc.file)
-        .map(|l| (l.loc.start as usize, l.loc.end as usize, l.message.clone()))
-        .collect();
-    let r = Rendered {
-        f,
-        src: NamedSource::new(terminal_safe(&file.name), terminal_safe_source(&file.text)),
-        file_len: file.text.len(),
-        related_same_file,
-    };
-    let _ = handler.render_report(&mut out, &r);
+    let mut labels = vec![(
+        f.loc.range(),
+        f.label.clone().unwrap_or_else(|| "here".into()),
+        true,
+    )];
+    labels.extend(
+        f.related
+            .iter()
+            .filter(|l| l.loc.file == f.loc.file)
+            .map(|l| (l.loc.range(), l.message.clone(), false)),
+    );
+    let mut help = f.help.clone().unwrap_or_default();
+    if let Some(reason) = &f.suppressed {
+        if !help.is_empty() {
+            help.push('\n');
+        }
+        help.push_str(&format!(
+            "suppressed: {}",
+            if reason.is_empty() {
+                "(no reason given)"
+            } else {
+                reason
+            }
+        ));
+    }
+    out.push_str(&render_diag(
+        &Diag {
+            code: Some(format!("{}({})", f.code, f.rule)),
+            level: f.level,
+            message: &f.message,
+            help: (!help.is_empty()).then_some(help),
+            source: Some((file, labels)),
+        },
+        style,
+    ));
     // Related locations in other files (a parameters file, a module) are listed by position.
     for l in f
         .related
@@ -251,7 +281,12 @@ pub fn render_report(report: &Report, style: Style, verbose: bool) -> String {
     let mut out = String::new();
     if verbose {
         for s in &report.skipped {
-            let _ = writeln!(&mut out, "skipped {}: {}", s.file, s.reason);
+            let _ = writeln!(
+                &mut out,
+                "skipped {}: {}",
+                terminal_safe(&s.file),
+                terminal_safe(&s.reason)
+            );
         }
     }
     for l in report.findings() {
@@ -269,13 +304,18 @@ pub fn render_report(report: &Report, style: Style, verbose: bool) -> String {
                 "{}[{}]: {}: {}",
                 f.level.as_str(),
                 f.code,
-                l.file(),
-                f.message
+                terminal_safe(l.file()),
+                terminal_safe(&f.message)
             );
         }
     }
     for p in &report.problems {
-        let _ = writeln!(&mut out, "error: {}: {}", p.file, p.message);
+        let _ = writeln!(
+            &mut out,
+            "error: {}: {}",
+            terminal_safe(&p.file),
+            terminal_safe(&p.message)
+        );
     }
     let _ = writeln!(&mut out, "{}", report.summary().line());
     out
@@ -289,13 +329,7 @@ mod terminal_tests {
     fn escape_sequences_and_bidi_overrides_are_shown_not_obeyed() {
         assert_eq!(terminal_safe("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
         assert_eq!(terminal_safe("x\u{202E}y"), "x\\u{202e}y");
-        assert!(matches!(
-            terminal_safe("plain\nline"),
-            std::borrow::Cow::Borrowed(_)
-        ));
-        let src: std::sync::Arc<str> = "{\"n\": \"\u{1b}\u{202E}\"}".into();
-        let safe = terminal_safe_source(&src);
-        assert_eq!(safe.len(), src.len(), "byte offsets of spans must not move");
-        assert!(!safe.chars().any(is_unsafe_for_terminal));
+        assert_eq!(terminal_safe("over\rwrite"), "over\\rwrite");
+        assert_eq!(terminal_safe("plain\nline\tok"), "plain\nline\tok");
     }
 }

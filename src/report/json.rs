@@ -5,7 +5,9 @@
 
 use super::{Report, Span, UnitReport, file_name, span_of};
 use crate::finding::Level;
+use crate::quote;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Version of the JSON report schema.
 pub const VERSION: u32 = 1;
@@ -37,8 +39,8 @@ struct JsonFinding<'a> {
     code: &'a str,
     rule: &'a str,
     level: Level,
-    message: &'a str,
-    help: Option<&'a str>,
+    message: Cow<'a, str>,
+    help: Option<Cow<'a, str>>,
     suppressed: bool,
     suppression_reason: Option<&'a str>,
     related: Vec<JsonRelated<'a>>,
@@ -51,13 +53,13 @@ struct JsonRelated<'a> {
     column: usize,
     end_line: usize,
     end_column: usize,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
 struct JsonProblem<'a> {
     file: &'a str,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -89,7 +91,7 @@ fn related<'a>(unit: &'a UnitReport, label: &'a crate::finding::Label) -> JsonRe
         column,
         end_line,
         end_column,
-        message: &label.message,
+        message: quote::message(&label.message),
     }
 }
 
@@ -111,8 +113,8 @@ pub fn to_string(report: &Report) -> String {
                 code: f.code,
                 rule: f.rule,
                 level: f.level,
-                message: &f.message,
-                help: f.help.as_deref(),
+                message: quote::message(&f.message),
+                help: f.help.as_deref().map(quote::message),
                 suppressed: f.suppressed.is_some(),
                 suppression_reason: f.suppressed.as_deref().filter(|r| !r.is_empty()),
                 related: f.related.iter().map(|r| related(l.unit, r)).collect(),
@@ -132,7 +134,7 @@ pub fn to_string(report: &Report) -> String {
             .iter()
             .map(|p| JsonProblem {
                 file: &p.file,
-                message: &p.message,
+                message: quote::message(&p.message),
             })
             .collect(),
         skipped: report

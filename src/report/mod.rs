@@ -3,6 +3,7 @@
 //! The lint driver builds one [`Report`]; each writer turns it into text. Writers never touch the
 //! file system, so they are tested with synthetic findings and a [`SourceMap`].
 
+pub mod excerpt;
 pub mod human;
 pub mod json;
 pub mod sarif;
@@ -34,6 +35,9 @@ pub struct UnitReport {
     pub findings: Vec<Finding>,
     /// The primary file could not be parsed: the run exits 2.
     pub unparseable: bool,
+    /// Part of what the unit deploys could not be read (a refused reference, REF001): the
+    /// run exits 2, whatever the findings' levels.
+    pub incomplete: bool,
 }
 
 /// A file that could not be linted (unreadable, invalid UTF-8, vanished, missing on the command line).
@@ -205,10 +209,10 @@ impl Report {
         s
     }
 
-    /// Exit status: 2 for any problem or unparseable input, else 1 when a finding that is not
-    /// suppressed is at or above `fail_on`, else 0.
+    /// Exit status: 2 for any problem, unparseable input or input that could not be read
+    /// whole, else 1 when a finding that is not suppressed is at or above `fail_on`, else 0.
     pub fn exit(&self, fail_on: Level) -> Exit {
-        if !self.problems.is_empty() || self.units.iter().any(|u| u.unparseable) {
+        if !self.problems.is_empty() || self.units.iter().any(|u| u.unparseable || u.incomplete) {
             return Exit::Error;
         }
         let failing = self

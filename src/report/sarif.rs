@@ -5,6 +5,7 @@
 
 use super::{Located, Report, UnitReport, file_name, help_uri, span_of};
 use crate::finding::{Finding, Level};
+use crate::quote;
 use crate::rules::catalog;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -287,8 +288,8 @@ pub fn to_string(report: &Report) -> String {
         .map(|l| {
             let f = l.finding;
             let message = match &f.help {
-                Some(h) => format!("{}\n{}", f.message, h),
-                None => f.message.clone(),
+                Some(h) => format!("{}\n{}", quote::message(&f.message), quote::message(h)),
+                None => quote::message(&f.message).into_owned(),
             };
             SarifResult {
                 rule_index: rules.iter().position(|r| r.id == f.code).unwrap_or(0),
@@ -305,7 +306,7 @@ pub fn to_string(report: &Report) -> String {
                     .map(|r| Location {
                         physical_location: location(l.unit, r.loc, &artifacts),
                         message: Some(Message {
-                            text: r.message.clone(),
+                            text: quote::message(&r.message).into_owned(),
                         }),
                     })
                     .collect(),
@@ -326,7 +327,7 @@ pub fn to_string(report: &Report) -> String {
         .map(|p| Notification {
             level: "error",
             message: Message {
-                text: p.message.clone(),
+                text: quote::message(&p.message).into_owned(),
             },
             locations: vec![Location {
                 physical_location: PhysicalLocation {

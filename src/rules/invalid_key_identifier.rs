@@ -134,9 +134,8 @@ fn wrong_cloud(registry: usize, key: &KeyUri, target: &CloudIntent) -> Option<Fi
 fn literal_problem(n: &Node, term: &str) -> Result<KeyUri, String> {
     match &n.value {
         Value::Str(s) if s.is_empty() => Err(format!("{term} is empty")),
-        Value::Str(s) => {
-            azure::parse_key_uri(s).map_err(|e| format!("{term} '{s}' is invalid: {e}"))
-        }
+        Value::Str(s) => azure::parse_key_uri(s)
+            .map_err(|e| format!("{term} '{}' is invalid: {e}", crate::quote::value(s))),
         other => Err(format!(
             "{term} is a {}, not a key URI string",
             other.type_name()
@@ -152,7 +151,8 @@ fn symbolic_problem(n: &Node, term: &str) -> Option<String> {
         // `reference(key).keyUri`, a parameter, …: valid by construction or unknown.
         return None;
     }
-    let wrong = |why: String| Some(format!("{term} '{s}' is invalid: {why}"));
+    let shown = crate::quote::value(&s.to_string()).into_owned();
+    let wrong = |why: String| Some(format!("{term} '{shown}' is invalid: {why}"));
     if !(prefix.starts_with("https://") || "https://".starts_with(&prefix)) {
         return wrong("a key identifier must start with https://".into());
     }

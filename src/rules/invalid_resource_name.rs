@@ -143,6 +143,7 @@ fn problem(rule: &NameRule, name: &SymStr) -> Option<String> {
             Part::Sym(_) => None,
         })
         .collect();
+    let name = crate::quote::value(&name.to_string()).into_owned();
     if let Some(c) = literal.chars().find(|c| !(rule.allowed)(*c)) {
         return Some(format!(
             "{} names cannot contain {c:?}; '{name}' does whatever its parameters are",

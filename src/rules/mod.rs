@@ -187,6 +187,7 @@ catalogue! {
     cmk_required::CmkRequired,
     over_privileged_key_access::OverPrivilegedKeyAccess,
     rbac_propagation_race::RbacPropagationRace,
+    unreadable_reference::UnreadableReference,
     key_access_unverified::KeyAccessUnverified,
     key_not_usable_for_wrapping::KeyNotUsableForWrapping,
     managed_hsm_key_access_unchecked::ManagedHsmKeyAccessUnchecked,
@@ -353,7 +354,7 @@ mod tests {
     #[test]
     fn meta_and_find_cover_every_code_the_loaders_use() {
         for code in [
-            "ARM000", "BICEP000", "BICEP001", "SPEC001", "SUP001", "CMK004", "SCH001",
+            "ARM000", "BICEP000", "BICEP001", "SPEC001", "SUP001", "CMK004", "SCH001", "REF001",
         ] {
             assert_eq!(meta(code).code, code);
         }

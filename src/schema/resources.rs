@@ -282,7 +282,7 @@ fn collect_names(shape: &Shape, at: &str, out: &mut Vec<(String, String)>) {
 /// How a value is described in a message.
 fn described(node: &Node) -> String {
     match &node.value {
-        Value::Str(s) => format!("the string \"{s}\""),
+        Value::Str(s) => format!("the string \"{}\"", crate::quote::value(s)),
         Value::Int(i) => format!("the number {i}"),
         Value::Float(f) => format!("the number {f}"),
         Value::Bool(b) => b.to_string(),

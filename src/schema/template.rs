@@ -208,7 +208,7 @@ fn explain(
                 }
                 _ => out.push(SkeletonError {
                     pointer: at,
-                    message: e.to_string(),
+                    message: message_of(e),
                     problem: Problem::Other,
                 }),
             }
@@ -225,7 +225,7 @@ fn explain(
                         quoted.join(", ")
                     )
                 }
-                None => e.to_string(),
+                None => message_of(e),
             };
             out.push(SkeletonError {
                 pointer: at,
@@ -242,7 +242,7 @@ fn explain(
                     .unwrap_or_default();
                 out.push(SkeletonError {
                     pointer: format!("{at}/{}", escape(p)),
-                    message: format!("unknown property '{p}'{hint}"),
+                    message: format!("unknown property '{}'{hint}", crate::quote::value(p)),
                     problem: Problem::Unknown,
                 });
             }
@@ -259,8 +259,15 @@ fn explain(
         }),
         K::Pattern { pattern } => out.push(SkeletonError {
             message: match enum_of_pattern(pattern) {
-                Some(values) => format!("{} is not one of {}", e.instance(), values.join(", ")),
-                None => format!("{} does not match {pattern}", e.instance()),
+                Some(values) => format!(
+                    "{} is not one of {}",
+                    crate::quote::value(&e.instance().to_string()),
+                    values.join(", ")
+                ),
+                None => format!(
+                    "{} does not match {pattern}",
+                    crate::quote::value(&e.instance().to_string())
+                ),
             },
             pointer: at,
             problem: Problem::Other,
@@ -282,7 +289,7 @@ fn explain(
         }
         _ => out.push(SkeletonError {
             pointer: at,
-            message: e.to_string(),
+            message: message_of(e),
             problem: Problem::Other,
         }),
     }
@@ -384,6 +391,19 @@ fn one_of_required<'s>(schema: &'s J, keyword_path: &str) -> Option<Vec<&'s str>
 fn enum_of_pattern(pattern: &str) -> Option<Vec<String>> {
     let inner = pattern.strip_prefix("^(?i:")?.strip_suffix(")$")?;
     Some(inner.split('|').map(|v| v.replace('\\', "")).collect())
+}
+
+/// The validator's message with the value it quotes shortened (it repeats the whole value:
+/// a 12 MB string would be a 12 MB message).
+fn message_of(e: &jsonschema::ValidationError) -> String {
+    let message = e.to_string();
+    let instance = e.instance().to_string();
+    let short = crate::quote::value(&instance);
+    if short.len() < instance.len() && message.contains(&instance) {
+        message.replacen(&instance, &short, 1)
+    } else {
+        message
+    }
 }
 
 #[cfg(test)]

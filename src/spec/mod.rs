@@ -335,9 +335,8 @@ pub fn load(display: &str, text: &str) -> Loaded {
 
 /// Read and parse a spec file. The error is an I/O or encoding problem, in words.
 pub fn load_file(path: &std::path::Path) -> Result<Loaded, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let text =
-        String::from_utf8(bytes).map_err(|_| format!("{} is not valid UTF-8", path.display()))?;
+        crate::read::text(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(load(&path.display().to_string(), &text))
 }
 

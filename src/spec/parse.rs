@@ -1023,24 +1023,27 @@ fn described(d: &Duration) -> String {
 }
 
 /// `YYYY-MM-DD` with an optional `-preview` (or other lowercase suffix).
+///
+/// The date is checked byte by byte before anything is sliced: a user string is only cut at a
+/// position known to be a character boundary (the ten ASCII bytes of the date).
 fn is_api_version(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 10 {
+    let Some(date) = s.as_bytes().get(..10) else {
         return false;
-    }
-    let date_ok = b[..10].iter().enumerate().all(|(i, c)| {
+    };
+    let date_ok = date.iter().enumerate().all(|(i, c)| {
         if i == 4 || i == 7 {
             *c == b'-'
         } else {
             c.is_ascii_digit()
         }
     });
-    let rest = &s[10..];
-    date_ok
-        && (rest.is_empty()
-            || (rest.starts_with('-')
-                && rest.len() > 1
-                && rest[1..].chars().all(|c| c.is_ascii_lowercase())))
+    if !date_ok {
+        return false;
+    }
+    match s[10..].strip_prefix('-') {
+        None => s.len() == 10,
+        Some(suffix) => !suffix.is_empty() && suffix.chars().all(|c| c.is_ascii_lowercase()),
+    }
 }
 
 #[cfg(test)]
@@ -1054,6 +1057,21 @@ mod tests {
         assert!(!is_api_version("2025-11"));
         assert!(!is_api_version("latest"));
         assert!(!is_api_version("2025-11-01-"));
+        assert!(!is_api_version("2025-11-01x"));
+    }
+
+    #[test]
+    fn api_version_with_a_multibyte_character_anywhere_is_rejected_not_a_panic() {
+        let base = "2025-11-01-preview";
+        for c in ['é', '€', '\u{85}', '😀'] {
+            for at in 0..=base.len() {
+                let mut s = base.to_string();
+                s.insert(at, c);
+                assert!(!is_api_version(&s), "{s}");
+            }
+        }
+        // The fuzzer's case: the non-ASCII character at byte 9, straddling byte 10.
+        assert!(!is_api_version("2025-11-0é"));
     }
 
     #[test]

@@ -49,3 +49,10 @@ pub fn files(root: &Path, keep: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The lint root for corpus files: the corpus directory (it is outside the checkout, and the
+/// front ends follow references only inside the root).
+pub fn root() -> acr_cmk::read::Root {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    acr_cmk::read::Root::new(&dir).unwrap_or_else(|_| acr_cmk::read::Root::nothing())
+}
