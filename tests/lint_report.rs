@@ -104,12 +104,14 @@ pub fn sample() -> Report {
                 sources: bicep,
                 findings: bicep_findings,
                 unparseable: false,
+                incomplete: false,
             },
             UnitReport {
                 primary: "deploy/main.json".into(),
                 sources: arm,
                 findings: arm_findings,
                 unparseable: false,
+                incomplete: false,
             },
         ],
         problems: vec![Problem {
@@ -278,6 +280,7 @@ fn a_finding_without_source_names_its_unit() {
             sources: SourceMap::new(),
             findings: vec![Finding::new(&KEY, Loc::default(), "no location")],
             unparseable: false,
+            incomplete: false,
         }],
         ..Report::default()
     };

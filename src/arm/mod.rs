@@ -60,12 +60,19 @@ pub fn kind_of(j: &json::JVal) -> JsonKind {
     kind_of_schema(j.get("$schema").and_then(json::JVal::as_str).unwrap_or(""))
 }
 
-/// ARM000 at the offending character (an empty span at the end of input).
+/// ARM000 at the offending character (an empty span at the end of input). A file nested deeper than the policy allows is LIM001 there instead (the file was not read
+/// past that point, not found to be wrong).
 pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Finding {
     let end = text
         .get(e.offset..)
         .and_then(|rest| rest.chars().next())
         .map_or(e.offset, |c| e.offset + c.len_utf8());
+    if e.too_deep {
+        return crate::rules::limit_exceeded::finding(
+            crate::eval::Limit::Nesting,
+            Loc::new(file, e.offset, end),
+        );
+    }
     Finding::new(
         crate::rules::meta("ARM000"),
         Loc::new(file, e.offset, end),

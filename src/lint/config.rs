@@ -18,6 +18,7 @@ pub const FILE_NAME: &str = "acr-cmk.toml";
 
 const TOP_KEYS: &[&str] = &["rules", "cmk-required", "exclude"];
 const LEVELS: &[&str] = &["off", "note", "warning", "error"];
+const LIMIT_EXCEEDED: &str = crate::rules::limit_exceeded::LimitExceeded::META.code;
 
 /// The resolved configuration. `Default` is "no file": every rule at its default level.
 #[derive(Clone, Debug, Default)]
@@ -265,6 +266,17 @@ fn parse_rules(item: &Item, err: &ErrFn, config: &mut Config) -> Result<(), Conf
                 );
             }
         };
+        if meta.code == LIMIT_EXCEEDED && level != Some(Level::Error) {
+            return Err(err(
+                value.span(),
+                format!("`{name}` cannot be turned off or lowered"),
+            )
+            .help(Some(
+                "a file cut short by a limit was not fully checked, so it always fails the run \
+                 (exit 2); `acr-cmk explain LIM001` says why"
+                    .into(),
+            )));
+        }
         if config.levels.insert(meta.code, level).is_some() {
             return Err(err(
                 key_span,

@@ -14,7 +14,9 @@
 //!   a deploymentTemplate/deploymentParameters schema; other broken JSON (a `tsconfig.json` with
 //!   trailing commas passed by pre-commit) is skipped and listed with `--verbose`.
 
-pub use super::walk::{Excludes, MAX_FILE_BYTES, Walked, display, normalize, read_text, walk};
+pub use super::walk::{
+    Excludes, MAX_FILE_BYTES, ReadError, Walked, display, normalize, read_text, walk,
+};
 
 use super::walk::{extension, skip_entry};
 use crate::arm::JsonKind;
@@ -52,6 +54,10 @@ pub struct Job {
 pub struct Plan {
     pub jobs: Vec<Job>,
     pub problems: Vec<Problem>,
+    /// Files over [`MAX_FILE_BYTES`], not read: (display name, size). Each is reported as a
+    /// unit of its own with a LIM001 finding, so a pull request cannot hide a deployment
+    /// from the linter by padding it.
+    pub too_large: Vec<(String, u64)>,
     pub skipped: Vec<Skipped>,
     /// Display names of every file read and checked (primary and parameter files).
     pub checked: BTreeSet<String>,
@@ -170,10 +176,22 @@ struct Files<'a> {
     by_path: HashMap<PathBuf, FileText>,
     detect: &'a Detect,
     problems: Vec<Problem>,
+    too_large: Vec<(String, u64)>,
     checked: BTreeSet<String>,
 }
 
 impl Files<'_> {
+    /// Record why `path` could not be read.
+    fn failed(&mut self, path: &Path, error: ReadError) {
+        match error {
+            ReadError::TooLarge { bytes } => self.too_large.push((display(path), bytes)),
+            ReadError::Unreadable(message) => self.problems.push(Problem {
+                file: display(path),
+                message,
+            }),
+        }
+    }
+
     /// A file beside the inputs, read on first use. `None` when it does not exist; a read
     /// failure is a problem.
     fn get(&mut self, path: &Path) -> Option<&FileText> {
@@ -188,11 +206,8 @@ impl Files<'_> {
                     let text = Arc::new(text);
                     self.by_path.insert(path.clone(), FileText { kind, text });
                 }
-                Err(message) => {
-                    self.problems.push(Problem {
-                        file: display(&path),
-                        message,
-                    });
+                Err(error) => {
+                    self.failed(&path, error);
                     return None;
                 }
             }
@@ -251,7 +266,7 @@ pub fn discover(
     detect: &Detect,
 ) -> Plan {
     let walked = walk(paths, excludes);
-    let read: Vec<(PathBuf, Result<FileText, String>)> = walked
+    let read: Vec<(PathBuf, Result<FileText, ReadError>)> = walked
         .files
         .par_iter()
         .map(|p| {
@@ -266,6 +281,7 @@ pub fn discover(
         by_path: HashMap::new(),
         detect,
         problems: walked.problems,
+        too_large: Vec::new(),
         checked: BTreeSet::new(),
     };
     let mut skipped = walked.skipped;
@@ -276,10 +292,7 @@ pub fn discover(
                 inputs.push((path.clone(), ft.kind));
                 files.by_path.insert(path, ft);
             }
-            Err(message) => files.problems.push(Problem {
-                file: display(&path),
-                message,
-            }),
+            Err(error) => files.failed(&path, error),
         }
     }
     let extra: Vec<(String, String)> = parameters
@@ -289,11 +302,8 @@ pub fn discover(
                 files.checked.insert(display(p));
                 Some((display(p), text))
             }
-            Err(message) => {
-                files.problems.push(Problem {
-                    file: display(p),
-                    message,
-                });
+            Err(error) => {
+                files.failed(p, error);
                 None
             }
         })
@@ -304,9 +314,12 @@ pub fn discover(
     pair_bicep(&inputs, &mut files, &extra, &mut jobs, &mut skipped);
     jobs.sort_by(|a, b| a.display.cmp(&b.display));
     skipped.sort_by(|a, b| a.file.cmp(&b.file));
+    files.too_large.sort();
+    files.too_large.dedup();
     Plan {
         jobs,
         problems: files.problems,
+        too_large: files.too_large,
         skipped,
         checked: files.checked,
     }

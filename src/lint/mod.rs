@@ -116,6 +116,7 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
             Err(problem) => problems.push(problem),
         }
     }
+    units.extend(plan.too_large.into_iter().map(too_large));
     dedup(&mut units);
     // Checked: what discovery read, plus what the front ends followed (linked templates, local
     // Bicep modules).
@@ -156,10 +157,10 @@ fn load_baseline(
     let name = discover::display(path);
     let text = match discover::read_text(path) {
         Ok(t) => t,
-        Err(message) => {
+        Err(error) => {
             problems.push(Problem {
                 file: name,
-                message: format!("baseline: {message}"),
+                message: format!("baseline: {error}"),
             });
             return None;
         }
@@ -175,10 +176,30 @@ fn load_baseline(
             sources: unit.sources,
             findings: unit.findings,
             unparseable: true,
+            incomplete: false,
         });
         return None;
     }
     Some(unit.model)
+}
+
+const LIMIT_EXCEEDED: &str = rules::limit_exceeded::LimitExceeded::META.code;
+
+/// A file over the size limit, not read: a unit of its own with LIM001 at its first line.
+fn too_large((name, bytes): (String, u64)) -> UnitReport {
+    let mut sources = crate::source::SourceMap::new();
+    let file = sources.add(name.as_str(), "");
+    UnitReport {
+        findings: vec![rules::limit_exceeded::file_too_large(
+            file,
+            bytes,
+            discover::MAX_FILE_BYTES,
+        )],
+        primary: name,
+        sources,
+        unparseable: false,
+        incomplete: true,
+    }
 }
 
 /// A bug in a front end or a rule must not take the other files down with it: a panic while
@@ -230,7 +251,7 @@ fn names_only(sources: &crate::source::SourceMap) -> crate::source::SourceMap {
 
 /// Front end → rules → suppressions → configured levels.
 fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config) -> UnitReport {
-    let mut unit = load(
+    let unit = load(
         fe,
         job.lang,
         &job.display,
@@ -238,6 +259,18 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
         &job.text,
         &job.params,
     );
+    check_unit(unit, &job.display, baseline, config)
+}
+
+/// Rules → suppressions → configured levels over a loaded unit: everything `lint` does to a
+/// file after its front end (public so that the fuzz targets run the same path on bytes that
+/// never touch the disk).
+pub fn check_unit(
+    mut unit: Unit,
+    primary: &str,
+    baseline: Option<&Model>,
+    config: &Config,
+) -> UnitReport {
     unit.sources = clean_names(std::mem::take(&mut unit.sources));
     let mut findings = unit.findings;
     if !unit.unparseable {
@@ -251,14 +284,18 @@ fn lint_job(fe: &FrontEnds, job: &Job, baseline: Option<&Model>, config: &Config
         findings.extend(unexplained);
     }
     config.apply_levels(&mut findings);
+    // After the levels and suppressions: a file cut short by a limit is never silenced.
+    findings.extend(rules::limit_exceeded::findings(&unit.limits_hit));
+    let incomplete = findings.iter().any(|f| f.code == LIMIT_EXCEEDED);
     if findings.is_empty() {
         unit.sources = names_only(&unit.sources);
     }
     UnitReport {
-        primary: job.display.clone(),
+        primary: primary.to_string(),
         sources: unit.sources,
         findings,
         unparseable: unit.unparseable,
+        incomplete,
     }
 }
 

@@ -30,8 +30,13 @@ fn reason(s: &Suppression) -> Option<&str> {
 
 /// Mark every finding a suppression covers (the first matching suppression gives the reason).
 /// SUP001 findings are never suppressed: a suppression cannot silence the warning about itself.
+/// Nor is LIM001: a file cut short by a limit must never pass as clean.
 pub fn apply(model: &Model, findings: &mut [Finding]) {
-    for f in findings.iter_mut().filter(|f| f.code != NO_REASON) {
+    let unsilenceable = [NO_REASON, rules::limit_exceeded::LimitExceeded::META.code];
+    for f in findings
+        .iter_mut()
+        .filter(|f| !unsilenceable.contains(&f.code))
+    {
         if let Some(s) = model.suppressions.iter().find(|s| covers(s, f)) {
             f.suppressed = Some(reason(s).unwrap_or_default().to_string());
         }

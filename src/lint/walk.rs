@@ -15,8 +15,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-/// Larger inputs are refused rather than read into memory.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Larger inputs are refused rather than read into memory (the resource policy's file size).
+pub use crate::eval::limits::MAX_FILE_BYTES;
 
 /// Exclude globs from the command line and from the configuration.
 #[derive(Clone, Debug)]
@@ -242,23 +242,41 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
+/// Why a file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// Over [`MAX_FILE_BYTES`]: a limit of the resource policy (LIM001), not read at all.
+    TooLarge { bytes: u64 },
+    /// Missing, a directory, a device, unreadable, not UTF-8: the reason, in words.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooLarge { bytes } => write!(
+                f,
+                "file too large ({bytes} bytes; the limit is {MAX_FILE_BYTES})"
+            ),
+            ReadError::Unreadable(message) => f.write_str(message),
+        }
+    }
+}
+
 /// Read a file as UTF-8 text, with a clear message for each way it can fail.
-pub fn read_text(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    let meta = std::fs::metadata(path).map_err(|e| ReadError::Unreadable(io_message(&e)))?;
     if meta.is_dir() {
-        return Err("is a directory".into());
+        return Err(ReadError::Unreadable("is a directory".into()));
     }
     // A FIFO or device would block or never end.
     if !meta.is_file() {
-        return Err("not a regular file".into());
+        return Err(ReadError::Unreadable("not a regular file".into()));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "file too large ({} bytes; the limit is {MAX_FILE_BYTES})",
-            meta.len()
-        ));
+        return Err(ReadError::TooLarge { bytes: meta.len() });
     }
-    let bytes = std::fs::read(path).map_err(|e| io_message(&e))?;
+    let bytes = std::fs::read(path).map_err(|e| ReadError::Unreadable(io_message(&e)))?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();
@@ -269,7 +287,9 @@ pub fn read_text(path: &Path) -> Result<String, String> {
                 .rposition(|b| *b == b'\n')
                 .map_or(0, |i| i + 1)
             + 1;
-        format!("invalid UTF-8 at line {line}, byte column {col} (byte offset {at})")
+        ReadError::Unreadable(format!(
+            "invalid UTF-8 at line {line}, byte column {col} (byte offset {at})"
+        ))
     })
 }
 

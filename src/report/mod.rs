@@ -34,6 +34,9 @@ pub struct UnitReport {
     pub findings: Vec<Finding>,
     /// The primary file could not be parsed: the run exits 2.
     pub unparseable: bool,
+    /// A limit of the resource policy cut the check short (reported as LIM001): the run exits
+    /// 2, like a parse failure, whatever the levels of the findings.
+    pub incomplete: bool,
 }
 
 /// A file that could not be linted (unreadable, invalid UTF-8, vanished, missing on the command line).
@@ -193,10 +196,10 @@ impl Report {
         s
     }
 
-    /// Exit status: 2 for any problem or unparseable input, else 1 when a finding that is not
+    /// Exit status: 2 for any problem, unparseable input or input cut short by a limit, else 1 when a finding that is not
     /// suppressed is at or above `fail_on`, else 0.
     pub fn exit(&self, fail_on: Level) -> Exit {
-        if !self.problems.is_empty() || self.units.iter().any(|u| u.unparseable) {
+        if !self.problems.is_empty() || self.units.iter().any(|u| u.unparseable || u.incomplete) {
             return Exit::Error;
         }
         let failing = self

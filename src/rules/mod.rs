@@ -69,6 +69,7 @@ pub mod invalid_resource_name;
 pub mod invalid_spec;
 pub mod key_access_missing;
 pub mod key_vault_mismatch;
+pub mod limit_exceeded;
 pub mod over_privileged_key_access;
 pub mod premium_sku_required;
 pub mod rbac_propagation_race;
@@ -107,6 +108,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &cmk_required::CmkRequired,
         &over_privileged_key_access::OverPrivilegedKeyAccess,
         &rbac_propagation_race::RbacPropagationRace,
+        &limit_exceeded::LimitExceeded,
         &schema_violation::SchemaViolation,
         &invalid_spec::InvalidSpec,
         &suppression_without_reason::SuppressionWithoutReason,
@@ -265,7 +267,7 @@ mod tests {
     #[test]
     fn meta_and_find_cover_every_code_the_loaders_use() {
         for code in [
-            "ARM000", "BICEP000", "SPEC001", "SUP001", "CMK004", "SCH001",
+            "ARM000", "BICEP000", "SPEC001", "SUP001", "CMK004", "SCH001", "LIM001",
         ] {
             assert_eq!(meta(code).code, code);
         }
@@ -275,7 +277,7 @@ mod tests {
         );
         assert_eq!(find("cmk003").map(|r| r.meta().code), Some("CMK003"));
         assert!(find("CMK999").is_none());
-        assert_eq!(all().len(), 24);
+        assert_eq!(all().len(), 25);
     }
 
     #[test]
