@@ -73,14 +73,9 @@ pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Gene
         }
         _ => {}
     }
-    let text = match std::fs::read(spec) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(t) => t,
-            Err(_) => {
-                eprintln!("error: {} is not valid UTF-8", spec.display());
-                return (Exit::Error, None);
-            }
-        },
+    // The lint's reader: invalid UTF-8 is reported with its line and column.
+    let text = match crate::lint::walk::read_text(spec) {
+        Ok(t) => t,
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", spec.display());
             return (Exit::Error, None);

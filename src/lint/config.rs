@@ -175,13 +175,8 @@ pub fn load(explicit: Option<&Path>, cwd: &Path) -> Result<Config, ConfigError> 
             None => return Ok(Config::default()),
         },
     };
-    let bytes = std::fs::read(&path).map_err(|e| ConfigError::io(&path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        ConfigError::io(
-            &path,
-            format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-        )
-    })?;
+    // The lint's reader: a regular file under the size limit, invalid UTF-8 located.
+    let text = super::walk::read_text(&path).map_err(|e| ConfigError::io(&path, e))?;
     // Name it relative to the working directory when it is below it, so messages stay short.
     let shown = path
         .strip_prefix(cwd)

@@ -58,9 +58,22 @@ pub struct Plan {
     /// unit of its own with a LIM001 finding, so a pull request cannot hide a deployment
     /// from the linter by padding it.
     pub too_large: Vec<(String, u64)>,
+    /// `.bicepparam` files whose `using` target does not exist: reported as BICEP000 on the
+    /// path, so that the exit code 2 comes with a location.
+    pub unresolved: Vec<Unresolved>,
     pub skipped: Vec<Skipped>,
     /// Display names of every file read and checked (primary and parameter files).
     pub checked: BTreeSet<String>,
+}
+
+/// A `.bicepparam` file whose `using` target is missing.
+#[derive(Debug)]
+pub struct Unresolved {
+    pub display: String,
+    pub text: Arc<String>,
+    /// Byte range of the quoted path in `text`.
+    pub span: std::ops::Range<usize>,
+    pub written: String,
 }
 
 /// What a file is.
@@ -177,6 +190,7 @@ struct Files<'a> {
     detect: &'a Detect,
     problems: Vec<Problem>,
     too_large: Vec<(String, u64)>,
+    unresolved: Vec<Unresolved>,
     checked: BTreeSet<String>,
 }
 
@@ -282,6 +296,7 @@ pub fn discover(
         detect,
         problems: walked.problems,
         too_large: Vec::new(),
+        unresolved: Vec::new(),
         checked: BTreeSet::new(),
     };
     let mut skipped = walked.skipped;
@@ -320,6 +335,7 @@ pub fn discover(
         jobs,
         problems: files.problems,
         too_large: files.too_large,
+        unresolved: files.unresolved,
         skipped,
         checked: files.checked,
     }
@@ -422,9 +438,20 @@ fn pair_bicep(
                 } else if files.get(&target).is_some() {
                     targets.entry(target).or_default().push(p);
                 } else {
-                    files.problems.push(Problem {
-                        file: display(&p),
-                        message: format!("`using '{written}'`: no such file"),
+                    // The first quoted occurrence of the path is the `using` statement's (the
+                    // statement is the first line outside comments that mentions it).
+                    let quoted = format!("'{written}'");
+                    let start = text.find(&quoted).unwrap_or(0);
+                    let end = if start == 0 && !text.starts_with(&quoted) {
+                        0
+                    } else {
+                        start + quoted.len()
+                    };
+                    files.unresolved.push(Unresolved {
+                        display: display(&p),
+                        text: text.clone(),
+                        span: start..end,
+                        written,
                     });
                 }
             }

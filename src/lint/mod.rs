@@ -117,6 +117,7 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         }
     }
     units.extend(plan.too_large.into_iter().map(too_large));
+    units.extend(plan.unresolved.into_iter().map(unresolved_using));
     dedup(&mut units);
     // Checked: what discovery read, plus what the front ends followed (linked templates, local
     // Bicep modules).
@@ -181,6 +182,27 @@ fn load_baseline(
         return None;
     }
     Some(unit.model)
+}
+
+/// A `.bicepparam` whose `using` target does not exist: nothing to lint it with (exit 2), said
+/// on the path.
+fn unresolved_using(u: discover::Unresolved) -> UnitReport {
+    let mut sources = crate::source::SourceMap::new();
+    let file = sources.add(u.display.as_str(), u.text.as_str());
+    let finding = crate::finding::Finding::new(
+        rules::meta("BICEP000"),
+        crate::source::Loc::new(file, u.span.start, u.span.end),
+        format!("`using '{}'`: no such file", u.written),
+    )
+    .label("no such file")
+    .help("the path is relative to this .bicepparam file; fix it or add the .bicep file");
+    UnitReport {
+        primary: u.display,
+        sources,
+        findings: vec![finding],
+        unparseable: true,
+        incomplete: false,
+    }
 }
 
 const LIMIT_EXCEEDED: &str = rules::limit_exceeded::LimitExceeded::META.code;
