@@ -25,7 +25,8 @@ use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 /// Larger files are refused rather than read into memory.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// The resource policy's file size ([`crate::eval::limits`]).
+pub use crate::eval::limits::MAX_FILE_BYTES;
 
 /// Why a file was not read. The text never includes the file's contents.
 #[derive(Clone, Debug, PartialEq, Eq)]

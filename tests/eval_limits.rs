@@ -308,3 +308,58 @@ fn deployment_nesting_stops_at_the_same_level_in_both_formats() {
         assert!(hit(unit, Limit::Nesting), "{:?}", unit.limits_hit);
     }
 }
+
+/// The values of a limit, as the README's "Limits" table must state them.
+fn documented_values(limit: Limit) -> Vec<u64> {
+    use limits::*;
+    let values = match limit {
+        Limit::FileSize => vec![MAX_FILE_BYTES, MAX_SPEC_BYTES],
+        Limit::Nesting => [
+            MAX_JSON_DEPTH,
+            MAX_EXPR_DEPTH,
+            MAX_DEPLOYMENT_NESTING,
+            MAX_IMPORT_CHAIN,
+        ]
+        .map(|v| v as u64)
+        .to_vec(),
+        Limit::Values => vec![MAX_VALUES],
+        Limit::ValueSize => [MAX_ITEMS, MAX_VALUE_NODES, MAX_VALUE_DEPTH]
+            .map(|v| v as u64)
+            .to_vec(),
+        Limit::CallDepth => vec![MAX_CALL_DEPTH as u64],
+        Limit::Calls => vec![MAX_CALLS],
+        Limit::Resources => vec![MAX_RESOURCES as u64],
+        Limit::StringSize => vec![MAX_STRING as u64, MAX_STRING_PARTS as u64],
+        Limit::Work => vec![MAX_WORK],
+    };
+    let mut values = values;
+    values.sort();
+    values
+}
+
+/// The README's "Limits" table states the policy's own numbers, one row per limit, so the
+/// documentation cannot drift from `src/eval/limits.rs`.
+#[test]
+fn the_readme_limits_table_states_the_policy() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md exists");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("Limits\n"))
+        .expect("README has a `## Limits` section");
+    let rows: Vec<&str> = section.lines().filter(|l| l.starts_with("| `")).collect();
+    assert_eq!(rows.len(), Limit::ALL.len(), "{rows:#?}");
+    for limit in Limit::ALL {
+        let row = rows
+            .iter()
+            .find(|r| r.starts_with(&format!("| `{}` |", limit.name())))
+            .unwrap_or_else(|| panic!("no README row for limit `{limit}`"));
+        let mut numbers: Vec<u64> = row
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.parse().unwrap())
+            .collect();
+        numbers.sort();
+        assert_eq!(numbers, documented_values(limit), "README row: {row}");
+    }
+}

@@ -271,11 +271,20 @@ fn unreadable_and_missing_inputs_are_problems_and_the_rest_is_linted() {
     assert_eq!(
         problems,
         [
-            "app.bicepparam: `using './gone.bicep'` is not read: no such file or directory",
             "latin1.json: invalid UTF-8 at line 1, byte column 14 (byte offset 13)",
             "missing.json: no such file or directory",
             "nope.parameters.json: no such file or directory",
         ]
+    );
+    // A `using` target that does not exist is reported on the path (BICEP000 in the driver).
+    let unresolved: Vec<_> = plan
+        .unresolved
+        .iter()
+        .map(|u| (t.rel(&u.display), u.span.clone(), u.written.as_str()))
+        .collect();
+    assert_eq!(
+        unresolved,
+        [("app.bicepparam".to_string(), 6..20, "./gone.bicep")]
     );
 }
 

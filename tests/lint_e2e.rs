@@ -203,7 +203,7 @@ fn invalid_utf8_is_a_located_error_and_exit_2() {
 }
 
 #[test]
-fn deep_json_nesting_is_arm000_not_a_stack_overflow() {
+fn deep_json_nesting_is_lim001_not_a_stack_overflow() {
     let dir = tempfile::tempdir().unwrap();
     let deep = format!(
         "{{\"$schema\": \"{SCHEMA}\", \"resources\": [{}{}]}}",
@@ -212,13 +212,19 @@ fn deep_json_nesting_is_arm000_not_a_stack_overflow() {
     );
     std::fs::write(dir.path().join("main.json"), deep).unwrap();
     let out = lint_in(dir.path(), &["main.json"]);
-    assert_eq!(
-        codes(&out.doc),
-        [(
-            "ARM000".to_string(),
-            "invalid JSON: nesting deeper than 256 levels".to_string()
-        )]
+    // The nesting limit of the resource policy, at the bracket that opens level 257 (the
+    // object and `resources` are the first two of the 256 levels allowed).
+    let found = codes(&out.doc);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "LIM001");
+    assert!(
+        found[0]
+            .1
+            .starts_with("limit `nesting` hit: JSON nested more than 256 deep")
     );
+    let f = &out.doc["findings"][0];
+    let column = SCHEMA.len() + r#"{"$schema": "", "resources": ["#.len() + 254 + 1;
+    assert_eq!((&f["line"], &f["column"]), (&1.into(), &column.into()));
     assert_eq!(out.exit, 2);
 }
 
@@ -244,7 +250,14 @@ fn deep_bicep_nesting_is_linted_without_overflow() {
         "{found:?}"
     );
     assert!(found.iter().all(|(_, m)| m.len() < 1_000), "{found:?}");
-    assert_eq!(out.exit, 1);
+    // The 20,000 parentheses pass the expression nesting limit: reported, and the file fails.
+    assert!(
+        found
+            .iter()
+            .any(|(c, m)| c == "LIM001" && m.starts_with("limit `nesting` hit")),
+        "{found:?}"
+    );
+    assert_eq!(out.exit, 2);
 }
 
 #[test]
@@ -308,9 +321,40 @@ fn a_file_over_the_size_limit_is_refused_without_reading_it() {
     let f = std::fs::File::create(&path).unwrap();
     f.set_len(acr_cmk::lint::discover::MAX_FILE_BYTES + 1)
         .unwrap();
-    let out = lint_in(dir.path(), &["huge.json"]);
-    let error = out.doc["errors"][0]["message"].as_str().unwrap();
-    assert!(error.contains("file too large"), "{error}");
+    let basic = serde_json::json!({
+        "sku": {"name": "Basic"},
+        "properties": {"encryption": {"status": "enabled"}}
+    });
+    std::fs::write(dir.path().join("small.json"), registry("acrsmall01", basic)).unwrap();
+    let out = lint_in(dir.path(), &["huge.json", "small.json"]);
+    // LIM001 at 1:1 of the big file, which is not parsed; the other file is still linted.
+    let huge: Vec<_> = out.doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"] == "huge.json")
+        .collect();
+    assert_eq!(huge.len(), 1, "{:?}", out.doc);
+    assert_eq!(huge[0]["code"], "LIM001");
+    assert_eq!(
+        (&huge[0]["line"], &huge[0]["column"]),
+        (&1.into(), &1.into())
+    );
+    let size = acr_cmk::lint::discover::MAX_FILE_BYTES + 1;
+    let message = huge[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("the file is {size} bytes")),
+        "{message}"
+    );
+    assert!(
+        out.doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["file"] == "small.json" && f["code"] == "CMK001"),
+        "{:?}",
+        out.doc
+    );
     assert_eq!(out.exit, 2);
 }
 
@@ -456,4 +500,137 @@ fn an_empty_telemetry_deployment_does_not_hide_a_missing_grant() {
         codes(&out.doc)
     );
     assert!(!codes_only(&out.doc).contains(&"CMK020".into()));
+}
+
+/// (line, column, message) of every LIM001 finding of `file`.
+fn limit_findings(doc: &serde_json::Value, file: &str) -> Vec<(u64, u64, String)> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"] == file && f["code"] == "LIM001")
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_files_hit_located_limits_and_the_other_files_are_still_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry_bicep = "resource r 'Microsoft.ContainerRegistry/registries@2023-07-01' = {\n  name: 'acr${length(string(x))}'\n  location: 'westeurope'\n  sku: { name: 'Premium' }\n}\n";
+    // 10^8 values asked for (issue 8, class 6), and a function that calls itself twice (class 10).
+    let values = format!("var x = map(range(0, 10000), i => range(0, 10000))\n{registry_bicep}");
+    let calls = format!("func f() string => '${{f()}}${{f()}}'\nvar x = f()\n{registry_bicep}");
+    std::fs::write(dir.path().join("values.bicep"), values).unwrap();
+    std::fs::write(dir.path().join("calls.bicep"), calls).unwrap();
+    // An ARM array of 100,000 items, used by the registry's name.
+    let arm = registry(
+        "[concat('acr', string(length(variables('all'))))]",
+        serde_json::json!({}),
+    )
+    .replacen(
+        "\"resources\"",
+        "\"variables\": {\"all\": \"[range(0, 100000)]\"}, \"resources\"",
+        1,
+    );
+    std::fs::write(dir.path().join("items.json"), arm).unwrap();
+    let basic = serde_json::json!({
+        "sku": {"name": "Basic"},
+        "properties": {"encryption": {"status": "enabled"}}
+    });
+    std::fs::write(dir.path().join("basic.json"), registry("acrbasic01", basic)).unwrap();
+    std::fs::write(
+        dir.path().join("clean.json"),
+        registry("acrclean01", serde_json::json!({})),
+    )
+    .unwrap();
+    let out = lint_in(dir.path(), &["."]);
+    assert_eq!(out.exit, 2, "{:?}", out.doc);
+    let lim = |file| limit_findings(&out.doc, file);
+    let values = lim("values.bicep");
+    assert_eq!(values.len(), 1, "{values:?}");
+    assert_eq!((values[0].0, values[0].1), (1, 9), "at `map(`: {values:?}");
+    assert!(
+        values[0].2.starts_with("limit `value-size` hit"),
+        "{values:?}"
+    );
+    // Both limits the recursion reaches, once each, on the function's body.
+    let calls: Vec<_> = lim("calls.bicep")
+        .into_iter()
+        .map(|(l, _, m)| (l, m))
+        .collect();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert!(calls.iter().all(|(line, _)| *line == 1), "{calls:?}");
+    assert!(
+        calls
+            .iter()
+            .any(|(_, m)| m.starts_with("limit `call-depth` hit"))
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|(_, m)| m.starts_with("limit `calls` hit"))
+    );
+    let items = lim("items.json");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert!(
+        items[0].2.starts_with("limit `value-size` hit"),
+        "{items:?}"
+    );
+    // The other files were linted as usual.
+    let basic: Vec<_> = out.doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"] == "basic.json")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(basic.contains(&"CMK001"), "{basic:?}");
+    assert_eq!(out.doc["summary"]["files_checked"], 5);
+    assert!(
+        out.doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["file"] != "clean.json")
+    );
+}
+
+#[test]
+fn neither_the_configuration_nor_a_suppression_silences_a_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let arm = registry("[concat('acr', string(length(variables('all'))))]", serde_json::json!({}))
+        .replacen(
+            "\"resources\"",
+            "\"metadata\": {\"acr-cmk\": {\"ignore\": [\"LIM001\"], \"reason\": \"big\"}}, \"variables\": {\"all\": \"[range(0, 100000)]\"}, \"resources\"",
+            1,
+        );
+    std::fs::write(dir.path().join("items.json"), arm).unwrap();
+    let out = lint_in(dir.path(), &["items.json"]);
+    assert_eq!(out.exit, 2);
+    assert_eq!(out.doc["findings"][0]["code"], "LIM001");
+    assert_eq!(out.doc["findings"][0]["suppressed"], false);
+    std::fs::write(
+        dir.path().join("acr-cmk.toml"),
+        "[rules]\nLIM001 = \"off\"\n",
+    )
+    .unwrap();
+    let out = assert_cmd::Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+        .current_dir(dir.path())
+        .args(["lint", "items.json"])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`LIM001` cannot be turned off or lowered"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("acr-cmk.toml:2:10"), "{stderr}");
 }

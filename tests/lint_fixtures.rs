@@ -141,10 +141,10 @@ fn bad_fixtures_report_their_code_at_its_level_and_exit_accordingly() {
             found.contains(&(code.to_string(), level.to_string())),
             "{code}: {found:?}"
         );
-        // Unparseable or unreadable input is exit 2; otherwise only errors fail with the
-        // default --fail-on.
+        // Unparseable or unreadable input and a hit limit are exit 2; otherwise only errors
+        // fail with the default --fail-on.
         let expected = match (code, level) {
-            ("ARM000" | "BICEP000" | "REF001", _) => 2,
+            ("ARM000" | "BICEP000" | "REF001" | "LIM001", _) => 2,
             (_, "error") => 1,
             _ if found.iter().any(|(_, l)| l == "error") => 1,
             _ => 0,

@@ -8,7 +8,7 @@
 use std::fmt;
 
 /// Deepest array/object nesting accepted.
-pub const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = crate::eval::limits::MAX_JSON_DEPTH;
 
 /// A byte range in the parsed text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -45,6 +45,9 @@ pub struct ParseError {
     /// Byte offset of the problem.
     pub offset: usize,
     pub message: String,
+    /// Nesting deeper than [`MAX_DEPTH`]: a limit of the resource policy (LIM001), not a
+    /// syntax error.
+    pub too_deep: bool,
 }
 
 impl fmt::Display for ParseError {
@@ -177,6 +180,7 @@ impl<'a> Parser<'a> {
         ParseError {
             offset: self.i,
             message: format!("expected {what}, found {}", self.found()),
+            too_deep: false,
         }
     }
 
@@ -204,6 +208,7 @@ impl<'a> Parser<'a> {
                             return Err(ParseError {
                                 offset: start,
                                 message: "expected end of comment `*/`, found end of input".into(),
+                                too_deep: false,
                             });
                         }
                         if self.s[self.i] == b'*' && self.s[self.i + 1] == b'/' {
@@ -341,6 +346,7 @@ impl<'a> Parser<'a> {
                     return Err(ParseError {
                         offset: open,
                         message: "expected closing '\"' of this string, found end of input".into(),
+                        too_deep: false,
                     });
                 }
                 Some(b'"') => {
@@ -361,6 +367,7 @@ impl<'a> Parser<'a> {
             return Err(ParseError {
                 offset: self.i,
                 message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                too_deep: true,
             });
         }
         Ok(())
@@ -475,6 +482,7 @@ impl<'a> Parser<'a> {
             .map_err(|_| ParseError {
                 offset: start,
                 message: format!("expected a number, found `{lit}`"),
+                too_deep: false,
             })
     }
 
@@ -508,6 +516,7 @@ impl<'a> Parser<'a> {
                     return Err(ParseError {
                         offset: open,
                         message: "expected closing '\"' of this string, found end of input".into(),
+                        too_deep: false,
                     });
                 }
                 Some(b'"') => {

@@ -124,7 +124,8 @@ pub fn kind_of(j: &json::JVal) -> JsonKind {
 
 /// ARM000 at the offending character. At the end of input there is no character to mark: the
 /// last one that is not white space is marked instead ("the file ends after this"), so that a
-/// renderer has a character to put its caret under.
+/// renderer has a character to put its caret under. A file nested deeper than the policy
+/// allows is LIM001 there instead (the file was not read past that point, not found wrong).
 pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Finding {
     let at_end = text
         .get(e.offset..)
@@ -143,6 +144,12 @@ pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Findin
             (e.offset, end, "here")
         }
     };
+    if e.too_deep {
+        return crate::rules::limit_exceeded::finding(
+            crate::eval::Limit::Nesting,
+            Loc::new(file, start, end),
+        );
+    }
     Finding::new(
         crate::rules::meta("ARM000"),
         Loc::new(file, start, end),

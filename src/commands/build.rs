@@ -7,10 +7,12 @@
 //! build leaves the output directory as it was. `--check` writes nothing, prints a unified diff
 //! of every file that differs from what would be generated and exits 1 on drift.
 
+use crate::eval::limits::MAX_SPEC_BYTES;
 use crate::exit::Exit;
 use crate::generate::validate::compile;
 use crate::generate::{DEPLOY_FILE, Generated};
 use crate::report::human::Style;
+use crate::rules::limit_exceeded::file_too_large;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -52,7 +54,27 @@ pub fn targets(specs: &[PathBuf], out_dir: &Path) -> Result<Vec<Target>, String>
 
 /// Read and compile one spec, printing its diagnostics to stderr.
 pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Generated>) {
-    let text = match crate::read::text(spec) {
+    // The size and the kind of file are checked before reading: `/dev/zero` or a FIFO would
+    // never end, a huge file would be read whole.
+    match std::fs::metadata(spec) {
+        Ok(meta) if !meta.is_file() => {
+            eprintln!("error: cannot read {}: not a regular file", spec.display());
+            return (Exit::Error, None);
+        }
+        Ok(meta) if meta.len() > MAX_SPEC_BYTES => {
+            let mut sources = crate::source::SourceMap::new();
+            let file = sources.add(spec.display().to_string(), "");
+            let finding = file_too_large(file, meta.len(), MAX_SPEC_BYTES);
+            eprint!(
+                "{}",
+                crate::report::human::render(&finding, &sources, style)
+            );
+            return (Exit::Error, None);
+        }
+        _ => {}
+    }
+    // The lint's reader: invalid UTF-8 is reported with its line and column.
+    let text = match crate::lint::walk::read_text(spec) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", spec.display());

@@ -18,6 +18,15 @@ use crate::source::{FileId, Loc};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 
+/// Largest file read as a lint input (template, parameter file, Bicep file, module): a bigger
+/// file is not parsed at all and is reported at its first line.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest build spec: specs are hand-written registry descriptions of a few hundred bytes.
+pub const MAX_SPEC_BYTES: u64 = 1024 * 1024;
+/// Deepest nesting of JSON arrays and objects the ARM parser accepts (deeper would make every
+/// recursive walk of the value risk the stack).
+pub const MAX_JSON_DEPTH: usize = 256;
+
 /// Evaluation steps per unit (one step per expression node, JSON value or declaration
 /// evaluated). Largest corpus unit: 30,003.
 pub const MAX_WORK: u64 = 1_000_000;
@@ -60,6 +69,8 @@ pub const MAX_IMPORT_CHAIN: usize = 16;
 /// A limit of the resource policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Limit {
+    /// [`MAX_FILE_BYTES`] bytes in one file ([`MAX_SPEC_BYTES`] for a spec).
+    FileSize,
     /// [`MAX_WORK`] evaluation steps.
     Work,
     /// [`MAX_VALUES`] values produced.
@@ -68,7 +79,8 @@ pub enum Limit {
     Calls,
     /// [`MAX_CALL_DEPTH`] nested calls.
     CallDepth,
-    /// [`MAX_EXPR_DEPTH`] nested expressions, [`MAX_DEPLOYMENT_NESTING`] nested deployments
+    /// [`MAX_JSON_DEPTH`] nested JSON values, [`MAX_EXPR_DEPTH`] nested expressions,
+    /// [`MAX_DEPLOYMENT_NESTING`] nested deployments
     /// or [`MAX_IMPORT_CHAIN`] files importing from each other.
     Nesting,
     /// [`MAX_STRING`] bytes or [`MAX_STRING_PARTS`] parts in one string.
@@ -80,9 +92,23 @@ pub enum Limit {
 }
 
 impl Limit {
+    /// Every limit of the policy (for documentation and tests).
+    pub const ALL: [Limit; 9] = [
+        Limit::FileSize,
+        Limit::Work,
+        Limit::Values,
+        Limit::Calls,
+        Limit::CallDepth,
+        Limit::Nesting,
+        Limit::StringSize,
+        Limit::ValueSize,
+        Limit::Resources,
+    ];
+
     /// Stable lower-case name (for machine output and tests).
     pub fn name(self) -> &'static str {
         match self {
+            Limit::FileSize => "file-size",
             Limit::Work => "work",
             Limit::Values => "values",
             Limit::Calls => "calls",
@@ -97,13 +123,17 @@ impl Limit {
     /// What was exceeded, for a message: "more than 1000000 evaluation steps".
     pub fn describe(self) -> String {
         match self {
+            Limit::FileSize => format!(
+                "a file of more than {MAX_FILE_BYTES} bytes (a spec: {MAX_SPEC_BYTES} bytes)"
+            ),
             Limit::Work => format!("more than {MAX_WORK} evaluation steps"),
             Limit::Values => format!("more than {MAX_VALUES} values built"),
             Limit::Calls => format!("more than {MAX_CALLS} user-defined function calls"),
             Limit::CallDepth => format!("calls nested more than {MAX_CALL_DEPTH} deep"),
             Limit::Nesting => format!(
-                "expressions nested more than {MAX_EXPR_DEPTH} deep, deployments more than \
-                 {MAX_DEPLOYMENT_NESTING} or imports more than {MAX_IMPORT_CHAIN}"
+                "JSON nested more than {MAX_JSON_DEPTH} deep, expressions more than \
+                 {MAX_EXPR_DEPTH}, deployments more than {MAX_DEPLOYMENT_NESTING} or imports \
+                 more than {MAX_IMPORT_CHAIN}"
             ),
             Limit::StringSize => {
                 format!("a string of more than {MAX_STRING} bytes or {MAX_STRING_PARTS} parts")

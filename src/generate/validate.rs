@@ -95,6 +95,7 @@ pub fn validate(generated: &Generated, dir: &str) -> Validation {
         &[(name(PARAMETERS_FILE), params_text.to_string())],
     );
     let mut findings = unit.findings;
+    findings.extend(crate::rules::limit_exceeded::findings(&unit.limits_hit));
     if !unit.unparseable {
         let ctx = Ctx::new(&unit.model).scope(ResourceScope::All);
         findings.extend(rules::run(&ctx, &|m| m.default_enabled));

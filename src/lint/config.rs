@@ -30,6 +30,7 @@ const TOP_KEYS: &[&str] = &[
 /// The values of `check-resources`.
 const CHECK_RESOURCES: &[&str] = &["cmk-wiring", "all"];
 const LEVELS: &[&str] = &["off", "note", "warning", "error"];
+const LIMIT_EXCEEDED: &str = crate::rules::limit_exceeded::LimitExceeded::META.code;
 
 /// The resolved configuration. `Default` is "no file": every rule at its default level.
 #[derive(Clone, Debug, Default)]
@@ -370,6 +371,18 @@ fn parse_rules(item: &Item, err: &mut ErrFn, config: &mut Config) {
                     meta.name
                 ),
                 None,
+            );
+            continue;
+        }
+        if meta.code == LIMIT_EXCEEDED && level != Some(Level::Error) {
+            err(
+                value.span(),
+                format!("`{name}` cannot be turned off or lowered"),
+                Some(
+                    "a file cut short by a limit was not fully checked, so it always fails the run \
+                     (exit 2); `acr-cmk explain LIM001` says why"
+                        .into(),
+                ),
             );
             continue;
         }

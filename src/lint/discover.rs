@@ -14,9 +14,11 @@
 //!   a deploymentTemplate/deploymentParameters schema; other broken JSON (a `tsconfig.json` with
 //!   trailing commas passed by pre-commit) is skipped and listed with `--verbose`.
 
-pub use super::walk::{Excludes, MAX_FILE_BYTES, Walked, display, normalize, read_text, walk};
+pub use super::walk::{
+    Excludes, MAX_FILE_BYTES, ReadError, Walked, display, normalize, read_text, walk,
+};
 
-use super::walk::{extension, skip_entry};
+use super::walk::{extension, read_error, skip_entry};
 use crate::arm::JsonKind;
 use crate::read::Root;
 use crate::report::{Problem, Skipped};
@@ -53,9 +55,26 @@ pub struct Job {
 pub struct Plan {
     pub jobs: Vec<Job>,
     pub problems: Vec<Problem>,
+    /// Files over [`MAX_FILE_BYTES`], not read: (display name, size). Each is reported as a
+    /// unit of its own with a LIM001 finding, so a pull request cannot hide a deployment
+    /// from the linter by padding it.
+    pub too_large: Vec<(String, u64)>,
+    /// `.bicepparam` files whose `using` target does not exist: reported as BICEP000 on the
+    /// path, so that the exit code 2 comes with a location.
+    pub unresolved: Vec<Unresolved>,
     pub skipped: Vec<Skipped>,
     /// Display names of every file read and checked (primary and parameter files).
     pub checked: BTreeSet<String>,
+}
+
+/// A `.bicepparam` file whose `using` target is missing.
+#[derive(Debug)]
+pub struct Unresolved {
+    pub display: String,
+    pub text: Arc<String>,
+    /// Byte range of the quoted path in `text`.
+    pub span: std::ops::Range<usize>,
+    pub written: String,
 }
 
 /// What a file is.
@@ -173,10 +192,23 @@ struct Files<'a> {
     /// Files found beside the inputs are read only inside it.
     root: &'a Root,
     problems: Vec<Problem>,
+    too_large: Vec<(String, u64)>,
+    unresolved: Vec<Unresolved>,
     checked: BTreeSet<String>,
 }
 
 impl Files<'_> {
+    /// Record why `path` could not be read.
+    fn failed(&mut self, path: &Path, error: ReadError) {
+        match error {
+            ReadError::TooLarge { bytes } => self.too_large.push((display(path), bytes)),
+            ReadError::Unreadable(message) => self.problems.push(Problem {
+                file: display(path),
+                message,
+            }),
+        }
+    }
+
     /// A file beside the inputs (a paired parameters file, a `using` target), read on first
     /// use and only inside the lint root. `None` when it does not exist; a read failure or a
     /// refusal is a problem.
@@ -186,17 +218,18 @@ impl Files<'_> {
             if !path.is_file() {
                 return None;
             }
-            match self.root.read_beside(&path).map_err(|e| e.to_string()) {
+            match self
+                .root
+                .read_beside(&path)
+                .map_err(|e| read_error(&path, e))
+            {
                 Ok(text) => {
                     let kind = kind_of(&path, &text, self.detect);
                     let text = Arc::new(text);
                     self.by_path.insert(path.clone(), FileText { kind, text });
                 }
-                Err(message) => {
-                    self.problems.push(Problem {
-                        file: display(&path),
-                        message,
-                    });
+                Err(error) => {
+                    self.failed(&path, error);
                     return None;
                 }
             }
@@ -277,7 +310,7 @@ pub fn discover(
     root: &Root,
 ) -> Plan {
     let walked = walk(paths, excludes);
-    let read: Vec<(PathBuf, Result<FileText, String>)> = walked
+    let read: Vec<(PathBuf, Result<FileText, ReadError>)> = walked
         .files
         .par_iter()
         .map(|p| {
@@ -293,6 +326,8 @@ pub fn discover(
         detect,
         root,
         problems: walked.problems,
+        too_large: Vec::new(),
+        unresolved: Vec::new(),
         checked: BTreeSet::new(),
     };
     let mut skipped = walked.skipped;
@@ -303,10 +338,7 @@ pub fn discover(
                 inputs.push((path.clone(), ft.kind));
                 files.by_path.insert(path, ft);
             }
-            Err(message) => files.problems.push(Problem {
-                file: display(&path),
-                message,
-            }),
+            Err(error) => files.failed(&path, error),
         }
     }
     let extra: Vec<(String, String)> = parameters
@@ -316,11 +348,8 @@ pub fn discover(
                 files.checked.insert(display(p));
                 Some((display(p), text))
             }
-            Err(message) => {
-                files.problems.push(Problem {
-                    file: display(p),
-                    message,
-                });
+            Err(error) => {
+                files.failed(p, error);
                 None
             }
         })
@@ -331,9 +360,13 @@ pub fn discover(
     pair_bicep(&inputs, &mut files, &extra, &mut jobs, &mut skipped);
     jobs.sort_by(|a, b| a.display.cmp(&b.display));
     skipped.sort_by(|a, b| a.file.cmp(&b.file));
+    files.too_large.sort();
+    files.too_large.dedup();
     Plan {
         jobs,
         problems: files.problems,
+        too_large: files.too_large,
+        unresolved: files.unresolved,
         skipped,
         checked: files.checked,
     }
@@ -449,9 +482,20 @@ fn pair_bicep(
                 } else if files.get(&target).is_some() {
                     targets.entry(target).or_default().push(p);
                 } else {
-                    files.problems.push(Problem {
-                        file: display(&p),
-                        message: format!("`using '{written}'`: no such file"),
+                    // The first quoted occurrence of the path is the `using` statement's (the
+                    // statement is the first line outside comments that mentions it).
+                    let quoted = format!("'{written}'");
+                    let start = text.find(&quoted).unwrap_or(0);
+                    let end = if start == 0 && !text.starts_with(&quoted) {
+                        0
+                    } else {
+                        start + quoted.len()
+                    };
+                    files.unresolved.push(Unresolved {
+                        display: display(&p),
+                        text: text.clone(),
+                        span: start..end,
+                        written,
                     });
                 }
             }

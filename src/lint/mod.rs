@@ -141,6 +141,8 @@ pub fn run_with(settings: &Settings, fe: &FrontEnds) -> Report {
         }
     }
     report_unused_suppressions(&mut units, code_uses, &settings.config);
+    units.extend(plan.too_large.into_iter().map(too_large));
+    units.extend(plan.unresolved.into_iter().map(unresolved_using));
     dedup(&mut units);
     // Checked: what discovery read, plus what the front ends followed (linked templates, local
     // Bicep modules).
@@ -216,6 +218,46 @@ fn report_unused_suppressions(
     }
 }
 
+/// A `.bicepparam` whose `using` target does not exist: nothing to lint it with (exit 2), said
+/// on the path.
+fn unresolved_using(u: discover::Unresolved) -> UnitReport {
+    let mut sources = crate::source::SourceMap::new();
+    let file = sources.add(u.display.as_str(), u.text.as_str());
+    let finding = crate::finding::Finding::new(
+        rules::meta("BICEP000"),
+        crate::source::Loc::new(file, u.span.start, u.span.end),
+        format!("`using '{}'`: no such file", u.written),
+    )
+    .label("no such file")
+    .help("the path is relative to this .bicepparam file; fix it or add the .bicep file");
+    UnitReport {
+        primary: u.display,
+        sources,
+        findings: vec![finding],
+        unparseable: true,
+        incomplete: false,
+    }
+}
+
+const LIMIT_EXCEEDED: &str = rules::limit_exceeded::LimitExceeded::META.code;
+
+/// A file over the size limit, not read: a unit of its own with LIM001 at its first line.
+fn too_large((name, bytes): (String, u64)) -> UnitReport {
+    let mut sources = crate::source::SourceMap::new();
+    let file = sources.add(name.as_str(), "");
+    UnitReport {
+        findings: vec![rules::limit_exceeded::file_too_large(
+            file,
+            bytes,
+            discover::MAX_FILE_BYTES,
+        )],
+        primary: name,
+        sources,
+        unparseable: false,
+        incomplete: true,
+    }
+}
+
 /// A bug in a front end or a rule must not take the other files down with it: a panic while
 /// linting one unit becomes a problem of that file (exit 2) and the run goes on.
 fn lint_job_guarded(
@@ -282,11 +324,9 @@ fn lint_job(
         &job.params,
         &config.placeholders,
     );
-    unit.sources = clean_names(std::mem::take(&mut unit.sources));
-    let mut findings = unit.findings;
-    let mut code_uses = Vec::new();
-    if !unit.unparseable {
-        let base: Option<Model> = baseline.and_then(|b| {
+    let base: Option<Model> = match unit.unparseable {
+        true => None,
+        false => baseline.and_then(|b| {
             baseline::load_for(
                 fe,
                 &settings.root,
@@ -295,9 +335,30 @@ fn lint_job(
                 &config.placeholders,
                 &mut unit.sources,
             )
-        });
+        }),
+    };
+    check(unit, &job.display, base.as_ref(), config)
+}
+
+/// Rules → suppressions → configured levels over a loaded unit: everything `lint` does to a
+/// file after its front end (public so that the fuzz targets run the same path on bytes that
+/// never touch the disk). Unused suppressions (SUP003) are judged over a whole run, so not here.
+pub fn check_unit(
+    unit: Unit,
+    primary: &str,
+    baseline: Option<&Model>,
+    config: &Config,
+) -> UnitReport {
+    check(unit, primary, baseline, config).unit
+}
+
+fn check(mut unit: Unit, primary: &str, baseline: Option<&Model>, config: &Config) -> Linted {
+    unit.sources = clean_names(std::mem::take(&mut unit.sources));
+    let mut findings = unit.findings;
+    let mut code_uses = Vec::new();
+    if !unit.unparseable {
         let ctx = Ctx::new(&unit.model)
-            .baseline(base.as_ref())
+            .baseline(baseline)
             .scope(config.resource_scope());
         let enabled = |m: &RuleMeta| config.enabled(m);
         findings.extend(rules::run(&ctx, &enabled));
@@ -308,17 +369,20 @@ fn lint_job(
         findings.extend(suppress::unknown_codes(&unit.model));
     }
     config.apply_levels(&mut findings);
+    // After the levels and suppressions: a file cut short by a limit is never silenced.
+    findings.extend(rules::limit_exceeded::findings(&unit.limits_hit));
+    let incomplete = unit.incomplete || findings.iter().any(|f| f.code == LIMIT_EXCEEDED);
     // The texts stay while a suppression of the unit may still be reported as unused.
     if findings.is_empty() && code_uses.iter().all(|u| u.used) {
         unit.sources = names_only(&unit.sources);
     }
     Linted {
         unit: UnitReport {
-            primary: job.display.clone(),
+            primary: primary.to_string(),
             sources: unit.sources,
             findings,
             unparseable: unit.unparseable,
-            incomplete: unit.incomplete,
+            incomplete,
         },
         code_uses,
     }

@@ -47,9 +47,14 @@ fn reason(s: &Suppression) -> Option<&str> {
 }
 
 /// Mark every finding a suppression covers (the first matching suppression gives the reason).
-/// Findings about suppressions (SUP001–SUP003) are never suppressed.
+/// Findings about suppressions (SUP001–SUP003) are never suppressed; nor is LIM001: a file cut
+/// short by a limit must never pass as clean.
 pub fn apply(model: &Model, findings: &mut [Finding]) {
-    for f in findings.iter_mut().filter(|f| !about_suppressions(f.code)) {
+    let limit = rules::limit_exceeded::LimitExceeded::META.code;
+    for f in findings
+        .iter_mut()
+        .filter(|f| !about_suppressions(f.code) && f.code != limit)
+    {
         if let Some(s) = model.suppressions.iter().find(|s| covers(s, f)) {
             f.suppressed = Some(reason(s).unwrap_or_default().to_string());
         }

@@ -15,7 +15,8 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-pub use crate::read::MAX_FILE_BYTES;
+/// Larger inputs are refused rather than read into memory (the resource policy's file size).
+pub use crate::eval::limits::MAX_FILE_BYTES;
 
 /// Exclude globs from the command line and from the configuration.
 #[derive(Clone, Debug)]
@@ -241,10 +242,41 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
+/// Why a file could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    /// Over [`MAX_FILE_BYTES`]: a limit of the resource policy (LIM001), not read at all.
+    TooLarge { bytes: u64 },
+    /// Missing, a directory, a device, unreadable, not UTF-8: the reason, in words.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::TooLarge { bytes } => write!(
+                f,
+                "file too large ({bytes} bytes; the limit is {MAX_FILE_BYTES})"
+            ),
+            ReadError::Unreadable(message) => f.write_str(message),
+        }
+    }
+}
+
 /// Read a file as UTF-8 text (through [`crate::read`]), with a clear message for each way it
-/// can fail.
-pub fn read_text(path: &Path) -> Result<String, String> {
-    crate::read::text(path).map_err(|e| e.to_string())
+/// can fail; a file over the size limit is told apart (LIM001).
+pub fn read_text(path: &Path) -> Result<String, ReadError> {
+    crate::read::text(path).map_err(|e| read_error(path, e))
+}
+
+/// [`crate::read`]'s refusal in the lint's terms.
+pub fn read_error(path: &Path, e: crate::read::ReadError) -> ReadError {
+    match e {
+        crate::read::ReadError::TooLarge => ReadError::TooLarge {
+            bytes: std::fs::metadata(path).map_or(MAX_FILE_BYTES + 1, |m| m.len()),
+        },
+        other => ReadError::Unreadable(other.to_string()),
+    }
 }
 
 #[cfg(test)]

@@ -35,8 +35,9 @@ pub struct UnitReport {
     pub findings: Vec<Finding>,
     /// The primary file could not be parsed: the run exits 2.
     pub unparseable: bool,
-    /// Part of what the unit deploys could not be read (a refused reference, REF001): the
-    /// run exits 2, whatever the findings' levels.
+    /// Part of what the unit deploys could not be read (a refused reference, REF001) or a
+    /// limit of the resource policy cut the check short (LIM001): the run exits 2, whatever the
+    /// findings' levels.
     pub incomplete: bool,
 }
 
@@ -210,7 +211,8 @@ impl Report {
     }
 
     /// Exit status: 2 for any problem, unparseable input or input that could not be read
-    /// whole, else 1 when a finding that is not suppressed is at or above `fail_on`, else 0.
+    /// whole or was cut short by a limit, else 1 when a finding that is not suppressed is at or
+    /// above `fail_on`, else 0.
     pub fn exit(&self, fail_on: Level) -> Exit {
         if !self.problems.is_empty() || self.units.iter().any(|u| u.unparseable || u.incomplete) {
             return Exit::Error;

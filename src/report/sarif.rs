@@ -356,7 +356,7 @@ pub fn to_string(report: &Report) -> String {
             },
             invocations: vec![Invocation {
                 execution_successful: notifications.is_empty()
-                    && !report.units.iter().any(|u| u.unparseable),
+                    && !report.units.iter().any(|u| u.unparseable || u.incomplete),
                 tool_execution_notifications: notifications,
             }],
             artifacts: artifacts

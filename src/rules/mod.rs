@@ -187,6 +187,7 @@ catalogue! {
     cmk_required::CmkRequired,
     over_privileged_key_access::OverPrivilegedKeyAccess,
     rbac_propagation_race::RbacPropagationRace,
+    limit_exceeded::LimitExceeded,
     unreadable_reference::UnreadableReference,
     key_access_unverified::KeyAccessUnverified,
     key_not_usable_for_wrapping::KeyNotUsableForWrapping,

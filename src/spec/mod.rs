@@ -413,7 +413,16 @@ mod tests {
         let huge = "# x\n".repeat(400_000);
         let l = load("huge.toml", &huge);
         assert!(l.spec.is_none());
-        assert!(l.findings[0].message.contains("at most"));
+        // The size limit of the resource policy, at 1:1, not a TOML error.
+        assert_eq!(l.findings[0].code, "LIM001");
+        assert_eq!(l.findings[0].loc.range(), 0..0);
+        assert!(
+            l.findings[0]
+                .message
+                .contains("1600000 bytes, more than 1048576"),
+            "{}",
+            l.findings[0].message
+        );
         let l = load("dotted.toml", "registry.name = 5\n");
         assert!(l.spec.is_none());
     }

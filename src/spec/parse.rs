@@ -10,8 +10,7 @@ use crate::rules::meta;
 use crate::source::FileId;
 use toml_edit::{Item, TableLike};
 
-/// Larger specs are certainly not hand-written registry descriptions; refuse before parsing.
-const MAX_SPEC_BYTES: usize = 1 << 20;
+use crate::eval::limits::MAX_SPEC_BYTES;
 
 const SECTIONS: &[&str] = &["registry", "identity", "vault", "key", "deployment"];
 /// The tables a spec must have, each with the smallest table that satisfies it (shown as the
@@ -82,16 +81,11 @@ pub(super) fn parse(file: FileId, text: &str) -> (Option<Spec>, Vec<Finding>) {
         errors: Vec::new(),
         suggested: Vec::new(),
     };
-    if text.len() > MAX_SPEC_BYTES {
-        p.error(
-            Loc::new(file, 0, 0),
-            format!(
-                "the spec is {} bytes; a spec is at most {MAX_SPEC_BYTES} bytes",
-                text.len()
-            ),
-            None,
-        );
-        return (None, p.errors);
+    // Larger specs are certainly not hand-written registry descriptions: refuse before parsing.
+    if text.len() as u64 > MAX_SPEC_BYTES {
+        let finding =
+            crate::rules::limit_exceeded::file_too_large(file, text.len() as u64, MAX_SPEC_BYTES);
+        return (None, vec![finding]);
     }
     let doc = match toml_edit::Document::parse(text) {
         Ok(doc) => doc,
