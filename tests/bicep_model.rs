@@ -479,3 +479,88 @@ fn long_parent_and_variable_chains_do_not_overflow() {
     let u = bicep::load("chain.bicep", None, &src, &[]);
     assert!(!u.unparseable);
 }
+
+#[test]
+fn json_module_loads_through_the_arm_front_end() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint/json-module/main.bicep");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = bicep::load("json-module/main.bicep", Some(&path), &text, &[]);
+    assert!(!u.unparseable, "{:?}", u.findings);
+    assert!(
+        u.findings.iter().all(|f| f.code != "BICEP001"),
+        "{:?}",
+        u.findings
+    );
+    let m = &u.model;
+    let deployment = idx(m, "registry");
+    let acr = m
+        .resources
+        .iter()
+        .position(|r| r.ty == "Microsoft.ContainerRegistry/registries")
+        .expect("the JSON module's registry is in the model");
+    let r = &m.resources[acr];
+    // Modelled like a nested deployment: inside the module's deployment, in the JSON file.
+    assert_eq!(r.parent_deployment, Some(deployment));
+    assert_eq!(m.resources[deployment].contains, vec![acr]);
+    assert_eq!(u.sources.get(r.loc.file).name, "json-module/registry.json");
+    assert_eq!(r.pointer, "/modules/registry/resources/0");
+    // The module's params are the template's parameter values.
+    assert_eq!(r.display_name(), "acrcmkfixture01");
+    assert_eq!(r.get("sku.name").unwrap().as_str(), Some("Standard"));
+    // The symbols its params use and its explicit dependsOn are its deployment's dependencies.
+    assert_eq!(
+        m.resources[deployment].depends_on,
+        vec![idx(m, "uai"), idx(m, "grant")]
+    );
+    // Its outputs come back.
+    let tags = res(m, "tags");
+    assert_eq!(
+        tags.get("properties.tags.registry").unwrap().as_str(),
+        Some("acrcmkfixture01")
+    );
+}
+
+#[test]
+fn json_module_that_is_not_a_template_is_a_note_and_opaque() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/ARM000/bad.json");
+    let dir = path.parent().unwrap().join("main.bicep");
+    let text = "module m './bad.json' = {\n  name: 'm'\n}\noutput x string = m.outputs.x\n";
+    let u = bicep::load("ARM000/main.bicep", Some(&dir), text, &[]);
+    let codes: Vec<&str> = u.findings.iter().map(|f| f.code).collect();
+    // The parse error, located in the JSON file, and a note at the module that it is not followed.
+    assert_eq!(codes, ["ARM000", "BICEP001"], "{:?}", u.findings);
+    assert_eq!(
+        u.sources.get(u.findings[0].loc.file).name,
+        "ARM000/bad.json"
+    );
+    assert_eq!(&text[u.findings[1].loc.range()], "'./bad.json'");
+    assert!(!u.unparseable);
+}
+
+#[test]
+fn registry_modules_are_a_note() {
+    let text = "module m 'br/public:avm/res/container-registry/registry:0.9.0' = [for i in range(0, 3): {\n  name: 'm${i}'\n}]\n";
+    let u = load_str(text);
+    // One note for the declaration, not one per loop instance.
+    let notes: Vec<_> = u.findings.iter().filter(|f| f.code == "BICEP001").collect();
+    assert_eq!(notes.len(), 1, "{:?}", u.findings);
+    assert!(notes[0].message.starts_with("registry module not followed"));
+}
+
+#[test]
+fn imports_from_a_json_template_are_evaluated() {
+    let path = fixture("imports/from-json.bicep");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let u = bicep::load("imports/from-json.bicep", Some(&path), &text, &[]);
+    assert!(u.findings.is_empty(), "{:?}", u.findings);
+    let acr = res(&u.model, "acr");
+    assert_eq!(acr.display_name(), "contosoreg01");
+    assert_eq!(acr.get("sku.name").unwrap().as_str(), Some("Premium"));
+    assert_eq!(
+        acr.get("properties.other").unwrap().as_str(),
+        Some("Premium")
+    );
+    // The template is read once and joins the sources.
+    assert_eq!(u.sources.len(), 2);
+}

@@ -82,6 +82,38 @@ fn azuredeploy_is_paired_with_its_parameters_file() {
 }
 
 #[test]
+fn a_json_module_is_checked_with_the_values_bicep_passes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+        .args(["lint", "--format", "json", "json-module/main.bicep"])
+        .current_dir(fixtures())
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<(&str, &str, u64)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().unwrap(),
+                f["code"].as_str().unwrap(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            // The SKU the module passes (where the value is written)…
+            ("json-module/main.bicep", "CMK001", 43),
+            // …and content trust in the JSON template itself.
+            ("json-module/registry.json", "CMK003", 25),
+        ]
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn bicep_is_paired_with_its_bicepparam_and_disable_next_line_applies() {
     let (findings, code, doc) = lint("bicep", "json");
     assert_eq!(

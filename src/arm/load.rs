@@ -63,6 +63,24 @@ struct Inst {
     type_name: Option<SymStr>,
 }
 
+/// How a Bicep module written as an ARM JSON template is deployed ([`Loader::load_module`]).
+pub struct ModuleCall {
+    /// The template's file (already in the sources) and its path (for `relativePath`).
+    pub file: FileId,
+    pub path: PathBuf,
+    /// The scope the module deploys to (from its `scope:`, else the caller's).
+    pub scope: Scope,
+    /// The module's `params`, evaluated by the caller.
+    pub inputs: HashMap<String, Node>,
+    /// The model index of the module's `Microsoft.Resources/deployments` resource.
+    pub parent_deployment: usize,
+    pub presence: Presence,
+    /// Deployment nesting depth of the template (its caller's plus one).
+    pub depth: usize,
+    /// JSON pointer prefix of its resources (the caller's convention for module contents).
+    pub pointer: String,
+}
+
 /// Where a template came from: its file and path (for `relativePath`).
 #[derive(Clone)]
 struct Origin {
@@ -112,6 +130,65 @@ impl Loader {
             linked_reads: 0,
             incomplete: false,
         }
+    }
+
+    /// A loader that adds to what another front end has built: a Bicep unit whose module is
+    /// an ARM JSON template (see [`Loader::load_module`]). `meter` is the unit's.
+    /// Linked templates inside it are read only inside `root`, the unit's lint root.
+    pub fn resume(
+        sources: SourceMap,
+        model: Model,
+        findings: Vec<Finding>,
+        meter: Rc<Meter>,
+        root: Root,
+    ) -> Self {
+        Loader {
+            sources,
+            model,
+            findings,
+            meter,
+            linked_reads: 0,
+            incomplete: false,
+            root,
+        }
+    }
+
+    /// Evaluate `template` (file `call.file`, already in the sources) as the template of
+    /// deployment `call.parent_deployment`, the way [`Loader::deployment`] evaluates a linked
+    /// template: its own frame (inner scope), `call.inputs` as its parameter values, its
+    /// resources joining the model under that deployment. Returns its outputs by name.
+    pub fn load_module(&mut self, template: &JVal, call: ModuleCall) -> Vec<(String, Node)> {
+        let scope = schema_scope(template, &call.scope);
+        let mut frame = Frame::with_meter(call.file, scope, self.meter.clone());
+        frame.declare(template);
+        for (k, v) in &call.inputs {
+            if let Some(slot) = frame.params.get_mut(&k.to_ascii_lowercase()) {
+                *slot = ParamSlot::Given(v.clone());
+            }
+        }
+        null_when_not_passed(&mut frame, template, |name| {
+            call.inputs.keys().any(|k| k.eq_ignore_ascii_case(name))
+        });
+        let origin = Origin {
+            pointer: call.pointer,
+            path: Some(call.path),
+            parent_deployment: Some(call.parent_deployment),
+            presence: call.presence,
+            depth: call.depth,
+        };
+        let (_, outputs) = self.template(&mut frame, template, &Env::default(), &origin);
+        // Each output is `{type, value}` (what `reference(<deployment>).outputs` holds); a
+        // module's output is the value.
+        let Value::Object(o) = outputs.value else {
+            return Vec::new();
+        };
+        o.entries
+            .into_iter()
+            .map(|(k, v)| {
+                let value = v.get("value").cloned().unwrap_or_else(|| Node::null(v.loc));
+                (k.name, value)
+            })
+            .collect()
     }
 
     fn error(&mut self, loc: Loc, message: String) {
@@ -624,7 +701,11 @@ impl Loader {
                     *slot = ParamSlot::Unknown;
                 }
             }
-            null_when_not_passed(&mut inner, template, passed);
+            null_when_not_passed(&mut inner, template, |name| {
+                passed
+                    .iter()
+                    .any(|(p, _)| p.name.eq_ignore_ascii_case(name))
+            });
             self.template(&mut inner, template, &Env::default(), &child)
         } else {
             let mut outer = frame.outer_copy(scope);
@@ -802,16 +883,13 @@ fn full_type_and_name(frame: &Frame, d: &Decl, env: &Env, parent: Option<&Inst>)
 /// A nested template's parameter that the deployment does not pass and that has no default is
 /// null when declared `nullable` (languageVersion 2.0, Bicep's `param x T?`): the caller is
 /// known, so nothing else can supply it (unlike a top-level parameter, which stays unknown).
-fn null_when_not_passed(inner: &mut Frame, template: &JVal, passed: &[(json::JKey, JVal)]) {
+fn null_when_not_passed(inner: &mut Frame, template: &JVal, is_passed: impl Fn(&str) -> bool) {
     for (k, decl) in template
         .get("parameters")
         .and_then(JVal::as_obj)
         .unwrap_or_default()
     {
-        if passed
-            .iter()
-            .any(|(p, _)| p.name.eq_ignore_ascii_case(&k.name))
-        {
+        if is_passed(&k.name) {
             continue;
         }
         let nullable = matches!(

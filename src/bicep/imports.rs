@@ -1,6 +1,7 @@
 //! Compile-time imports of exported variables and functions from local files:
 //! `import { x, f as g } from './shared.bicep'` and `import * as ns from './shared.bicep'`.
-//! The imported declaration is evaluated in its own file (which joins the unit's sources);
+//! The imported declaration is evaluated in its own file (which joins the unit's sources); a
+//! variable imported from an ARM JSON template is evaluated by the ARM front end;
 //! registry imports (`br:`, `br/`, `ts:`) and types are not values and stay unknown. An
 //! imported variable is evaluated once per unit and scope, however many references (and files
 //! along an import chain) use it.
@@ -42,15 +43,6 @@ impl<'t, 's> Eval<'t, 's> {
         self.shared
             .import_sites
             .insert((self.file, path.to_string()), site);
-        if super::resources::is_json_module(path) {
-            // What an ARM template exports is read through the ARM front end, later (issue 11
-            // item 4): until then the imported names stay unknown, and a note says so.
-            self.note_json_not_followed(
-                site,
-                "import from a JSON template not followed yet: the imported values are unknown here",
-            );
-            return;
-        }
         let mut c = n.walk();
         let children: Vec<Ts<'t>> = n.children(&mut c).collect();
         if children.iter().any(|ch| ch.kind() == "*") {
@@ -140,6 +132,9 @@ impl<'t, 's> Eval<'t, 's> {
             }
             return relocate(n.clone(), loc);
         }
+        if super::resources::is_json_module(path) {
+            return self.import_from_json_template(&file, path, want, loc);
+        }
         let Some(loaded) = super::resources::load_cached(self, &file, path, site, "") else {
             return opaque(format!("import from {path} not readable"), loc);
         };
@@ -171,6 +166,43 @@ impl<'t, 's> Eval<'t, 's> {
             self.shared.imported.insert(k, (v.clone(), size));
         }
         relocate(v, loc)
+    }
+}
+
+impl Eval<'_, '_> {
+    /// An import from an ARM JSON template (compiled Bicep with `@export()`): a variable is
+    /// the template's variable, evaluated by the ARM front end in this file's scope (imports are
+    /// inlined). Its exported functions are not evaluated (unknown). A file that is not a
+    /// readable template is a BICEP001 note, its values unknown.
+    fn import_from_json_template(
+        &mut self,
+        file: &std::path::Path,
+        path: &str,
+        want: Want,
+        loc: Loc,
+    ) -> Node {
+        let (file_id, template) = match super::resources::load_json_cached(self, file, path) {
+            Ok(loaded) => loaded,
+            Err(why) => {
+                self.note_json_not_followed(
+                    loc,
+                    &format!("import from a JSON template not followed: {why}; its values are unknown here"),
+                );
+                return opaque(format!("import from {path} not readable"), loc);
+            }
+        };
+        match want {
+            Want::Value(name) => {
+                let mut frame = crate::arm::eval::Frame::with_meter(
+                    file_id,
+                    self.scope.clone(),
+                    self.shared.meter.clone(),
+                );
+                frame.declare(&template);
+                relocate(frame.variable(name, loc), loc)
+            }
+            Want::Call(name, _) => opaque(format!("function {name} imported from {path}"), loc),
+        }
     }
 }
 

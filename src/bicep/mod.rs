@@ -19,8 +19,11 @@
 //!   registry modules are opaque; the body is the compiled one: `properties.mode`,
 //!   `properties.parameters.<p>.value`, `resourceGroup`/`subscriptionId` from `scope`) and the
 //!   implicit `dependsOn` of symbol references. `tests/oracle_*.rs` hold the front end to the
-//!   compiler's output. A module written as an ARM JSON template is not followed yet (a
-//!   BICEP001 note says so; loading it through the ARM front end is the next step).
+//!   compiler's output. A module written as an ARM JSON template is loaded by the ARM front
+//!   end as a nested deployment's template ([`crate::arm::load::Loader::load_module`]: the
+//!   module's `params` are its parameter values, its resources join the model under the
+//!   module's deployment, its outputs come back); one that cannot be read or is not a template
+//!   is a BICEP001 note.
 //! - [`suppress`]: `#disable-next-line CODE… // reason` and `#disable-diagnostics CODE…` /
 //!   `#restore-diagnostics CODE…` blocks (text after `//` on the directive line is the reason).
 //! - [`params`]: `.bicepparam` files (`using`, `extends`, `param x = …`: values are Bicep
@@ -70,12 +73,16 @@ pub struct Shared {
     /// A reference was refused (REF001): what it deploys is not known.
     pub incomplete: bool,
     /// The unit's evaluation meter (work, values, calls, limits hit).
-    pub meter: crate::eval::Meter,
+    pub meter: Rc<crate::eval::Meter>,
     /// Imported variables already evaluated, by (file, scope, name), with their size: each is
     /// evaluated once per unit however often (and through however many files) it is used.
     pub imported: HashMap<(PathBuf, String, String), (Node, usize)>,
     /// Placeholder patterns for the top-level file's parameter values.
     pub placeholders: crate::placeholders::Placeholders,
+    /// Modules written as ARM JSON templates, read once per unit: the file and its parsed
+    /// template, or why it is not followed.
+    pub json_modules:
+        HashMap<PathBuf, Result<(crate::source::FileId, Rc<crate::arm::json::JVal>), String>>,
 }
 
 impl Shared {

@@ -631,6 +631,15 @@ impl<'t, 's> Eval<'t, 's> {
         presence: Presence,
         pointer: String,
     ) -> Result<Vec<(String, Node)>, Unseen> {
+        if path.starts_with("br:") || path.starts_with("br/") || path.starts_with("ts:") {
+            // Reading a registry needs the network, which the tool never uses.
+            self.note_not_followed(
+                at,
+                "registry module not followed: its resources are not checked here",
+                "a module from a registry",
+                "acr-cmk reads no registry; lint the module's source where it is maintained",
+            );
+        }
         if path.starts_with("br:") || path.starts_with("br/") {
             return Err(Unseen::Remote(format!("registry module '{path}'")));
         }
@@ -639,15 +648,6 @@ impl<'t, 's> Eval<'t, 's> {
         }
         if path.is_empty() {
             return Err(Unseen::Unknown("the module path".into()));
-        }
-        if is_json_module(path) {
-            self.note_json_not_followed(
-                at,
-                "JSON module not followed yet: the resources of this ARM template are not checked here",
-            );
-            return Err(Unseen::NotFollowed(format!(
-                "'{path}' is an ARM JSON template, which acr-cmk does not follow from Bicep"
-            )));
         }
         let Some(dir) = self.dir.as_ref() else {
             return Err(Unseen::Unreadable(format!(
@@ -673,6 +673,21 @@ impl<'t, 's> Eval<'t, 's> {
             return Err(Unseen::NotFollowed(format!(
                 "modules nested more than {MAX_DEPLOYMENT_NESTING} deep"
             )));
+        }
+        if is_json_module(path) {
+            let call = crate::arm::load::ModuleCall {
+                file: 0,
+                path: file.clone(),
+                scope,
+                inputs,
+                parent_deployment: idx,
+                presence,
+                depth: self.shared.module_stack.len(),
+                pointer,
+            };
+            return self.json_module(&file, path, at, call).ok_or_else(|| {
+                Unseen::NotFollowed(format!("'{path}' is not an ARM template acr-cmk can read"))
+            });
         }
         let Some((file_id, text, parsed)) = load_cached(self, &file, path, at, &pointer) else {
             let why = if !file.is_file() {
@@ -703,14 +718,62 @@ impl<'t, 's> Eval<'t, 's> {
         Ok(outputs.unwrap_or_default())
     }
 
-    /// BICEP001 at `at` (once: a module in a loop is one note).
+    /// A module written as an ARM JSON template: the ARM front end evaluates it as the
+    /// template of the module's deployment, into this unit's model, and its outputs come back.
+    /// One that cannot be read, parsed or is not a template stays opaque, with a note.
+    fn json_module(
+        &mut self,
+        file: &std::path::Path,
+        path: &str,
+        at: Loc,
+        mut call: crate::arm::load::ModuleCall,
+    ) -> Option<Vec<(String, Node)>> {
+        let (file_id, template) = match load_json_cached(self, file, path) {
+            Ok(loaded) => loaded,
+            Err(why) => {
+                self.note_json_not_followed(
+                    at,
+                    &format!("JSON module not followed: {why}; its resources are not checked here"),
+                );
+                return None;
+            }
+        };
+        call.file = file_id;
+        let shared = &mut *self.shared;
+        let mut loader = crate::arm::load::Loader::resume(
+            std::mem::take(&mut shared.sources),
+            std::mem::take(&mut shared.model),
+            std::mem::take(&mut shared.findings),
+            shared.meter.clone(),
+            shared.root.clone(),
+        );
+        let outputs = loader.load_module(&template, call);
+        shared.sources = loader.sources;
+        shared.model = loader.model;
+        shared.findings = loader.findings;
+        // A linked template it refers to outside the root (REF001) leaves the unit unchecked.
+        shared.incomplete |= loader.incomplete;
+        Some(outputs)
+    }
+
+    /// BICEP001 at `at` for a JSON module or import that is not followed.
     pub(super) fn note_json_not_followed(&mut self, at: Loc, message: &str) {
+        self.note_not_followed(
+            at,
+            message,
+            "an ARM JSON template",
+            "make it a valid ARM template (`acr-cmk lint` on that file shows why it is not)",
+        );
+    }
+
+    /// BICEP001 at `at` (once: a module in a loop is one note).
+    fn note_not_followed(&mut self, at: Loc, message: &str, label: &str, help: &str) {
         let findings = &mut self.shared.findings;
         if !findings.iter().any(|f| f.code == "BICEP001" && f.loc == at) {
             findings.push(
                 crate::finding::Finding::new(crate::rules::meta("BICEP001"), at, message)
-                    .label("an ARM JSON template")
-                    .help("lint the JSON template itself (`acr-cmk lint` on that file)"),
+                    .label(label)
+                    .help(help),
             );
         }
     }
@@ -815,6 +878,45 @@ pub(super) fn refuse(
 pub(super) fn is_json_module(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     lower.ends_with(".json") || lower.ends_with(".jsonc")
+}
+
+/// Read and parse a JSON module once per unit: its file and template, or why it is not
+/// followed (its parse error is an ARM000 finding in that file).
+pub(super) fn load_json_cached(
+    ev: &mut Eval,
+    file: &std::path::Path,
+    path: &str,
+) -> Result<(crate::source::FileId, Rc<crate::arm::json::JVal>), String> {
+    if !ev.shared.json_modules.contains_key(file) {
+        let loaded = read_json_module(ev, file, path);
+        ev.shared.json_modules.insert(file.to_path_buf(), loaded);
+    }
+    ev.shared.json_modules[file].clone()
+}
+
+fn read_json_module(
+    ev: &mut Eval,
+    file: &std::path::Path,
+    path: &str,
+) -> Result<(crate::source::FileId, Rc<crate::arm::json::JVal>), String> {
+    // The path came through the lint root's check; the reader refuses devices and huge files.
+    let text = crate::read::text(file).map_err(|e| format!("`{path}` cannot be read: {e}"))?;
+    let display = module_display(&ev.shared.sources.get(ev.file).name, path);
+    let file_id = ev.shared.sources.add(display, text.as_str());
+    let template = match crate::arm::json::parse(&text) {
+        Ok(t) => t,
+        Err(e) => {
+            let finding = crate::arm::parse_error(file_id, &text, &e);
+            ev.shared.findings.push(finding);
+            return Err(format!("`{path}` is not valid JSON"));
+        }
+    };
+    if crate::arm::kind_of(&template) != crate::arm::JsonKind::Template {
+        return Err(format!(
+            "`{path}` is not an ARM template (its `$schema` is not a deploymentTemplate schema)"
+        ));
+    }
+    Ok((file_id, Rc::new(template)))
 }
 
 /// Read, parse and check a module or imported file (a path from [`resolve_reference`]) once

@@ -3,14 +3,21 @@ use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
     /// ## What it does
-    /// Notes a local Bicep module that the Bicep front end does not follow: today a module
-    /// written as an ARM JSON template (`module m './template.json' = …`). The module's
-    /// deployment is modelled (its name, scope, parameters), but not the resources inside it,
-    /// so no rule checks them there.
+    /// Notes a Bicep module (or compile-time import) whose contents the Bicep front end cannot
+    /// read: a module from a registry (`br:`, `br/alias:`, `ts:`), which would need the network,
+    /// or a local JSON module that is not a readable ARM template (unreadable, invalid JSON —
+    /// then also ARM000 at the error —, or without a deploymentTemplate `$schema`). The module's
+    /// deployment is modelled (its name, scope, parameters), but not the resources inside it, so
+    /// no rule checks them, and its outputs are unknown.
+    ///
+    /// Local Bicep modules are followed, and so are local modules written as ARM JSON templates:
+    /// the ARM front end evaluates them like a nested deployment (the module's `params` are the
+    /// template's parameter values, its resources are checked in the module's scope, its outputs
+    /// come back to `m.outputs.x`).
     ///
     /// ## Why is this bad?
-    /// It is not wrong: the Bicep compiler deploys JSON modules. But a verdict on the file would
-    /// silently leave those resources out; this note says they were not checked.
+    /// It is not wrong: the Bicep compiler deploys registry modules. But a verdict on the file
+    /// would silently leave those resources out; this note says they were not checked.
     ///
     /// ## Example
     /// ```json
@@ -18,7 +25,7 @@ declare_rule! {
     /// ```
     ///
     /// ```bicep
-    /// module registry './registry.json' = {
+    /// module registry 'br:contoso.azurecr.io/bicep/modules/registry:1.0.0' = {
     ///   name: 'registry'
     ///   params: { registryName: 'contoso' }
     /// }
@@ -29,11 +36,11 @@ declare_rule! {
     /// // Not applicable.
     /// ```
     ///
-    /// Lint the JSON template itself (`acr-cmk lint registry.json`), or write the module in
-    /// Bicep:
+    /// Lint the module's source where it is maintained, or use a local copy of the module
+    /// (Bicep or ARM JSON), which is followed:
     ///
     /// ```bicep
-    /// module registry './registry.bicep' = {
+    /// module registry './registry.json' = {
     ///   name: 'registry'
     ///   params: { registryName: 'contoso' }
     /// }
@@ -45,7 +52,7 @@ declare_rule! {
         code: "BICEP001",
         name: "bicep-module-not-followed",
         level: Note,
-        summary: "A local Bicep module is not followed: its resources are not checked",
+        summary: "A Bicep module is not followed (from a registry, or not a valid template): its resources are not checked",
     }
 }
 
