@@ -645,8 +645,27 @@ fn neither_the_configuration_nor_a_suppression_silences_a_limit() {
     std::fs::write(dir.path().join("items.json"), arm).unwrap();
     let out = lint_in(dir.path(), &["items.json"]);
     assert_eq!(out.exit, 2);
-    assert_eq!(out.doc["findings"][0]["code"], "LIM001");
-    assert_eq!(out.doc["findings"][0]["suppressed"], false);
+    let of = |code: &str| {
+        out.doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == code)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let limit = of("LIM001");
+    assert_eq!(limit.len(), 1, "{}", out.doc);
+    assert_eq!(limit[0]["suppressed"], false);
+    // The suppression that tried is reported where it is written.
+    let tried = of("SUP002");
+    assert_eq!(tried.len(), 1, "{}", out.doc);
+    assert!(
+        tried[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be suppressed")
+    );
     std::fs::write(
         dir.path().join("acr-cmk.toml"),
         "[rules]\nLIM001 = \"off\"\n",

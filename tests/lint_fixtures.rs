@@ -239,7 +239,12 @@ fn bicep_variants_report_the_same_codes_and_levels_as_json() {
                 // Same codes and levels, hence the same exit code (it is derived from the levels);
                 // the order follows each file's layout.
                 let mut json = of(format!("{code}/{case}.json"));
-                let mut bicep = of(format!("{code}/{case}.bicep"));
+                // A registry module (`br:`) is a Bicep-only note (BICEP001); its JSON twin, a
+                // remote templateLink, has no such note: both say CMK020.
+                let mut bicep: Vec<_> = of(format!("{code}/{case}.bicep"))
+                    .into_iter()
+                    .filter(|(c, _)| c != "BICEP001")
+                    .collect();
                 json.sort();
                 bicep.sort();
                 assert_eq!(bicep, json, "{code}/{case}");

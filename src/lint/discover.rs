@@ -75,6 +75,8 @@ pub struct Unresolved {
     /// Byte range of the quoted path in `text`.
     pub span: std::ops::Range<usize>,
     pub written: String,
+    /// Why the path was refused (outside the lint root, absolute); `None`: it does not exist.
+    pub refused: Option<crate::read::ReadError>,
 }
 
 /// What a file is.
@@ -470,18 +472,18 @@ fn pair_bicep(
                 let target = normalize(&dir.join(&written));
                 if extension(&target).as_deref() != Some("bicep") {
                     skipped.push(skip_entry(&p, "its `using` target is not a .bicep file"));
-                } else if let Err(why) = files.root.resolve(dir, &written) {
-                    // Refused before it is opened: absolute, outside the root, or missing.
-                    files.problems.push(Problem {
-                        file: display(&p),
-                        message: format!(
-                            "`using '{}'` is not read: {why}",
-                            crate::quote::value(&written)
-                        ),
-                    });
-                } else if files.get(&target).is_some() {
-                    targets.entry(target).or_default().push(p);
                 } else {
+                    let refused = match files.root.resolve(dir, &written) {
+                        // Missing: BICEP000 on the path (nothing to lint the values with).
+                        Err(crate::read::ReadError::NotFound) => None,
+                        // Absolute, outside the root: REF001, nothing of the target read.
+                        Err(why) => Some(why),
+                        Ok(_) if files.get(&target).is_some() => {
+                            targets.entry(target).or_default().push(p);
+                            continue;
+                        }
+                        Ok(_) => None,
+                    };
                     // The first quoted occurrence of the path is the `using` statement's (the
                     // statement is the first line outside comments that mentions it).
                     let quoted = format!("'{written}'");
@@ -496,6 +498,7 @@ fn pair_bicep(
                         text: text.clone(),
                         span: start..end,
                         written,
+                        refused,
                     });
                 }
             }

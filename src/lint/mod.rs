@@ -223,19 +223,27 @@ fn report_unused_suppressions(
 fn unresolved_using(u: discover::Unresolved) -> UnitReport {
     let mut sources = crate::source::SourceMap::new();
     let file = sources.add(u.display.as_str(), u.text.as_str());
-    let finding = crate::finding::Finding::new(
-        rules::meta("BICEP000"),
-        crate::source::Loc::new(file, u.span.start, u.span.end),
-        format!("`using '{}'`: no such file", u.written),
-    )
-    .label("no such file")
-    .help("the path is relative to this .bicepparam file; fix it or add the .bicep file");
+    let at = crate::source::Loc::new(file, u.span.start, u.span.end);
+    let finding = match &u.refused {
+        // Refused by the lint root: REF001, naming the path and showing nothing of its target.
+        Some(why) => rules::unreadable_reference::finding(at, &u.written, why),
+        None => crate::finding::Finding::new(
+            rules::meta("BICEP000"),
+            at,
+            format!(
+                "`using '{}'`: no such file",
+                crate::quote::value(&u.written)
+            ),
+        )
+        .label("no such file")
+        .help("the path is relative to this .bicepparam file; fix it or add the .bicep file"),
+    };
     UnitReport {
         primary: u.display,
         sources,
         findings: vec![finding],
-        unparseable: true,
-        incomplete: false,
+        unparseable: u.refused.is_none(),
+        incomplete: u.refused.is_some(),
     }
 }
 

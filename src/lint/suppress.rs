@@ -120,6 +120,26 @@ pub fn unknown_codes(model: &Model) -> Vec<Finding> {
     let mut out = Vec::new();
     for s in &model.suppressions {
         for c in &s.codes {
+            let limit = rules::limit_exceeded::LimitExceeded::META;
+            if catalog::lookup(&c.code).is_some_and(|m| m.code == limit.code) {
+                // Known, but never suppressed: say so where the user wrote it.
+                out.push(
+                    Finding::new(
+                        rules::meta(UNKNOWN_CODE),
+                        c.loc,
+                        format!(
+                            "`{}` cannot be suppressed: a file cut short by a limit was not fully checked",
+                            c.code
+                        ),
+                    )
+                    .label("not suppressible")
+                    .help(format!(
+                        "remove `{}` here; `acr-cmk explain {}` says how to bring the file under the limits",
+                        c.code, limit.code
+                    )),
+                );
+                continue;
+            }
             if catalog::lookup(&c.code).is_some() || (s.shared && !in_our_code_space(&c.code)) {
                 continue;
             }
@@ -168,7 +188,9 @@ pub fn code_uses(
             let Some(rule) = catalog::lookup(&c.code) else {
                 continue;
             };
-            if !enabled(rule) || about_suppressions(rule.code) {
+            // LIM001 is never suppressed: SUP002 reports such a code, not SUP003.
+            let limit = rules::limit_exceeded::LimitExceeded::META.code;
+            if !enabled(rule) || about_suppressions(rule.code) || rule.code == limit {
                 continue;
             }
             let used = findings

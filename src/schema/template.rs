@@ -247,6 +247,9 @@ fn explain(
                 });
             }
         }
+        // A template without `$schema` is ARM001's (it says why the file is linted anyway):
+        // one fault, one finding.
+        K::Required { property } if at.is_empty() && property.as_str() == Some("$schema") => {}
         K::Required { property } => out.push(SkeletonError {
             message: format!(
                 "required property {} is missing",

@@ -369,14 +369,16 @@ impl Builder<'_> {
         )
     }
 
-    /// The created vault's firewall as it stands once deployed: closed (`Deny`, trusted
-    /// services through) with `vault.firewall` — deploy.sh closes it after moving the registry
-    /// to its system-assigned identity — else open.
+    /// The created vault's firewall as the template creates it with its default parameters:
+    /// open, trusted services through. With `vault.firewall` the registry still reaches its key
+    /// through its user-assigned identity then, which no firewall lets through; deploy.sh moves
+    /// it to its system-assigned identity and redeploys with `encryption_identity=system`, which
+    /// closes the firewall (the state the generated template describes for that parameter).
     fn network_acls(&self) -> Node {
         let v = &self.spec.vault;
         let fixed = v.create.loc;
         let action = if v.firewall.value {
-            text("Deny", v.firewall.loc)
+            text("Allow", v.firewall.loc)
         } else {
             text("Allow", fixed)
         };
@@ -1152,8 +1154,10 @@ mod tests {
                 .collect()
         };
         let vault = &m.resources[of(VAULT)[0]];
+        // Created open (the registry still uses its user-assigned identity): deploy.sh closes
+        // it once the registry has moved to its system-assigned identity.
         let action = vault.get("properties.networkAcls.defaultAction").unwrap();
-        assert_eq!(action.as_str(), Some("Deny"));
+        assert_eq!(action.as_str(), Some("Allow"));
         assert_eq!(text_at(text, action.loc), "true");
         let registry = of(REGISTRY)[0];
         let ty = m.resources[registry].get("identity.type").unwrap();
