@@ -123,14 +123,9 @@ fn build_writes_one_spec_into_the_out_dir_and_check_detects_drift() {
 fn a_write_error_names_the_target_not_a_staging_file() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    // A directory where deploy.sh goes: the rename into place fails (even for root).
+    // A directory where deploy.sh goes: the build refuses before it writes (even for root).
     std::fs::create_dir_all(out.join("deploy.sh/inner")).unwrap();
-    let assert = acr_cmk()
-        .args(["build", &example("registry"), "--out-dir"])
-        .arg(&out)
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let stderr = failing_build(&["registry"], &out);
     let target = out.join("deploy.sh").display().to_string();
     assert!(
         stderr.contains(&format!("cannot write {target}: ")),
@@ -311,6 +306,18 @@ fn generated_files_follow_the_umask() {
     }
 }
 
+/// `build SPEC... --out-dir OUT` with example specs, which must exit 2: its stderr.
+fn failing_build(specs: &[&str], out: &Path) -> String {
+    let assert = acr_cmk()
+        .arg("build")
+        .args(specs.iter().map(|s| example(s)))
+        .arg("--out-dir")
+        .arg(out)
+        .assert()
+        .code(2);
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}
+
 fn registry_and_rbac_outputs(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     // Earlier outputs of both specs, with content a build would change.
     let out = tmp.join("out");
@@ -334,12 +341,7 @@ fn an_output_name_taken_by_a_directory_fails_before_anything_is_replaced() {
     let (out, rbac) = registry_and_rbac_outputs(tmp.path());
     std::fs::create_dir_all(rbac.join("deploy.sh/inner")).unwrap();
     let before = snapshot_dir(&out);
-    let assert = acr_cmk()
-        .args(["build", &example("registry"), &example("rbac"), "--out-dir"])
-        .arg(&out)
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let stderr = failing_build(&["registry", "rbac"], &out);
     let target = rbac.join("deploy.sh").display().to_string();
     assert!(
         stderr.contains(&format!(
@@ -378,12 +380,7 @@ fn a_locked_out_dir_fails_the_build_and_leaves_no_directory_it_created() {
     let lock = std::fs::File::create(rbac.join(".acr-cmk.lock")).unwrap();
     lock.lock().unwrap();
     let before = snapshot_dir(&out);
-    let assert = acr_cmk()
-        .args(["build", &example("registry"), &example("rbac"), "--out-dir"])
-        .arg(&out)
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let stderr = failing_build(&["registry", "rbac"], &out);
     assert!(
         stderr.contains(&format!(
             "error: another acr-cmk build is writing {}",
@@ -468,12 +465,7 @@ fn a_dangling_symlink_as_out_dir_is_named_as_such() {
     let out = tmp.path().join("out");
     let nowhere = tmp.path().join("nowhere");
     std::os::unix::fs::symlink(&nowhere, &out).unwrap();
-    let assert = acr_cmk()
-        .args(["build", &example("registry"), "--out-dir"])
-        .arg(&out)
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let stderr = failing_build(&["registry"], &out);
     assert_eq!(
         stderr,
         format!(

@@ -18,8 +18,8 @@
 //!    removed: the directory is byte-for-byte as before. On success the backups are removed.
 //!
 //! A run killed with SIGKILL can leave a staging file, a backup (`.NAME.acr-cmk-old`) or the
-//! lock file behind; the next run removes a leftover backup before it makes its own and
-//! takes over a lock file nobody holds.
+//! lock file behind; the next run into that directory takes over the lock file and, holding
+//! it, removes the staging files and backups (no live build can own them).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{ErrorKind, Write};
@@ -27,6 +27,10 @@ use std::path::{Path, PathBuf};
 
 /// The lock file a build holds in each directory it writes (hidden, removed at the end).
 pub const LOCK_FILE: &str = ".acr-cmk.lock";
+/// How a staging file's name starts (tempfile adds a random part).
+const STAGING_PREFIX: &str = ".acr-cmk-new";
+/// How a backup's name ends: `.NAME.acr-cmk-old`.
+const BACKUP_SUFFIX: &str = ".acr-cmk-old";
 
 /// One file to write.
 pub struct Planned<'a> {
@@ -122,6 +126,7 @@ impl Run {
         }
         for dir in dirs {
             self.locks.push(DirLock::acquire(dir)?);
+            remove_leftovers(dir);
         }
         let staged = files
             .iter()
@@ -213,13 +218,30 @@ impl Run {
     }
 }
 
+/// The staging files and backups of an earlier run that was killed. Only a build holding the
+/// directory's lock makes such files, and we hold it now: these are nobody's.
+fn remove_leftovers(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.starts_with(STAGING_PREFIX)
+            || (name.starts_with('.') && name.ends_with(BACKUP_SUFFIX));
+        if ours && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Write one file to a temporary file in its directory.
 fn stage(f: &Planned<'_>) -> Result<tempfile::NamedTempFile, String> {
     // The mode goes to open(2), which applies the umask: 0644 (0755 for deploy.sh) under
     // 022, as for any file a user creates. tempfile's own default (0600) made the outputs
     // unreadable to a web server or a container user (issue 8, class 15).
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".acr-cmk-new");
+    builder.prefix(STAGING_PREFIX);
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(
         if f.executable { 0o777 } else { 0o666 },
@@ -244,8 +266,8 @@ fn back_up(path: &Path) -> Result<Option<PathBuf>, String> {
     // Checked before the run too; a directory made since must not be moved aside.
     check_target(path)?;
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let backup = path.with_file_name(format!(".{name}.acr-cmk-old"));
-    // A leftover of a killed run (we hold the directory's lock: no other build's).
+    let backup = path.with_file_name(format!(".{name}{BACKUP_SUFFIX}"));
+    // A leftover of a killed run that was not a regular file (see `remove_leftovers`).
     let _ = std::fs::remove_file(&backup);
     std::fs::hard_link(path, &backup)
         .or_else(|_| std::fs::rename(path, &backup))
@@ -405,6 +427,27 @@ mod tests {
         }];
         write_all(&files).unwrap();
         assert_eq!(listing(&dir), [("a".to_string(), b"new".to_vec())]);
+    }
+
+    #[test]
+    fn the_leftovers_of_a_killed_run_are_removed_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        for name in [".acr-cmk-newAbC123", ".deploy.sh.acr-cmk-old", LOCK_FILE] {
+            std::fs::write(dir.join(name), "left over").unwrap();
+        }
+        for name in ["keep.acr-cmk-old", "notes.txt"] {
+            std::fs::write(dir.join(name), "mine").unwrap();
+        }
+        let files = [Planned {
+            dir,
+            name: "a",
+            text: "new",
+            executable: false,
+        }];
+        write_all(&files).unwrap();
+        let names: Vec<String> = listing(dir).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["a", "keep.acr-cmk-old", "notes.txt"]);
     }
 
     #[test]
