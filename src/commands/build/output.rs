@@ -70,13 +70,18 @@ fn distinct_dirs<'a>(files: &[Planned<'a>]) -> Vec<&'a Path> {
     dirs
 }
 
-/// A target directory must be a directory or not exist; a link to nowhere is named as such
-/// (creating through it fails with a bare "File exists").
+/// A target directory must be a directory or not exist, and so must the nearest part of its
+/// path that exists (`out` for `out/registry`); a link to nowhere is named as such (creating
+/// through it fails with a bare "File exists").
 fn check_dir(dir: &Path) -> Result<(), String> {
-    let shown = dir.display();
-    let Ok(own) = std::fs::symlink_metadata(dir) else {
+    let Some((dir, own)) = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .find_map(|a| std::fs::symlink_metadata(a).ok().map(|m| (a, m)))
+    else {
         return Ok(()); // created later; an error there is reported then
     };
+    let shown = dir.display();
     match std::fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => Ok(()),
         Ok(_) => Err(format!("cannot build into {shown}: it is not a directory")),
@@ -408,6 +413,32 @@ mod tests {
         );
         assert!(
             error.ends_with("the output directory is as it was"),
+            "{error}"
+        );
+        assert_eq!(listing(dir), before);
+    }
+
+    /// Staging comes before any rename: a file that cannot be staged (here its directory is
+    /// missing) fails the run with every earlier file untouched and no staging file left.
+    #[test]
+    fn a_file_that_cannot_be_staged_fails_before_anything_is_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::write(dir.join("a"), "old a").unwrap();
+        let before = listing(dir);
+        let missing = dir.join("missing");
+        let files = [(dir, "a"), (missing.as_path(), "b")].map(|(dir, name)| Planned {
+            dir,
+            name,
+            text: "new",
+            executable: false,
+        });
+        let mut run = Run::default();
+        let error = run.write(&[dir], &files).unwrap_err();
+        assert!(run.replaced.is_empty());
+        let error = run.roll_back(error);
+        assert!(
+            error.starts_with(&format!("cannot write in {}: ", missing.display())),
             "{error}"
         );
         assert_eq!(listing(dir), before);
