@@ -289,7 +289,9 @@ struct DirLock {
 impl DirLock {
     fn acquire(dir: &Path) -> Result<DirLock, String> {
         let path = dir.join(LOCK_FILE);
-        loop {
+        // Each retry means another build finished meanwhile; a path that never matches the
+        // file opened from it (a file system without stable inode numbers) must not spin.
+        for _ in 0..100 {
             let file = OpenOptions::new()
                 .write(true)
                 .create(true)
@@ -314,6 +316,10 @@ impl DirLock {
                 return Ok(DirLock { path, file });
             }
         }
+        Err(format!(
+            "cannot lock {}: the file keeps changing under acr-cmk",
+            path.display()
+        ))
     }
 
     /// Remove the lock file while still holding the lock: whoever opened it meanwhile sees
