@@ -123,14 +123,9 @@ fn build_writes_one_spec_into_the_out_dir_and_check_detects_drift() {
 fn a_write_error_names_the_target_not_a_staging_file() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    // A directory where deploy.sh goes: the rename into place fails (even for root).
+    // A directory where deploy.sh goes: the build refuses before it writes (even for root).
     std::fs::create_dir_all(out.join("deploy.sh/inner")).unwrap();
-    let assert = acr_cmk()
-        .args(["build", &example("registry"), "--out-dir"])
-        .arg(&out)
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let stderr = failing_build(&["registry"], &out);
     let target = out.join("deploy.sh").display().to_string();
     assert!(
         stderr.contains(&format!("cannot write {target}: ")),
@@ -309,4 +304,181 @@ fn generated_files_follow_the_umask() {
             "deploy.sh under umask {umask:o}"
         );
     }
+}
+
+/// `build SPEC... --out-dir OUT` with example specs, which must exit 2: its stderr.
+fn failing_build(specs: &[&str], out: &Path) -> String {
+    let assert = acr_cmk()
+        .arg("build")
+        .args(specs.iter().map(|s| example(s)))
+        .arg("--out-dir")
+        .arg(out)
+        .assert()
+        .code(2);
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}
+
+fn registry_and_rbac_outputs(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    // Earlier outputs of both specs, with content a build would change.
+    let out = tmp.join("out");
+    for stem in ["registry", "rbac"] {
+        std::fs::create_dir_all(out.join(stem)).unwrap();
+        std::fs::write(
+            out.join(stem).join("CMKtemplate.json"),
+            format!("old {stem}"),
+        )
+        .unwrap();
+        std::fs::write(out.join(stem).join("notes.txt"), "mine").unwrap();
+    }
+    (out.clone(), out.join("rbac"))
+}
+
+/// Class 13: a directory where the second spec's last file goes. Every file of the first spec
+/// would be replaced before that one today; the build now fails before replacing anything.
+#[test]
+fn an_output_name_taken_by_a_directory_fails_before_anything_is_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, rbac) = registry_and_rbac_outputs(tmp.path());
+    std::fs::create_dir_all(rbac.join("deploy.sh/inner")).unwrap();
+    let before = snapshot_dir(&out);
+    let stderr = failing_build(&["registry", "rbac"], &out);
+    let target = rbac.join("deploy.sh").display().to_string();
+    assert!(
+        stderr.contains(&format!(
+            "error: cannot write {target}: a directory of that name is in the way"
+        )),
+        "{stderr}"
+    );
+    // Byte for byte as before, and nothing new: no staging file, backup or lock file.
+    assert_eq!(snapshot_dir(&out), before);
+    let names = |d: &Path| {
+        let mut n: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(
+        names(&out.join("registry")),
+        ["CMKtemplate.json", "notes.txt"]
+    );
+    assert_eq!(names(&rbac), ["CMKtemplate.json", "deploy.sh", "notes.txt"]);
+}
+
+/// Class 14: a build that fails after it created a directory removes it again, and a build
+/// that finds the directory locked by another build says so and changes nothing.
+#[test]
+fn a_locked_out_dir_fails_the_build_and_leaves_no_directory_it_created() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let rbac = out.join("rbac");
+    std::fs::create_dir_all(&rbac).unwrap();
+    std::fs::write(rbac.join("CMKtemplate.json"), "old rbac").unwrap();
+    // This test plays the other build: it holds the lock acr-cmk takes (README, "What build
+    // emits"). `registry/` does not exist yet: the build creates it, then meets the lock.
+    let lock = std::fs::File::create(rbac.join(".acr-cmk.lock")).unwrap();
+    lock.lock().unwrap();
+    let before = snapshot_dir(&out);
+    let stderr = failing_build(&["registry", "rbac"], &out);
+    assert!(
+        stderr.contains(&format!(
+            "error: another acr-cmk build is writing {}",
+            rbac.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing written"), "{stderr}");
+    assert!(
+        !out.join("registry").exists(),
+        "an empty directory was left"
+    );
+    assert_eq!(snapshot_dir(&out), before);
+    drop(lock);
+    // Once the other build is done, the lock is ours: the build succeeds and leaves no lock
+    // file behind (the one the test made is taken over and removed).
+    acr_cmk()
+        .args(["build", &example("registry"), &example("rbac"), "--out-dir"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    assert!(!rbac.join(".acr-cmk.lock").exists());
+    assert!(!out.join("registry/.acr-cmk.lock").exists());
+}
+
+/// Class 14: two builds of different specs into one directory at the same time. Each either
+/// succeeds or fails with the lock message; the directory holds one spec's output, whole.
+#[test]
+fn concurrent_builds_into_one_directory_never_mix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let expected = |spec: &str| {
+        let dir = tmp.path().join(format!("ref-{spec}"));
+        acr_cmk()
+            .args(["build", &example(spec), "--out-dir"])
+            .arg(&dir)
+            .assert()
+            .code(0);
+        snapshot_dir(&dir)
+    };
+    let (registry, rbac) = (expected("registry"), expected("rbac"));
+    assert_ne!(registry, rbac);
+    for round in 0..6 {
+        let out = tmp.path().join(format!("out{round}"));
+        let spawn = |spec: &str| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+                .args(["build", &example(spec), "--out-dir"])
+                .arg(&out)
+                .env("NO_COLOR", "1")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn("registry"), spawn("rbac"));
+        let mut succeeded = 0;
+        for child in [a, b] {
+            let done = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&done.stderr);
+            match done.status.code() {
+                Some(0) => succeeded += 1,
+                Some(2) => assert!(
+                    stderr.contains("another acr-cmk build is writing"),
+                    "{stderr}"
+                ),
+                other => panic!("exit {other:?}: {stderr}"),
+            }
+        }
+        assert!(succeeded >= 1, "round {round}: neither build won");
+        let got = snapshot_dir(&out);
+        assert!(
+            got == registry || got == rbac,
+            "round {round}: the files of both specs are mixed"
+        );
+    }
+}
+
+/// Class 14: a dangling symbolic link as the out dir used to fail with "File exists".
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_as_out_dir_is_named_as_such() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let nowhere = tmp.path().join("nowhere");
+    std::os::unix::fs::symlink(&nowhere, &out).unwrap();
+    // One spec builds into the link itself, two into directories below it: the same message.
+    for specs in [&["registry"][..], &["registry", "rbac"]] {
+        // (The rbac spec's CMK019 warning comes first.)
+        let stderr = failing_build(specs, &out);
+        assert!(
+            stderr.ends_with(&format!(
+                "error: cannot build into {}: it is a symbolic link to {}, which does not exist \
+                 (create that directory or remove the link)\n",
+                out.display(),
+                nowhere.display()
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("File exists"), "{stderr}");
+    }
+    assert!(!nowhere.exists());
 }

@@ -2,9 +2,9 @@
 //!
 //! Layout: one spec builds into `DIR` itself; several specs build into `DIR/<spec stem>/`
 //! (two specs with the same stem are a usage error). Nothing is written unless every file of
-//! every spec was generated and validated; each file is written to a temporary file in its
-//! target directory and renamed into place only after all of them were written, so a failed
-//! build leaves the output directory as it was. `--check` writes nothing, prints a unified diff
+//! every spec was generated and validated; then every file is written all or nothing, under a
+//! lock on each target directory ([`output`]), so a failed build leaves the output directory
+//! as it was and two builds into one directory never mix. `--check` writes nothing, prints a unified diff
 //! of every file that differs from what would be generated and exits 1 on drift.
 
 use crate::eval::limits::MAX_SPEC_BYTES;
@@ -14,8 +14,9 @@ use crate::generate::{DEPLOY_FILE, Generated};
 use crate::report::human::Style;
 use crate::rules::limit_exceeded::file_too_large;
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+mod output;
 
 /// One spec and where its files go.
 pub struct Target {
@@ -176,64 +177,18 @@ fn check_drift(built: &[(&Target, Generated)]) -> Exit {
     exit
 }
 
-/// Write every file to a temporary file beside its target, then rename them all into place.
+/// Every file of every spec, written all or nothing ([`output`]).
 fn write_all(built: &[(&Target, Generated)]) -> Result<(), String> {
-    let mut staged = Vec::new();
-    for (t, g) in built {
-        std::fs::create_dir_all(&t.dir)
-            .map_err(|e| format!("cannot create {}: {e}", t.dir.display()))?;
-        for f in &g.files {
-            // The mode goes to open(2), which applies the umask: 0644 (0755 for deploy.sh)
-            // under 022, as for any file a user creates. tempfile's own default (0600) made
-            // the outputs unreadable to a web server or a container user (issue 8, class 15).
-            let mut builder = tempfile::Builder::new();
-            #[cfg(unix)]
-            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(
-                if f.name == DEPLOY_FILE { 0o777 } else { 0o666 },
-            ));
-            #[cfg(not(unix))]
-            let _ = DEPLOY_FILE;
-            let mut tmp = builder
-                .tempfile_in(&t.dir)
-                .map_err(|e| format!("cannot write in {}: {}", t.dir.display(), io_reason(&e)))?;
-            tmp.write_all(f.text.as_bytes())
-                .and_then(|_| tmp.as_file().sync_all())
-                .map_err(|e| format!("cannot write in {}: {}", t.dir.display(), io_reason(&e)))?;
-            staged.push((tmp, t.dir.join(f.name)));
-        }
-    }
-    for (tmp, path) in staged {
-        tmp.persist(&path)
-            .map_err(|e| format!("cannot write {}: {}", path.display(), io_reason(&e.error)))?;
-    }
-    Ok(())
-}
-
-/// The reason of an I/O error without the path `tempfile` attaches to it: that path is a
-/// staging file (`.tmpBchDoA`) the user never asked for and that no longer exists; the caller
-/// names the real target.
-fn io_reason(e: &std::io::Error) -> String {
-    // tempfile wraps the OS error in its own `PathError`, shown as `<os error> at path "<tmp>"`
-    // and without the OS error as a source: its text up to the path is the reason.
-    let shown = e.to_string();
-    match shown.find(" at path \"") {
-        Some(at) => shown[..at].to_string(),
-        None => shown,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::io_reason;
-
-    #[test]
-    fn io_reason_drops_the_staging_file_tempfile_names() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("missing");
-        let e = tempfile::NamedTempFile::new_in(&missing).unwrap_err();
-        // tempfile names its own staging file in the error: the very text users saw.
-        let shown = e.to_string().replace(&dir.path().display().to_string(), "");
-        assert!(shown.contains(".tmp"), "{shown}");
-        assert_eq!(io_reason(&e), "No such file or directory (os error 2)");
-    }
+    let planned: Vec<output::Planned<'_>> = built
+        .iter()
+        .flat_map(|(t, g)| {
+            g.files.iter().map(|f| output::Planned {
+                dir: &t.dir,
+                name: f.name,
+                text: &f.text,
+                executable: f.name == DEPLOY_FILE,
+            })
+        })
+        .collect();
+    output::write_all(&planned)
 }
