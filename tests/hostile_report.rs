@@ -270,7 +270,8 @@ fn a_huge_value_is_quoted_short_in_every_format() {
             text(&out.stderr)
         );
         assert!(stdout.contains("SCH001"), "{format}: {stdout}");
-        assert!(stdout.contains("… (2000000 characters)"), "{format}");
+        // The message may wrap in the human report: the count is what shows it was cut.
+        assert!(stdout.contains("(2000000 characters)"), "{format}");
         assert!(stdout.len() < 40_000, "{format}: {} bytes", stdout.len());
     }
 }
