@@ -5,7 +5,7 @@
 //!
 //! - every `.bicep` / `.bicepparam` source of the sample parses with no ERROR or MISSING node;
 //! - `main.bicep` loads through the front end (its modules followed) without BICEP000 and agrees
-//!   with the compiler's `main.json` by the comparisons of `bicep_oracle.rs`
+//!   with the compiler's `main.json` by the comparisons of `corpus/bicep_oracle.rs`
 //!   (`oracle_support`): every type and type@apiVersion the front end deploys is compiled, every
 //!   unconditional resource of a symbolic-name template is modelled, and every compiled
 //!   dependency between modelled resources is found;

@@ -1,4 +1,4 @@
-//! Small, exact parity cases behind the AVM oracle (`oracle_avm.rs`): each pins one place where
+//! Small, exact parity cases behind the AVM oracle (`corpus/oracle_avm.rs`): each pins one place where
 //! the Bicep and ARM front ends used to disagree, written in both formats where both apply.
 
 use acr_cmk::model::{Model, Resource, Value};

@@ -2,7 +2,26 @@
 //! Not every test crate uses every function.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// A file's text, read from disk once per test binary whichever test asks first (the corpus
+/// tests share one binary, so the 34 MB corpus is read once for all of them).
+pub fn text(path: impl AsRef<Path>) -> std::io::Result<String> {
+    static TEXTS: OnceLock<Mutex<HashMap<PathBuf, String>>> = OnceLock::new();
+    let path = path.as_ref();
+    let texts = TEXTS.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(t) = texts.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+        return Ok(t.clone());
+    }
+    let t = std::fs::read_to_string(path)?;
+    texts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(path.to_path_buf(), t.clone());
+    Ok(t)
+}
 
 /// `../shared/corpus/<sub>` beside the checkout. Missing: a test failure when `CI` is set (the
 /// data is part of the CI contract), a note and a skip otherwise.

@@ -1,7 +1,7 @@
 //! Loads every ARM template of the shared corpus (`../shared/corpus`, written by others and never
 //! copied here): no panic, every template parses, and a few known facts hold.
 
-mod corpus_support;
+use crate::corpus_support;
 use acr_cmk::arm::{self, JsonKind};
 use acr_cmk::model::{Model, Value};
 use std::path::{Path, PathBuf};
@@ -145,7 +145,7 @@ fn checkov_acr_examples_keep_their_literal_sku() {
 fn avm_registry_module_with_cmk_parameters() {
     let Some(dir) = corpus() else { return };
     let p = dir.join("bicep-registry-modules/avm/res/container-registry/registry/main.json");
-    let text = std::fs::read_to_string(&p).unwrap();
+    let text = corpus_support::text(&p).unwrap();
     let uai = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id1";
     let params = format!(
         r#"{{"parameters": {{

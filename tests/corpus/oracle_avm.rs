@@ -18,7 +18,7 @@
 //!
 //! Skips with a note without the corpus; fails when `CI` is set and the corpus is missing.
 
-mod corpus_support;
+use crate::corpus_support;
 use acr_cmk::model::{Model, Node, Part, Sym, Value};
 use acr_cmk::unit::Unit;
 use acr_cmk::{arm, bicep, rules};
@@ -99,9 +99,9 @@ fn load_pair(root: &Path, p: &Path, params: &[(String, String)]) -> Loaded {
         .unwrap()
         .to_string_lossy()
         .replace('\\', "/");
-    let btext = std::fs::read_to_string(p).unwrap();
+    let btext = corpus_support::text(p).unwrap();
     let jpath = p.with_extension("json");
-    let jtext = std::fs::read_to_string(&jpath).unwrap();
+    let jtext = corpus_support::text(&jpath).unwrap();
     let bicep = bicep::load_in(&corpus_support::root(), &rel, Some(p), &btext, params);
     let arm = arm::load_in(&corpus_support::root(), &rel, Some(&jpath), &jtext, params);
     assert!(!bicep.unparseable, "{rel}: bicep unparseable");
@@ -129,7 +129,7 @@ fn definite(root: &Path) -> &'static [Loaded] {
         pairs(root)
             .par_iter()
             .map(|p| {
-                let jtext = std::fs::read_to_string(p.with_extension("json")).unwrap();
+                let jtext = corpus_support::text(p.with_extension("json")).unwrap();
                 let compiled: serde_json::Value = serde_json::from_str(&jtext).unwrap();
                 let params = vec![(
                     "filled.parameters.json".to_string(),

@@ -7,7 +7,7 @@
 //! the few files checked with `check-resources = "all"` are linted once more, on their own.
 //! Without `../shared` the tests skip with a note, and fail when `CI` is set.
 
-mod corpus_support;
+use crate::corpus_support;
 use acr_cmk::lint::config::Config;
 use acr_cmk::lint::discover::Excludes;
 use acr_cmk::lint::{self, Settings};
@@ -99,7 +99,7 @@ fn codes_in(l: &Linted, file: &str) -> BTreeSet<(&'static str, &'static str)> {
 
 /// MANIFEST.tsv rows: path → (acr_cmk, declares_acr).
 fn manifest() -> BTreeMap<String, (String, String)> {
-    let text = std::fs::read_to_string(corpus().unwrap().join("MANIFEST.tsv")).unwrap();
+    let text = corpus_support::text(corpus().unwrap().join("MANIFEST.tsv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
@@ -145,7 +145,7 @@ fn every_file_is_linted_or_reported_as_unparseable() {
     // PSRule's test inputs): nothing checks them, so they are skipped, not counted as checked.
     assert_eq!(orphans.len(), 29, "{orphans:?}");
     for (file, _) in orphans {
-        let text = std::fs::read_to_string(corpus().unwrap().join(file)).unwrap();
+        let text = corpus_support::text(corpus().unwrap().join(file)).unwrap();
         assert_eq!(
             acr_cmk::arm::detect(&text),
             acr_cmk::arm::JsonKind::Parameters,
@@ -181,7 +181,7 @@ fn checkov_cmk_on_non_premium() -> BTreeSet<String> {
         }
         for file in std::fs::read_dir(&example).unwrap() {
             let file = file.unwrap().path();
-            let Ok(text) = std::fs::read_to_string(&file) else {
+            let Ok(text) = corpus_support::text(&file) else {
                 continue;
             };
             let Ok(t) =

@@ -9,7 +9,7 @@
 //! The corpus is outside the crate: the test skips with a note when it is missing, but fails
 //! when `CI` is set.
 
-mod corpus_support;
+use crate::corpus_support;
 use acr_cmk::bicep;
 use std::path::{Path, PathBuf};
 
@@ -39,7 +39,7 @@ fn corpus_loads_and_rejects_only_invalid_files() {
     let mut rejected = Vec::new();
     let mut resources = 0;
     for f in &files {
-        let text = match std::fs::read_to_string(f) {
+        let text = match corpus_support::text(f) {
             Ok(t) => t,
             Err(_) => continue,
         };
@@ -81,7 +81,7 @@ fn corpus_loads_and_rejects_only_invalid_files() {
 fn avm_container_registry_module_yields_a_registry() {
     let Some(root) = corpus() else { return };
     let path = root.join("bicep-registry-modules/avm/res/container-registry/registry/main.bicep");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = corpus_support::text(&path).unwrap();
     let u = bicep::load_in(
         &corpus_support::root(),
         "registry/main.bicep",
@@ -112,7 +112,7 @@ fn avm_encryption_test_has_registry_identity_and_grant() {
     let path = root.join(
         "bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/encr/main.test.bicep",
     );
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = corpus_support::text(&path).unwrap();
     let u = bicep::load_in(
         &corpus_support::root(),
         "encr/main.test.bicep",
@@ -141,7 +141,7 @@ fn avm_encryption_test_links_registry_identity_key_and_grant() {
     let path = root.join(
         "bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/encr/main.test.bicep",
     );
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = corpus_support::text(&path).unwrap();
     let u = bicep::load_in(
         &corpus_support::root(),
         "encr/main.test.bicep",
@@ -203,7 +203,7 @@ fn corpus_bicepparam_loads_its_using_target() {
     let Some(root) = corpus() else { return };
     let path = root
         .join("bicep-registry-modules/avm/ptn/subscription/service-health-alerts/main.bicepparam");
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = corpus_support::text(&path).unwrap();
     let u = bicep::load_bicepparam_in(
         &corpus_support::root(),
         "service-health-alerts/main.bicepparam",

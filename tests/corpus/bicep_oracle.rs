@@ -8,8 +8,8 @@
 //!
 //! Skips with a note without the corpus; fails when `CI` is set and the corpus is missing.
 
-mod corpus_support;
-mod oracle_support;
+use crate::corpus_support;
+use crate::oracle_support;
 use acr_cmk::bicep;
 use std::path::{Path, PathBuf};
 
@@ -36,17 +36,16 @@ fn loaded(root: &Path) -> &'static [Pair] {
         pairs(root)
             .into_iter()
             .map(|p| {
-                let text = std::fs::read_to_string(&p).unwrap();
+                let text = corpus_support::text(&p).unwrap();
                 let rel = p
                     .strip_prefix(root)
                     .unwrap()
                     .to_string_lossy()
                     .replace('\\', "/");
                 let unit = bicep::load_in(&corpus_support::root(), &rel, Some(&p), &text, &[]);
-                let json = serde_json::from_str(
-                    &std::fs::read_to_string(p.with_extension("json")).unwrap(),
-                )
-                .unwrap();
+                let json =
+                    serde_json::from_str(&corpus_support::text(p.with_extension("json")).unwrap())
+                        .unwrap();
                 Pair { rel, unit, json }
             })
             .collect()
