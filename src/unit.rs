@@ -25,3 +25,47 @@ pub struct Unit {
     /// The evaluation work the unit took (steps, values produced, function calls).
     pub work: Work,
 }
+
+/// The two convenience entry points every front end has, written once: `load` (references read
+/// only inside [`crate::read::Root::around`] the file, built-in placeholder patterns) and
+/// `load_in` (a given lint root), both over the front end's own
+/// `load_with(root, display, path, text, parameters, placeholders)`.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! front_end_entry_points {
+    ($what:literal) => {
+        #[doc = concat!("Load ", $what, " and build its model. `display` is the name used in output; `path` locates what the file refers to; `parameters` are (display name, text) of parameter files, applied in order (later wins). References are read only inside [`crate::read::Root::around`] the file (its repository, else its directory); the lint driver passes its root to [`load_in`].")]
+        pub fn load(
+            display: &str,
+            path: Option<&std::path::Path>,
+            text: &str,
+            parameters: &[(String, String)],
+        ) -> $crate::unit::Unit {
+            load_in(
+                &$crate::read::Root::around(path),
+                display,
+                path,
+                text,
+                parameters,
+            )
+        }
+
+        /// [`load`] with references read only inside `root` (see [`crate::read`]).
+        pub fn load_in(
+            root: &$crate::read::Root,
+            display: &str,
+            path: Option<&std::path::Path>,
+            text: &str,
+            parameters: &[(String, String)],
+        ) -> $crate::unit::Unit {
+            load_with(
+                root,
+                display,
+                path,
+                text,
+                parameters,
+                &$crate::placeholders::Placeholders::builtin(),
+            )
+        }
+    };
+}

@@ -159,36 +159,7 @@ pub(crate) fn parse_error(file: u32, text: &str, e: &json::ParseError) -> Findin
     .help("ARM accepts JSON with comments; fix the syntax error at the marked position")
 }
 
-/// Load a template and build its model. `display` is the name used in output; `path` is used to
-/// resolve `templateLink.relativePath`; `parameters` are (display name, text) of parameter files
-/// applied in order (later wins). Linked templates are read only inside [`Root::around`] the
-/// file (its repository, else its directory); the lint driver passes its root to [`load_in`].
-pub fn load(
-    display: &str,
-    path: Option<&Path>,
-    text: &str,
-    parameters: &[(String, String)],
-) -> Unit {
-    load_in(&Root::around(path), display, path, text, parameters)
-}
-
-/// [`load`] with linked templates read only inside `root` (see [`crate::read`]).
-pub fn load_in(
-    root: &Root,
-    display: &str,
-    path: Option<&Path>,
-    text: &str,
-    parameters: &[(String, String)],
-) -> Unit {
-    load_with(
-        root,
-        display,
-        path,
-        text,
-        parameters,
-        &Placeholders::builtin(),
-    )
-}
+crate::front_end_entry_points!("a template");
 
 /// [`load_in`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
 pub fn load_with(

@@ -209,37 +209,9 @@ fn target_scope(ev: &eval::Eval, root: tree_sitter::Node) -> Option<Scope> {
     }
 }
 
-/// Load a `.bicep` file. `parameters` are (display name, text) of `.bicepparam` or ARM
-/// parameter JSON files, applied in order (later wins); they are added to the unit's sources
-/// after the `.bicep` file (file 0). Local modules are followed relative to `path`, only inside
-/// [`Root::around`] the file (its repository, else its directory); the lint driver passes its
-/// root to [`load_in`].
-pub fn load(
-    display: &str,
-    path: Option<&Path>,
-    text: &str,
-    parameters: &[(String, String)],
-) -> Unit {
-    load_in(&Root::around(path), display, path, text, parameters)
-}
-
-/// [`load`] with modules and imports read only inside `root` (see [`crate::read`]).
-pub fn load_in(
-    root: &Root,
-    display: &str,
-    path: Option<&Path>,
-    text: &str,
-    parameters: &[(String, String)],
-) -> Unit {
-    load_with(
-        root,
-        display,
-        path,
-        text,
-        parameters,
-        &crate::placeholders::Placeholders::builtin(),
-    )
-}
+crate::front_end_entry_points!(
+    "a `.bicep` file (local modules are followed relative to `path`; parameter files join the sources after the `.bicep` file, file 0)"
+);
 
 /// [`load_in`] with the placeholder patterns of the run (`placeholders` in `acr-cmk.toml`).
 pub fn load_with(
