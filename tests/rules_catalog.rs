@@ -82,3 +82,71 @@ fn rules_lists_the_catalogue_as_text_and_json() {
             .contains("trusted Azure services")
     );
 }
+
+/// Every rule's `explain` names the sources its claims rest on (issue 9): a `## References`
+/// section, last, each entry of which links a page, names a file of this repository, or says
+/// plainly that the rule is acr-cmk's own policy (and why). A new rule without sources fails
+/// here, and so does a reference to a repository file that was moved or removed.
+#[test]
+fn every_rule_names_its_sources() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for rule in acr_cmk::rules::all() {
+        let meta = rule.meta();
+        let code = meta.code;
+        let docs = acr_cmk::rules::docs(meta);
+        let (_, refs) = docs
+            .split_once("\n## References\n")
+            .unwrap_or_else(|| panic!("{code}'s docs have no `## References` section"));
+        assert!(
+            !refs.contains("\n## "),
+            "{code}: `## References` must be the last section"
+        );
+        // Entries start with "- "; their continuation lines are indented.
+        let mut entries: Vec<String> = Vec::new();
+        for line in refs.lines().filter(|l| !l.trim().is_empty()) {
+            if let Some(entry) = line.strip_prefix("- ") {
+                entries.push(entry.to_string());
+            } else if line.starts_with("  ") && !entries.is_empty() {
+                let last = entries.last_mut().expect("an entry");
+                last.push(' ');
+                last.push_str(line.trim());
+            } else {
+                panic!("{code}: not a list entry or its continuation: {line:?}");
+            }
+        }
+        assert!(!entries.is_empty(), "{code}: `## References` lists nothing");
+        for entry in &entries {
+            let links: Vec<&str> = entry
+                .split('<')
+                .skip(1)
+                .filter_map(|s| s.split_once('>').map(|(url, _)| url))
+                .filter(|url| url.starts_with("http"))
+                .collect();
+            for url in &links {
+                assert!(
+                    url.starts_with("https://") && !url.contains(char::is_whitespace),
+                    "{code}: malformed link <{url}>"
+                );
+            }
+            // Repository files named in backticks must exist.
+            let files: Vec<&str> = entry
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|t| {
+                    ["schemas/", "scripts/", "src/"]
+                        .iter()
+                        .any(|p| t.starts_with(p))
+                })
+                .collect();
+            for file in &files {
+                assert!(root.join(file).exists(), "{code}: `{file}` does not exist");
+            }
+            assert!(
+                !links.is_empty() || !files.is_empty() || entry.starts_with("acr-cmk policy: "),
+                "{code}: a reference names no source (a link, a repository file, or \
+                 \"acr-cmk policy: \" and why): {entry:?}"
+            );
+        }
+    }
+}

@@ -35,6 +35,9 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/templates/microsoft.containerregistry/registries>
+    ///   (the API versions of the type and their properties)
+    /// - <https://github.com/Azure/azure-resource-manager-schemas> (`properties.encryption` first
+    ///   appears in `2019-12-01-preview`; the commit read is in `schemas/arm-schemas.derived.json`)
     pub struct ApiVersionWithoutEncryption {
         code: "CMK014",
         name: "api-version-without-encryption",

@@ -41,6 +41,10 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    ///   ("enable a customer-managed key only while creating a registry"; "You can't disable the
+    ///   encryption")
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-rotate-revoke-customer-managed-keys>
+    ///   (changing the key is a rotation)
     pub struct CmkImmutable {
         code: "CMK010",
         name: "cmk-immutable",

@@ -37,7 +37,10 @@ declare_rule! {
     /// ```
     ///
     /// ## References
+    /// - acr-cmk policy: a switch for teams whose policy requires customer-managed keys; Azure
+    ///   does not require them
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    ///   ("enable a customer-managed key only while creating a registry")
     pub struct CmkRequired {
         code: "CMK017",
         name: "cmk-required",

@@ -41,10 +41,15 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    ///   ("Content trust is currently not supported in a registry that's encrypted with a
+    ///   customer-managed key")
+    /// - Azure/PSRule.Rules.Azure issue 1810 (the deployment fails with
+    ///   `BlockedForEncryptionEnabledRegistry`)
+    ///   (<https://github.com/Azure/PSRule.Rules.Azure/issues/1810>)
     /// - <https://learn.microsoft.com/azure/container-registry/container-registry-content-trust>
     ///   (not enabled on new registries since May 31, 2026)
     /// - <https://learn.microsoft.com/azure/container-registry/container-registry-content-trust-deprecation>
-    ///   (removed on March 31, 2028)
+    ///   (deprecated since March 31, 2025; removed on March 31, 2028)
     pub struct ContentTrustUnsupported {
         code: "CMK003",
         name: "content-trust-unsupported",

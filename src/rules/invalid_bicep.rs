@@ -35,7 +35,12 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/file>
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/file> (the structure and
+    ///   syntax of a Bicep file)
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/bicep-core-diagnostics>
+    ///   (the compiler's own parse errors, BCP001 onwards, which BICEP000 mirrors)
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/parameter-files>
+    ///   (`.bicepparam` files)
     pub struct InvalidBicep {
         code: "BICEP000",
         name: "invalid-bicep",

@@ -40,8 +40,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - `schemas/config.schema.json` (the configuration's JSON Schema)
-    /// - <https://toml.io/en/v1.0.0>
+    /// - acr-cmk policy: `acr-cmk.toml` is the tool's own format, described by
+    ///   `schemas/config.schema.json` and the README ("Configuration: `acr-cmk.toml`")
+    /// - <https://toml.io/en/v1.0.0> (the TOML syntax the file is parsed with)
     pub struct InvalidConfig {
         code: "CFG001",
         name: "invalid-config",

@@ -9,8 +9,8 @@ declare_rule! {
     /// other files of the run are still linted.
     ///
     /// ## Why is this bad?
-    /// Azure Resource Manager rejects the file before deploying anything, and no other rule can
-    /// check it. The exit code is 2: an input could not be parsed.
+    /// The Azure CLI and the portal reject the file before anything is deployed, and no other
+    /// rule can check it. The exit code is 2: an input could not be parsed.
     ///
     /// ## Example
     /// ```json
@@ -32,7 +32,16 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/azure-resource-manager/templates/syntax>
+    /// - <https://www.rfc-editor.org/rfc/rfc8259> (JSON; section 4: members are separated by
+    ///   commas, with none after the last)
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/templates/syntax#comments>
+    ///   (templates may hold `//` and `/* */` comments, which acr-cmk accepts too)
+    /// - Azure/azure-quickstart-templates issue 4967 (the portal: "Error parsing template") and
+    ///   MicrosoftDocs/mslearn-n-tier-architecture pull request 16 (`az deployment`: "Expecting
+    ///   property name enclosed in double quotes") on a trailing comma
+    ///   (<https://github.com/Azure/azure-quickstart-templates/issues/4967>,
+    ///   <https://github.com/MicrosoftDocs/mslearn-n-tier-architecture/pull/16>)
+    /// - acr-cmk policy: the JSON nesting limit (README, "Limits")
     pub struct InvalidJson {
         code: "ARM000",
         name: "invalid-json",

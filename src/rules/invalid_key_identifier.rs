@@ -42,6 +42,10 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#object-identifiers>
+    ///   (`https://{vault-name}.vault.azure.net/{object-type}/{object-name}/{object-version}`;
+    ///   names of 3–24 and 1–127 characters, a 32-character version; the DNS suffix per cloud)
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
+    ///   (the registry is given the key's id, with or without its version)
     pub struct InvalidKeyIdentifier {
         code: "CMK005",
         name: "invalid-key-identifier",

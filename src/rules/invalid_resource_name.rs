@@ -54,6 +54,11 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules>
+    ///   (registries, vaults, user-assigned identities)
+    /// - <https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#object-identifiers>
+    ///   (vault names 3–24 characters without consecutive hyphens; key names 1–127 characters)
+    /// - <https://learn.microsoft.com/azure/templates/microsoft.keyvault/vaults/accesspolicies>
+    ///   (the resource name is `add`, `remove` or `replace`)
     pub struct InvalidResourceName {
         code: "CMK013",
         name: "invalid-resource-name",

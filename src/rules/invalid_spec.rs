@@ -31,6 +31,11 @@ declare_rule! {
     /// // [registry]
     /// // name = "myregistry"
     /// ```
+    ///
+    /// ## References
+    /// - acr-cmk policy: the build spec is the tool's own format, described by
+    ///   `schemas/spec.schema.json` and the README
+    /// - <https://toml.io/en/v1.0.0> (the TOML syntax the spec is parsed with)
     pub struct InvalidSpec {
         code: "SPEC001",
         name: "invalid-spec",

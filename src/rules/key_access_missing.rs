@@ -60,13 +60,16 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
+    ///   (key permissions `get`, `unwrapKey`, `wrapKey`, or the role *Key Vault Crypto Service
+    ///   Encryption User*)
+    /// - <https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security>
+    ///   (the role ids)
     /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide>
     /// - <https://learn.microsoft.com/azure/key-vault/general/access-control-default> ("When you
     ///   create a new vault with API version 2026-02-01 or later, the default access control
-    ///   model is Azure RBAC"; "This default applies only to create operations")
-    /// - <https://learn.microsoft.com/azure/key-vault/general/migrate-api-version> (versions
-    ///   before 2026-02-01 retire on February 27, 2027)
+    ///   model is Azure RBAC"; "This default applies only to create operations"; "All Key Vault
+    ///   Control Plane API versions before 2026-02-01 retire on February 27, 2027")
     pub struct KeyAccessMissing {
         code: "CMK007",
         name: "key-access-missing",

@@ -48,9 +48,11 @@ declare_rule! {
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
     ///   (the identity needs get, wrapKey and unwrapKey on the key)
     /// - Azure/azure-sdk-for-net issue 11518 (`KeyOperationForbidden` when an operation is not
-    ///   in `keyOps`); Azure/azure-sdk-for-python issue 45342 (`KeyDisabled` on unwrap of a
-    ///   disabled key); Azure/azure-sdk-for-net issue 7677 (the service honours `nbf`/`exp` in
-    ///   wrapKey, not in unwrapKey)
+    ///   in `keyOps`) (<https://github.com/Azure/azure-sdk-for-net/issues/11518>)
+    /// - Azure/azure-sdk-for-python issue 45342 (`KeyDisabled` on unwrap of a disabled key)
+    ///   (<https://github.com/Azure/azure-sdk-for-python/issues/45342>)
+    /// - Azure/azure-sdk-for-net issue 7677 (the service honours `nbf`/`exp` in wrapKey, not in
+    ///   unwrapKey) (<https://github.com/Azure/azure-sdk-for-net/issues/7677>)
     /// - <https://learn.microsoft.com/azure/key-vault/keys/about-keys> (HSM-protected keys need
     ///   the Premium SKU)
     pub struct KeyNotUsableForWrapping {

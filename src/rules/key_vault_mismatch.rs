@@ -37,6 +37,15 @@ declare_rule! {
     /// ```bicep
     /// keyIdentifier: key.properties.keyUri // the key in the granted vault
     /// ```
+    ///
+    /// ## References
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-rotate-revoke-customer-managed-keys>
+    ///   ("If you're using the key from a different key vault, verify that … has the get, wrap,
+    ///   and unwrap permissions on that key vault")
+    /// - <https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates#object-identifiers>
+    ///   (the key id names its vault)
+    /// - <https://learn.microsoft.com/azure/templates/microsoft.keyvault/vaults/accesspolicies>
+    ///   (an access policy belongs to one vault)
     pub struct KeyVaultMismatch {
         code: "CMK016",
         name: "key-vault-mismatch",

@@ -35,6 +35,11 @@ declare_rule! {
     /// ```bicep
     /// var some = map(range(0, 10), x => range(0, 10))
     /// ```
+    ///
+    /// ## References
+    /// - acr-cmk policy: the limits are the tool's own resource policy (README, "Limits";
+    ///   `src/eval/limits.rs`), chosen far above what real templates need; Resource Manager's
+    ///   own template limits are different and not what this rule checks
     pub struct LimitExceeded {
         code: "LIM001",
         name: "limit-exceeded",

@@ -47,7 +47,10 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/modules>
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/modules> (local modules,
+    ///   registry modules `br:`/`br/public:` and template specs `ts:`; a local module may be an ARM
+    ///   JSON template)
+    /// - acr-cmk policy: the tool never uses the network, so a remote module is not read
     pub struct ModuleNotFollowed {
         code: "BICEP001",
         name: "bicep-module-not-followed",

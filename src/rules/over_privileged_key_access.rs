@@ -37,6 +37,11 @@ declare_rule! {
     /// ```
     ///
     /// ## References
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
+    ///   (the registry needs `get`, `unwrapKey`, `wrapKey`, or *Key Vault Crypto Service
+    ///   Encryption User*)
+    /// - <https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security>
+    ///   (what Crypto User, Crypto Officer and Administrator allow beyond wrap and unwrap)
     /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide>
     pub struct OverPrivilegedKeyAccess {
         code: "CMK018",

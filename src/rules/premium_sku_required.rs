@@ -41,7 +41,10 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    ///   ("available in the Premium service tier"; "enable a customer-managed key only while
+    ///   creating a registry")
     /// - <https://learn.microsoft.com/azure/container-registry/container-registry-skus>
+    ///   (service tiers and their features)
     pub struct PremiumSkuRequired {
         code: "CMK001",
         name: "premium-sku-required",

@@ -39,6 +39,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
+    /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-migration> ("it can take
+    ///   several minutes for role assignments to be applied. Vault access policies are assigned
+    ///   instantly")
     /// - <https://learn.microsoft.com/azure/role-based-access-control/troubleshooting>
     ///   (role assignment changes can take minutes to take effect)
     /// - <https://learn.microsoft.com/azure/key-vault/general/access-control-default>

@@ -16,9 +16,9 @@ declare_rule! {
     /// Resource Manager ignores them, so they only mislead: a template that says
     /// `keyRotationEnabled: true` next to a versioned key does not rotate anything. The
     /// rotation mode comes from the key identifier alone. The deployment itself is not harmed,
-    /// so this is a warning, as Bicep's own BCP073 ("The property is read-only") is for such
-    /// properties in a resource body; CMK004 stays an error when the stated rotation intent
-    /// is not what will happen.
+    /// so this is a warning, as Bicep's own BCP073 ("The property … is read-only") is for such
+    /// properties in a resource body (the Bicep docs list its level as "Warning / Error");
+    /// CMK004 stays an error when the stated rotation intent is not what will happen.
     ///
     /// ## Example
     /// ```json
@@ -40,8 +40,10 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/templates/microsoft.containerregistry/registries>
-    ///   (the read-only properties)
+    ///   and <https://learn.microsoft.com/azure/templates/microsoft.keyvault/vaults/keys> (the
+    ///   read-only properties)
     /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/diagnostics/bcp073>
+    ///   ("The property … is read-only"; level "Warning / Error")
     pub struct ReadOnlyPropertySet {
         code: "CMK015",
         name: "read-only-property-set",

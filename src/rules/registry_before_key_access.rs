@@ -48,6 +48,12 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/azure-resource-manager/templates/resource-dependency>
+    ///   ("When resources aren't dependent on each other, Resource Manager deploys them in
+    ///   parallel")
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/resource-dependencies>
+    ///   (symbolic references are implicit dependencies)
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
+    ///   (the docs template: the registry depends on the identity, not on the access policy)
     pub struct RegistryBeforeKeyAccess {
         code: "CMK008",
         name: "registry-before-key-access",

@@ -55,7 +55,13 @@ declare_rule! {
     /// ```
     ///
     /// ## References
-    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys#update-the-customer-managed-key-version>
+    ///   (a non-versioned key is updated automatically within one hour; a versioned key until
+    ///   you rotate it manually)
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-rotate-revoke-customer-managed-keys>
+    ///   (`az acr encryption rotate-key`)
+    /// - <https://learn.microsoft.com/azure/templates/microsoft.containerregistry/registries>
+    ///   (`keyRotationEnabled` is read-only)
     pub struct RotationModeMismatch {
         code: "CMK004",
         name: "rotation-mode-mismatch",

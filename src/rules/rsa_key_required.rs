@@ -11,8 +11,8 @@ declare_rule! {
     /// creates, or the key a build spec describes (`key.type`, `key.size`).
     ///
     /// ## Why is this bad?
-    /// Container Registry wraps its data key with RSA. Elliptic-curve (`EC`, `EC-HSM`) and
-    /// symmetric (`oct`, `oct-HSM`) keys are rejected when the registry is created.
+    /// Container Registry wraps its data key with RSA and supports only `RSA` and `RSA-HSM` keys:
+    /// elliptic-curve (`EC`, `EC-HSM`) and symmetric (`oct`, `oct-HSM`) keys are not supported.
     ///
     /// ## Example
     /// ```json
@@ -42,6 +42,9 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    ///   ("supports only RSA or RSA-HSM keys. Elliptic-curve keys aren't currently supported")
+    /// - <https://learn.microsoft.com/azure/key-vault/keys/about-keys-details> (key types and
+    ///   sizes: RSA 2048, 3072 and 4096 bits; symmetric `oct` keys are Managed HSM only)
     pub struct RsaKeyRequired {
         code: "CMK002",
         name: "rsa-key-required",

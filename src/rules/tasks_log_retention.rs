@@ -41,7 +41,9 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
-    /// - <https://learn.microsoft.com/azure/container-registry/container-registry-tasks-logs>
+    ///   ("you can retain logs for Azure Container Registry tasks for only 24 hours")
+    /// - <https://learn.microsoft.com/azure/container-registry/container-registry-tasks-logs#alternative-log-storage>
+    ///   (exporting run logs)
     pub struct TasksLogRetention {
         code: "CMK011",
         name: "tasks-log-retention",

@@ -53,6 +53,13 @@ declare_rule! {
     ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-customer-managed-keys>
+    ///   ("You have to configure a user-assigned managed identity to access the key vault. Later,
+    ///   if required, you can enable the registry's system-assigned managed identity")
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
+    ///   (the template sets `keyVaultProperties.identity` to the identity's `clientId`)
+    /// - <https://learn.microsoft.com/azure/templates/microsoft.containerregistry/registries>
+    ///   (`keyVaultProperties.identity`: "The client id of the identity which will be used to
+    ///   access key vault")
     pub struct UserAssignedIdentityRequired {
         code: "CMK006",
         name: "user-assigned-identity-required",

@@ -71,6 +71,12 @@ declare_rule! {
     ///   pass a vault firewall, even with the trusted-services bypass
     ///   (<https://github.com/MicrosoftDocs/azure-docs/issues/61064>,
     ///   <https://github.com/MicrosoftDocs/azure-docs/issues/61015>)
+    /// - MicrosoftDocs/azure-docs issue 75970: the Key Vault team asks the ACR page to say
+    ///   that a user-assigned identity is not supported behind the vault firewall
+    ///   (<https://github.com/MicrosoftDocs/azure-docs/issues/75970>)
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
+    ///   (advises enabling trusted services for a firewalled vault, which lets only the
+    ///   system-assigned identity through: the issues above)
     /// - Azure/acr issue 523: access through a private endpoint with a user-assigned identity
     ///   is a feature request; the workaround is a temporary public vault and a key rotation
     ///   (<https://github.com/Azure/acr/issues/523>)
