@@ -44,6 +44,9 @@ declare_rule! {
     /// ```
     ///
     /// ## References
+    /// - acr-cmk policy: references are read only inside the lint root, as regular files under
+    ///   the file-size limit, so a pull request cannot make the linter read or quote files of
+    ///   the machine it runs on (README, "What acr-cmk reads")
     /// - <https://learn.microsoft.com/azure/azure-resource-manager/templates/linked-templates#linked-template-with-relative-path>
     /// - <https://learn.microsoft.com/azure/azure-resource-manager/bicep/modules>
     pub struct UnreadableReference {
