@@ -686,8 +686,11 @@ fn neither_the_configuration_nor_a_suppression_silences_a_limit() {
     assert!(stderr.contains("acr-cmk.toml:2:10"), "{stderr}");
 }
 
-/// (file, line, code) of a finding and of its first related label.
-fn located(f: &serde_json::Value) -> ((String, u64, String), Option<(String, u64, String)>) {
+/// A file, a line and a code or a message.
+type Place = (String, u64, String);
+
+/// (file, line, code) of a finding and (file, line, message) of its first related label.
+fn located(f: &serde_json::Value) -> (Place, Option<Place>) {
     let at = |v: &serde_json::Value| {
         (
             v["file"].as_str().unwrap().to_string(),
