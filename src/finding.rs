@@ -133,6 +133,10 @@ pub struct Finding {
     pub path: Option<PropPath>,
     /// A span the rule chose instead of the path's (e.g. the name of an object key).
     pub at: Option<Loc>,
+    /// Where the offending value is used when `loc` is where it is written elsewhere (a
+    /// parameters file, a parameter's default, a variable): set by the engine, shown as the
+    /// first related label, and an in-source suppression there covers the finding too.
+    pub used_at: Option<Loc>,
     /// Other resources of the model the finding holds only if they are deployed (a vault is at
     /// fault only if the registry that uses its key is deployed): the engine lowers the finding
     /// when one of them, or `resource`, is deployed only under a condition it cannot evaluate.
@@ -156,6 +160,7 @@ impl Finding {
             resource: None,
             path: None,
             at: None,
+            used_at: None,
             assumes: Vec::new(),
             suppressed: None,
         }
@@ -177,6 +182,12 @@ impl Finding {
     /// path).
     pub fn at(mut self, loc: Loc) -> Self {
         self.at = Some(loc);
+        self
+    }
+    /// Where the value shown [`at`](Finding::at) is used, when it is written elsewhere (a
+    /// model node's `used_at`: a resource's name from a parameter): a related label.
+    pub fn used_at(mut self, used_at: Option<Loc>) -> Self {
+        self.used_at = used_at;
         self
     }
     /// The finding holds only if resource `other` is deployed too.

@@ -86,7 +86,11 @@ impl Placeholders {
 
     /// The value with every placeholder in its strings replaced by an unknown.
     pub fn apply(&self, node: Node) -> Node {
-        let Node { value, loc } = node;
+        let Node {
+            value,
+            loc,
+            used_at,
+        } = node;
         let value = match value {
             Value::Str(s) => match self.split(&s) {
                 Some(parts) => Value::from_symstr(parts),
@@ -102,7 +106,11 @@ impl Placeholders {
             }),
             other => other,
         };
-        Node { value, loc }
+        Node {
+            value,
+            loc,
+            used_at,
+        }
     }
 
     /// `s` as literal and placeholder parts, `None` when no pattern matches.

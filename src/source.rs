@@ -34,6 +34,10 @@ impl Loc {
     pub fn is_empty(&self) -> bool {
         self.end == self.start
     }
+    /// Is `other` inside this range (same file)?
+    pub fn contains(&self, other: Loc) -> bool {
+        self.file == other.file && self.start <= other.start && other.end <= self.end
+    }
 }
 
 /// One loaded source file: its display name (as given on the command line, never made absolute,

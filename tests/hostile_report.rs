@@ -272,6 +272,7 @@ fn a_huge_value_is_quoted_short_in_every_format() {
         assert!(stdout.contains("SCH001"), "{format}: {stdout}");
         // The message may wrap in the human report: the count is what shows it was cut.
         assert!(stdout.contains("(2000000 characters)"), "{format}");
-        assert!(stdout.len() < 40_000, "{format}: {} bytes", stdout.len());
+        // Far below the 2 MB value; SARIF also carries the docs of each rule that fired.
+        assert!(stdout.len() < 100_000, "{format}: {} bytes", stdout.len());
     }
 }

@@ -120,9 +120,9 @@ fn bicep_is_paired_with_its_bicepparam_and_disable_next_line_applies() {
         findings,
         [
             f("bicep/main.bicep", "CMK006", true),
-            // Standard comes from main.bicepparam (the default is Premium).
-            f("bicep/main.bicep", "CMK001", false),
             f("bicep/main.bicep", "CMK005", true),
+            // Standard comes from main.bicepparam (the default is Premium): reported there.
+            f("bicep/main.bicepparam", "CMK001", false),
         ]
     );
     assert_eq!(code, 1);
@@ -684,4 +684,90 @@ fn neither_the_configuration_nor_a_suppression_silences_a_limit() {
         "{stderr}"
     );
     assert!(stderr.contains("acr-cmk.toml:2:10"), "{stderr}");
+}
+
+/// A file, a line and a code or a message.
+type Place = (String, u64, String);
+
+/// (file, line, code) of a finding and (file, line, message) of its first related label.
+fn located(f: &serde_json::Value) -> (Place, Option<Place>) {
+    let at = |v: &serde_json::Value| {
+        (
+            v["file"].as_str().unwrap().to_string(),
+            v["line"].as_u64().unwrap(),
+            v["message"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let (file, line, _) = at(f);
+    (
+        (file, line, f["code"].as_str().unwrap().to_string()),
+        f["related"].as_array().unwrap().first().map(at),
+    )
+}
+
+#[test]
+fn a_value_set_elsewhere_is_reported_where_it_is_written_and_its_use_is_the_second_label() {
+    let (_, code, doc) = lint("param-origin", "json");
+    let (suppressed, found): (Vec<_>, Vec<_>) = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .partition(|f| f["suppressed"] == true);
+    let found: Vec<_> = found.into_iter().map(located).collect();
+    let suppressed: Vec<_> = suppressed.into_iter().map(located).collect();
+    let used = |file: &str, line| Some((file.to_string(), line, "the value is used here".into()));
+    let cmk001 = |file: &str, line| (file.to_string(), line, "CMK001".to_string());
+    assert_eq!(
+        found,
+        [
+            // The parameter's default, in Bicep and in ARM alike: the default, then its use.
+            (
+                cmk001("param-origin/default.bicep", 2),
+                used("param-origin/default.bicep", 72)
+            ),
+            (
+                cmk001("param-origin/default.json", 7),
+                used("param-origin/default.json", 123)
+            ),
+            // Set in a .bicepparam / a parameters file: that line, then the use in the template.
+            (
+                cmk001("param-origin/set.bicepparam", 4),
+                used("param-origin/set.bicep", 72)
+            ),
+            (
+                cmk001("param-origin/set.parameters.json", 5),
+                used("param-origin/set.json", 122)
+            ),
+        ]
+    );
+    assert_eq!(code, 1);
+    // `#disable-next-line CMK001` over the use in suppressed.bicep covers the finding on the
+    // value in suppressed.bicepparam.
+    assert_eq!(
+        suppressed,
+        [(
+            cmk001("param-origin/suppressed.bicepparam", 3),
+            used("param-origin/suppressed.bicep", 73)
+        )]
+    );
+}
+
+/// The three reports of a finding on a `.bicepparam` value: the primary location in the
+/// parameters file, the use in the template as a related location (human: a note with its
+/// position, JSON: `related`, SARIF: `relatedLocations`).
+#[test]
+fn reports_of_a_bicepparam_finding_match_the_snapshots() {
+    for format in ["human", "json", "sarif"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+            .args(["lint", "--format", format, "param-origin/set.bicepparam"])
+            .current_dir(fixtures())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let text = String::from_utf8(out.stdout).unwrap();
+        insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+            insta::assert_snapshot!(format!("lint__bicepparam_origin__{format}"), text);
+        });
+    }
 }

@@ -351,6 +351,31 @@ fn bicep_suppression_directives_hide_findings_but_sarif_keeps_them() {
 }
 
 /// The version changes with every release; the snapshots should not.
+/// A registry moved to its system-assigned identity (`keyVaultProperties.identity: 'system'`,
+/// what `az acr encryption rotate-key --identity [system]` sets): CMK006 without a baseline (a
+/// registry cannot be created that way) and clean with the baseline that shows it exists with a
+/// customer-managed key (issue 9 item 15), in ARM and Bicep alike.
+#[test]
+fn cmk006_accepts_the_system_identity_only_with_a_baseline_showing_the_registry() {
+    let cfg = configs();
+    let baseline = ["--baseline".to_string(), "CMK006/baseline".to_string()];
+    for file in ["CMK006/moved.json", "CMK006/moved.bicep"] {
+        let alone = lint(file, "json", &[], &cfg.empty);
+        assert_eq!(
+            active(&alone),
+            [("CMK006".into(), "error".into())],
+            "{file}"
+        );
+        assert_eq!(alone.exit, 1, "{file}");
+        let doc: Value = serde_json::from_str(&alone.stdout).unwrap();
+        let help = doc["findings"][0]["help"].as_str().unwrap();
+        assert!(help.contains("--baseline"), "{file}: {help}");
+        let moved = lint(file, "json", &baseline, &cfg.empty);
+        assert_eq!(active(&moved), [], "{file}: {}", moved.stdout);
+        assert_eq!(moved.exit, 0, "{file}");
+    }
+}
+
 fn redact_version(text: &str) -> String {
     text.replace(
         &format!("\"{}\"", env!("CARGO_PKG_VERSION")),

@@ -468,7 +468,9 @@ impl<'t> Frame<'t> {
             return opaque("expression nested too deeply", loc);
         }
         self.depth.set(depth + 1);
-        let out = self.eval_inner(env, e, loc);
+        // A value written elsewhere (a parameter's value or default, a variable) keeps its
+        // location; the expression string is where it is used.
+        let out = self.eval_inner(env, e, loc).used_at(loc);
         self.depth.set(depth);
         out
     }

@@ -7,8 +7,9 @@
 //! - An object key written as an expression (`userAssignedIdentities`) is evaluated; a key that
 //!   is not fully known is the `Display` text of its [`crate::model::SymStr`], so compare it with
 //!   `id.to_string()` (ignoring ASCII case).
-//! - Values that come from a parameters file or a parameter's default keep that location; values
-//!   computed by an expression point at the expression string.
+//! - Values that come from a parameters file, a parameter's default or a variable keep that
+//!   location, and record the expression string that uses them as `used_at` (a finding's
+//!   second label); values computed by an expression point at the expression string.
 //! - `reference('name')` of a resource of the same template is an implicit dependency;
 //!   `reference(resourceId(...))` is not (as in ARM).
 

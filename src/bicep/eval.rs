@@ -267,6 +267,8 @@ impl<'t, 's> Eval<'t, 's> {
     }
 
     /// Value of a parameter or variable, memoised; its references are replayed into `refs`.
+    /// The value keeps the location where it is written (the `.bicepparam` line, the default,
+    /// the variable's expression) and records `at` as its use (see [`used`]).
     fn named_value(&mut self, name: &str, decl: Decl<'t>, at: Loc) -> Node {
         match self.memo.get(name) {
             Some(Memo::Done(e)) => {
@@ -275,7 +277,7 @@ impl<'t, 's> Eval<'t, 's> {
                 }
                 let e = e.clone();
                 self.refs.extend(e.refs);
-                return relocate(e.node, at);
+                return used(e.node, self.loc(decl.node), at);
             }
             Some(Memo::InProgress) => return opaque(format!("cyclic reference to {name}"), at),
             None => {}
@@ -301,7 +303,7 @@ impl<'t, 's> Eval<'t, 's> {
                 refs,
             }),
         );
-        relocate(node, at)
+        used(node, self.loc(decl.node), at)
     }
 
     /// A parameter: the supplied value, else its default, else `Sym::Param(name)`.
@@ -463,7 +465,9 @@ impl<'t, 's> Eval<'t, 's> {
             return opaque("expression nested too deeply", loc);
         }
         self.depth += 1;
-        let out = self.eval_inner(n);
+        // A value written elsewhere (a member of a parameter's object, a resource's property)
+        // is used here: the outermost expression that yields it is its use.
+        let out = self.eval_inner(n).used_at(loc);
         self.depth -= 1;
         out
     }
@@ -482,7 +486,7 @@ impl<'t, 's> Eval<'t, 's> {
             "object" => self.eval_object(n),
             "array" => self.eval_array(n),
             "parenthesized_expression" => match n.named_child(0) {
-                Some(e) if n.named_child_count() == 1 => relocate(self.eval(e), loc),
+                Some(e) if n.named_child_count() == 1 => self.eval(e).used_at(loc),
                 _ => opaque("tuple", loc),
             },
             "unary_expression" => self.eval_unary(n),
@@ -495,7 +499,7 @@ impl<'t, 's> Eval<'t, 's> {
             "resource_expression" => self.eval_resource_expression(n),
             // `x!` asserts what the evaluator cannot check: the value is `x`'s.
             "non_null_expression" => match n.child_by_field_name("expression") {
-                Some(e) => relocate(self.eval(e), loc),
+                Some(e) => self.eval(e).used_at(loc),
                 None => opaque("non-null assertion", loc),
             },
             "comment" | "diagnostic_comment" => opaque("comment", loc),
@@ -1167,4 +1171,15 @@ pub fn loop_source(n: Ts) -> Option<Ts> {
         }
     }
     None
+}
+
+/// A named value used at `at`. A value located at its whole declaration is written nowhere in
+/// particular (a parameter without value, a variable without expression): it is located at its
+/// use. Any other keeps where it is written and records the use.
+fn used(n: Node, declaration: Loc, at: Loc) -> Node {
+    if n.loc == declaration {
+        relocate(n, at)
+    } else {
+        n.used_at(at)
+    }
 }

@@ -24,6 +24,9 @@
 //!   module's `params` are its parameter values, its resources join the model under the
 //!   module's deployment, its outputs come back); one that cannot be read or is not a template
 //!   is a BICEP001 note.
+//!   As in ARM, a parameter's or variable's value keeps where it is written (the `.bicepparam`
+//!   line, the default, the variable's expression) and records the expression that uses it as
+//!   `used_at`; a parameter without value is located where it is used.
 //! - [`suppress`]: `#disable-next-line CODE… // reason` and `#disable-diagnostics CODE…` /
 //!   `#restore-diagnostics CODE…` blocks (text after `//` on the directive line is the reason).
 //! - [`params`]: `.bicepparam` files (`using`, `extends`, `param x = …`: values are Bicep

@@ -236,9 +236,10 @@ fn read_bicepparam(shared: &mut Shared, file: FileId, text: &str) -> ParamFile {
         .collect();
     for (name, node) in params {
         if let Some(id) = first_named(node, "identifier") {
-            let v = ev.eval_identifier(id);
-            out.values
-                .insert(name, super::eval::relocate(v, ev.loc(node)));
+            // The value stays where the `.bicepparam` writes it; its uses are in the template.
+            let mut v = ev.eval_identifier(id);
+            v.used_at = None;
+            out.values.insert(name, v);
         }
     }
     out
@@ -306,8 +307,11 @@ mod tests {
         assert_eq!(vals["name"].as_str(), Some("reg1"));
         assert_eq!(vals["tags"].get("a").and_then(|n| n.as_str()), Some("b"));
         assert!(!vals.contains_key("helper"));
-        let at = vals["name"].loc.start as usize;
-        assert!(text[at..].starts_with("param name"));
+        // Located at the value the file writes (not at the statement), and not yet used.
+        let loc = vals["name"].loc;
+        assert_eq!(&text[loc.range()], "'reg${1}'");
+        assert_eq!(vals["name"].used_at, None);
+        assert_eq!(&text[vals["tags"].get("a").unwrap().loc.range()], "'b'");
     }
 
     #[test]

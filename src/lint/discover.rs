@@ -505,7 +505,9 @@ fn pair_bicep(
             Using::Opaque => skipped.push(skip_entry(&p, "its `using` target is not a local file")),
             Using::Missing => files.problems.push(Problem {
                 file: display(&p),
-                message: "no `using` statement".into(),
+                // Located like every read error (the mutation test holds them to it): the
+                // file as a whole, from its start.
+                message: "no `using` statement at line 1, column 1: a .bicepparam file names its template with `using './main.bicep'`".into(),
             }),
         }
     }

@@ -32,8 +32,12 @@ fn in_scope(s: &Suppression, f: &Finding) -> bool {
     match &s.scope {
         SuppressionScope::All => true,
         SuppressionScope::Resource(i) => f.resource == Some(*i),
+        // Where the value is written, or where it is used: a `#disable-next-line` over a
+        // resource's property covers a finding on the `.bicepparam` value it uses.
         SuppressionScope::Range { file, start, end } => {
-            f.loc.file == *file && f.loc.start >= *start && f.loc.start < (*end).max(start + 1)
+            std::iter::once(f.loc).chain(f.used_at).any(|loc| {
+                loc.file == *file && loc.start >= *start && loc.start < (*end).max(start + 1)
+            })
         }
     }
 }

@@ -178,7 +178,16 @@ impl Resource {
     /// path below [`Resource::pointer`]. Keys are spelled as the source writes them where they
     /// are written, and escaped (`~0`, `~1`): the one place pointers are built.
     pub fn locate(&self, path: &[String]) -> (Loc, String) {
+        let (loc, pointer, _) = self.locate_with_use(path);
+        (loc, pointer)
+    }
+    /// [`Resource::locate`], and where the value found there is used when it is written
+    /// elsewhere (a parameter's value or default, a variable; see [`Node::used_at`]): the use
+    /// recorded on the deepest node of the path that has one (the value may be a member of an
+    /// object used as a whole), unless that use is where the value is written.
+    pub fn locate_with_use(&self, path: &[String]) -> (Loc, String, Option<Loc>) {
         let mut loc = self.loc;
+        let mut used_at = None;
         let mut pointer = self.pointer.clone();
         let mut cur = Some(&self.body);
         for seg in path {
@@ -196,9 +205,10 @@ impl Resource {
             cur = next.map(|(_, v)| v);
             if let Some(n) = cur {
                 loc = n.loc;
+                used_at = n.used_at.or(used_at);
             }
         }
-        (loc, pointer)
+        (loc, pointer, used_at.filter(|u| !u.contains(loc)))
     }
     /// The span of a dotted property path: its deepest written node, else the resource.
     pub fn loc_of(&self, dotted: &str) -> Loc {
@@ -222,6 +232,9 @@ impl Model {
     pub fn move_files(&mut self, by: crate::source::FileId) {
         fn node(n: &mut Node, by: crate::source::FileId) {
             n.loc.file += by;
+            if let Some(u) = &mut n.used_at {
+                u.file += by;
+            }
             match &mut n.value {
                 Value::Array(items) => items.iter_mut().for_each(|i| node(i, by)),
                 Value::Object(o) => {
@@ -280,7 +293,14 @@ impl Model {
     /// Where the source spells the property its own way (the spec's `registry.sku`), the
     /// pointer follows the source: `/registry/sku`.
     pub fn locate(&self, resource: usize, path: &[String]) -> (Loc, String) {
-        let (loc, pointer) = self.resources[resource].locate(path);
+        let (loc, pointer, _) = self.locate_with_use(resource, path);
+        (loc, pointer)
+    }
+
+    /// [`Model::locate`], and where the value is used when it is written elsewhere (see
+    /// [`Resource::locate_with_use`]).
+    pub fn locate_with_use(&self, resource: usize, path: &[String]) -> (Loc, String, Option<Loc>) {
+        let (loc, pointer, used_at) = self.resources[resource].locate_with_use(path);
         let spelled = self.spelling.iter().find(|s| {
             s.resource == resource
                 && s.path.split('.').count() <= path.len()
@@ -293,9 +313,9 @@ impl Model {
                 for seg in s.spelled.split('.').chain(rest.iter().map(String::as_str)) {
                     push_pointer_segment(&mut p, seg);
                 }
-                (loc, p)
+                (loc, p, used_at)
             }
-            None => (loc, pointer),
+            None => (loc, pointer, used_at),
         }
     }
 

@@ -110,7 +110,7 @@ impl Ctx {
                     .collect(),
             }),
         };
-        Node { value, loc }
+        Node::new(value, loc)
     }
 }
 

@@ -16,10 +16,18 @@ use std::fmt;
 const MAX_REASON: usize = 120;
 
 /// A value with the location of the source text it came from.
+///
+/// A value written in one place and used in another (a parameter's value in a parameters file
+/// or `.bicepparam`, its default, a variable) keeps `loc` where it is written, so a finding on
+/// it points at the text to change; `used_at` is then where it is used (the expression that
+/// names it in a resource), which reports show as a second label.
 #[derive(Clone, Debug)]
 pub struct Node {
     pub value: Value,
     pub loc: Loc,
+    /// Where a value written elsewhere is used (the last use on its way into the resource);
+    /// `None` when it is used where it is written.
+    pub used_at: Option<Loc>,
 }
 
 #[derive(Clone, Debug)]
@@ -89,13 +97,22 @@ pub enum Sym {
 
 impl Node {
     pub fn new(value: Value, loc: Loc) -> Self {
-        Node { value, loc }
+        Node {
+            value,
+            loc,
+            used_at: None,
+        }
     }
     pub fn null(loc: Loc) -> Self {
-        Node {
-            value: Value::Null,
-            loc,
+        Node::new(Value::Null, loc)
+    }
+    /// The same value, used at `at`: it keeps the location where it is written and records the
+    /// use, unless it is written inside `at` (a literal used in place).
+    pub fn used_at(mut self, at: Loc) -> Self {
+        if !at.contains(self.loc) {
+            self.used_at = Some(at);
         }
+        self
     }
     /// Property lookup on an object (ASCII case-insensitive). `None` if absent or not an object.
     pub fn get(&self, key: &str) -> Option<&Node> {

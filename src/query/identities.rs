@@ -14,6 +14,10 @@ pub enum UsedIdentity {
     ClientIdOf(SymStr),
     /// `reference(<identity id>).principalId`: the wrong property of this identity.
     PrincipalIdOf(SymStr),
+    /// `'system'`: the registry's own system-assigned identity, what `az acr encryption
+    /// rotate-key --identity [system]` sets (and the generated templates' `encryption_identity`
+    /// parameter once `deploy.sh` has moved the registry).
+    System,
     /// A literal client id, a parameter, or anything else the tool cannot follow.
     Other,
 }
@@ -25,10 +29,13 @@ impl UsedIdentity {
     pub fn identity_id(self) -> Option<SymStr> {
         match self {
             UsedIdentity::ClientIdOf(id) | UsedIdentity::PrincipalIdOf(id) => Some(id),
-            UsedIdentity::Missing | UsedIdentity::Other => None,
+            UsedIdentity::Missing | UsedIdentity::System | UsedIdentity::Other => None,
         }
     }
 }
+
+/// What `keyVaultProperties.identity` says for the registry's system-assigned identity.
+pub const SYSTEM: &str = "system";
 
 pub fn used_identity(registry: &Resource) -> (UsedIdentity, Option<&Node>) {
     match lookup(
@@ -48,11 +55,10 @@ pub fn used_identity(registry: &Resource) -> (UsedIdentity, Option<&Node>) {
             (used, node)
         }
         Prop::Known(n) => {
-            let empty = n.as_str().is_some_and(|s| s.is_empty());
-            let used = if empty {
-                UsedIdentity::Missing
-            } else {
-                UsedIdentity::Other
+            let used = match n.as_str() {
+                Some("") => UsedIdentity::Missing,
+                Some(s) if s.eq_ignore_ascii_case(SYSTEM) => UsedIdentity::System,
+                _ => UsedIdentity::Other,
             };
             (used, Some(n))
         }
@@ -76,25 +82,20 @@ fn identity_prop(sym: &Sym) -> Option<UsedIdentity> {
 pub struct Assigned<'a> {
     /// `identity.type` includes `UserAssigned`.
     pub user_assigned_type: Tri,
+    /// `identity.type` includes `SystemAssigned`: the registry has its own identity.
+    pub system_assigned_type: Tri,
     /// The keys of `identity.userAssignedIdentities`, when that object is known.
     pub keys: Option<Vec<&'a Key>>,
 }
 
 pub fn assigned_identities(registry: &Resource) -> Assigned<'_> {
-    let user_assigned_type = match lookup(&registry.body, "identity.type") {
+    // `identity.type` lists the kinds: `SystemAssigned, UserAssigned`.
+    let type_includes = |kind: &str| match lookup(&registry.body, "identity.type") {
         Prop::Absent => Tri::No,
         Prop::Unknown => Tri::Unknown,
         Prop::Known(n) => match n.as_str() {
-            Some(s) => {
-                if s.split(',')
-                    .any(|p| p.trim().eq_ignore_ascii_case("UserAssigned"))
-                {
-                    Tri::Yes
-                } else {
-                    Tri::No
-                }
-            }
-            None => Tri::No,
+            Some(s) if s.split(',').any(|p| p.trim().eq_ignore_ascii_case(kind)) => Tri::Yes,
+            _ => Tri::No,
         },
     };
     let keys = match lookup(&registry.body, "identity.userAssignedIdentities") {
@@ -103,7 +104,8 @@ pub fn assigned_identities(registry: &Resource) -> Assigned<'_> {
         Prop::Known(n) => n.as_object().map(|o| o.iter().map(|(k, _)| k).collect()),
     };
     Assigned {
-        user_assigned_type,
+        user_assigned_type: type_includes("UserAssigned"),
+        system_assigned_type: type_includes("SystemAssigned"),
         keys,
     }
 }

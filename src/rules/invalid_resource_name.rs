@@ -191,6 +191,7 @@ impl Rule for InvalidResourceName {
                     out.push(
                         Finding::on(&Self::META, i, "name", why)
                             .at(r.name.loc)
+                            .used_at(r.name.used_at)
                             .label(format!("invalid {} name", rule.what))
                             .help(format!(
                                 "rename the {} to follow Azure's naming rules",

@@ -262,6 +262,9 @@ pub fn run(ctx: &Ctx, enabled: &dyn Fn(&RuleMeta) -> bool) -> Vec<Finding> {
     out
 }
 
+/// The label of a value's use when the finding points where the value is written.
+pub const USED_HERE: &str = "the value is used here";
+
 /// Run one rule and settle its findings: this is the boundary between the rules, which speak
 /// of resources and property paths, and the reports, which need spans and pointers.
 pub fn check(rule: &dyn Rule, ctx: &Ctx, out: &mut Vec<Finding>) {
@@ -275,11 +278,27 @@ pub fn check(rule: &dyn Rule, ctx: &Ctx, out: &mut Vec<Finding>) {
 /// Give a finding on a model resource its span and pointer, and lower it one level ("if
 /// deployed: …") when it holds only if a resource is deployed whose condition the tool cannot
 /// evaluate: its own resource, or one it assumes.
+///
+/// A value written in one place and used in another (a parameter set in a parameters file or
+/// `.bicepparam`, a parameter's default, a variable) is reported where it is written, the text
+/// to change; where the resource uses it is the first related label.
 fn settle(model: &Model, f: &mut Finding) {
     if let (Some(r), Some(path)) = (f.resource, &f.path) {
-        let (loc, pointer) = model.locate(r, path.segments());
-        f.loc = f.at.unwrap_or(loc);
+        let (loc, pointer, used_at) = model.locate_with_use(r, path.segments());
         f.pointer = pointer;
+        match f.at {
+            Some(at) => f.loc = at,
+            None => (f.loc, f.used_at) = (loc, used_at),
+        }
+    }
+    if let Some(u) = f.used_at {
+        f.related.insert(
+            0,
+            crate::finding::Label {
+                loc: u,
+                message: USED_HERE.into(),
+            },
+        );
     }
     let conditional =
         |i: usize| model.resources.get(i).map(|r| r.presence) == Some(Presence::IfDeployed);
@@ -468,6 +487,62 @@ mod tests {
                 .unwrap()
                 .loc
         );
+    }
+
+    /// A finding on a value written elsewhere (a parameter's value) points where it is written
+    /// and labels its use first; a use that encloses the value (a literal in place) is no label,
+    /// and the use of an object given as a whole labels a finding on one of its members.
+    #[test]
+    fn findings_on_a_value_used_elsewhere_label_the_use_first() {
+        use crate::source::Loc;
+        fn member<'a>(n: &'a mut crate::model::Node, key: &str) -> &'a mut crate::model::Node {
+            match &mut n.value {
+                crate::model::Value::Object(o) => {
+                    &mut o.entries.iter_mut().find(|(k, _)| k.name == key).unwrap().1
+                }
+                _ => panic!("not an object"),
+            }
+        }
+        let written = Loc::new(7, 10, 20);
+        let use_site = Loc::new(0, 100, 103);
+        let cmk001 = |edit: &dyn Fn(&mut crate::model::Node)| {
+            let list = testing::edit(testing::good(), "acr", |r| {
+                r["sku"]["name"] = "Basic".into()
+            });
+            let mut model = testing::model(list);
+            edit(&mut model.resources[3].body);
+            let ctx = Ctx::new(&model);
+            let mut f = run(&ctx, &|m| m.code == "CMK001");
+            assert_eq!(f.len(), 1);
+            f.remove(0)
+        };
+        // The value itself records its use.
+        let f = cmk001(&|body| {
+            let name = member(member(body, "sku"), "name");
+            name.loc = written;
+            *name = name.clone().used_at(use_site);
+        });
+        assert_eq!((f.loc, f.used_at), (written, Some(use_site)));
+        assert_eq!(f.related[0].loc, use_site);
+        assert_eq!(f.related[0].message, USED_HERE);
+        // The object holding it was used as a whole (`sku: skuObject`).
+        let f = cmk001(&|body| {
+            let sku = member(body, "sku");
+            member(sku, "name").loc = written;
+            sku.used_at = Some(use_site);
+        });
+        assert_eq!((f.loc, f.related[0].loc), (written, use_site));
+        // Written where it is used: no second label.
+        let f = cmk001(&|body| {
+            let name = member(member(body, "sku"), "name");
+            let at = name.loc;
+            *name = name.clone().used_at(Loc {
+                end: at.end + 5,
+                ..at
+            });
+        });
+        assert_eq!(f.used_at, None);
+        assert!(f.related.iter().all(|l| l.message != USED_HERE));
     }
 
     #[test]

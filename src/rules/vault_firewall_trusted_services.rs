@@ -130,16 +130,10 @@ fn through(registry: &Resource) -> Option<Through> {
         (UsedIdentity::ClientIdOf(id) | UsedIdentity::PrincipalIdOf(id), _) => {
             Some(Through::UserAssigned(Some(id)))
         }
-        (UsedIdentity::Other, Some(node)) => {
-            let text = node.as_str()?;
-            if text.eq_ignore_ascii_case("system") {
-                Some(Through::System)
-            } else {
-                // Any other literal is a client id, and only user-assigned identities are
-                // named by client id.
-                Some(Through::UserAssigned(None))
-            }
-        }
+        (UsedIdentity::System, _) => Some(Through::System),
+        // Any other literal is a client id, and only user-assigned identities are named by
+        // client id.
+        (UsedIdentity::Other, Some(node)) => node.as_str().map(|_| Through::UserAssigned(None)),
         _ => None,
     }
 }

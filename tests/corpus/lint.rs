@@ -450,9 +450,11 @@ const MISTAKES_OUTSIDE_CMK: &[(&str, &str, &str)] = &[
         "SCH001",
         "vault without sku/tenantId",
     ),
-    // A user-assigned identity named 'mi': identity names are 3-128 characters.
+    // A user-assigned identity named 'mi': identity names are 3-128 characters. The module
+    // declares it (`Tests.Bicep.38.child.bicep`); the finding is where 'mi' is written, the
+    // module's parameters in the file that uses it.
     (
-        "psrule-rules-azure/tests/PSRule.Rules.Azure.Tests/Tests.Bicep.38.child.bicep",
+        "psrule-rules-azure/tests/PSRule.Rules.Azure.Tests/Tests.Bicep.38.bicep",
         "CMK013",
         "identity name too short",
     ),
