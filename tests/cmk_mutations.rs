@@ -836,6 +836,11 @@ fn write_cases(bases: &[Base], root: &Path) -> (Vec<(Case, String)>, NotApplicab
                         not_applicable.insert((b.name.clone(), format, m), why);
                         continue;
                     }
+                    assert!(
+                        v.files != variant.files,
+                        "{} {format:?} {m:?} changed nothing",
+                        b.name
+                    );
                 }
                 for telemetry in [false, true] {
                     let mut v = v.clone();
