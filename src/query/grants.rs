@@ -333,6 +333,12 @@ pub fn lack_of_access<'g, 'a>(model: &Model, access: &'g Access<'a>) -> Option<L
     if !access.identity_deployed {
         return None;
     }
+    lack_in_template(model, access)
+}
+
+/// What the template's own grants show about the identity's key access, wherever the identity
+/// comes from: `None` when a grant in the template may give it.
+pub fn lack_in_template<'g, 'a>(model: &Model, access: &'g Access<'a>) -> Option<Lack<'g, 'a>> {
     if access.grants.is_empty() {
         return Some(Lack::NoGrant);
     }

@@ -23,7 +23,9 @@ declare_rule! {
     ///
     /// The rule reports only what is certain: the identity is created by the template (a new
     /// identity cannot hold a grant made elsewhere), and no grant in the template may be for it.
-    /// An identity passed in by id, or a grant whose principal cannot be told, is not reported.
+    /// An identity passed in by id, or a grant whose principal cannot be told, is not reported
+    /// (for an identity passed in by id and granted nothing, CMK020 says, at note level, that its
+    /// key access could not be verified).
     /// A nested deployment or module whose template the tool sees is looked into (AVM's empty
     /// telemetry deployment hides nothing). When the template also has a deployment the tool
     /// cannot see into (a remote `templateLink`, a registry module, an unreadable file), the

@@ -1,5 +1,5 @@
 use crate::finding::Finding;
-use crate::query::grants::{Lack, lack_of_access, unseen_deployments};
+use crate::query::grants::{Lack, lack_in_template, lack_of_access, unseen_deployments};
 use crate::query::registries::with_access;
 use crate::query::{identity_name, short_name};
 use crate::rules::{Ctx, Rule, RuleMeta};
@@ -18,6 +18,11 @@ declare_rule! {
     /// - unreadable: a linked template or local module that cannot be read or parsed;
     /// - not followed: past a limit of the resource policy (nesting depth, resource count), or
     ///   an inline template of a `Microsoft.Resources/deployments` resource written in Bicep.
+    ///
+    /// It says so too, whether or not such a deployment exists, when the template does not
+    /// create the identity (it is passed in by id) and grants it nothing that works: the grant
+    /// may have been made where the identity is managed, which the tool cannot see either, so
+    /// CMK007 does not report it, but a lint that passes must not suggest that it was checked.
     ///
     /// The note names the deployment and why its template could not be seen. Where the tool
     /// sees every template, the same situation is an error: CMK007 (key-access-missing).
@@ -67,7 +72,7 @@ declare_rule! {
         code: "CMK020",
         name: "key-access-unverified",
         level: Note,
-        summary: "The registry's key access could not be verified: the grant may be in a deployment the tool cannot see into",
+        summary: "The registry's key access could not be verified: the grant may be in a deployment the tool cannot see into, or made outside the template for an identity it does not create",
     }
 }
 
@@ -84,11 +89,32 @@ impl Rule for KeyAccessUnverified {
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
         let unseen: Vec<_> = unseen_deployments(m).collect();
-        let Some(&(first, why)) = unseen.first() else {
-            return;
-        };
         let kvp = "properties.encryption.keyVaultProperties.identity";
         for (i, _, a) in with_access(m) {
+            if !a.identity_deployed {
+                let what = match lack_in_template(m, &a) {
+                    None => continue,
+                    Some(Lack::NoGrant) => "no grant in the template is for it",
+                    Some(Lack::Ineffective(_)) => "no grant in the template gives it key access",
+                };
+                out.push(
+                    Finding::on(
+                        &Self::META,
+                        i,
+                        kvp,
+                        format!(
+                            "could not verify that identity '{}' can use the registry's key: the template does not create it and {what}; it may be granted where it is managed",
+                            identity_name(m, &a.identity_id),
+                        ),
+                    )
+                    .label("key access not verified for this identity")
+                    .help("make sure the identity is granted get, wrapKey and unwrapKey on the key (or the role Key Vault Crypto Service Encryption User on an RBAC vault) before the registry is deployed; then suppress this note with that as the reason"),
+                );
+                continue;
+            }
+            let Some(&(first, why)) = unseen.first() else {
+                continue;
+            };
             let what = match lack_of_access(m, &a) {
                 None => continue,
                 Some(Lack::NoGrant) => "no grant in the template is for it",
@@ -174,10 +200,32 @@ mod tests {
     fn nothing_to_say_when_a_grant_works_or_every_template_is_seen() {
         assert!(check(&KeyAccessUnverified, &model(with(good(), remote()))).is_empty());
         assert!(check(&KeyAccessUnverified, &model(remove(good(), "pol"))).is_empty());
-        // An identity from outside the template may hold grants made elsewhere.
+        // An identity passed in by id and granted in the template: verified.
+        let list = edit(good(), "uai", |r| r["existing"] = true.into());
+        assert!(check(&KeyAccessUnverified, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn an_identity_passed_in_without_a_grant_is_a_note_without_any_unseen_deployment() {
+        // It may hold a grant made where it is managed: not an error (CMK007 stays silent),
+        // but not a silent pass either.
         let list = edit(remove(good(), "pol"), "uai", |r| {
             r["existing"] = true.into()
         });
-        assert!(check(&KeyAccessUnverified, &model(with(list, remote()))).is_empty());
+        let m = model(list);
+        let f = check(&KeyAccessUnverified, &m);
+        assert_eq!(
+            pointers(&f),
+            ["/resources/2/properties/encryption/keyVaultProperties/identity"]
+        );
+        assert_eq!(f[0].level, Level::Note);
+        assert!(
+            f[0].message.contains(
+                "the template does not create it and no grant in the template is for it"
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(check(&KeyAccessMissing, &m).is_empty());
     }
 }

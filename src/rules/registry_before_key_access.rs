@@ -10,8 +10,11 @@ declare_rule! {
     /// Bicep symbolic references) on the access policy or role assignment that lets its identity
     /// use the key, when both are deployed by the same template.
     ///
-    /// Reported only when the identity is created by the template and a grant for it is found;
-    /// an identity passed in by id may already have access.
+    /// Reported when the template grants the identity access and the registry does not wait
+    /// for that grant, whether the template creates the identity or is passed it by id: a
+    /// template that grants an existing identity access does so because the registry needs it
+    /// (had the identity been granted elsewhere, the grant would be redundant and waiting for
+    /// it harmless).
     ///
     /// ## Why is this bad?
     /// Without the dependency, Resource Manager deploys the registry and the grant in parallel.
@@ -70,9 +73,6 @@ impl Rule for RegistryBeforeKeyAccess {
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
         for (i, r, a) in with_access(m) {
-            if !a.identity_deployed {
-                continue;
-            }
             // Depending on any grant that is or may be the identity's is enough.
             if a.grants.iter().any(|(g, _)| m.depends_on(i, g.resource)) {
                 continue;
@@ -139,9 +139,12 @@ mod tests {
     }
 
     #[test]
-    fn external_identity_is_not_reported() {
+    fn external_identity_granted_in_the_template_is_reported() {
+        // The identity is passed in, but the template grants it access: the registry races
+        // with that grant as it would with a new identity's.
         let list = edit(good(), "acr", |r| r["dependsOn"] = json!(["uai"]));
         let list = edit(list, "uai", |r| r["existing"] = true.into());
-        assert!(check(&RegistryBeforeKeyAccess, &model(list)).is_empty());
+        let f = check(&RegistryBeforeKeyAccess, &model(list));
+        assert_eq!(pointers(&f), ["/resources/3/dependsOn"]);
     }
 }
