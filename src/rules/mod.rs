@@ -191,6 +191,7 @@ catalogue! {
     key_not_usable_for_wrapping::KeyNotUsableForWrapping,
     managed_hsm_key_access_unchecked::ManagedHsmKeyAccessUnchecked,
     encryption_identity_removed::EncryptionIdentityRemoved,
+    key_version_rollback::KeyVersionRollback,
     limit_exceeded::LimitExceeded,
     unreadable_reference::UnreadableReference,
     schema_violation::SchemaViolation,
