@@ -105,22 +105,20 @@ fn previous_build(dir: &Path) -> Option<PreviousBuild> {
         (path.display().to_string(), crate::read::own_output(&path))
     };
     let cannot = |name: &str, why: String| {
-        eprintln!(
-            "note: the key version is not compared with the previous build: cannot read {name}: {why}"
-        );
+        eprintln!("note: the key version is not compared with the previous build: {name} {why}");
         None
     };
     let (template_name, template) = read(TEMPLATE_FILE);
     let template = match template {
         Ok(text) => text,
         Err(crate::read::ReadError::NotFound) => return None,
-        Err(why) => return cannot(&template_name, why.to_string()),
+        Err(why) => return cannot(&template_name, format!("cannot be read: {why}")),
     };
     let (params_name, params) = read(PARAMETERS_FILE);
     let params = match params {
         Ok(text) => Some(text),
         Err(crate::read::ReadError::NotFound) => None,
-        Err(why) => return cannot(&params_name, why.to_string()),
+        Err(why) => return cannot(&params_name, format!("cannot be read: {why}")),
     };
     PreviousBuild::load(
         (&template_name, &template),

@@ -128,7 +128,7 @@ pub struct PreviousBuild {
 
 impl PreviousBuild {
     /// Load a previous build's `CMKtemplate.json` (name, text) with its parameters file when
-    /// there is one; `Err` says why it cannot be compared with.
+    /// there is one; `Err` says why it cannot be compared with (after the file's name).
     pub fn load(
         template: (&str, &str),
         parameters: Option<(&str, &str)>,
@@ -139,7 +139,7 @@ impl PreviousBuild {
             .collect();
         let unit = crate::arm::load(template.0, None, template.1, &params);
         if unit.unparseable {
-            return Err(format!("{} does not parse as a template", template.0));
+            return Err("does not parse as a template".into());
         }
         Ok(PreviousBuild {
             sources: unit.sources,
