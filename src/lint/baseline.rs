@@ -1,5 +1,5 @@
 //! `--baseline`: the previously deployed version of each linted template, for the rules that
-//! compare (CMK010, CMK026).
+//! compare (CMK010, CMK026, CMK027).
 //!
 //! Each template is compared with its own baseline, never with every template of the run:
 //! - `--baseline DIR`: the file at the same path relative to the linted directory (or, for a

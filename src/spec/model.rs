@@ -6,7 +6,7 @@
 //! the spec knows:
 //! - the vault and key it uses but does not create, as `existing` resources (the key with the
 //!   type and size the spec states), so that their names and the key type are checked;
-//! - the rotation mode and the target cloud, as model intents;
+//! - the rotation mode, the key versions used before and the target cloud, as model intents;
 //! - the spec's own names for the model's properties (`registry.sku` for `sku.name`), so that
 //!   messages and pointers speak TOML.
 //!
