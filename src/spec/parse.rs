@@ -709,6 +709,9 @@ impl Parser<'_> {
             return Vec::new();
         };
         let mut out: Vec<Spanned<String>> = Vec::new();
+        // Lowercase version → index in `out`: a spec near the size limit can list tens of
+        // thousands of versions, which a pairwise search would compare quadratically.
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
         for value in array.iter() {
             let loc = self.loc(value.span());
             let Some(version) = value.as_str() else {
@@ -738,8 +741,8 @@ impl Parser<'_> {
                 self.label("not a 32-character key version");
                 continue;
             }
-            if let Some(first) = out.iter().find(|v| v.value.eq_ignore_ascii_case(version)) {
-                let first = first.loc;
+            if let Some(&first) = seen.get(&version.to_ascii_lowercase()) {
+                let first = out[first].loc;
                 self.errors.push(
                     Finding::new(
                         meta("SPEC001"),
@@ -752,6 +755,7 @@ impl Parser<'_> {
                 );
                 continue;
             }
+            seen.insert(version.to_ascii_lowercase(), out.len());
             out.push(Spanned::new(version.to_string(), loc));
         }
         out
