@@ -117,6 +117,15 @@ fn a_version_listed_as_used_before_is_a_warning_even_on_a_first_build() {
 }
 
 #[test]
+fn a_previous_build_of_another_registry_is_not_compared() {
+    let tmp = tempfile::tempdir().unwrap();
+    build(tmp.path(), &spec(Some(NEW), ""), false);
+    let other = spec(Some(OLD), "").replace("contosorollback", "contosoother");
+    let run = build(tmp.path(), &other, false);
+    assert_eq!((run.code, run.stderr.as_str()), (Some(0), ""));
+}
+
+#[test]
 fn a_rotation_the_spec_records_is_not_a_rollback() {
     // What `acr-cmk rotate --write-spec` leaves: the new version pinned, the old one listed.
     let tmp = tempfile::tempdir().unwrap();

@@ -68,11 +68,12 @@ declare_rule! {
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-rotate-revoke-customer-managed-keys>
     ///   (versioned key id: manual rotation with `az acr encryption rotate-key`; versionless:
     ///   automatic)
-    /// - <https://learn.microsoft.com/cli/azure/acr/encryption> (`az acr encryption rotate-key`,
-    ///   `az acr encryption show`)
+    /// - <https://learn.microsoft.com/cli/azure/acr/encryption> (`az acr encryption rotate-key
+    ///   --key-encryption-key`: "For manual rotation, provide a versioned key uri"; `az acr
+    ///   encryption show`)
     /// - <https://learn.microsoft.com/azure/key-vault/general/about-keys-secrets-certificates>
-    ///   ("Object identifiers": a version is a system-generated identifier; identifiers compare
-    ///   as case-insensitive strings)
+    ///   ("Object identifiers": an object version is "a system-generated, 32 character string
+    ///   identifier"; identifiers compare as case-insensitive strings)
     pub struct KeyVersionRollback {
         code: "CMK027",
         name: "key-version-rollback",
