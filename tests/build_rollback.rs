@@ -1,6 +1,7 @@
 //! `build` and `build --check` warn when the key version the spec pins may roll the registry's
 //! key back (CMK027): against the template a previous build left in the output directory, and
-//! against the spec's own `key.previous_versions`. Warnings do not change the exit code.
+//! against the spec's own `key.previous_versions`. Warnings do not change the exit code. Last,
+//! `lint --baseline` over two builds' outputs makes the same comparison.
 
 use assert_cmd::Command;
 use std::path::Path;
@@ -145,5 +146,74 @@ fn a_previous_build_that_cannot_be_read_is_said_not_silently_skipped() {
     assert_eq!(
         run.stderr,
         "note: the key version is not compared with the previous build: out/CMKtemplate.json does not parse as a template\n"
+    );
+}
+
+/// The generated outputs of two builds through `lint --baseline`: the key id lives only in the
+/// parameter files, so each side is read with its own (`CMKtemplate.parameters.json`,
+/// `CMKtemplate.bicepparam`); ARM and Bicep both report the move, into the baseline's files.
+#[test]
+fn lint_baseline_compares_two_generated_outputs_by_their_own_parameters() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (deployed, next) = (tmp.path().join("deployed"), tmp.path().join("next"));
+    std::fs::create_dir(&deployed).unwrap();
+    std::fs::create_dir(&next).unwrap();
+    build(&deployed, &spec(Some(NEW), ""), false);
+    build(&next, &spec(Some(OLD), ""), false);
+    let lint = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_acr-cmk"))
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .args([
+                "lint",
+                "next/out",
+                "--baseline",
+                "deployed/out",
+                "--format",
+                "json",
+            ])
+            .args(["--config", "none.toml"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), doc)
+    };
+    std::fs::write(tmp.path().join("none.toml"), "").unwrap();
+    let (code, doc) = lint(&[]);
+    let found: Vec<(String, String, String)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["file"].as_str().unwrap().to_string(),
+                f["related"][0]["file"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let finding = |file: &str| {
+        (
+            "CMK027".to_string(),
+            format!("next/out/{file}"),
+            format!("deployed/out/{file}"),
+        )
+    };
+    assert_eq!(
+        found,
+        [
+            finding("CMKtemplate.bicep"),
+            finding("CMKtemplate.parameters.json")
+        ]
+    );
+    assert_eq!(code, Some(0), "warnings pass by default");
+    assert_eq!(lint(&["--fail-on", "warning"]).0, Some(1));
+    // Against itself: nothing.
+    build(&next, &spec(Some(NEW), ""), false);
+    let (code, doc) = lint(&[]);
+    assert_eq!(
+        (code, doc["findings"].as_array().unwrap().len()),
+        (Some(0), 0)
     );
 }
