@@ -141,6 +141,12 @@ pub struct KeyUri {
     pub version: Option<String>,
 }
 
+/// Is `s` shaped like a Key Vault key version: 32 letters and digits (system-generated,
+/// observed lowercase hex; the last segment of a versioned key id)?
+pub fn is_key_version(s: &str) -> bool {
+    s.len() == 32 && s.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
 /// Parse `https://{vault}.{suffix}/keys/{name}[/{version}]`. The error says what is wrong, in
 /// words fit for a diagnostic.
 pub fn parse_key_uri(uri: &str) -> Result<KeyUri, String> {
@@ -189,7 +195,7 @@ pub fn parse_key_uri(uri: &str) -> Result<KeyUri, String> {
     let version = match segs.next() {
         None | Some("") => None,
         Some(v) => {
-            if v.len() != 32 || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
+            if !is_key_version(v) {
                 return Err(format!(
                     "key version '{}' is not a 32-character key version",
                     crate::quote::value(v)

@@ -80,10 +80,11 @@ pub struct LintArgs {
     /// Configuration file (default: acr-cmk.toml found upward from the working directory).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// The previously deployed version, for CMK010 and CMK026: a FILE (compared with the one
+    /// The previously deployed version, for CMK010, CMK026 and CMK027: a FILE (compared with the one
     /// linted template, or with the templates of the same file name) or a DIRECTORY laid out like
     /// the linted one (each template is compared with the file at its relative path). The
-    /// baseline is read with the template's parameter files.
+    /// baseline is read with its own parameters file beside it (`X.parameters.json`,
+    /// `X.bicepparam`), else with the template's.
     #[arg(long, value_name = "FILE|DIR")]
     pub baseline: Option<PathBuf>,
     /// Modules, imports and linked templates are read only inside this directory (default:

@@ -12,13 +12,14 @@ fn rules_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
 }
 
-/// The extra arguments a rule needs: CMK010 and CMK026 compare with the previously deployed template and
+/// The extra arguments a rule needs: CMK010, CMK026 and CMK027 compare with the previously deployed template and
 /// CMK017 is off unless the configuration asks for CMK everywhere.
 fn extra_args(code: &str, config: &Path) -> Vec<String> {
     match code {
         // A baseline directory: each fixture is compared with the file of its name in it.
         "CMK010" => vec!["--baseline".into(), "CMK010/baseline".into()],
         "CMK026" => vec!["--baseline".into(), "CMK026/baseline".into()],
+        "CMK027" => vec!["--baseline".into(), "CMK027/baseline".into()],
         "CMK017" => vec!["--config".into(), config.display().to_string()],
         _ => vec![],
     }

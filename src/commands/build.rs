@@ -9,8 +9,8 @@
 
 use crate::eval::limits::MAX_SPEC_BYTES;
 use crate::exit::Exit;
-use crate::generate::validate::compile;
-use crate::generate::{DEPLOY_FILE, Generated};
+use crate::generate::validate::{PreviousBuild, compile_against};
+use crate::generate::{DEPLOY_FILE, Generated, PARAMETERS_FILE, TEMPLATE_FILE};
 use crate::report::human::Style;
 use crate::rules::limit_exceeded::file_too_large;
 use std::collections::BTreeSet;
@@ -82,16 +82,49 @@ pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Gene
             return (Exit::Error, None);
         }
     };
-    let c = compile(
+    let c = compile_against(
         &spec.display().to_string(),
         &text,
         &dir.display().to_string(),
         style,
+        previous_build(dir),
     );
     if !c.diagnostics.is_empty() {
         eprint!("{}", c.diagnostics);
     }
     (c.exit, c.generated)
+}
+
+/// The template a previous build left in `dir` (presumably what is deployed), for CMK027:
+/// `None` on a first build. A previous template that cannot be read or parsed is said in a
+/// note (the comparison the build would make does not happen), not an error: the build
+/// replaces it.
+fn previous_build(dir: &Path) -> Option<PreviousBuild> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        (path.display().to_string(), crate::read::own_output(&path))
+    };
+    let cannot = |name: &str, why: String| {
+        eprintln!("note: the key version is not compared with the previous build: {name} {why}");
+        None
+    };
+    let (template_name, template) = read(TEMPLATE_FILE);
+    let template = match template {
+        Ok(text) => text,
+        Err(crate::read::ReadError::NotFound) => return None,
+        Err(why) => return cannot(&template_name, format!("cannot be read: {why}")),
+    };
+    let (params_name, params) = read(PARAMETERS_FILE);
+    let params = match params {
+        Ok(text) => Some(text),
+        Err(crate::read::ReadError::NotFound) => None,
+        Err(why) => return cannot(&params_name, format!("cannot be read: {why}")),
+    };
+    PreviousBuild::load(
+        (&template_name, &template),
+        params.as_deref().map(|p| (params_name.as_str(), p)),
+    )
+    .map_or_else(|why| cannot(&template_name, why), Some)
 }
 
 pub fn run(specs: &[PathBuf], out_dir: &Path, check: bool) -> Exit {

@@ -10,8 +10,9 @@
 use super::{Generated, PARAMETERS_FILE, TEMPLATE_FILE, generate};
 use crate::exit::Exit;
 use crate::finding::{Finding, Level};
+use crate::model::Model;
 use crate::report::human::{Style, render_all, render_short};
-use crate::rules::{self, Ctx, ResourceScope, meta};
+use crate::rules::{self, Ctx, ResourceScope, Rule, meta};
 use crate::source::{Loc, SourceMap};
 
 /// Findings and the sources they point into.
@@ -118,6 +119,35 @@ pub struct Compiled {
     pub diagnostics: String,
 }
 
+/// The template a previous build left in the output directory: presumably what is deployed.
+#[derive(Debug)]
+pub struct PreviousBuild {
+    pub sources: SourceMap,
+    pub model: Model,
+}
+
+impl PreviousBuild {
+    /// Load a previous build's `CMKtemplate.json` (name, text) with its parameters file when
+    /// there is one; `Err` says why it cannot be compared with (after the file's name).
+    pub fn load(
+        template: (&str, &str),
+        parameters: Option<(&str, &str)>,
+    ) -> Result<PreviousBuild, String> {
+        let params: Vec<(String, String)> = parameters
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .into_iter()
+            .collect();
+        let unit = crate::arm::load(template.0, None, template.1, &params);
+        if unit.unparseable {
+            return Err("does not parse as a template".into());
+        }
+        Ok(PreviousBuild {
+            sources: unit.sources,
+            model: unit.model,
+        })
+    }
+}
+
 /// The pipeline: parse the spec, run the rule catalogue on the deployment it describes (the
 /// spec front end, located in the TOML), generate, validate the generated set. `display`
 /// names the spec in diagnostics, `out_display` the directory of generated files.
@@ -127,6 +157,25 @@ pub struct Compiled {
 /// spec. The generated set must then be clean: an error there is a generator bug (exit 2), and
 /// a warning already given on the spec is not repeated from the generated file.
 pub fn compile(display: &str, text: &str, out_display: &str, style: Style) -> Compiled {
+    compile_against(display, text, out_display, style, None)
+}
+
+/// [`compile`], comparing the key version the spec pins with the previous build's (CMK027).
+///
+/// Only CMK027 gets the previous build as its baseline, not the whole catalogue as with `lint
+/// --baseline`: a build stops on a spec's errors, and the previous output is only presumably
+/// what is deployed (it may be stale, or never deployed), so a baseline error such as CMK026
+/// (encryption identity removed) would block a build on a guess; after `acr-cmk rotate
+/// --identity` it would even be wrong, the key having moved to the new identity outside the
+/// template. CMK010 cannot fire on generated templates, which always enable encryption. `lint
+/// --baseline` stays the full comparison with a template known to be deployed.
+pub fn compile_against(
+    display: &str,
+    text: &str,
+    out_display: &str,
+    style: Style,
+    previous: Option<PreviousBuild>,
+) -> Compiled {
     let loaded = crate::spec::load(display, text);
     let fail = |exit, diagnostics| Compiled {
         exit,
@@ -140,13 +189,27 @@ pub fn compile(display: &str, text: &str, out_display: &str, style: Style) -> Co
         );
     };
     let model = crate::spec::model::model(&spec);
+    let mut sources = loaded.sources;
     let ctx = Ctx::new(&model).scope(ResourceScope::All);
-    let findings = rules::run(&ctx, &|m| m.default_enabled);
+    let rollback = &rules::key_version_rollback::KeyVersionRollback;
+    let compared = rollback.meta().code;
+    let mut findings = rules::run(&ctx, &|m| {
+        m.default_enabled && (previous.is_none() || m.code != compared)
+    });
+    if let Some(mut previous) = previous {
+        previous
+            .model
+            .move_files(sources.len() as crate::source::FileId);
+        for f in previous.sources.files() {
+            sources.add(f.name.clone(), f.text.clone());
+        }
+        let ctx = Ctx::new(&model)
+            .scope(ResourceScope::All)
+            .baseline(Some(&previous.model));
+        rules::check(rollback, &ctx, &mut findings);
+    }
     if findings.iter().any(|f| f.level == Level::Error) {
-        return fail(
-            Exit::Findings,
-            render_all(&findings, &loaded.sources, style),
-        );
+        return fail(Exit::Findings, render_all(&findings, &sources, style));
     }
     let advice: Vec<&Finding> = findings
         .iter()
@@ -161,10 +224,7 @@ pub fn compile(display: &str, text: &str, out_display: &str, style: Style) -> Co
         .rules
         .findings
         .retain(|f| f.level == Level::Error || !advice.iter().any(|a| a.code == f.code));
-    let mut diagnostics: String = advice
-        .iter()
-        .map(|f| render_short(f, &loaded.sources))
-        .collect();
+    let mut diagnostics: String = advice.iter().map(|f| render_short(f, &sources)).collect();
     diagnostics.push_str(&validation.render(style));
     if validation.has_errors() {
         return fail(

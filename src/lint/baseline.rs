@@ -1,5 +1,5 @@
 //! `--baseline`: the previously deployed version of each linted template, for the rules that
-//! compare (CMK010, CMK026).
+//! compare (CMK010, CMK026, CMK027).
 //!
 //! Each template is compared with its own baseline, never with every template of the run:
 //! - `--baseline DIR`: the file at the same path relative to the linted directory (or, for a
@@ -11,8 +11,14 @@
 //!
 //! The baseline is loaded per template with that template's parameter files (when it is of the
 //! same language), so names that come from parameters resolve the same way on both sides and
-//! registries match by their canonical id. Its sources are appended to the template's source
-//! map, so a finding can point into the baseline file.
+//! registries match by their canonical id. A baseline with a parameters file of its own beside
+//! it (`X.parameters.json` for `X.json`, `X.bicepparam` for `X.bicep`, as `acr-cmk build` writes
+//! them) is loaded with that file in place of the template's file of that kind: those are the
+//! values that were deployed, and a value that lives only in the parameters (the key id
+//! `kek_id`, CMK027) would otherwise read the same on both sides. Other parameter files (`-p`,
+//! a `prod.bicepparam`) apply to both sides alike.
+//! Its sources are appended to the template's source map, so a finding can point into the
+//! baseline file.
 
 use super::discover::{self, Job, Lang};
 use super::{FrontEnds, load};
@@ -32,6 +38,8 @@ pub struct BaselineFile {
     pub path: PathBuf,
     pub text: String,
     pub lang: Lang,
+    /// The baseline's own parameters file (display name, text), when one is beside it.
+    pub params: Option<(String, String)>,
 }
 
 fn lang_of(path: &Path) -> Lang {
@@ -74,12 +82,47 @@ fn open(
         });
         return None;
     }
+    let params = own_parameters(lang, path, problems);
     Some(Arc::new(BaselineFile {
         display,
         path: path.to_path_buf(),
         text,
         lang,
+        params,
     }))
+}
+
+/// Where a template's own parameters file sits: `X.parameters.json(c)` beside `X.json`,
+/// `X.bicepparam` beside `X.bicep`.
+fn sibling_parameters(lang: Lang, template: &Path) -> Vec<PathBuf> {
+    match lang {
+        Lang::Arm => discover::arm_param_siblings(template),
+        Lang::Bicep => vec![template.with_extension("bicepparam")],
+    }
+}
+
+/// The parameters file beside a baseline ([`sibling_parameters`]), read. One that exists but
+/// cannot be read is a problem of the run: the baseline would otherwise be compared with the
+/// template's values in silence.
+fn own_parameters(
+    lang: Lang,
+    template: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<(String, String)> {
+    let path = sibling_parameters(lang, template)
+        .into_iter()
+        .find(|p| p.is_file())?;
+    let display = discover::display(&path);
+    match discover::read_text(&path) {
+        Ok(text) => Some((display, text)),
+        Err(message) => {
+            problems.push(Problem {
+                file: display,
+                message: format!("baseline: {message}"),
+            });
+            None
+        }
+    }
 }
 
 /// The baseline of each job (same order as `jobs`).
@@ -160,10 +203,25 @@ pub fn load_for(
     placeholders: &Placeholders,
     sources: &mut SourceMap,
 ) -> Option<Model> {
-    let params: &[(String, String)] = if file.lang == job.lang {
-        &job.params
-    } else {
-        &[]
+    let params: Vec<(String, String)> = match (&file.params, file.lang == job.lang) {
+        (_, false) => Vec::new(),
+        (None, true) => job.params.clone(),
+        // The baseline's own parameters replace the template's sibling file; parameters given
+        // on the command line (`-p`) still apply, after it.
+        (Some(own), true) => {
+            let sibling: Vec<String> = sibling_parameters(job.lang, &job.path)
+                .iter()
+                .map(|p| discover::display(p))
+                .collect();
+            std::iter::once(own.clone())
+                .chain(
+                    job.params
+                        .iter()
+                        .filter(|(name, _)| !sibling.contains(name))
+                        .cloned(),
+                )
+                .collect()
+        }
     };
     let unit = load(
         fe,
@@ -172,7 +230,7 @@ pub fn load_for(
         &file.display,
         &file.path,
         &file.text,
-        params,
+        &params,
         placeholders,
     );
     if unit.unparseable {

@@ -248,7 +248,7 @@ impl Files<'_> {
 }
 
 /// `X.parameters.json` / `X.parameters.jsonc` beside template `X.json` / `X.jsonc`.
-fn arm_param_siblings(template: &Path) -> Vec<PathBuf> {
+pub(super) fn arm_param_siblings(template: &Path) -> Vec<PathBuf> {
     let Some(stem) = template
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

@@ -23,6 +23,30 @@ pub struct Intents {
     pub rotation: Vec<RotationIntent>,
     /// The cloud the deployment targets, when the source says (templates are cloud-neutral).
     pub cloud: Option<CloudIntent>,
+    /// Key versions a registry used before (the spec's `key.previous_versions`).
+    pub previous_key_versions: Vec<PreviousKeyVersions>,
+}
+
+/// The key versions a registry used before, as the source lists them: Key Vault versions are
+/// opaque, so this list is the only way to tell an older version from a newer one.
+#[derive(Clone, Debug)]
+pub struct PreviousKeyVersions {
+    /// The registry (index into [`Model::resources`]).
+    pub registry: usize,
+    /// Each version and where it is listed.
+    pub versions: Vec<(String, Loc)>,
+    /// The setting's name in the source (`key.previous_versions`).
+    pub setting: &'static str,
+}
+
+impl PreviousKeyVersions {
+    /// Where `version` is listed, if it is (versions compare without regard to case).
+    pub fn listed(&self, version: &str) -> Option<Loc> {
+        self.versions
+            .iter()
+            .find(|(v, _)| v.eq_ignore_ascii_case(version))
+            .map(|(_, loc)| *loc)
+    }
 }
 
 /// A rotation mode the source asks for explicitly.

@@ -14,7 +14,7 @@ pub mod testing;
 pub mod value;
 
 pub use index::same_key;
-pub use intent::{CloudIntent, Intents, RotationIntent, Spelling};
+pub use intent::{CloudIntent, Intents, PreviousKeyVersions, RotationIntent, Spelling};
 pub use value::{Key, Node, Object, Part, Sym, SymStr, Value};
 
 use crate::source::Loc;
@@ -262,6 +262,11 @@ impl Model {
         }
         if let Some(c) = &mut self.intents.cloud {
             c.loc.file += by;
+        }
+        for p in &mut self.intents.previous_key_versions {
+            for (_, loc) in &mut p.versions {
+                loc.file += by;
+            }
         }
     }
 

@@ -16,7 +16,8 @@ use std::sync::OnceLock;
 /// What a rule gets to look at.
 pub struct Ctx<'a> {
     pub model: &'a Model,
-    /// The previous version of the template (`lint --baseline`), for CMK010.
+    /// The previous version of the template (`lint --baseline`; for CMK027 also the previous
+    /// `build` output), for the rules that compare.
     pub baseline: Option<&'a Model>,
     /// Which resources the schema and naming rules look at.
     pub scope: ResourceScope,
@@ -191,6 +192,7 @@ catalogue! {
     key_not_usable_for_wrapping::KeyNotUsableForWrapping,
     managed_hsm_key_access_unchecked::ManagedHsmKeyAccessUnchecked,
     encryption_identity_removed::EncryptionIdentityRemoved,
+    key_version_rollback::KeyVersionRollback,
     limit_exceeded::LimitExceeded,
     unreadable_reference::UnreadableReference,
     schema_violation::SchemaViolation,

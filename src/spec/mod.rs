@@ -32,6 +32,7 @@
 //! | `key.rotation` | automatic/manual [from the id: versionless ⇒ automatic]; mismatch is CMK004 |
 //! | `key.type`, `key.size` | RSA/RSA-HSM, 2048/3072/4096 [RSA, 3072]; EC/oct or other sizes are CMK002 |
 //! | `key.create` | [false]; needs `key.name`, no `key.version`, the vault in the template's scope |
+//! | `key.previous_versions` | [none]; versions of the key the registry used before: pinning one again is CMK027 |
 //! | `key.rotate_after`, `key.expires_after`, `key.notify_before` | rotation policy of a created key with automatic rotation [P18M, P2Y, P30D] |
 //! | `deployment.cloud` | AzureCloud/AzureChinaCloud/AzureUSGovernment [AzureCloud] |
 //! | `deployment.api_version` | registry API [2025-11-01]; before 2019-12-01-preview is CMK014 |
@@ -195,6 +196,10 @@ pub struct Key {
     pub rotate_after: Option<Spanned<Duration>>,
     pub expires_after: Option<Spanned<Duration>>,
     pub notify_before: Option<Spanned<Duration>>,
+    /// `key.previous_versions`: versions of this key the registry used before (oldest first,
+    /// as `acr-cmk rotate --write-spec` appends them), each a distinct key version. Pinning
+    /// one of them again rolls the key back (CMK027).
+    pub previous_versions: Vec<Spanned<String>>,
     pub loc: Loc,
 }
 
@@ -403,6 +408,78 @@ mod tests {
         let s = spec(MINIMAL);
         let text = MINIMAL;
         assert_eq!(&text[s.vault.name.loc.range()], "\"kv-contoso\"");
+    }
+
+    const V1: &str = "0123456789abcdef0123456789abcdef";
+    const V2: &str = "5c0f4b1e9a2d4c7f8e3b6a1d0c9f8e7d";
+
+    fn with_previous(list: &str) -> String {
+        MINIMAL.replace(
+            "name = \"acr-cmk\"\n",
+            &format!("name = \"acr-cmk\"\nprevious_versions = {list}\n"),
+        )
+    }
+
+    #[test]
+    fn previous_versions_are_kept_in_order_with_their_location() {
+        let text = with_previous(&format!("[\"{V1}\", \"{V2}\"]"));
+        let s = spec(&text);
+        let shown: Vec<&str> = s
+            .key
+            .previous_versions
+            .iter()
+            .map(|v| &text[v.loc.range()])
+            .collect();
+        assert_eq!(shown, [format!("\"{V1}\""), format!("\"{V2}\"")]);
+        assert!(spec(MINIMAL).key.previous_versions.is_empty());
+    }
+
+    /// (message, located text) of each finding.
+    fn errors(text: &str) -> Vec<(String, String)> {
+        let l = load("t.toml", text);
+        assert!(l.spec.is_none());
+        l.findings
+            .iter()
+            .map(|f| (f.message.clone(), text[f.loc.range()].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn previous_versions_that_are_not_distinct_key_versions_are_located_errors() {
+        let text = with_previous(&format!(
+            "[\"{V1}\", 7, \"v2\", \"{}\"]",
+            V1.to_ascii_uppercase()
+        ));
+        let found = errors(&text);
+        assert_eq!(
+            found,
+            [
+                (
+                    "`key.previous_versions` holds key versions (strings), found an integer"
+                        .to_string(),
+                    "7".to_string()
+                ),
+                (
+                    "`key.previous_versions`: \"v2\" is not a key version".to_string(),
+                    "\"v2\"".to_string()
+                ),
+                (
+                    format!(
+                        "`key.previous_versions` lists \"{}\" twice",
+                        V1.to_ascii_uppercase()
+                    ),
+                    format!("\"{}\"", V1.to_ascii_uppercase())
+                ),
+            ]
+        );
+        let l = load("t.toml", &text);
+        let twice = &l.findings[2];
+        assert_eq!(&text[twice.related[0].loc.range()], format!("\"{V1}\""));
+        let found = errors(&with_previous(&format!("\"{V1}\"")));
+        assert_eq!(
+            found[0].0,
+            "`key.previous_versions` must be an array of key versions, found a string"
+        );
     }
 
     #[test]

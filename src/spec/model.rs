@@ -6,7 +6,7 @@
 //! the spec knows:
 //! - the vault and key it uses but does not create, as `existing` resources (the key with the
 //!   type and size the spec states), so that their names and the key type are checked;
-//! - the rotation mode and the target cloud, as model intents;
+//! - the rotation mode, the key versions used before and the target cloud, as model intents;
 //! - the spec's own names for the model's properties (`registry.sku` for `sku.name`), so that
 //!   messages and pointers speak TOML.
 //!
@@ -21,8 +21,8 @@ use crate::azure::types::{
 };
 use crate::azure::{self, api};
 use crate::model::{
-    CloudIntent, Key, Model, Node, Object, Presence, Resource, RotationIntent, Scope, Spelling,
-    Sym, SymStr, Value, extension_resource_id, resource_id,
+    CloudIntent, Key, Model, Node, Object, Presence, PreviousKeyVersions, Resource, RotationIntent,
+    Scope, Spelling, Sym, SymStr, Value, extension_resource_id, resource_id,
 };
 use crate::source::Loc;
 
@@ -998,7 +998,8 @@ impl Builder<'_> {
     }
 
     /// What the spec states beyond the resources: an explicit rotation mode (a default one
-    /// follows the key id and cannot contradict it) and the target cloud.
+    /// follows the key id and cannot contradict it), the key versions used before and the
+    /// target cloud.
     fn intents(&mut self, registry: usize) {
         let spec = self.spec;
         let rotation = &spec.key.rotation;
@@ -1014,6 +1015,21 @@ impl Builder<'_> {
                 stated: format!("rotation = \"{this}\""),
                 instead: format!("set rotation = \"{other}\""),
             });
+        }
+        if !spec.key.previous_versions.is_empty() {
+            self.model
+                .intents
+                .previous_key_versions
+                .push(PreviousKeyVersions {
+                    registry,
+                    versions: spec
+                        .key
+                        .previous_versions
+                        .iter()
+                        .map(|v| (v.value.clone(), v.loc))
+                        .collect(),
+                    setting: "key.previous_versions",
+                });
         }
         let cloud = &spec.deployment.cloud;
         self.model.intents.cloud = Some(CloudIntent {

@@ -60,6 +60,7 @@ const KEY_KEYS: &[&str] = &[
     "rotate_after",
     "expires_after",
     "notify_before",
+    "previous_versions",
 ];
 const DEPLOYMENT_KEYS: &[&str] = &["cloud", "api_version", "locks"];
 
@@ -128,6 +129,7 @@ enum Want {
     Bool,
     Int,
     StrTable,
+    Versions,
 }
 
 impl Want {
@@ -137,6 +139,7 @@ impl Want {
             Want::Bool => "a boolean (true or false)",
             Want::Int => "an integer",
             Want::StrTable => "a table of strings",
+            Want::Versions => "an array of key versions",
         }
     }
 
@@ -168,6 +171,9 @@ impl Want {
             },
             Want::StrTable => format!(
                 "write a table of name = \"value\" pairs, e.g. {key} = {{ environment = \"production\" }}"
+            ),
+            Want::Versions => format!(
+                "write an array of quoted versions, e.g. {key} = [\"<32-character version>\"]"
             ),
         }
     }
@@ -614,6 +620,7 @@ impl Parser<'_> {
         let rotate_after = self.duration(&s, "rotate_after");
         let expires_after = self.duration(&s, "expires_after");
         let notify_before = self.duration(&s, "notify_before");
+        let previous_versions = self.previous_versions(&s);
         let reference = match (id, name) {
             (Some(id), None) => {
                 if let Some(v) = &version {
@@ -686,8 +693,72 @@ impl Parser<'_> {
             rotate_after,
             expires_after,
             notify_before,
+            previous_versions,
             loc: s.loc,
         })
+    }
+
+    /// `key.previous_versions`: an array of distinct key versions. Whether the current version
+    /// is among them is not a structural problem but a rollback, which CMK027 reports.
+    fn previous_versions(&mut self, s: &Section) -> Vec<Spanned<String>> {
+        let Some(item) = self.item(s, "previous_versions") else {
+            return Vec::new();
+        };
+        let Some(array) = item.as_array() else {
+            self.wrong_type(s, "previous_versions", item, Want::Versions);
+            return Vec::new();
+        };
+        let mut out: Vec<Spanned<String>> = Vec::new();
+        // Lowercase version → index in `out`: a spec near the size limit can list tens of
+        // thousands of versions, which a pairwise search would compare quadratically.
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        for value in array.iter() {
+            let loc = self.loc(value.span());
+            let Some(version) = value.as_str() else {
+                self.error(
+                    loc,
+                    format!(
+                        "`key.previous_versions` holds key versions (strings), found {}",
+                        type_name(&Item::Value(value.clone()))
+                    ),
+                    Some(
+                        "quote each version: previous_versions = [\"<32-character version>\"]"
+                            .into(),
+                    ),
+                );
+                self.label("expected a string");
+                continue;
+            };
+            if !crate::azure::is_key_version(version) {
+                self.error(
+                    loc,
+                    format!(
+                        "`key.previous_versions`: \"{}\" is not a key version",
+                        crate::quote::value(version)
+                    ),
+                    Some("a key version is the last segment of a versioned key id (…/keys/<name>/<version>): 32 letters and digits, as `az keyvault key list-versions` shows in each `kid`".into()),
+                );
+                self.label("not a 32-character key version");
+                continue;
+            }
+            if let Some(&first) = seen.get(&version.to_ascii_lowercase()) {
+                let first = out[first].loc;
+                self.errors.push(
+                    Finding::new(
+                        meta("SPEC001"),
+                        loc,
+                        format!("`key.previous_versions` lists \"{version}\" twice"),
+                    )
+                    .label("listed again")
+                    .related(first, "first listed here")
+                    .help("remove the repeated version"),
+                );
+                continue;
+            }
+            seen.insert(version.to_ascii_lowercase(), out.len());
+            out.push(Spanned::new(version.to_string(), loc));
+        }
+        out
     }
 
     fn deployment(&mut self, root: &toml_edit::Table) -> Option<Deployment> {
