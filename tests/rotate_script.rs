@@ -96,6 +96,10 @@ struct Run {
 }
 
 impl Run {
+    fn stderr_has(&self, text: &str) {
+        let err = stderr(&self.out);
+        assert!(err.contains(text), "{text:?} not in:\n{err}");
+    }
     fn ok(&self) -> &Run {
         assert!(
             self.out.status.success(),
@@ -146,17 +150,33 @@ fn rotate_key(registry: &str, key: &str, identity: &str) -> String {
 const REGISTRY_KEY: &str = "https://kv-contoso-cmk.vault.azure.net/keys/acr-cmk";
 const CLIENT_ID: &str = "00000000-0000-0000-0000-0000000000c1";
 
+/// `examples/<stem>.toml` as it was before any run.
+fn example(stem: &str) -> String {
+    std::fs::read_to_string(root().join(format!("examples/{stem}.toml"))).unwrap()
+}
+
+/// rotate.sh for `examples/<stem>.toml` and `args`, checked against its snapshot, then run
+/// with `env`; the run must succeed.
+fn scripted(stem: &str, args: &[&str], snap: &str, env: &[(&str, &str)]) -> (Case, Run) {
+    let case = Case::new(stem, |t| t);
+    snapshot(snap, &case.script(args));
+    let r = case.run(env);
+    r.ok();
+    (case, r)
+}
+
 fn manual_spec() -> Case {
     Case::new("manual-rotation", |t| t)
 }
 
 #[test]
 fn new_version_on_an_automatic_registry_only_creates_the_version() {
-    let case = Case::new("registry", |t| t);
-    let script = case.script(&["--new-version"]);
-    snapshot("rotate__new-version-automatic", &script);
-    let r = case.run(&[]);
-    r.ok();
+    let (_, r) = scripted(
+        "registry",
+        &["--new-version"],
+        "rotate__new-version-automatic",
+        &[],
+    );
     assert_eq!(
         r.calls,
         [
@@ -173,12 +193,13 @@ fn new_version_on_an_automatic_registry_only_creates_the_version() {
 
 #[test]
 fn new_version_on_a_manual_registry_rotates_to_it_and_records_it() {
-    let case = manual_spec();
-    let script = case.script(&["--new-version", "--write-spec"]);
-    snapshot("rotate__new-version-manual", &script);
-    let before = case.spec();
-    let r = case.run(&[("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}"))]);
-    r.ok();
+    let (case, r) = scripted(
+        "manual-rotation",
+        &["--new-version", "--write-spec"],
+        "rotate__new-version-manual",
+        &[("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}"))],
+    );
+    let before = example("manual-rotation");
     let new_key = format!("{REGISTRY_KEY}/{NEW}");
     assert_eq!(
         r.calls,
@@ -207,11 +228,12 @@ fn new_version_on_a_manual_registry_rotates_to_it_and_records_it() {
 
 #[test]
 fn key_version_checks_the_version_then_rotates_to_it() {
-    let case = manual_spec();
-    let script = case.script(&["--key-version", OTHER]);
-    snapshot("rotate__key-version", &script);
-    let r = case.run(&[("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}"))]);
-    r.ok();
+    let (case, r) = scripted(
+        "manual-rotation",
+        &["--key-version", OTHER],
+        "rotate__key-version",
+        &[("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}"))],
+    );
     let new_key = format!("{REGISTRY_KEY}/{OTHER}");
     assert_eq!(
         r.calls,
@@ -249,11 +271,12 @@ fn key_version_checks_the_version_then_rotates_to_it() {
 
 #[test]
 fn automatic_moves_a_pinned_registry_to_the_versionless_id() {
-    let case = manual_spec();
-    let script = case.script(&["--automatic", "--write-spec"]);
-    snapshot("rotate__automatic", &script);
-    let r = case.run(&[("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}"))]);
-    r.ok();
+    let (case, r) = scripted(
+        "manual-rotation",
+        &["--automatic", "--write-spec"],
+        "rotate__automatic",
+        &[("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}"))],
+    );
     assert_eq!(
         r.calls,
         [
@@ -280,12 +303,13 @@ fn automatic_moves_a_pinned_registry_to_the_versionless_id() {
 
 #[test]
 fn manual_pins_the_current_version_read_at_run_time() {
-    let case = Case::new("registry", |t| t);
-    let script = case.script(&["--manual", "--write-spec"]);
-    snapshot("rotate__manual", &script);
-    let before = case.spec();
-    let r = case.run(&[]);
-    r.ok();
+    let (case, r) = scripted(
+        "registry",
+        &["--manual", "--write-spec"],
+        "rotate__manual",
+        &[],
+    );
+    let before = example("registry");
     let pinned = format!("{REGISTRY_KEY}/{CURRENT}");
     assert_eq!(
         r.calls,
@@ -332,11 +356,12 @@ fn manual_pins_the_current_version_read_at_run_time() {
 
 #[test]
 fn identity_system_enables_grants_then_rotates() {
-    let case = Case::new("registry", |t| t);
-    let script = case.script(&["--identity", "system", "--write-spec"]);
-    snapshot("rotate__identity-system", &script);
-    let r = case.run(&[]);
-    r.ok();
+    let (case, r) = scripted(
+        "registry",
+        &["--identity", "system", "--write-spec"],
+        "rotate__identity-system",
+        &[],
+    );
     assert_eq!(
         r.calls,
         [
@@ -405,12 +430,13 @@ fn identity_system_enables_grants_then_rotates() {
 
 #[test]
 fn identity_on_an_rbac_vault_is_granted_with_the_role_at_vault_scope() {
-    let case = Case::new("rbac", |t| t);
-    let script = case.script(&["--identity", "id-other"]);
-    snapshot("rotate__identity-user-rbac", &script);
     let key = "https://kv-contoso-rbac.vault.azure.net/keys/acr-cmk";
-    let r = case.run(&[("FAKE_AZ_REGISTRY_KEY", key)]);
-    r.ok();
+    let (_, r) = scripted(
+        "rbac",
+        &["--identity", "id-other"],
+        "rotate__identity-user-rbac",
+        &[("FAKE_AZ_REGISTRY_KEY", key)],
+    );
     let identity_id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-test/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-other";
     assert_eq!(
         r.calls,
@@ -441,11 +467,7 @@ fn a_new_grant_that_is_not_applied_yet_is_retried_then_the_script_goes_on() {
         r.calls.iter().filter(|c| c.contains("rotate-key")).count(),
         3
     );
-    assert!(
-        stderr(&r.out).contains("attempt 2 of 6"),
-        "{}",
-        stderr(&r.out)
-    );
+    r.stderr_has("attempt 2 of 6");
 }
 
 #[test]
@@ -484,13 +506,9 @@ fn a_registry_that_did_not_move_is_not_recorded() {
         ("FAKE_AZ_ROTATE_IGNORED", "1"),
     ]);
     assert_eq!(r.out.status.code(), Some(1));
-    assert!(
-        stderr(&r.out).contains(&format!(
-            "after rotate-key the registry reports the key {REGISTRY_KEY}/{V1}, not {REGISTRY_KEY}"
-        )),
-        "{}",
-        stderr(&r.out)
-    );
+    r.stderr_has(&format!(
+        "after rotate-key the registry reports the key {REGISTRY_KEY}/{V1}, not {REGISTRY_KEY}"
+    ));
     assert_eq!(case.spec(), before);
 }
 
@@ -520,11 +538,7 @@ fn the_cloud_is_checked_never_switched_and_the_registry_must_match_the_spec() {
     let r = case.run(&[("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{OTHER}"))]);
     assert_eq!(r.out.status.code(), Some(1));
     assert_eq!(r.calls, [CLOUD.to_string(), show_key("contosomanual")]);
-    assert!(
-        stderr(&r.out).contains("Deploy the spec first"),
-        "{}",
-        stderr(&r.out)
-    );
+    r.stderr_has("Deploy the spec first");
 }
 
 /// Located usage errors (exit 2) for changes that do not apply to the spec; nothing written.
