@@ -793,3 +793,46 @@ fn the_script_is_written_all_or_nothing_beside_the_build() {
     let meta = std::fs::metadata(case.path("out")).unwrap();
     assert!(meta.is_dir());
 }
+
+/// Another user-assigned identity by resource id: assigned, granted, rotated to, and recorded
+/// as the spec's identity (the one the template created is no longer named).
+#[test]
+fn identity_by_resource_id_is_recorded_as_the_specs_identity() {
+    let id = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-shared";
+    let case = Case::new("registry", |t| t);
+    case.script(&["--identity", id, "--write-spec"]);
+    let r = case.run(&[]);
+    r.ok();
+    assert_eq!(
+        r.calls[2..5],
+        [
+            format!("identity show --ids {id} --query [id, clientId, principalId] --output tsv"),
+            format!("acr identity assign --identities {id} --name contosoregistry --resource-group rg-test --output none"),
+            "keyvault set-policy --name kv-contoso-cmk --object-id 00000000-0000-0000-0000-0000000000b2 --key-permissions get wrapKey unwrapKey --output none".to_string(),
+        ]
+    );
+    assert_eq!(
+        r.calls[5],
+        rotate_key(
+            "contosoregistry",
+            REGISTRY_KEY,
+            "00000000-0000-0000-0000-0000000000c2"
+        )
+    );
+    assert_eq!(
+        case.spec(),
+        example("registry").replace(
+            "[identity]\nname = \"id-contosoregistry\"\n",
+            &format!("[identity]\nresource_id = \"{id}\"\n")
+        )
+    );
+    // The spec builds, with the registry on the new identity.
+    let out = Command::new(BIN)
+        .current_dir(case.dir.path())
+        .args(["build", "spec.toml", "--out-dir", "next"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let params = std::fs::read_to_string(case.path("next/CMKtemplate.parameters.json")).unwrap();
+    assert!(params.contains(id), "{params}");
+}

@@ -421,6 +421,42 @@ mod tests {
     }
 
     #[test]
+    fn encryption_system_implies_the_system_identity_and_contradictions_are_located() {
+        let s = spec(&MINIMAL.replace(
+            "name = \"id-x\"\n",
+            "name = \"id-x\"\nencryption = \"system\"\n",
+        ));
+        assert!(s.encryption_system() && s.system_identity());
+        assert_eq!(
+            &MINIMAL.replace(
+                "name = \"id-x\"\n",
+                "name = \"id-x\"\nencryption = \"system\"\n"
+            )[s.encryption_identity_loc().range()],
+            "\"system\""
+        );
+        for (extra, at) in [
+            (
+                "encryption = \"system\"\nsystem_assigned = false\n",
+                "false",
+            ),
+            (
+                "encryption = \"user-assigned\"\n[vault]\nfirewall = true\n",
+                "\"user-assigned\"",
+            ),
+        ] {
+            let text = MINIMAL
+                .replace("name = \"id-x\"\n", &format!("name = \"id-x\"\n{extra}"))
+                .replace(
+                    "[vault]\nfirewall = true\n[vault]\n",
+                    "[vault]\nfirewall = true\n",
+                );
+            let l = load("t.toml", &text);
+            assert_eq!(l.findings.len(), 1, "{text}\n{:?}", l.findings);
+            assert_eq!(&text[l.findings[0].loc.range()], at, "{text}");
+        }
+    }
+
+    #[test]
     fn values_remember_their_location() {
         let s = spec(MINIMAL);
         let text = MINIMAL;

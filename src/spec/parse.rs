@@ -966,8 +966,22 @@ impl Parser<'_> {
         }
     }
 
-    /// `identity.encryption = "system"` needs the system-assigned identity it names.
+    /// `identity.encryption = "system"` needs the system-assigned identity it names; behind a
+    /// firewall nothing else reaches the key.
     fn encryption_identity_checks(&mut self, spec: &Spec) {
+        let enc = &spec.encryption_system;
+        if spec.vault.firewall.value && enc.explicit && !enc.value {
+            self.errors.push(
+                Finding::new(
+                    meta("SPEC001"),
+                    enc.loc,
+                    "behind a vault firewall the registry reaches its key only through its system-assigned identity: a user-assigned identity is not a trusted service (MicrosoftDocs/azure-docs#61064, #61015)",
+                )
+                .label("cannot be user-assigned behind a firewall")
+                .related(spec.vault.firewall.loc, "the vault denies public network access")
+                .help("remove `encryption = \"user-assigned\"` (a firewalled vault implies \"system\"), or set `vault.firewall = false`"),
+            );
+        }
         let sa = &spec.system_assigned;
         if spec.encryption_system.value && sa.explicit && !sa.value {
             self.errors.push(
