@@ -165,6 +165,19 @@ fn scripted(stem: &str, args: &[&str], snap: &str, env: &[(&str, &str)]) -> (Cas
     (case, r)
 }
 
+/// rotate.sh for `examples/manual-rotation.toml` with `args`, run on a registry pinned to V1
+/// with `env` too; the spec as it was before the run.
+fn pinned_run(args: &[&str], env: &[(&str, &str)]) -> (Case, String, Run) {
+    let case = manual_spec();
+    case.script(args);
+    let before = case.spec();
+    let pinned = format!("{REGISTRY_KEY}/{V1}");
+    let mut all = vec![("FAKE_AZ_REGISTRY_KEY", pinned.as_str())];
+    all.extend_from_slice(env);
+    let r = case.run(&all);
+    (case, before, r)
+}
+
 fn manual_spec() -> Case {
     Case::new("manual-rotation", |t| t)
 }
@@ -472,14 +485,16 @@ fn a_new_grant_that_is_not_applied_yet_is_retried_then_the_script_goes_on() {
 
 #[test]
 fn a_failing_rotate_key_stops_with_what_is_left_and_records_nothing() {
-    let case = manual_spec();
-    case.script(&["--new-version", "--write-spec"]);
-    let before = case.spec();
-    let r = case.run(&[
-        ("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}")),
-        ("FAKE_AZ_ROTATE_FAILS", "1"),
-        ("FAKE_AZ_ROTATE_ERROR", "(AuthorizationFailed) The client does not have authorization to perform action 'Microsoft.ContainerRegistry/registries/write'."),
-    ]);
+    let (case, before, r) = pinned_run(
+        &["--new-version", "--write-spec"],
+        &[
+            ("FAKE_AZ_ROTATE_FAILS", "1"),
+            (
+                "FAKE_AZ_ROTATE_ERROR",
+                "(AuthorizationFailed) The client does not have authorization to perform action 'Microsoft.ContainerRegistry/registries/write'.",
+            ),
+        ],
+    );
     assert_eq!(r.out.status.code(), Some(1));
     let err = stderr(&r.out);
     assert!(err.contains("AuthorizationFailed"), "{err}");
@@ -498,13 +513,10 @@ fn a_failing_rotate_key_stops_with_what_is_left_and_records_nothing() {
 
 #[test]
 fn a_registry_that_did_not_move_is_not_recorded() {
-    let case = manual_spec();
-    case.script(&["--automatic", "--write-spec"]);
-    let before = case.spec();
-    let r = case.run(&[
-        ("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}")),
-        ("FAKE_AZ_ROTATE_IGNORED", "1"),
-    ]);
+    let (case, before, r) = pinned_run(
+        &["--automatic", "--write-spec"],
+        &[("FAKE_AZ_ROTATE_IGNORED", "1")],
+    );
     assert_eq!(r.out.status.code(), Some(1));
     r.stderr_has(&format!(
         "after rotate-key the registry reports the key {REGISTRY_KEY}/{V1}, not {REGISTRY_KEY}"
@@ -514,15 +526,14 @@ fn a_registry_that_did_not_move_is_not_recorded() {
 
 #[test]
 fn a_failing_spec_update_says_how_to_record_the_rotation() {
-    let case = manual_spec();
-    case.script(&["--automatic", "--write-spec"]);
-    let r = case.run(&[
-        ("FAKE_AZ_REGISTRY_KEY", &format!("{REGISTRY_KEY}/{V1}")),
-        ("ACR_CMK", "/nonexistent/acr-cmk"),
-    ]);
+    let (case, before, r) = pinned_run(
+        &["--automatic", "--write-spec"],
+        &[("ACR_CMK", "/nonexistent/acr-cmk")],
+    );
     assert_eq!(r.out.status.code(), Some(1));
     let err = stderr(&r.out);
     assert!(err.contains("the registry was rotated, but the spec was not updated (see above); record it with: acr-cmk rotate ../spec.toml --automatic --spec-only"), "{err}");
+    assert_eq!(case.spec(), before);
 }
 
 #[test]
