@@ -111,12 +111,13 @@ fn set_version(
             }
         },
     }
-    if key.contains_key("rotation") {
-        let mode = if version.is_some() {
-            "manual"
-        } else {
-            "automatic"
-        };
+    let mode = if version.is_some() {
+        "manual"
+    } else {
+        "automatic"
+    };
+    let written = key.get("rotation").and_then(|i| i.as_str());
+    if written.is_some_and(|r| !r.eq_ignore_ascii_case(mode)) {
         set_str(key, "rotation", mode);
         said.push(format!("key.rotation = \"{mode}\""));
     }
