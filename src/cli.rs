@@ -1,7 +1,7 @@
 //! Raw command-line arguments (clap). Resolved settings live with the commands that use them.
 
 use crate::report::Format;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -44,6 +44,8 @@ pub enum Command {
         #[arg(required = true, value_name = "SPECS")]
         specs: Vec<PathBuf>,
     },
+    /// Write rotate.sh: rotate the key or the key-access identity of a deployed registry.
+    Rotate(RotateArgs),
     /// Lint ARM JSON templates, parameter files, Bicep and .bicepparam files.
     Lint(LintArgs),
     /// Print the documentation of a rule.
@@ -57,6 +59,60 @@ pub enum Command {
         format: CatalogFormat,
     },
 }
+
+/// `acr-cmk rotate`: exactly one change per run.
+#[derive(clap::Args, Debug, Clone)]
+#[command(
+    group(ArgGroup::new("change").required(true).multiple(false)
+        .args(["new_version", "key_version", "automatic", "manual", "identity"])),
+    after_long_help = ROTATE_HELP
+)]
+pub struct RotateArgs {
+    /// The spec of the deployed registry (as deployed: rotate.sh first checks that the registry
+    /// uses the key the spec says).
+    pub spec: PathBuf,
+    /// Where rotate.sh is written.
+    #[arg(long, default_value = "out")]
+    pub out_dir: PathBuf,
+    /// Create a new version of the key (az keyvault key create). A registry on the versionless
+    /// key id (automatic rotation) picks it up within an hour; a registry pinned to a version
+    /// (manual rotation) is then rotated to it (az acr encryption rotate-key).
+    #[arg(long)]
+    pub new_version: bool,
+    /// Rotate a registry pinned to a version (manual rotation) to this existing version (32
+    /// hexadecimal characters); it must be enabled and not expired.
+    #[arg(long, value_name = "VERSION")]
+    pub key_version: Option<String>,
+    /// Switch to the versionless key id: the registry follows new key versions.
+    #[arg(long)]
+    pub automatic: bool,
+    /// Switch to a versioned key id: pinned to VERSION, or to the key's current version
+    /// (read when rotate.sh runs).
+    #[arg(long, value_name = "VERSION", num_args = 0..=1, require_equals = true)]
+    pub manual: Option<Option<String>>,
+    /// Reach the key through another identity: `system` (the registry's system-assigned
+    /// identity), or a user-assigned identity by resource id or by name (in the registry's
+    /// resource group). rotate.sh assigns it to the registry and grants it on the vault first.
+    #[arg(long, value_name = "system|IDENTITY")]
+    pub identity: Option<String>,
+    /// rotate.sh records the rotation in the spec once the registry confirms it (it runs
+    /// `acr-cmk rotate SPEC … --spec-only`; ACR_CMK names another acr-cmk).
+    #[arg(long)]
+    pub write_spec: bool,
+    /// Write no script: record in the spec a rotation that is done (what rotate.sh runs with
+    /// --write-spec). Comments and layout are kept; the spec is replaced atomically.
+    #[arg(long, conflicts_with_all = ["write_spec", "out_dir"])]
+    pub spec_only: bool,
+}
+
+const ROTATE_HELP: &str = "\
+When the spec is written: never before the registry is rotated. With --write-spec, rotate.sh ends
+(after `az acr encryption show` confirms the new key id) by running `acr-cmk rotate SPEC <change>
+--spec-only` with the values known only then (the new version, the current version). A replaced
+version goes to key.previous_versions. `--identity system` records identity.encryption = \"system\".
+
+Exit codes: 0 ok (also: --spec-only when the spec already says so) · 2 usage error (a change that
+does not apply to the spec, located in it), unreadable or invalid spec, I/O failure";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct LintArgs {

@@ -35,6 +35,7 @@ pub fn run(cli: cli::Cli) -> Exit {
             check,
         } => commands::build::run(&specs, &out_dir, check),
         Command::Validate { specs } => commands::validate::run(&specs),
+        Command::Rotate(args) => commands::rotate::run(&args),
         Command::Lint(args) => commands::lint::run(&args),
         Command::Explain { code } => commands::explain::run(&code),
         Command::Rules { format } => commands::rules::run(format),

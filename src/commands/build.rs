@@ -16,7 +16,7 @@ use crate::rules::limit_exceeded::file_too_large;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-mod output;
+pub(crate) mod output;
 
 /// One spec and where its files go.
 pub struct Target {
@@ -53,14 +53,14 @@ pub fn targets(specs: &[PathBuf], out_dir: &Path) -> Result<Vec<Target>, String>
         .collect()
 }
 
-/// Read and compile one spec, printing its diagnostics to stderr.
-pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Generated>) {
+/// Read a spec file, printing why it cannot be read to stderr.
+pub fn read_spec(spec: &Path, style: Style) -> Result<String, Exit> {
     // The size and the kind of file are checked before reading: `/dev/zero` or a FIFO would
     // never end, a huge file would be read whole.
     match std::fs::metadata(spec) {
         Ok(meta) if !meta.is_file() => {
             eprintln!("error: cannot read {}: not a regular file", spec.display());
-            return (Exit::Error, None);
+            return Err(Exit::Error);
         }
         Ok(meta) if meta.len() > MAX_SPEC_BYTES => {
             let mut sources = crate::source::SourceMap::new();
@@ -70,17 +70,22 @@ pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Gene
                 "{}",
                 crate::report::human::render(&finding, &sources, style)
             );
-            return (Exit::Error, None);
+            return Err(Exit::Error);
         }
         _ => {}
     }
     // The lint's reader: invalid UTF-8 is reported with its line and column.
-    let text = match crate::lint::walk::read_text(spec) {
+    crate::lint::walk::read_text(spec).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", spec.display());
+        Exit::Error
+    })
+}
+
+/// Read and compile one spec, printing its diagnostics to stderr.
+pub fn compile_file(spec: &Path, dir: &Path, style: Style) -> (Exit, Option<Generated>) {
+    let text = match read_spec(spec, style) {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", spec.display());
-            return (Exit::Error, None);
-        }
+        Err(e) => return (e, None),
     };
     let c = compile_against(
         &spec.display().to_string(),

@@ -87,7 +87,8 @@ fn registry_id() -> String {
     format!("resourceId('{REGISTRY}', parameters('registry_name'))")
 }
 
-/// Is the registry on its system-assigned identity (the second phase behind a firewall)?
+/// Is the registry on its system-assigned identity (the second phase behind a firewall, or of
+/// `identity.encryption = "system"`)?
 fn on_system_identity() -> String {
     format!("equals(parameters('encryption_identity'), '{ENCRYPTION_IDENTITY_SYSTEM}')")
 }
@@ -227,7 +228,7 @@ fn template_parameters(p: &Plan) -> Value {
             string_param(desc::KEY_NAME, Some(1), Some(127)),
         ),
     };
-    if p.firewall {
+    if p.via_system {
         let mut param = with_default(
             string_param(desc::ENCRYPTION_IDENTITY, None, None),
             json!(ENCRYPTION_IDENTITY_USER),
@@ -531,7 +532,7 @@ fn registry_resource(p: &Plan) -> Value {
     // Behind a firewall the registry is created with its user-assigned identity and then
     // moved to its system-assigned one (`'system'`, the word the service reserves for it; the
     // CLI's rotate-key --identity [system] sends the same), which the template then keeps.
-    let encryption_identity = if p.firewall {
+    let encryption_identity = if p.via_system {
         format!(
             "if({}, '{ENCRYPTION_IDENTITY_SYSTEM}', {})",
             on_system_identity(),
@@ -666,7 +667,7 @@ pub fn parameters(p: &Plan) -> Value {
         KeyPlan::Existing { kek_id } => put("kek_id", json!(kek_id)),
         KeyPlan::Create { name } => put("key_name", json!(name)),
     }
-    if p.firewall {
+    if p.via_system {
         // The first deployment; deploy.sh passes `system` once the registry is moved.
         put("encryption_identity", json!(ENCRYPTION_IDENTITY_USER));
     }

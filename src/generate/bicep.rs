@@ -21,6 +21,9 @@ const MAIN: &str = include_str!("../../templates/CMKtemplate.bicep.hbs");
 const MODULE: &str = include_str!("../../templates/CMKtemplate.key-access.bicep.hbs");
 const PARAMS: &str = include_str!("../../templates/CMKtemplate.bicepparam.hbs");
 const DEPLOY: &str = include_str!("../../templates/deploy.sh.hbs");
+/// Shell fragments shared by deploy.sh and rotate.sh (`{{> cloud_check}}`, `{{> key_retry}}`).
+const CLOUD_CHECK: &str = include_str!("../../templates/cloud-check.sh.hbs");
+const KEY_RETRY: &str = include_str!("../../templates/key-retry.sh.hbs");
 
 /// An object key as Bicep writes it: bare when it is an identifier (and not `true`, `false` or
 /// `null`), quoted otherwise — the linter's `prefer-unquoted-property-names`
@@ -82,7 +85,9 @@ handlebars_helper!(lit_raw: |s: str| string_contents(s));
 handlebars_helper!(lit_comment: |s: str| s.replace(['\r', '\n'], " "));
 handlebars_helper!(sh: |s: str| shell_quote(s));
 
-fn registry() -> Result<Handlebars<'static>, String> {
+/// Handlebars as every generated file is rendered: strict, unescaped, with the helpers and
+/// the shared shell fragments.
+pub(super) fn engine() -> Result<Handlebars<'static>, String> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
@@ -90,6 +95,15 @@ fn registry() -> Result<Handlebars<'static>, String> {
     hb.register_helper("lit_raw", Box::new(lit_raw));
     hb.register_helper("lit_comment", Box::new(lit_comment));
     hb.register_helper("sh", Box::new(sh));
+    for (name, text) in [("cloud_check", CLOUD_CHECK), ("key_retry", KEY_RETRY)] {
+        hb.register_partial(name, text)
+            .map_err(|e| format!("template {name}: {e}"))?;
+    }
+    Ok(hb)
+}
+
+fn registry() -> Result<Handlebars<'static>, String> {
+    let mut hb = engine()?;
     for (name, text) in [
         (BICEP_FILE, MAIN),
         (BICEP_GRANT_MODULE_FILE, MODULE),
@@ -135,7 +149,7 @@ fn lock_lines(targets: &[LockTarget]) -> Vec<String> {
 
 /// ` --resource-group '<g>' --subscription '<s>'` for `az keyvault` commands on a vault
 /// elsewhere (empty for the deployment's own resource group).
-fn vault_scope_args(p: &Plan) -> String {
+pub(super) fn vault_scope_args(p: &Plan) -> String {
     let mut out = String::new();
     if let Some(r) = &p.vault_remote {
         if let Some(rg) = &r.resource_group {
@@ -229,6 +243,7 @@ fn context(p: &Plan) -> Value {
         "system_identity": p.system_identity,
         "identity_type": if p.system_identity { "SystemAssigned, UserAssigned" } else { "UserAssigned" },
         "firewall": p.firewall,
+        "via_system": p.via_system,
         "encryption_identity_user": ENCRYPTION_IDENTITY_USER,
         "encryption_identity_system": ENCRYPTION_IDENTITY_SYSTEM,
         "registry_identity_query": format!(
@@ -252,7 +267,7 @@ fn context(p: &Plan) -> Value {
 }
 
 /// Squeeze runs of blank lines left by conditional blocks, so output reads as hand-written.
-fn tidy(s: String) -> String {
+pub(super) fn tidy(s: String) -> String {
     let mut out = String::with_capacity(s.len());
     let mut blank = 0;
     for line in s.lines() {

@@ -10,6 +10,7 @@ mod arm;
 mod bicep;
 pub mod escape;
 pub mod plan;
+pub mod rotate;
 pub mod validate;
 
 pub use crate::azure::api;

@@ -67,6 +67,10 @@ pub struct Plan {
     /// identity, then moved to its system-assigned identity, which passes the firewall as a
     /// trusted service (see [`Plan::notes`]).
     pub firewall: bool,
+    /// The registry reaches its key through its system-assigned identity once deploy.sh has
+    /// moved it there (`identity.encryption = "system"`, implied by the firewall): the
+    /// template's `encryption_identity` parameter and deploy.sh's two-step sequence.
+    pub via_system: bool,
     /// CanNotDelete locks on the identity and on a created vault.
     pub locks: bool,
 }
@@ -163,6 +167,7 @@ impl Plan {
             }),
             system_identity: spec.system_identity(),
             firewall: v.firewall.value,
+            via_system: spec.encryption_system(),
             locks: spec.deployment.locks.value,
         }
     }
@@ -271,6 +276,8 @@ impl Plan {
             out.push(format!(
                 "Vault behind a firewall (vault.firewall): a user-assigned identity is not a trusted service, so only the registry's system-assigned identity passes the vault firewall (MicrosoftDocs/azure-docs issues 61064 and 61015; Microsoft's 2021 ACR customer-managed-key guide: \"an Azure container registry can only bypass the firewall when using its system-managed identity\"). A registry is created with a user-assigned identity only, so deploy.sh runs the documented sequence: deploy with encryption_identity=user-assigned (the registry gets both identities, and the system identity is granted on the vault); az acr encryption rotate-key --identity [system] with the same key; deploy again with encryption_identity=system, which the template then describes for good, so a redeployment never moves the registry back to the user-assigned identity. {vault}"
             ));
+        } else if self.via_system {
+            out.push("The registry reaches its key through its system-assigned identity (identity.encryption = \"system\", as acr-cmk rotate --identity system records it). A registry is created with a user-assigned identity only, so deploy.sh creates it with encryption_identity=user-assigned, moves it with az acr encryption rotate-key --identity [system], and deploys again with encryption_identity=system; a registry already on its system-assigned identity is deployed with encryption_identity=system at once, so a redeployment never moves it back.".to_string());
         } else if self.system_identity {
             out.push("The registry's system-assigned identity is enabled beside the user-assigned one and granted key access (identity.system_assigned), so that az acr encryption rotate-key --identity [system] can switch to it; the registry keeps using the user-assigned identity until then.".to_string());
         }

@@ -22,7 +22,8 @@
 //! | `registry.public_network_access`, `registry.zone_redundancy` | Enabled/Disabled [Enabled, Disabled] |
 //! | `registry.admin_user` | [false] |
 //! | `identity.name` / `identity.resource_id` | exactly one: create, or use an existing identity |
-//! | `identity.system_assigned` | [false; true with `vault.firewall`]: the registry's system identity too |
+//! | `identity.system_assigned` | [false; true with `vault.firewall` or `encryption = "system"`]: the registry's system identity too |
+//! | `identity.encryption` | user-assigned/system [user-assigned; system with `vault.firewall`]: the identity the registry reaches its key with (`rotate --identity system` writes it) |
 //! | `vault.name` | required, 3–24 rule (CMK013) |
 //! | `vault.resource_group`, `vault.subscription_id` | vault elsewhere: grant via nested deployment |
 //! | `vault.access` | access-policy/rbac [access-policy] |
@@ -254,6 +255,10 @@ pub struct Spec {
     /// `identity.system_assigned`: the registry's system-assigned identity is enabled beside
     /// the user-assigned one and granted key access (implied by `vault.firewall`).
     pub system_assigned: Spanned<bool>,
+    /// `identity.encryption = "system"`: the registry reaches its key through its
+    /// system-assigned identity (moved there by `acr-cmk rotate --identity system`), as it does
+    /// behind a vault firewall; default `"user-assigned"`.
+    pub encryption_system: Spanned<bool>,
     pub vault: Vault,
     pub key: Key,
     pub deployment: Deployment,
@@ -262,13 +267,30 @@ pub struct Spec {
 impl Spec {
     /// Does the registry get its system-assigned identity (and its grant) too?
     pub fn system_identity(&self) -> bool {
-        self.system_assigned.value || self.vault.firewall.value
+        self.system_assigned.value || self.vault.firewall.value || self.encryption_system.value
+    }
+
+    /// Does the registry reach its key through its system-assigned identity
+    /// (`identity.encryption = "system"`, implied by `vault.firewall`)?
+    pub fn encryption_system(&self) -> bool {
+        self.encryption_system.value || self.vault.firewall.value
+    }
+
+    /// Where the spec says so: `identity.encryption`, else `vault.firewall`.
+    pub fn encryption_identity_loc(&self) -> Loc {
+        if self.encryption_system.explicit {
+            self.encryption_system.loc
+        } else {
+            self.vault.firewall.loc
+        }
     }
 
     /// Where the system identity is asked for: `identity.system_assigned`, else `vault.firewall`.
     pub fn system_identity_loc(&self) -> Loc {
         if self.system_assigned.explicit {
             self.system_assigned.loc
+        } else if self.encryption_system.explicit {
+            self.encryption_system.loc
         } else {
             self.vault.firewall.loc
         }
@@ -401,6 +423,42 @@ mod tests {
         );
         assert_eq!(s.key.rotation.value, Rotation::Manual);
         assert!(!s.key.rotation.explicit);
+    }
+
+    #[test]
+    fn encryption_system_implies_the_system_identity_and_contradictions_are_located() {
+        let s = spec(&MINIMAL.replace(
+            "name = \"id-x\"\n",
+            "name = \"id-x\"\nencryption = \"system\"\n",
+        ));
+        assert!(s.encryption_system() && s.system_identity());
+        assert_eq!(
+            &MINIMAL.replace(
+                "name = \"id-x\"\n",
+                "name = \"id-x\"\nencryption = \"system\"\n"
+            )[s.encryption_identity_loc().range()],
+            "\"system\""
+        );
+        for (extra, at) in [
+            (
+                "encryption = \"system\"\nsystem_assigned = false\n",
+                "false",
+            ),
+            (
+                "encryption = \"user-assigned\"\n[vault]\nfirewall = true\n",
+                "\"user-assigned\"",
+            ),
+        ] {
+            let text = MINIMAL
+                .replace("name = \"id-x\"\n", &format!("name = \"id-x\"\n{extra}"))
+                .replace(
+                    "[vault]\nfirewall = true\n[vault]\n",
+                    "[vault]\nfirewall = true\n",
+                );
+            let l = load("t.toml", &text);
+            assert_eq!(l.findings.len(), 1, "{text}\n{:?}", l.findings);
+            assert_eq!(&text[l.findings[0].loc.range()], at, "{text}");
+        }
     }
 
     #[test]

@@ -40,7 +40,7 @@ const REGISTRY_KEYS: &[&str] = &[
     "zone_redundancy",
     "admin_user",
 ];
-const IDENTITY_KEYS: &[&str] = &["name", "resource_id", "system_assigned"];
+const IDENTITY_KEYS: &[&str] = &["name", "resource_id", "system_assigned", "encryption"];
 const VAULT_KEYS: &[&str] = &[
     "name",
     "resource_group",
@@ -462,11 +462,12 @@ impl Parser<'_> {
         let vault = self.vault(root);
         let deployment = self.deployment(root);
         let key = self.key(root);
-        let (identity, system_assigned) = identity?;
+        let (identity, system_assigned, encryption_system) = identity?;
         let spec = Spec {
             registry: registry?,
             identity,
             system_assigned,
+            encryption_system,
             vault: vault?,
             key: key?,
             deployment: deployment?,
@@ -544,14 +545,22 @@ impl Parser<'_> {
         out
     }
 
-    /// The identity and `identity.system_assigned`.
-    fn identity(&mut self, root: &toml_edit::Table) -> Option<(Identity, Spanned<bool>)> {
+    /// The identity, `identity.system_assigned` and `identity.encryption` (true: "system").
+    #[allow(clippy::type_complexity)]
+    fn identity(
+        &mut self,
+        root: &toml_edit::Table,
+    ) -> Option<(Identity, Spanned<bool>, Spanned<bool>)> {
         let s = self.section(root, "identity");
         let t = s.table?;
         self.unknown_keys(s.path, t, IDENTITY_KEYS);
         let name = self.string(&s, "name");
         let rid = self.string(&s, "resource_id");
         let system_assigned = self.boolean(&s, "system_assigned", false);
+        let encryption_system = match self.one_of(&s, "encryption", &["user-assigned", "system"]) {
+            Some(v) => Spanned::new(v.value == "system", v.loc),
+            None => Spanned::default_at(false, s.loc),
+        };
         let identity = match (name, rid) {
             (Some(n), None) => Some(Identity::Create(n)),
             (None, Some(r)) => Some(Identity::Existing(r)),
@@ -576,7 +585,7 @@ impl Parser<'_> {
                 None
             }
         };
-        Some((identity?, system_assigned))
+        Some((identity?, system_assigned, encryption_system))
     }
 
     fn vault(&mut self, root: &toml_edit::Table) -> Option<Vault> {
@@ -878,6 +887,7 @@ impl Parser<'_> {
         }
         self.rotation_policy_checks(spec);
         self.firewall_checks(spec);
+        self.encryption_identity_checks(spec);
     }
 
     /// The rotation policy keys apply to a key the template creates with automatic rotation,
@@ -1024,6 +1034,37 @@ impl Parser<'_> {
                 f = f.related(other, other_label);
             }
             self.errors.push(f);
+        }
+    }
+
+    /// `identity.encryption = "system"` needs the system-assigned identity it names; behind a
+    /// firewall nothing else reaches the key.
+    fn encryption_identity_checks(&mut self, spec: &Spec) {
+        let enc = &spec.encryption_system;
+        if spec.vault.firewall.value && enc.explicit && !enc.value {
+            self.errors.push(
+                Finding::new(
+                    meta("SPEC001"),
+                    enc.loc,
+                    "behind a vault firewall the registry reaches its key only through its system-assigned identity: a user-assigned identity is not a trusted service (MicrosoftDocs/azure-docs#61064, #61015)",
+                )
+                .label("cannot be user-assigned behind a firewall")
+                .related(spec.vault.firewall.loc, "the vault denies public network access")
+                .help("remove `encryption = \"user-assigned\"` (a firewalled vault implies \"system\"), or set `vault.firewall = false`"),
+            );
+        }
+        let sa = &spec.system_assigned;
+        if spec.encryption_system.value && sa.explicit && !sa.value {
+            self.errors.push(
+                Finding::new(
+                    meta("SPEC001"),
+                    sa.loc,
+                    "`identity.encryption = \"system\"` reaches the key through the registry's system-assigned identity, which `system_assigned = false` turns off",
+                )
+                .label("cannot be false with encryption = \"system\"")
+                .related(spec.encryption_system.loc, "the registry reaches its key through its system-assigned identity")
+                .help("remove `system_assigned = false`, or `encryption = \"system\"`"),
+            );
         }
     }
 

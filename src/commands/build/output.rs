@@ -347,7 +347,7 @@ fn is_same_file(_: &File, path: &Path) -> bool {
 /// The reason of an I/O error without the path `tempfile` attaches to it: that path is a
 /// staging file (`.tmpBchDoA`) the user never asked for and that no longer exists; the caller
 /// names the real target.
-fn io_reason(e: &std::io::Error) -> String {
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
     // tempfile wraps the OS error in its own `PathError`, shown as `<os error> at path "<tmp>"`
     // and without the OS error as a source: its text up to the path is the reason.
     let shown = e.to_string();
