@@ -16,6 +16,8 @@ const V1: &str = "0123456789abcdef0123456789abcdef";
 const NEW: &str = "fedcba9876543210fedcba9876543210";
 const CURRENT: &str = "00112233445566778899aabbccddeeff";
 const OTHER: &str = "aaaabbbbccccddddeeeeffff00001111";
+/// The version examples/manual-rotation.toml lists in key.previous_versions.
+const EARLIER: &str = "9a8b7c6d5e4f30211203f4e5d6c7b8a9";
 
 const CLOUD: &str = "cloud show --query name --output tsv";
 
@@ -229,12 +231,15 @@ fn new_version_on_a_manual_registry_rotates_to_it_and_records_it() {
     // The spec now says the new version; the old one is kept for the rollback check; every
     // comment and the layout are as they were.
     let after = case.spec();
+    // (The example already lists an earlier version: the replaced one is appended after it.)
     assert_eq!(
         after,
-        before.replace(
-            &format!("acr-cmk/{V1}\"\nrotation = \"manual\"\n"),
-            &format!("acr-cmk/{NEW}\"\nrotation = \"manual\"\nprevious_versions = [\"{V1}\"]\n")
-        )
+        before
+            .replace(&format!("acr-cmk/{V1}\""), &format!("acr-cmk/{NEW}\""))
+            .replace(
+                &format!("previous_versions = [\"{EARLIER}\"]"),
+                &format!("previous_versions = [\"{EARLIER}\", \"{V1}\"]")
+            )
     );
     snapshot("rotate__new-version-manual__spec", &after);
 }
@@ -304,8 +309,8 @@ fn automatic_moves_a_pinned_registry_to_the_versionless_id() {
     let after = case.spec();
     assert!(
         after.contains(&format!(
-            "id = \"{REGISTRY_KEY}\"\nrotation = \"automatic\"\nprevious_versions = [\"{V1}\"]\n"
-        )),
+            "id = \"{REGISTRY_KEY}\"\nrotation = \"automatic\"\n"
+        )) && after.contains(&format!("previous_versions = [\"{EARLIER}\", \"{V1}\"]\n")),
         "{after}"
     );
     assert!(
@@ -669,8 +674,31 @@ fn spec_only_records_a_rotation_and_keeps_comments_and_layout() {
         ),
         "{after}"
     );
-    // (Until key.previous_versions is part of the spec schema, on the rollback branch, the
-    // edited spec is checked as text only.)
+    // The recorded spec is a valid spec, and the move away from the version it lists in
+    // key.previous_versions is a recorded rotation, not a rollback (no CMK027).
+    let validated = Command::new(BIN)
+        .current_dir(case.dir.path())
+        .args(["validate", "spec.toml"])
+        .output()
+        .unwrap();
+    assert!(validated.status.success(), "{}", stderr(&validated));
+    assert!(!stderr(&validated).contains("CMK027"), "{}", stderr(&validated));
+    // Recording the old version again would be a rollback, and build says so.
+    let back = Case::new("manual-rotation", |t| t);
+    std::fs::write(back.path("spec.toml"), &after).unwrap();
+    let out = back.rotate(&["--key-version", V1, "--spec-only"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let validated = Command::new(BIN)
+        .current_dir(back.dir.path())
+        .args(["validate", "spec.toml"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&validated).contains("CMK027") || stdout(&validated).contains("CMK027"),
+        "pinning a version the spec lists as used before is a rollback: {}{}",
+        stdout(&validated),
+        stderr(&validated)
+    );
 
     // Recorded twice: the spec already says so and is left alone (rotate.sh may run twice).
     let case = Case::new("registry", |t| t);
