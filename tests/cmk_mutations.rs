@@ -157,6 +157,7 @@ const EXAMPLES_WITHOUT_KEY: &[&str] = &[
     "manual-rotation",
     "rbac",
     "registry",
+    "system-encryption",
     "system-identity",
 ];
 const EXAMPLES_WITH_VAULT: &[&str] = &["create-vault-and-key", "firewalled-vault"];
