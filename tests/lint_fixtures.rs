@@ -376,6 +376,29 @@ fn cmk006_accepts_the_system_identity_only_with_a_baseline_showing_the_registry(
     }
 }
 
+/// A registry moved to its system-assigned identity (`CMK007/system/`, linted with the
+/// user-assigned deployment as baseline so that CMK006 is quiet): CMK007 checks that identity's
+/// grant, whose principal is the registry's `identity.principalId`, in ARM and Bicep alike;
+/// a grant to a principal the tool cannot tell is a CMK020 note, not a silent pass.
+#[test]
+fn cmk007_checks_the_grant_of_the_registry_s_system_identity() {
+    let cfg = configs();
+    for ext in ["json", "bicep"] {
+        let baseline = ["--baseline".to_string(), format!("CMK007/good.{ext}")];
+        let expected: [(&str, Vec<(String, String)>, i32); 3] = [
+            ("granted", vec![], 0),
+            ("missing", vec![("CMK007".into(), "error".into())], 1),
+            ("unknown", vec![("CMK020".into(), "note".into())], 0),
+        ];
+        for (case, findings, exit) in expected {
+            let file = format!("CMK007/system/{case}.{ext}");
+            let run = lint(&file, "json", &baseline, &cfg.empty);
+            assert_eq!(active(&run), findings, "{file}: {}", run.stdout);
+            assert_eq!(run.exit, exit, "{file}");
+        }
+    }
+}
+
 fn redact_version(text: &str) -> String {
     text.replace(
         &format!("\"{}\"", env!("CARGO_PKG_VERSION")),
