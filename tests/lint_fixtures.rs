@@ -377,6 +377,35 @@ fn cmk006_accepts_the_system_identity_only_with_a_baseline_showing_the_registry(
     }
 }
 
+/// A registry moved to its system-assigned identity (`CMK007/system/`, linted with the
+/// user-assigned deployment as baseline so that CMK006 is quiet): CMK007 checks that identity's
+/// grant, whose principal is the registry's `identity.principalId`, in ARM and Bicep alike;
+/// a grant to a principal the tool cannot tell is a CMK020 note, not a silent pass.
+#[test]
+fn cmk007_checks_the_grant_of_the_registry_s_system_identity() {
+    let cfg = configs();
+    for ext in ["json", "bicep"] {
+        let baseline = ["--baseline".to_string(), format!("CMK007/good.{ext}")];
+        // (case, the one finding's code and level, exit code)
+        let expected = [
+            ("granted", None, 0),
+            ("missing", Some(("CMK007", "error")), 1),
+            ("unknown", Some(("CMK020", "note")), 0),
+        ];
+        for (case, finding, exit) in expected {
+            let file = format!("CMK007/system/{case}.{ext}");
+            let run = lint(&file, "json", &baseline, &cfg.empty);
+            let found = active(&run);
+            let found: Vec<(&str, &str)> = found
+                .iter()
+                .map(|(c, l)| (c.as_str(), l.as_str()))
+                .collect();
+            assert_eq!(found, Vec::from_iter(finding), "{file}: {}", run.stdout);
+            assert_eq!(run.exit, exit, "{file}");
+        }
+    }
+}
+
 fn redact_version(text: &str) -> String {
     text.replace(
         &format!("\"{}\"", env!("CARGO_PKG_VERSION")),

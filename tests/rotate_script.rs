@@ -682,7 +682,11 @@ fn spec_only_records_a_rotation_and_keeps_comments_and_layout() {
         .output()
         .unwrap();
     assert!(validated.status.success(), "{}", stderr(&validated));
-    assert!(!stderr(&validated).contains("CMK027"), "{}", stderr(&validated));
+    assert!(
+        !stderr(&validated).contains("CMK027"),
+        "{}",
+        stderr(&validated)
+    );
     // Recording the old version again would be a rollback, and build says so.
     let back = Case::new("manual-rotation", |t| t);
     std::fs::write(back.path("spec.toml"), &after).unwrap();

@@ -1,10 +1,10 @@
 //! Grants of key access (access-policy entries and role assignments), whom they are for, on
 //! which vault, and whether they give what CMK needs.
 
-use super::identities::used_identity;
+use super::identities::{UsedIdentity, used_identity};
 use super::keys::{KeyRef, registry_key};
 use super::vaults::{VaultRef, rbac_by_default, vault_uses_rbac};
-use super::{Prop, Tri, join, lookup, name_segments, parent_id};
+use super::{Prop, Tri, identity_name, join, lookup, name_segments, parent_id};
 use crate::azure;
 use crate::azure::types::{ACCESS_POLICIES, IDENTITY, ROLE_ASSIGNMENT, VAULT};
 use crate::finding::PropPath;
@@ -179,7 +179,12 @@ fn grants_maybe_for<'a>(model: &'a Model, identity_id: &SymStr) -> Vec<Grant<'a>
 /// Is this principal value the principalId of the identity with this id?
 /// `Yes` for `reference(<id>).principalId`; `No` for a literal GUID, or the principalId of
 /// another resource the model declares; `Unknown` otherwise.
-pub fn principal_is(model: &Model, principal: &Node, identity_id: &SymStr) -> Tri {
+///
+/// With `system`, `identity_id` is a registry's id and the identity its system-assigned one,
+/// whose principal is `reference(<registry id>, <api>, 'Full').identity.principalId` (Bicep
+/// `registry.identity.principalId`): the same [`Sym::ResourceProp`], path
+/// `identity.principalId`. Another property of that registry is not its principal (`No`).
+pub fn principal_is(model: &Model, principal: &Node, identity_id: &SymStr, system: bool) -> Tri {
     match &principal.value {
         Value::Str(_) => Tri::No,
         Value::Sym(s) => match s.as_single_sym() {
@@ -189,7 +194,11 @@ pub fn principal_is(model: &Model, principal: &Node, identity_id: &SymStr) -> Tr
                     .is_some_and(|p| p.eq_ignore_ascii_case("principalId")) =>
             {
                 if id.same(identity_id) {
-                    Tri::Yes
+                    if !system || is_identity_principal_path(path) {
+                        Tri::Yes
+                    } else {
+                        Tri::No
+                    }
                 } else if model.by_id(id).is_some() && model.by_id(identity_id).is_some() {
                     Tri::No
                 } else {
@@ -200,6 +209,12 @@ pub fn principal_is(model: &Model, principal: &Node, identity_id: &SymStr) -> Tr
         },
         _ => Tri::No,
     }
+}
+
+/// `identity.principalId`, from the resource root: where a resource's system-assigned
+/// identity's principal is.
+fn is_identity_principal_path(path: &[String]) -> bool {
+    matches!(path, [a, b] if a.eq_ignore_ascii_case("identity") && b.eq_ignore_ascii_case("principalId"))
 }
 
 /// Key permissions CMK needs.
@@ -279,10 +294,16 @@ pub fn unseen_deployments(model: &Model) -> impl Iterator<Item = (usize, &Unseen
 
 /// How the identity a CMK registry uses is granted access to keys.
 pub struct Access<'a> {
-    /// The identity's resource id (from `keyVaultProperties.identity`).
+    /// The identity's resource id (from `keyVaultProperties.identity`); for the registry's
+    /// system-assigned identity, the registry's own id (the identity has no resource of its
+    /// own: its principal is `reference(<registry id>, <api>, 'Full').identity.principalId`).
     pub identity_id: SymStr,
+    /// The identity is the registry's system-assigned one (`keyVaultProperties.identity:
+    /// 'system'`).
+    pub system: bool,
     /// The identity is declared in the model and deployed by it (a new identity can hold no
-    /// grant made outside the template).
+    /// grant made outside the template). A system-assigned identity comes and goes with its
+    /// registry, which the template deploys.
     pub identity_deployed: bool,
     pub key: Option<KeyRef<'a>>,
     /// Grants whose principal is (`Yes`) or may be (`Unknown`) the identity.
@@ -290,6 +311,16 @@ pub struct Access<'a> {
 }
 
 impl<'a> Access<'a> {
+    /// The identity as messages name it: `identity 'id-x'`, or `the registry's
+    /// system-assigned identity`.
+    pub fn who(&self, model: &Model) -> String {
+        if self.system {
+            "the registry's system-assigned identity".into()
+        } else {
+            format!("identity '{}'", identity_name(model, &self.identity_id))
+        }
+    }
+
     pub fn definite(&self) -> impl Iterator<Item = &Grant<'a>> {
         self.grants
             .iter()
@@ -298,21 +329,35 @@ impl<'a> Access<'a> {
     }
 }
 
+/// The key access of the identity a CMK registry uses: a user-assigned identity the tool can
+/// follow, or the registry's system-assigned identity. `None` when the identity is missing or
+/// not known (CMK006 speaks about those).
 pub fn access<'a>(model: &'a Model, registry: &'a Resource) -> Option<Access<'a>> {
-    let identity_id = used_identity(registry).0.identity_id()?;
-    let identity_deployed = model.by_id(&identity_id).is_some_and(|i| {
-        let r = &model.resources[i];
-        r.is_type(IDENTITY) && !r.existing
-    });
+    let (identity_id, system, identity_deployed) = match used_identity(registry).0 {
+        UsedIdentity::System => (registry.id.clone(), true, !registry.existing),
+        used => {
+            let id = used.identity_id()?;
+            let deployed = model.by_id(&id).is_some_and(|i| {
+                let r = &model.resources[i];
+                r.is_type(IDENTITY) && !r.existing
+            });
+            (id, false, deployed)
+        }
+    };
+    // The system identity's principal names the registry, so the grants indexed under the
+    // registry's id are those that may be for it.
     let grants = grants_maybe_for(model, &identity_id)
         .into_iter()
-        .filter_map(|g| match principal_is(model, g.principal, &identity_id) {
-            Tri::No => None,
-            p => Some((g, p)),
-        })
+        .filter_map(
+            |g| match principal_is(model, g.principal, &identity_id, system) {
+                Tri::No => None,
+                p => Some((g, p)),
+            },
+        )
         .collect();
     Some(Access {
         identity_id,
+        system,
         identity_deployed,
         key: registry_key(model, registry),
         grants,
@@ -325,10 +370,19 @@ pub enum Lack<'g, 'a> {
     NoGrant,
     /// Every grant for the identity is known not to give key access.
     Ineffective(Vec<&'g Grant<'a>>),
+    /// The registry's system-assigned identity: no grant is certainly for it, and those that
+    /// may give it key access name a principal the tool cannot tell (a parameter, a value from
+    /// outside the template). Nothing verifies the grant, and silence would claim it does.
+    PrincipalUnknown(Vec<&'g Grant<'a>>),
 }
 
 /// What the model shows about the identity's key access: `None` when a grant may give it, or
 /// when the identity comes from outside the template (it may hold grants made elsewhere).
+///
+/// For a user-assigned identity, a grant to a principal the tool cannot tell may be the one
+/// (`None`, as documented by CMK007); for the registry's system-assigned identity, whose
+/// principal only a template that refers to the registry can name, that is
+/// [`Lack::PrincipalUnknown`], which CMK020 reports.
 pub fn lack_of_access<'g, 'a>(model: &Model, access: &'g Access<'a>) -> Option<Lack<'g, 'a>> {
     if !access.identity_deployed {
         return None;
@@ -342,14 +396,20 @@ pub fn lack_in_template<'g, 'a>(model: &Model, access: &'g Access<'a>) -> Option
     if access.grants.is_empty() {
         return Some(Lack::NoGrant);
     }
-    let may_work = access
+    let may_work: Vec<_> = access
         .grants
         .iter()
-        .any(|(g, p)| *p == Tri::Unknown || grant_effective(model, g) != Tri::No);
-    if may_work {
-        return None;
+        .filter(|(g, p)| *p == Tri::Unknown || grant_effective(model, g) != Tri::No)
+        .collect();
+    if may_work.is_empty() {
+        return Some(Lack::Ineffective(access.definite().collect()));
     }
-    Some(Lack::Ineffective(access.definite().collect()))
+    if access.system && may_work.iter().all(|(_, p)| *p == Tri::Unknown) {
+        return Some(Lack::PrincipalUnknown(
+            may_work.into_iter().map(|(g, _)| g).collect(),
+        ));
+    }
+    None
 }
 
 /// Does this grant give the key access CMK needs, taking the vault's authorization mode into

@@ -1,6 +1,5 @@
 use crate::finding::Finding;
 use crate::query::grants::{Lack, grant_site, lack_of_access, unseen_deployments, why_ineffective};
-use crate::query::identity_name;
 use crate::query::registries::with_access;
 use crate::query::Tri;
 use crate::query::vaults::rbac_by_default;
@@ -8,12 +7,12 @@ use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
     /// ## What it does
-    /// Checks that the user-assigned identity a CMK registry uses is granted access to its key:
-    /// a vault access policy with the key permissions `get`, `wrapKey` and `unwrapKey` (or
-    /// `all`) for the identity's principalId, or, on a vault with
-    /// `enableRbacAuthorization: true`, a role assignment of *Key Vault Crypto Service
-    /// Encryption User* (e147488a-f6f5-4113-8e2d-b22465e65bf6; Crypto User, Crypto Officer and
-    /// Administrator also work).
+    /// Checks that the identity a CMK registry uses is granted access to its key: a vault
+    /// access policy with the key permissions `get`, `wrapKey` and `unwrapKey` (or `all`) for
+    /// the identity's principalId, or, on a vault with `enableRbacAuthorization: true`, a role
+    /// assignment of *Key Vault Crypto Service Encryption User*
+    /// (e147488a-f6f5-4113-8e2d-b22465e65bf6; Crypto User, Crypto Officer and Administrator also
+    /// work).
     ///
     /// Which of the two the vault honours follows `enableRbacAuthorization`; when it is not
     /// written, the Key Vault API version the vault is created with decides: before 2026-02-01
@@ -21,11 +20,24 @@ declare_rule! {
     /// nothing). Control-plane API versions before 2026-02-01 retire on 2027-02-27, so write
     /// `enableRbacAuthorization` explicitly before moving a template to the new version.
     ///
+    /// The identity is the user-assigned identity whose clientId `keyVaultProperties.identity`
+    /// names, or, for `keyVaultProperties.identity: 'system'` (a registry moved with `az acr
+    /// encryption rotate-key --identity [system]`, see CMK006), the registry's own
+    /// system-assigned identity. That identity's principal is the registry's
+    /// `identity.principalId`: ARM `reference(<registry id>, '<api>', 'Full').identity.principalId`,
+    /// Bicep `registry.identity.principalId`; a grant must name it so (directly or through a
+    /// nested deployment's or module's parameter) to count. Because that principal exists only
+    /// once the registry does, the grant depends on the registry (`acr-cmk build` puts it in a
+    /// nested deployment for `system_assigned` and firewalled vaults). A grant whose principal
+    /// the tool cannot tell (a parameter with no value) is not taken on trust for the system
+    /// identity: CMK020 says, at note level, that the grant could not be verified.
+    ///
     /// The rule reports only what is certain: the identity is created by the template (a new
-    /// identity cannot hold a grant made elsewhere), and no grant in the template may be for it.
-    /// An identity passed in by id, or a grant whose principal cannot be told, is not reported
-    /// (for an identity passed in by id and granted nothing, CMK020 says, at note level, that its
-    /// key access could not be verified).
+    /// identity cannot hold a grant made elsewhere; a system-assigned identity belongs to the
+    /// registry the template deploys), and no grant in the template may be for it. A
+    /// user-assigned identity passed in by id, or a grant to it whose principal cannot be told,
+    /// is not reported (for an identity passed in by id and granted nothing, CMK020 says, at
+    /// note level, that its key access could not be verified).
     /// A nested deployment or module whose template the tool sees is looked into (AVM's empty
     /// telemetry deployment hides nothing). When the template also has a deployment the tool
     /// cannot see into (a remote `templateLink`, a registry module, an unreadable file), the
@@ -61,6 +73,19 @@ declare_rule! {
     /// permissions: { keys: [ 'get', 'wrapKey', 'unwrapKey' ] }
     /// ```
     ///
+    /// For the registry's system-assigned identity (`keyVaultProperties.identity: 'system'`),
+    /// grant the registry's principal, after the registry:
+    /// ```json
+    /// { "tenantId": "[subscription().tenantId]",
+    ///   "objectId": "[reference(resourceId('Microsoft.ContainerRegistry/registries', parameters('registry_name')), '2025-11-01', 'Full').identity.principalId]",
+    ///   "permissions": { "keys": [ "get", "wrapKey", "unwrapKey" ] } }
+    /// ```
+    ///
+    /// ```bicep
+    /// { tenantId: tenant().tenantId, objectId: registry.identity.principalId
+    ///   permissions: { keys: [ 'get', 'wrapKey', 'unwrapKey' ] } }
+    /// ```
+    ///
     /// ## References
     /// - <https://learn.microsoft.com/azure/container-registry/tutorial-enable-customer-managed-keys>
     ///   (key permissions `get`, `unwrapKey`, `wrapKey`, or the role *Key Vault Crypto Service
@@ -68,6 +93,12 @@ declare_rule! {
     /// - <https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/security>
     ///   (the role ids)
     /// - <https://learn.microsoft.com/azure/key-vault/general/rbac-guide>
+    /// - <https://learn.microsoft.com/azure/container-registry/tutorial-rotate-revoke-customer-managed-keys>
+    ///   (`az acr encryption rotate-key --identity [system]`; the system-assigned identity
+    ///   needs the same key access)
+    /// - <https://learn.microsoft.com/azure/azure-resource-manager/templates/template-functions-resource#reference>
+    ///   (`reference(<id>, <api>, 'Full')` returns the whole resource, `identity.principalId`
+    ///   included)
     /// - <https://learn.microsoft.com/azure/key-vault/general/access-control-default> ("When you
     ///   create a new vault with API version 2026-02-01 or later, the default access control
     ///   model is Azure RBAC"; "This default applies only to create operations"; "All Key Vault
@@ -81,6 +112,8 @@ declare_rule! {
 }
 
 const HELP: &str = "grant the identity's principalId the key permissions get, wrapKey and unwrapKey (access policy), or the role Key Vault Crypto Service Encryption User on an RBAC vault";
+
+const HELP_SYSTEM: &str = "grant the registry's principal (ARM reference(<registry id>, '<api>', 'Full').identity.principalId, Bicep registry.identity.principalId) the key permissions get, wrapKey and unwrapKey (access policy), or the role Key Vault Crypto Service Encryption User on an RBAC vault, in a deployment that depends on the registry";
 
 const HELP_RBAC_DEFAULT: &str = "write enableRbacAuthorization: false on the vault to keep access policies, or assign the identity's principalId the role Key Vault Crypto Service Encryption User";
 
@@ -104,18 +137,20 @@ impl Rule for KeyAccessMissing {
             }
             match lack_of_access(m, &a) {
                 None => {}
+                // A grant whose principal the tool cannot tell: CMK020 says so.
+                Some(Lack::PrincipalUnknown(_)) => {}
                 Some(Lack::NoGrant) => out.push(
                     Finding::on(
                         &Self::META,
                         i,
                         kvp,
                         format!(
-                            "identity '{}' is never granted access to the key: no access policy or role assignment for its principalId",
-                            identity_name(m, &a.identity_id)
+                            "{} is never granted access to the key: no access policy or role assignment for its principalId",
+                            a.who(m)
                         ),
                     )
                     .label("this identity has no key access")
-                    .help(HELP),
+                    .help(if a.system { HELP_SYSTEM } else { HELP }),
                 ),
                 Some(Lack::Ineffective(grants)) => {
                     for g in grants {
@@ -127,8 +162,8 @@ impl Rule for KeyAccessMissing {
                                 g.resource,
                                 grant_site(g),
                                 format!(
-                                    "the grant for identity '{}' does not give key access: {why}",
-                                    identity_name(m, &a.identity_id)
+                                    "the grant for {} does not give key access: {why}",
+                                    a.who(m)
                                 ),
                             )
                             .label("insufficient grant")
@@ -296,6 +331,97 @@ mod tests {
         let list = edit(good(), "pol", |r| {
             r["properties"]["accessPolicies"][0]["objectId"] = "${param:principal}".into()
         });
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+    }
+
+    /// The registry moved to its system-assigned identity: `'system'`, with that identity on.
+    fn moved(list: serde_json::Value) -> serde_json::Value {
+        edit(list, "acr", |r| {
+            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
+            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
+        })
+    }
+
+    /// A second access-policy entry, for `principal`.
+    fn also_granted(list: serde_json::Value, principal: &str) -> serde_json::Value {
+        edit(list, "pol", |r| {
+            let mut entry = r["properties"]["accessPolicies"][0].clone();
+            entry["objectId"] = principal.into();
+            r["properties"]["accessPolicies"]
+                .as_array_mut()
+                .unwrap()
+                .push(entry);
+        })
+    }
+
+    #[test]
+    fn the_system_identity_granted_by_its_registry_principal_is_clean() {
+        let list = also_granted(moved(good()), "${ref:acr.identity.principalId}");
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+        // A role assignment on an RBAC vault, as `acr-cmk build` generates it.
+        let list = edit(remove(moved(good()), "pol"), "kv", |r| {
+            r["properties"]["enableRbacAuthorization"] = true.into()
+        });
+        let list = with(
+            list,
+            json!([{"sym": "ra", "type": "Microsoft.Authorization/roleAssignments",
+            "name": "${expr:guid(x)}", "scope": "${id:kv}", "dependsOn": ["acr"],
+            "properties": {"principalId": "${ref:acr.identity.principalId}",
+                "roleDefinitionId": "e147488a-f6f5-4113-8e2d-b22465e65bf6"}}]),
+        );
+        assert!(check(&KeyAccessMissing, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn the_system_identity_without_a_grant_is_reported() {
+        // The user-assigned identity's grant is not the system identity's.
+        let f = check(&KeyAccessMissing, &model(moved(good())));
+        assert_eq!(
+            pointers(&f),
+            ["/resources/3/properties/encryption/keyVaultProperties/identity"]
+        );
+        assert_eq!(
+            f[0].message,
+            "the registry's system-assigned identity is never granted access to the key: no access policy or role assignment for its principalId"
+        );
+        assert!(
+            f[0].help
+                .as_deref()
+                .unwrap()
+                .contains("registry.identity.principalId")
+        );
+        // Another property of the registry is not its identity's principal.
+        let list = also_granted(moved(good()), "${ref:acr.properties.principalId}");
+        assert_eq!(check(&KeyAccessMissing, &model(list)).len(), 1);
+        // Nor is the identity of another registry the template declares.
+        let list = with(
+            also_granted(moved(good()), "${ref:other.identity.principalId}"),
+            json!([{"sym": "other", "type": "Microsoft.ContainerRegistry/registries", "name": "other01"}]),
+        );
+        assert_eq!(check(&KeyAccessMissing, &model(list)).len(), 1);
+    }
+
+    #[test]
+    fn an_insufficient_grant_to_the_system_identity_is_reported_at_the_grant() {
+        let list = edit(
+            also_granted(moved(good()), "${ref:acr.identity.principalId}"),
+            "pol",
+            |r| r["properties"]["accessPolicies"][1]["permissions"]["keys"] = json!(["get"]),
+        );
+        let f = check(&KeyAccessMissing, &model(list));
+        assert_eq!(pointers(&f), ["/resources/2/properties/accessPolicies/1"]);
+        assert!(
+            f[0].message
+                .starts_with("the grant for the registry's system-assigned identity does not give key access: the access policy lacks the key permission(s) wrapKey, unwrapKey"),
+            "{}",
+            f[0].message
+        );
+    }
+
+    #[test]
+    fn a_grant_to_a_principal_the_tool_cannot_tell_is_not_a_verdict_for_the_system_identity() {
+        // CMK020 says it could not be verified (see there); CMK007 is not certain.
+        let list = also_granted(moved(good()), "${param:registry_principal_id}");
         assert!(check(&KeyAccessMissing, &model(list)).is_empty());
     }
 }

@@ -1,7 +1,10 @@
 use crate::finding::Finding;
-use crate::query::grants::{Lack, lack_in_template, lack_of_access, unseen_deployments};
+use crate::model::Model;
+use crate::query::grants::{
+    Access, Grant, Lack, grant_site, lack_in_template, lack_of_access, unseen_deployments,
+};
 use crate::query::registries::with_access;
-use crate::query::{identity_name, short_name};
+use crate::query::{short_name, shown};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -29,6 +32,12 @@ declare_rule! {
     /// A deployment whose template the tool does see never hides a grant: an inline or local
     /// one is looked into, so AVM's empty telemetry deployment (`pid-…`, `"resources": []`)
     /// changes nothing.
+    ///
+    /// It also says, with or without such a deployment, that the key access could not be
+    /// verified when the registry uses its system-assigned identity
+    /// (`keyVaultProperties.identity: 'system'`) and the only grants that may be for it name a
+    /// principal the tool cannot tell (a parameter with no value instead of the registry's
+    /// `identity.principalId`): the note names the grant and its principal.
     ///
     /// ## Why is this bad?
     /// If the grant is not in the deployment the tool could not see either, the registry
@@ -72,7 +81,7 @@ declare_rule! {
         code: "CMK020",
         name: "key-access-unverified",
         level: Note,
-        summary: "The registry's key access could not be verified: the grant may be in a deployment the tool cannot see into, or made outside the template for an identity it does not create",
+        summary: "The registry's key access could not be verified: the grant may be in a deployment the tool cannot see into, made outside the template for an identity it does not create, or names a principal it cannot tell",
     }
 }
 
@@ -96,6 +105,10 @@ impl Rule for KeyAccessUnverified {
                     None => continue,
                     Some(Lack::NoGrant) => "no grant in the template is for it",
                     Some(Lack::Ineffective(_)) => "no grant in the template gives it key access",
+                    Some(Lack::PrincipalUnknown(grants)) => {
+                        out.push(principal_unknown(m, i, &a, &grants));
+                        continue;
+                    }
                 };
                 out.push(
                     Finding::on(
@@ -103,8 +116,8 @@ impl Rule for KeyAccessUnverified {
                         i,
                         kvp,
                         format!(
-                            "could not verify that identity '{}' can use the registry's key: the template does not create it and {what}; it may be granted where it is managed",
-                            identity_name(m, &a.identity_id),
+                            "could not verify that {} can use the registry's key: the template does not create it and {what}; it may be granted where it is managed",
+                            a.who(m),
                         ),
                     )
                     .label("key access not verified for this identity")
@@ -112,13 +125,17 @@ impl Rule for KeyAccessUnverified {
                 );
                 continue;
             }
-            let Some(&(first, why)) = unseen.first() else {
-                continue;
-            };
             let what = match lack_of_access(m, &a) {
                 None => continue,
+                Some(Lack::PrincipalUnknown(grants)) => {
+                    out.push(principal_unknown(m, i, &a, &grants));
+                    continue;
+                }
                 Some(Lack::NoGrant) => "no grant in the template is for it",
                 Some(Lack::Ineffective(_)) => "no grant in the template gives it key access",
+            };
+            let Some(&(first, why)) = unseen.first() else {
+                continue;
             };
             let more = match unseen.len() - NAMED {
                 0 => String::new(),
@@ -132,8 +149,8 @@ impl Rule for KeyAccessUnverified {
                 i,
                 kvp,
                 format!(
-                    "could not verify that identity '{}' can use the registry's key: {what}, but the grant may be in deployment '{}', whose template is {why}{more}",
-                    identity_name(m, &a.identity_id),
+                    "could not verify that {} can use the registry's key: {what}, but the grant may be in deployment '{}', whose template is {why}{more}",
+                    a.who(m),
                     short_name(&m.resources[first]),
                 ),
             )
@@ -148,6 +165,40 @@ impl Rule for KeyAccessUnverified {
             out.push(f);
         }
     }
+}
+
+/// The registry's system-assigned identity, granted only (if at all) by grants to principals
+/// the tool cannot tell.
+fn principal_unknown(m: &Model, registry: usize, a: &Access, grants: &[&Grant]) -> Finding {
+    let first = grants[0];
+    // `{parameters('p')}`: the value as written, symbols in braces.
+    let principal = match first.principal.value.to_symstr() {
+        Some(s) => s.to_string(),
+        None => shown(first.principal),
+    };
+    let more = match grants.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {n} more such grant{})", if n == 1 { "" } else { "s" }),
+    };
+    let mut f = Finding::on(
+        &KeyAccessUnverified::META,
+        registry,
+        "properties.encryption.keyVaultProperties.identity",
+        format!(
+            "could not verify that {} can use the registry's key: no grant in the template is certainly for it; the grant in '{}' is for principal {principal}, which the tool cannot tell is the registry's{more}",
+            a.who(m),
+            short_name(&m.resources[first.resource]),
+        ),
+    )
+    .label("key access not verified for this identity")
+    .help("write the grant's principal as the registry's identity.principalId (ARM reference(<registry id>, '<api>', 'Full').identity.principalId, Bicep registry.identity.principalId) so that it can be checked, or make sure the value passed is that principal");
+    for g in grants.iter().take(LABELLED) {
+        f = f.related(
+            m.locate(g.resource, grant_site(g).segments()).0,
+            "the principal of this grant cannot be told",
+        );
+    }
+    f
 }
 
 #[cfg(test)]
@@ -222,6 +273,66 @@ mod tests {
         assert!(
             f[0].message.contains(
                 "the template does not create it and no grant in the template is for it"
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(check(&KeyAccessMissing, &m).is_empty());
+    }
+
+    #[test]
+    fn the_system_identity_granted_only_to_an_unknown_principal_is_a_note_naming_the_grant() {
+        let list = edit(good(), "acr", |r| {
+            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
+            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
+        });
+        let list = edit(list, "pol", |r| {
+            let mut entry = r["properties"]["accessPolicies"][0].clone();
+            entry["objectId"] = "${param:registry_principal_id}".into();
+            r["properties"]["accessPolicies"]
+                .as_array_mut()
+                .unwrap()
+                .push(entry);
+        });
+        let m = model(list.clone());
+        let f = check(&KeyAccessUnverified, &m);
+        assert_eq!(
+            pointers(&f),
+            ["/resources/3/properties/encryption/keyVaultProperties/identity"]
+        );
+        assert_eq!(f[0].level, Level::Note);
+        assert_eq!(
+            f[0].message,
+            "could not verify that the registry's system-assigned identity can use the registry's key: no grant in the template is certainly for it; the grant in 'kvcmk01/add' is for principal {parameters('registry_principal_id')}, which the tool cannot tell is the registry's"
+        );
+        assert_eq!(f[0].related.len(), 1);
+        // A user-assigned identity keeps the documented benefit of the doubt.
+        let uai = edit(remove(good(), "pol"), "kv", |r| {
+            r["properties"]["accessPolicies"] = json!([{"tenantId": "t",
+                "objectId": "${param:principal}",
+                "permissions": {"keys": ["get", "wrapKey", "unwrapKey"]}}])
+        });
+        assert!(check(&KeyAccessUnverified, &model(uai)).is_empty());
+        // With the registry's principal written out there is nothing to say.
+        let known = edit(list, "pol", |r| {
+            r["properties"]["accessPolicies"][1]["objectId"] =
+                "${ref:acr.identity.principalId}".into()
+        });
+        assert!(check(&KeyAccessUnverified, &model(known)).is_empty());
+    }
+
+    #[test]
+    fn the_system_identity_without_a_grant_and_an_unseen_deployment_is_a_note() {
+        let list = edit(good(), "acr", |r| {
+            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
+            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
+        });
+        let m = model(with(list, remote()));
+        let f = check(&KeyAccessUnverified, &m);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.starts_with(
+                "could not verify that the registry's system-assigned identity can use the registry's key: no grant in the template is for it, but the grant may be in deployment 'grants'"
             ),
             "{}",
             f[0].message

@@ -1,7 +1,7 @@
 use crate::finding::Finding;
 use crate::query::grants::grant_site;
 use crate::query::registries::with_access;
-use crate::query::{Tri, identity_name};
+use crate::query::Tri;
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -85,8 +85,8 @@ impl Rule for KeyVaultMismatch {
                     i,
                     "properties.encryption.keyVaultProperties.keyIdentifier",
                     format!(
-                        "the key is in vault '{key_vault}' but identity '{}' is granted access to vault '{granted}'",
-                        identity_name(m, &a.identity_id)
+                        "the key is in vault '{key_vault}' but {} is granted access to vault '{granted}'",
+                        a.who(m)
                     ),
                 )
                 .label(format!("key in vault '{key_vault}'"))

@@ -3,7 +3,7 @@ use crate::finding::{Finding, PropPath};
 use crate::model::Value;
 use crate::query::grants::{GrantKind, NEEDED_KEY_PERMISSIONS, grant_site, role_guid};
 use crate::query::registries::with_access;
-use crate::query::{Prop, identity_name, lookup};
+use crate::query::{Prop, lookup};
 use crate::rules::{Ctx, Rule, RuleMeta};
 
 declare_rule! {
@@ -60,7 +60,7 @@ impl Rule for OverPrivilegedKeyAccess {
         let m = ctx.model;
         let mut seen: Vec<(usize, PropPath)> = Vec::new();
         for (ri, _, a) in with_access(m) {
-            let who = identity_name(m, &a.identity_id);
+            let who = a.who(m);
             for g in a.definite() {
                 let res = &m.resources[g.resource];
                 if res.existing {
@@ -101,7 +101,7 @@ impl Rule for OverPrivilegedKeyAccess {
                         &Self::META,
                         g.resource,
                         path,
-                        format!("identity '{who}' is granted more than CMK needs: {extra}"),
+                        format!("{who} is granted more than CMK needs: {extra}"),
                     )
                     .label("broader than get/wrapKey/unwrapKey")
                     .assuming(ri)

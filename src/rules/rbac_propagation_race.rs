@@ -64,6 +64,11 @@ impl Rule for RbacPropagationRace {
         // Several registries (a loop) may share one role assignment: report it once.
         let mut seen = Vec::new();
         for (i, r, a) in with_access(m) {
+            // The system-assigned identity is granted after its registry exists and used only
+            // once the registry is moved to it (CMK006): no race with the registry's creation.
+            if a.system {
+                continue;
+            }
             let effective: Vec<_> = a
                 .definite()
                 .filter(|g| grant_effective(m, g) == Tri::Yes)
@@ -134,6 +139,20 @@ mod tests {
     #[test]
     fn pre_existing_role_assignment_is_clean() {
         let list = edit(rbac(), "ra", |r| r["existing"] = true.into());
+        assert!(check(&RbacPropagationRace, &model(list)).is_empty());
+    }
+
+    #[test]
+    fn the_system_identity_granted_after_its_registry_is_no_race() {
+        // The registry is moved to its system identity once the grant exists (CMK006).
+        let list = edit(rbac(), "ra", |r| {
+            r["properties"]["principalId"] = "${ref:acr.identity.principalId}".into();
+            r["dependsOn"] = json!(["acr"]);
+        });
+        let list = edit(list, "acr", |r| {
+            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
+            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
+        });
         assert!(check(&RbacPropagationRace, &model(list)).is_empty());
     }
 }

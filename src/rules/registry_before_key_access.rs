@@ -73,6 +73,12 @@ impl Rule for RegistryBeforeKeyAccess {
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
         for (i, r, a) in with_access(m) {
+            // The system-assigned identity's grant needs the registry's principal id, so it
+            // can only follow the registry; the registry is moved to that identity once the
+            // grant exists (CMK006).
+            if a.system {
+                continue;
+            }
             // Depending on any grant that is or may be the identity's is enough.
             if a.grants.iter().any(|(g, _)| m.depends_on(i, g.resource)) {
                 continue;
@@ -146,5 +152,21 @@ mod tests {
         let list = edit(list, "uai", |r| r["existing"] = true.into());
         let f = check(&RegistryBeforeKeyAccess, &model(list));
         assert_eq!(pointers(&f), ["/resources/3/dependsOn"]);
+    }
+
+    #[test]
+    fn the_system_identity_s_grant_follows_its_registry() {
+        // Its grant needs the registry's principal id: the registry cannot depend on it.
+        let list = edit(good(), "pol", |r| {
+            r["properties"]["accessPolicies"][0]["objectId"] =
+                "${ref:acr.identity.principalId}".into();
+            r["dependsOn"] = json!(["kv", "acr"]);
+        });
+        let list = edit(list, "acr", |r| {
+            r["dependsOn"] = json!(["uai"]);
+            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
+            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
+        });
+        assert!(check(&RegistryBeforeKeyAccess, &model(list)).is_empty());
     }
 }
