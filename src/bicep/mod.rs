@@ -38,6 +38,7 @@ mod funcs;
 mod imports;
 mod ops;
 pub mod params;
+pub mod recover;
 mod resources;
 pub mod suppress;
 pub mod syntax;
@@ -86,16 +87,18 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// The finished unit: sources, model, findings and what evaluation met.
+    /// The finished unit: sources, model, findings and what evaluation met. A statement
+    /// skipped for a syntax error makes the unit incomplete: the rules check the rest, and
+    /// the run exits 2.
     pub fn into_unit(self, unparseable: bool) -> Unit {
         Unit {
+            incomplete: self.incomplete || !self.model.broken.is_empty(),
             limits_hit: self.meter.hits(),
             work: self.meter.work(),
             sources: self.sources,
             model: self.model,
             findings: self.findings,
             unparseable,
-            incomplete: self.incomplete,
         }
     }
 }
@@ -109,7 +112,7 @@ pub(crate) fn refused_reference(f: &Finding) -> bool {
 pub struct LoadedModule {
     pub file: crate::source::FileId,
     pub text: Rc<str>,
-    pub parsed: Rc<syntax::Parsed>,
+    pub parsed: Rc<recover::Checked>,
 }
 
 /// How a file is evaluated: as the top-level file or as a module.
@@ -133,8 +136,9 @@ impl FileSetup {
     }
 }
 
-/// Parse and evaluate one file into `shared`. Returns its outputs, or `None` if it has syntax
-/// errors (reported as BICEP000 findings).
+/// Parse and evaluate one file into `shared`. Returns its outputs, or `None` if tree-sitter
+/// gave up. Statements with syntax errors are reported (BICEP000) and skipped
+/// ([`recover`]); the others are evaluated.
 pub(crate) fn evaluate_file(
     shared: &mut Shared,
     file: crate::source::FileId,
@@ -146,23 +150,43 @@ pub(crate) fn evaluate_file(
     evaluate_parsed(shared, file, text, &parsed, dir, setup)
 }
 
-/// Parse a `.bicep` file, report its syntax errors (None) and collect its suppressions.
+/// Parse a `.bicep` file, report its syntax errors and broken statements, and collect its
+/// suppressions.
 pub(crate) fn check_file(
     shared: &mut Shared,
     file: crate::source::FileId,
     text: &str,
-) -> Option<syntax::Parsed> {
-    let parsed = syntax::parse(text)?;
-    let errors = syntax::file_errors(&parsed, text, file, syntax::FileKind::Bicep);
-    if !errors.is_empty() {
-        shared.findings.extend(errors);
-        return None;
-    }
+) -> Option<recover::Checked> {
+    let checked = recover::check(text, file, syntax::FileKind::Bicep)?;
+    report_broken(shared, file, &checked);
     shared
         .model
         .suppressions
         .extend(suppress::collect(text, file));
-    Some(parsed)
+    Some(checked)
+}
+
+/// A file's syntax errors become findings, and its broken statements join the model.
+pub(crate) fn report_broken(
+    shared: &mut Shared,
+    file: crate::source::FileId,
+    checked: &recover::Checked,
+) {
+    shared.findings.extend(checked.errors());
+    for b in &checked.broken {
+        let (line, column) = shared
+            .sources
+            .get(file)
+            .line_col(b.error.loc.start as usize);
+        shared.model.broken.push(crate::model::BrokenStatement {
+            symbol: b.name.clone(),
+            what: b.describe(),
+            error: b.error.loc,
+            at: format!("{line}:{column}"),
+            may_declare_resources: b.may_declare_resources(),
+            used_by: Vec::new(),
+        });
+    }
 }
 
 /// Evaluate a parsed file into `shared` and return its outputs.
@@ -170,13 +194,14 @@ pub(crate) fn evaluate_parsed(
     shared: &mut Shared,
     file: crate::source::FileId,
     text: &str,
-    parsed: &syntax::Parsed,
+    parsed: &recover::Checked,
     dir: Option<PathBuf>,
     setup: FileSetup,
 ) -> Option<Vec<(String, Node)>> {
     let mut ev = eval::Eval::new(shared, file, text, dir, setup);
-    ev.collect(parsed.tree.root_node());
-    if let Some(scope) = target_scope(&ev, parsed.tree.root_node()) {
+    let statements = parsed.statements();
+    ev.collect(&statements);
+    if let Some(scope) = target_scope(&ev, &statements) {
         ev.scope = scope;
     }
     ev.build_resources();
@@ -186,13 +211,12 @@ pub(crate) fn evaluate_parsed(
 
 /// The scope a `targetScope = '…'` statement sets for a top-level file (a module's scope is
 /// the one its caller gives, which already reflects this).
-fn target_scope(ev: &eval::Eval, root: tree_sitter::Node) -> Option<Scope> {
+fn target_scope(ev: &eval::Eval, statements: &[tree_sitter::Node]) -> Option<Scope> {
     if ev.parent_deployment.is_some() {
         return None;
     }
-    let mut c = root.walk();
-    let st = root
-        .named_children(&mut c)
+    let st = *statements
+        .iter()
         .find(|n| n.kind() == "target_scope_assignment")?;
     let value = eval::first_named(st, "string")?;
     let sub = || Some(eval::expr("subscription().subscriptionId"));

@@ -212,9 +212,10 @@ fn read_bicepparam(shared: &mut Shared, file: FileId, text: &str) -> ParamFile {
         pointer_prefix: String::new(),
     };
     let mut ev = Eval::new(shared, file, text, None, setup);
-    ev.collect(root);
     let mut c = root.walk();
-    for st in root.named_children(&mut c) {
+    let statements: Vec<tree_sitter::Node> = root.named_children(&mut c).collect();
+    ev.collect(&statements);
+    for &st in &statements {
         let string = first_named(st, "string");
         let target = string
             .map(|s| ev.src(s).trim_matches('\'').to_string())
