@@ -174,15 +174,18 @@ pub(crate) fn report_broken(
 ) {
     shared.findings.extend(checked.errors());
     for b in &checked.broken {
-        let (line, column) = shared
-            .sources
-            .get(file)
-            .line_col(b.error.loc.start as usize);
+        let source = shared.sources.get(file);
+        let (line, column) = source.line_col(b.error.loc.start as usize);
+        // A module's statement is named with its file; the top-level file's by line alone.
+        let at = match file {
+            0 => format!("{line}:{column}"),
+            _ => format!("{}:{line}:{column}", source.name),
+        };
         shared.model.broken.push(crate::model::BrokenStatement {
             symbol: b.name.clone(),
             what: b.describe(),
             error: b.error.loc,
-            at: format!("{line}:{column}"),
+            at,
             may_declare_resources: b.may_declare_resources(),
             used_by: Vec::new(),
         });

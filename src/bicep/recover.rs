@@ -385,11 +385,28 @@ fn parse_piece(
     };
     parser.set_included_ranges(&[range]).ok()?;
     let bytes = text.as_bytes();
+    let mut progress = |_: &tree_sitter::ParseState| {
+        PIECE_WORK.with(|w| w.set(w.get() + 1));
+        std::ops::ControlFlow::Continue(())
+    };
     parser.parse_with_options(
-        &mut |i, _| bytes.get(i..end.max(i)).unwrap_or_default(),
+        &mut |i, _| {
+            PIECE_WORK.with(|w| w.set(w.get() + 1));
+            // Outside the piece there is nothing to read.
+            match i >= start {
+                true => bytes.get(i..end.max(i)).unwrap_or_default(),
+                false => &[],
+            }
+        },
         None,
-        None,
+        Some(tree_sitter::ParseOptions::new().progress_callback(&mut progress)),
     )
+}
+
+thread_local! {
+    /// Reads of the input and parser progress reports (every so many operations) while
+    /// parsing pieces: the work recovery adds, counted by the linearity test.
+    static PIECE_WORK: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]
@@ -527,10 +544,14 @@ mod tests {
         };
         let work = |src: &str| {
             let (calls, chars) = tree_sitter_bicep_acr::scanner_work();
+            let before = PIECE_WORK.with(|w| w.get());
             let c = check(src, 0, FileKind::Bicep).unwrap();
-            assert_eq!(c.broken.len() * 2, c.statements().len() + c.broken.len());
+            // Every `var` is broken, every resource recovered.
+            assert_eq!(c.broken.len(), c.statements().len());
+            let pieces = PIECE_WORK.with(|w| w.get()) - before;
+            assert!(pieces > 0);
             let (calls2, chars2) = tree_sitter_bicep_acr::scanner_work();
-            (calls2 - calls) + (chars2 - chars)
+            (calls2 - calls) + (chars2 - chars) + pieces * 100
         };
         let (small, large) = (make(200), make(800));
         let (w_small, w_large) = (work(&small), work(&large));
