@@ -103,6 +103,19 @@ impl Shared {
     }
 }
 
+/// Whether the parameter files read into `shared` so far give no usable values: a finding
+/// other than a refused reference (REF001) or the syntax error of a statement recovered from.
+pub(crate) fn unusable_parameters(shared: &Shared) -> bool {
+    shared.findings.iter().any(|f| {
+        !refused_reference(f)
+            && !shared
+                .model
+                .broken
+                .iter()
+                .any(|b| b.error == f.loc && f.code == "BICEP000")
+    })
+}
+
 /// A REF001 finding: a reference that was not followed (it makes a unit incomplete, not
 /// unparseable).
 pub(crate) fn refused_reference(f: &Finding) -> bool {
@@ -313,8 +326,10 @@ pub fn load_with_parameter_files_in(
         ));
     }
     // A parameter file that does not parse makes the unit unparseable too (exit 2). A refused
-    // `extends` base (REF001) does not: the unit is incomplete, and the rest is checked.
-    let bad_parameters = shared.findings.iter().any(|f| !refused_reference(f));
+    // `extends` base (REF001) does not: the unit is incomplete, and the rest is checked; nor
+    // does a `.bicepparam` file recovered statement by statement (its broken `param`s are
+    // unknown values, [`params`]).
+    let bad_parameters = unusable_parameters(&shared);
     let mut unit = finish(shared, file, path, text, inputs);
     unit.unparseable |= bad_parameters;
     unit

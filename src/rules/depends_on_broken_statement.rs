@@ -57,17 +57,25 @@ impl Rule for DependsOnBrokenStatement {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
+        if m.broken.is_empty() {
+            return;
+        }
+        let in_scope: Vec<usize> = (0..m.resources.len()).filter(|&i| ctx.in_scope(i)).collect();
         for b in &m.broken {
-            for &i in &b.used_by {
-                if !ctx.in_scope(i) {
+            for &i in &in_scope {
+                let r = &m.resources[i];
+                // The resource referred to the statement while it was evaluated, or holds a
+                // value that is unknown because of it (passed through a module's or a
+                // `.bicepparam` file's parameters).
+                let used = use_of(&r.body, b);
+                if used.is_none() && !b.used_by.contains(&i) {
                     continue;
                 }
-                let r = &m.resources[i];
                 let name = r
                     .symbolic_name
                     .clone()
                     .unwrap_or_else(|| crate::query::short_name(r));
-                let path = use_of(&r.body, b)
+                let path = used
                     .unwrap_or_default()
                     .iter()
                     .fold(crate::finding::PropPath::root(), |p, k| p.key(k));

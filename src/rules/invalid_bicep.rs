@@ -11,8 +11,10 @@ declare_rule! {
     /// few of a file are reported) and is skipped; every other statement is evaluated and
     /// checked. What depends on a skipped statement is unknown: a resource that uses it gets a
     /// BICEP002 note, and a grant that may hide in a skipped `resource` or `module` makes
-    /// CMK007 a CMK020 note. A `.bicepparam` file with a syntax error gives no values: the rules
-    /// do not run on its unit.
+    /// CMK007 a CMK020 note. In a `.bicepparam` file a broken `param` is an unknown value and a
+    /// broken `var` makes what uses it unknown; any other broken statement (`using`,
+    /// `extends`, …) may hide every value, so the file gives none and the rules do not run on
+    /// its unit.
     ///
     /// ## Why is this bad?
     /// The Bicep compiler rejects the file, and what the broken statement says is not checked.
