@@ -358,32 +358,26 @@ fn method_calls_on_resources_are_dependencies() {
 
 #[test]
 fn broken_parameter_file_is_located_and_unparseable() {
-    // A broken `param` is recovered from: its value is unknown, the unit incomplete.
-    let u = bicep::load(
-        "main.bicep",
-        None,
-        "param a string\n",
-        &[(
-            "main.bicepparam".into(),
-            "using './main.bicep'\nparam a = \n".into(),
-        )],
-    );
-    assert!(!u.unparseable && u.incomplete);
-    assert_eq!(u.findings[0].code, "BICEP000");
-    assert_eq!(u.findings[0].loc.file, 1, "located in the parameter file");
-    // A broken `using` may hide every value: the unit is unparseable.
-    let u = bicep::load(
-        "main.bicep",
-        None,
-        "param a string\n",
-        &[(
-            "main.bicepparam".into(),
-            "using './main.bicep' +\nparam a = 'x'\n".into(),
-        )],
-    );
-    assert!(u.unparseable);
-    assert_eq!(u.findings[0].code, "BICEP000");
-    assert_eq!(u.findings[0].loc.file, 1, "located in the parameter file");
+    let load_with = |bicepparam: &str| {
+        bicep::load(
+            "main.bicep",
+            None,
+            "param a string\n",
+            &[("main.bicepparam".into(), bicepparam.into())],
+        )
+    };
+    // A broken `param` is recovered from: its value is unknown, the unit incomplete. A broken
+    // `using` may hide every value: the unit is unparseable.
+    for (text, unparseable) in [
+        ("using './main.bicep'\nparam a = \n", false),
+        ("using './main.bicep' +\nparam a = 'x'\n", true),
+    ] {
+        let u = load_with(text);
+        assert_eq!(u.unparseable, unparseable, "{text}");
+        assert!(u.unparseable || u.incomplete, "{text}");
+        assert_eq!(u.findings[0].code, "BICEP000");
+        assert_eq!(u.findings[0].loc.file, 1, "located in the parameter file");
+    }
 }
 
 #[test]

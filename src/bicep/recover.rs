@@ -26,7 +26,8 @@ pub struct Checked {
     pub parsed: Parsed,
     /// The pieces of damaged regions that parse whole, each parsed alone.
     pieces: Vec<tree_sitter::Tree>,
-    /// Byte ranges of the main tree's top-level nodes that are damaged (replaced by pieces).
+    /// Byte ranges of the main tree's top-level nodes that are damaged (replaced by pieces),
+    /// in file order.
     damaged: Vec<(usize, usize)>,
     /// The statements with a syntax error, in file order.
     pub broken: Vec<Broken>,
@@ -71,10 +72,11 @@ impl Checked {
         let mut out: Vec<Ts<'_>> = root
             .named_children(&mut c)
             .filter(|n| {
-                !self
-                    .damaged
-                    .iter()
-                    .any(|&(s, e)| s == n.start_byte() && e == n.end_byte())
+                // `damaged` is in file order: a binary search keeps this linear in the file
+                // however many statements are damaged.
+                self.damaged
+                    .binary_search(&(n.start_byte(), n.end_byte()))
+                    .is_err()
             })
             .collect();
         for piece in &self.pieces {
@@ -100,7 +102,10 @@ impl Checked {
 /// up (it does not for text input).
 pub fn check(text: &str, file: FileId, kind: FileKind) -> Option<Checked> {
     let parsed = syntax::parse(text)?;
-    let errors = syntax::every_file_error(&parsed.tree, text, file, kind);
+    // The first few ERROR/MISSING nodes are described (where the compiler would report them);
+    // the others are seen in their statement's `has_error`.
+    let errors =
+        syntax::every_file_error(&parsed.tree, text, file, kind, syntax::MAX_SYNTAX_ERRORS);
     if errors.is_empty() {
         return Some(Checked {
             parsed,
@@ -122,12 +127,10 @@ pub fn check(text: &str, file: FileId, kind: FileKind) -> Option<Checked> {
         let mut region_pieces = Vec::new();
         for (i, &(start, keyword)) in cuts.iter().enumerate() {
             let end = cuts.get(i + 1).map_or(region.end, |&(s, _)| s);
-            let own = errors
-                .iter()
-                .find(|e| (start..end).contains(&(e.loc.start as usize)));
+            let own = first_error_in(&errors, start, end);
             let tree = parse_piece(&mut parser, text, &lines, start, end);
             let piece_error = match &tree {
-                Some(t) => syntax::every_file_error(t, text, file, kind)
+                Some(t) => syntax::every_file_error(t, text, file, kind, 1)
                     .into_iter()
                     .next(),
                 None => own.cloned(),
@@ -149,9 +152,7 @@ pub fn check(text: &str, file: FileId, kind: FileKind) -> Option<Checked> {
         if region_broken.is_empty() {
             // Every piece parses alone, yet the region has an error: trust the error, not the
             // cuts (never let a broken region pass whole).
-            let first = errors
-                .iter()
-                .find(|e| (region.start..=region.end).contains(&(e.loc.start as usize)))
+            let first = first_error_in(&errors, region.start, region.end + 1)
                 .or(errors.first())
                 .cloned();
             let keyword = cuts.first().and_then(|&(_, k)| k);
@@ -201,6 +202,12 @@ fn broken_piece(
     }
 }
 
+/// The first of `errors` (in file order) that starts in `start..end`.
+fn first_error_in(errors: &[Finding], start: usize, end: usize) -> Option<&Finding> {
+    let i = errors.partition_point(|e| (e.loc.start as usize) < start);
+    errors.get(i).filter(|e| (e.loc.start as usize) < end)
+}
+
 /// A run of damaged top-level nodes: its byte range (from the start of its first line) and the
 /// nodes' own ranges.
 struct Region {
@@ -229,12 +236,11 @@ fn damaged_regions(parsed: &Parsed, errors: &[Finding]) -> Vec<Region> {
     }
     // An error between two nodes (or after the last) damages the node before it.
     for &p in &starts {
-        let inside = nodes
-            .iter()
-            .any(|n| (n.start_byte()..=n.end_byte()).contains(&p));
+        // The last node that starts at or before `p` (nodes are in file order).
+        let at_or_before = nodes.partition_point(|n| n.start_byte() <= p);
+        let inside = at_or_before > 0 && nodes[at_or_before - 1].end_byte() >= p;
         if !inside && !nodes.is_empty() {
-            let before = nodes.partition_point(|n| n.end_byte() < p);
-            bad[before.saturating_sub(1).min(nodes.len() - 1)] = true;
+            bad[at_or_before.saturating_sub(1)] = true;
         }
     }
     // A statement is a line (or more): nodes on a line with a damaged one are the same

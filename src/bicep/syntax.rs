@@ -237,20 +237,24 @@ fn starts_line_and_statement(text: &str, node: tree_sitter::Node) -> bool {
 /// and MISSING nodes, statements that belong to the other kind of file, two statements on one
 /// line, and a comma followed by a line break.
 pub fn file_errors(parsed: &Parsed, text: &str, file: FileId, kind: FileKind) -> Vec<Finding> {
-    let mut out = every_file_error(&parsed.tree, text, file, kind);
+    let mut out = every_file_error(&parsed.tree, text, file, kind, MAX_SYNTAX_ERRORS);
     out.truncate(MAX_SYNTAX_ERRORS);
     out
 }
 
-/// [`file_errors`], all of them: where each is tells per-statement recovery
-/// ([`super::recover`]) which statements are broken. One walk of the tree, linear.
+/// [`file_errors`] with the first `limit` ERROR/MISSING nodes of the tree (each costs a walk
+/// up the tree, so they are never all described) and every error of the checks the grammar
+/// leaves to this module: where those are tells per-statement recovery ([`super::recover`])
+/// which statements are broken (an ERROR or MISSING node is seen in its statement's
+/// `has_error`). Linear in the tree.
 pub fn every_file_error(
     tree: &tree_sitter::Tree,
     text: &str,
     file: FileId,
     kind: FileKind,
+    limit: usize,
 ) -> Vec<Finding> {
-    let mut out = tree_errors(tree, text, file, usize::MAX);
+    let mut out = tree_errors(tree, text, file, limit);
     let root = tree.root_node();
     let mut c = root.walk();
     let mut previous: Option<tree_sitter::Node> = None;
