@@ -284,9 +284,13 @@ fn syntax_errors_are_located_bicep000() {
     let path = fixture("broken.bicep");
     let text = std::fs::read_to_string(&path).unwrap();
     let u = bicep::load("broken.bicep", Some(&path), &text, &[]);
-    assert!(u.unparseable);
-    assert!(!u.findings.is_empty());
+    // Both statements are broken (a .bicepparam `param`, an unclosed resource): each is
+    // reported and skipped; the unit is incomplete (exit 2), not a model of nothing.
+    assert!(!u.unparseable && u.incomplete);
+    assert_eq!(u.findings.len(), 2, "{:?}", u.findings);
     assert!(u.findings.iter().all(|f| f.code == "BICEP000"));
+    assert_eq!(u.model.broken.len(), 2);
+    assert!(u.model.resources.is_empty());
     assert_eq!(
         u.sources
             .get(0)
@@ -338,7 +342,8 @@ fn deeply_nested_resources_and_errors_do_not_overflow() {
     );
     let broken = format!("var x = {}\n", "[".repeat(20000));
     let u = bicep::load("broken.bicep", None, &broken, &[]);
-    assert!(u.unparseable);
+    assert!(u.incomplete);
+    assert_eq!(u.findings[0].code, "BICEP000");
 }
 
 #[test]
@@ -353,18 +358,26 @@ fn method_calls_on_resources_are_dependencies() {
 
 #[test]
 fn broken_parameter_file_is_located_and_unparseable() {
-    let u = bicep::load(
-        "main.bicep",
-        None,
-        "param a string\n",
-        &[(
-            "main.bicepparam".into(),
-            "using './main.bicep'\nparam a = \n".into(),
-        )],
-    );
-    assert!(u.unparseable);
-    assert_eq!(u.findings[0].code, "BICEP000");
-    assert_eq!(u.findings[0].loc.file, 1, "located in the parameter file");
+    let load_with = |bicepparam: &str| {
+        bicep::load(
+            "main.bicep",
+            None,
+            "param a string\n",
+            &[("main.bicepparam".into(), bicepparam.into())],
+        )
+    };
+    // A broken `param` is recovered from: its value is unknown, the unit incomplete. A broken
+    // `using` may hide every value: the unit is unparseable.
+    for (text, unparseable) in [
+        ("using './main.bicep'\nparam a = \n", false),
+        ("using './main.bicep' +\nparam a = 'x'\n", true),
+    ] {
+        let u = load_with(text);
+        assert_eq!(u.unparseable, unparseable, "{text}");
+        assert!(u.unparseable || u.incomplete, "{text}");
+        assert_eq!(u.findings[0].code, "BICEP000");
+        assert_eq!(u.findings[0].loc.file, 1, "located in the parameter file");
+    }
 }
 
 #[test]

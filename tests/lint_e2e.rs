@@ -771,3 +771,41 @@ fn reports_of_a_bicepparam_finding_match_the_snapshots() {
         });
     }
 }
+
+/// Issue 11 item 3: a statement with a syntax error is reported and skipped; the registry
+/// declared after it is still checked, and its three mistakes are reported. The run still
+/// exits 2: the file does not compile.
+#[test]
+fn a_syntax_error_hides_nothing_else_in_the_file() {
+    let (findings, exit, doc) = lint("recovery", "json");
+    let found: Vec<&str> = findings.iter().map(|(_, c, _)| c.as_str()).collect();
+    assert_eq!(found, ["BICEP000", "CMK001", "CMK007", "CMK005"], "{doc:#}");
+    assert_eq!(doc["findings"][0]["line"], 5, "the broken `var` line");
+    assert_eq!(doc["findings"][1]["line"], 16, "sku.name");
+    let cmk005 = &codes(&doc)[3].1;
+    assert!(cmk005.contains("/secrets/"), "{cmk005}");
+    assert_eq!(exit, 2);
+}
+
+/// A module whose grant statement has a syntax error: the grant may be there, so the
+/// registry's key access is a CMK020 note naming the statement, not a CMK007 error.
+#[test]
+fn a_broken_grant_in_a_module_makes_key_access_unverifiable() {
+    let (findings, exit, doc) = lint("recovery-module", "json");
+    assert_eq!(
+        findings,
+        [
+            f("recovery-module/grants.bicep", "BICEP000", false),
+            f("recovery-module/main.bicep", "CMK020", false),
+        ],
+        "{doc:#}"
+    );
+    let cmk020 = &codes(&doc)[1].1;
+    assert!(
+        cmk020.ends_with(
+            "but the grant may be in resource `grant`, which has a syntax error at recovery-module/grants.bicep:13:36"
+        ),
+        "{cmk020}"
+    );
+    assert_eq!(exit, 2);
+}

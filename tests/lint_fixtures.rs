@@ -114,7 +114,7 @@ fn lint_rules() -> Vec<&'static acr_cmk::rules::RuleMeta> {
 
 fn bad_file(code: &str) -> String {
     match code {
-        "BICEP000" | "BICEP001" => format!("{code}/bad.bicep"),
+        "BICEP000" | "BICEP001" | "BICEP002" => format!("{code}/bad.bicep"),
         _ => format!("{code}/bad.json"),
     }
 }
@@ -142,10 +142,11 @@ fn bad_fixtures_report_their_code_at_its_level_and_exit_accordingly() {
             found.contains(&(code.to_string(), level.to_string())),
             "{code}: {found:?}"
         );
-        // Unparseable or unreadable input and a hit limit are exit 2; otherwise only errors
-        // fail with the default --fail-on.
+        // Unparseable or unreadable input and a hit limit are exit 2 (BICEP002 comes with the
+        // BICEP000 of the statement it depends on); otherwise only errors fail with the default
+        // --fail-on.
         let expected = match (code, level) {
-            ("ARM000" | "BICEP000" | "REF001" | "LIM001", _) => 2,
+            ("ARM000" | "BICEP000" | "BICEP002" | "REF001" | "LIM001", _) => 2,
             (_, "error") => 1,
             _ if found.iter().any(|(_, l)| l == "error") => 1,
             _ => 0,
@@ -202,7 +203,7 @@ fn good_fixtures_lint_clean() {
         let files: Vec<String> = members
             .iter()
             .map(|c| match *c {
-                "BICEP000" | "BICEP001" => format!("{c}/good.bicep"),
+                "BICEP000" | "BICEP001" | "BICEP002" => format!("{c}/good.bicep"),
                 _ => format!("{c}/good.json"),
             })
             .collect();

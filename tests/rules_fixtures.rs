@@ -3,7 +3,8 @@
 //! themselves honest: one directory per rule, JSON that parses (except ARM000's bad case),
 //! TOML for the spec (SPEC001) and configuration (CFG001) rules,
 //! templates that pass the project's own schemas (except SCH001's bad case), Bicep that parses
-//! (except BICEP000's bad case; BICEP001's JSON module is a template like the others).
+//! (except the bad cases of BICEP000 and BICEP002; BICEP001's JSON module is a template like
+//! the others).
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +21,7 @@ fn every_rule_has_a_good_and_a_bad_fixture() {
     for rule in acr_cmk::rules::all() {
         let code = rule.meta().code;
         let ext = match code {
-            "BICEP000" | "BICEP001" => "bicep",
+            "BICEP000" | "BICEP001" | "BICEP002" => "bicep",
             // A build spec, and an acr-cmk.toml.
             "SPEC001" | "CFG001" => "toml",
             _ => "json",
@@ -43,7 +44,7 @@ fn json(code: &str, name: &str) -> Result<serde_json::Value, serde_json::Error> 
 fn json_fixtures_parse() {
     for rule in acr_cmk::rules::all() {
         let code = rule.meta().code;
-        if matches!(code, "BICEP000" | "SPEC001" | "CFG001") {
+        if matches!(code, "BICEP000" | "BICEP002" | "SPEC001" | "CFG001") {
             continue;
         }
         for name in [
@@ -78,8 +79,10 @@ fn bicep_has_errors(path: &Path) -> bool {
 
 #[test]
 fn bicep_fixtures_parse_only_when_good() {
-    assert!(!bicep_has_errors(&file("BICEP000", "good.bicep")));
-    assert!(bicep_has_errors(&file("BICEP000", "bad.bicep")));
+    for code in ["BICEP000", "BICEP002"] {
+        assert!(!bicep_has_errors(&file(code, "good.bicep")), "{code}");
+        assert!(bicep_has_errors(&file(code, "bad.bicep")), "{code}");
+    }
     for name in ["good.bicep", "bad.bicep"] {
         assert!(
             !bicep_has_errors(&file("BICEP001", name)),

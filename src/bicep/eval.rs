@@ -106,7 +106,14 @@ pub struct Eval<'t, 's> {
     pub var_refs: HashMap<String, Option<Vec<String>>>,
     /// Qualified symbol (`parent::child`) of each resource declaration node.
     pub qnames: HashMap<usize, String>,
+    /// Symbols of this file's statements skipped for a syntax error, with their index in
+    /// [`crate::model::Model::broken`]; an unnamed broken statement (an import, a statement
+    /// of unknown kind) under [`UNNAMED_BROKEN`], as any unknown symbol may come from it.
+    pub broken: HashMap<String, usize>,
 }
+
+/// The key of [`Eval::broken`] for the first broken statement without a name.
+pub const UNNAMED_BROKEN: &str = "<broken statement>";
 
 impl<'t, 's> Eval<'t, 's> {
     pub fn new(
@@ -141,6 +148,7 @@ impl<'t, 's> Eval<'t, 's> {
             namespaces: HashMap::new(),
             var_refs: HashMap::new(),
             qnames: HashMap::new(),
+            broken: HashMap::new(),
         }
     }
 
@@ -161,11 +169,17 @@ impl<'t, 's> Eval<'t, 's> {
         }
     }
 
-    /// Collect the declarations of a file (including resources nested in resource bodies).
-    pub fn collect(&mut self, root: Ts<'t>) {
-        let mut cursor = root.walk();
-        let children: Vec<Ts<'t>> = root.named_children(&mut cursor).collect();
-        for n in children {
+    /// Collect the declarations of a file's statements (including resources nested in
+    /// resource bodies), and the symbols of its broken statements.
+    pub fn collect(&mut self, statements: &[Ts<'t>]) {
+        for (i, b) in self.shared.model.broken.iter().enumerate() {
+            if b.error.file != self.file {
+                continue;
+            }
+            let key = b.symbol.clone().unwrap_or_else(|| UNNAMED_BROKEN.into());
+            self.broken.entry(key).or_insert(i);
+        }
+        for &n in statements {
             if n.kind() == "import_functionality" {
                 self.collect_import(n);
             } else {
@@ -367,9 +381,27 @@ impl<'t, 's> Eval<'t, 's> {
             }
             _ => match self.imported_value(name, at) {
                 Some(v) => v,
-                None => opaque(format!("unknown symbol {name}"), at),
+                None => self.unknown_symbol(name, at),
             },
         }
+    }
+
+    /// A symbol this file does not declare: one of a statement skipped for a syntax error (or
+    /// of any unknown symbol, when a broken statement has no name) is unknown, and whatever
+    /// uses it depends on that statement (BICEP002).
+    fn unknown_symbol(&mut self, name: &str, at: Loc) -> Node {
+        let key = if self.broken.contains_key(name) {
+            name
+        } else if self.broken.contains_key(UNNAMED_BROKEN) {
+            UNNAMED_BROKEN
+        } else {
+            return opaque(format!("unknown symbol {name}"), at);
+        };
+        self.refs.push(Ref {
+            symbol: key.to_string(),
+            index: None,
+        });
+        opaque(crate::model::BrokenStatement::unknown_reason(name), at)
     }
 
     /// The resource and module symbols an expression mentions anywhere, also in branches that

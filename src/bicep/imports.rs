@@ -155,7 +155,7 @@ impl<'t, 's> Eval<'t, 's> {
             file.parent().map(|p| p.to_path_buf()),
             setup,
         );
-        child.collect(parsed.tree.root_node());
+        child.collect(&parsed.statements());
         let v = match want {
             Want::Value(name) => child.value_by_name(name, loc),
             Want::Call(name, args) => child.call_by_name(name, args, loc),

@@ -41,6 +41,7 @@ mod funcs;
 mod imports;
 mod ops;
 pub mod params;
+pub mod recover;
 mod resources;
 pub mod suppress;
 pub mod syntax;
@@ -89,18 +90,33 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// The finished unit: sources, model, findings and what evaluation met.
+    /// The finished unit: sources, model, findings and what evaluation met. A statement
+    /// skipped for a syntax error makes the unit incomplete: the rules check the rest, and
+    /// the run exits 2.
     pub fn into_unit(self, unparseable: bool) -> Unit {
         Unit {
+            incomplete: self.incomplete || !self.model.broken.is_empty(),
             limits_hit: self.meter.hits(),
             work: self.meter.work(),
             sources: self.sources,
             model: self.model,
             findings: self.findings,
             unparseable,
-            incomplete: self.incomplete,
         }
     }
+}
+
+/// Whether the parameter files read into `shared` so far give no usable values: a finding
+/// other than a refused reference (REF001) or the syntax error of a statement recovered from.
+pub(crate) fn unusable_parameters(shared: &Shared) -> bool {
+    shared.findings.iter().any(|f| {
+        !refused_reference(f)
+            && !shared
+                .model
+                .broken
+                .iter()
+                .any(|b| b.error == f.loc && f.code == "BICEP000")
+    })
 }
 
 /// A REF001 finding: a reference that was not followed (it makes a unit incomplete, not
@@ -112,7 +128,7 @@ pub(crate) fn refused_reference(f: &Finding) -> bool {
 pub struct LoadedModule {
     pub file: crate::source::FileId,
     pub text: Rc<str>,
-    pub parsed: Rc<syntax::Parsed>,
+    pub parsed: Rc<recover::Checked>,
 }
 
 /// How a file is evaluated: as the top-level file or as a module.
@@ -136,8 +152,9 @@ impl FileSetup {
     }
 }
 
-/// Parse and evaluate one file into `shared`. Returns its outputs, or `None` if it has syntax
-/// errors (reported as BICEP000 findings).
+/// Parse and evaluate one file into `shared`. Returns its outputs, or `None` if tree-sitter
+/// gave up. Statements with syntax errors are reported (BICEP000) and skipped
+/// ([`recover`]); the others are evaluated.
 pub(crate) fn evaluate_file(
     shared: &mut Shared,
     file: crate::source::FileId,
@@ -149,23 +166,46 @@ pub(crate) fn evaluate_file(
     evaluate_parsed(shared, file, text, &parsed, dir, setup)
 }
 
-/// Parse a `.bicep` file, report its syntax errors (None) and collect its suppressions.
+/// Parse a `.bicep` file, report its syntax errors and broken statements, and collect its
+/// suppressions.
 pub(crate) fn check_file(
     shared: &mut Shared,
     file: crate::source::FileId,
     text: &str,
-) -> Option<syntax::Parsed> {
-    let parsed = syntax::parse(text)?;
-    let errors = syntax::file_errors(&parsed, text, file, syntax::FileKind::Bicep);
-    if !errors.is_empty() {
-        shared.findings.extend(errors);
-        return None;
-    }
+) -> Option<recover::Checked> {
+    let checked = recover::check(text, file, syntax::FileKind::Bicep)?;
+    report_broken(shared, file, &checked);
     shared
         .model
         .suppressions
         .extend(suppress::collect(text, file));
-    Some(parsed)
+    Some(checked)
+}
+
+/// A file's syntax errors become findings, and its broken statements join the model.
+pub(crate) fn report_broken(
+    shared: &mut Shared,
+    file: crate::source::FileId,
+    checked: &recover::Checked,
+) {
+    shared.findings.extend(checked.errors());
+    for b in &checked.broken {
+        let source = shared.sources.get(file);
+        let (line, column) = source.line_col(b.error.loc.start as usize);
+        // A module's statement is named with its file; the top-level file's by line alone.
+        let at = match file {
+            0 => format!("{line}:{column}"),
+            _ => format!("{}:{line}:{column}", source.name),
+        };
+        shared.model.broken.push(crate::model::BrokenStatement {
+            symbol: b.name.clone(),
+            what: b.describe(),
+            error: b.error.loc,
+            at,
+            may_declare_resources: b.may_declare_resources(),
+            used_by: Vec::new(),
+        });
+    }
 }
 
 /// Evaluate a parsed file into `shared` and return its outputs.
@@ -173,13 +213,14 @@ pub(crate) fn evaluate_parsed(
     shared: &mut Shared,
     file: crate::source::FileId,
     text: &str,
-    parsed: &syntax::Parsed,
+    parsed: &recover::Checked,
     dir: Option<PathBuf>,
     setup: FileSetup,
 ) -> Option<Vec<(String, Node)>> {
     let mut ev = eval::Eval::new(shared, file, text, dir, setup);
-    ev.collect(parsed.tree.root_node());
-    if let Some(scope) = target_scope(&ev, parsed.tree.root_node()) {
+    let statements = parsed.statements();
+    ev.collect(&statements);
+    if let Some(scope) = target_scope(&ev, &statements) {
         ev.scope = scope;
     }
     ev.build_resources();
@@ -189,13 +230,12 @@ pub(crate) fn evaluate_parsed(
 
 /// The scope a `targetScope = '…'` statement sets for a top-level file (a module's scope is
 /// the one its caller gives, which already reflects this).
-fn target_scope(ev: &eval::Eval, root: tree_sitter::Node) -> Option<Scope> {
+fn target_scope(ev: &eval::Eval, statements: &[tree_sitter::Node]) -> Option<Scope> {
     if ev.parent_deployment.is_some() {
         return None;
     }
-    let mut c = root.walk();
-    let st = root
-        .named_children(&mut c)
+    let st = *statements
+        .iter()
         .find(|n| n.kind() == "target_scope_assignment")?;
     let value = eval::first_named(st, "string")?;
     let sub = || Some(eval::expr("subscription().subscriptionId"));
@@ -289,8 +329,10 @@ pub fn load_with_parameter_files_in(
         ));
     }
     // A parameter file that does not parse makes the unit unparseable too (exit 2). A refused
-    // `extends` base (REF001) does not: the unit is incomplete, and the rest is checked.
-    let bad_parameters = shared.findings.iter().any(|f| !refused_reference(f));
+    // `extends` base (REF001) does not: the unit is incomplete, and the rest is checked; nor
+    // does a `.bicepparam` file recovered statement by statement (its broken `param`s are
+    // unknown values, [`params`]).
+    let bad_parameters = unusable_parameters(&shared);
     let mut unit = finish(shared, file, path, text, inputs);
     unit.unparseable |= bad_parameters;
     unit

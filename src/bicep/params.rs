@@ -191,19 +191,32 @@ fn read_bicepparam(shared: &mut Shared, file: FileId, text: &str) -> ParamFile {
         using_at: None,
         extends_at: None,
     };
-    let Some(parsed) = syntax::parse(text) else {
+    let Some(checked) = super::recover::check(text, file, syntax::FileKind::BicepParam) else {
         return out;
     };
-    let errors = syntax::file_errors(&parsed, text, file, syntax::FileKind::BicepParam);
-    if !errors.is_empty() {
-        shared.findings.extend(errors);
+    // Recovery per statement where a broken statement's loss is known: a `param` (its value
+    // is unknown) or a `var` (what uses it is). A broken `using`, `extends` or statement of
+    // unknown kind may hide any value: the file gives none (the unit is unparseable).
+    let recoverable = checked
+        .broken
+        .iter()
+        .all(|b| matches!(b.keyword, Some("param" | "var")) && b.name.is_some());
+    if !recoverable {
+        shared.findings.extend(checked.errors());
         return out;
     }
+    super::report_broken(shared, file, &checked);
     shared
         .model
         .suppressions
         .extend(super::suppress::collect(text, file));
-    let root = parsed.tree.root_node();
+    for b in &checked.broken {
+        if let (Some("param"), Some(name)) = (b.keyword, &b.name) {
+            let why = crate::model::BrokenStatement::unknown_reason(name);
+            out.values
+                .insert(name.clone(), super::eval::opaque(why, b.error.loc));
+        }
+    }
     let setup = super::FileSetup {
         inputs: HashMap::new(),
         scope: crate::model::Scope::resource_group_deployment(),
@@ -212,9 +225,9 @@ fn read_bicepparam(shared: &mut Shared, file: FileId, text: &str) -> ParamFile {
         pointer_prefix: String::new(),
     };
     let mut ev = Eval::new(shared, file, text, None, setup);
-    ev.collect(root);
-    let mut c = root.walk();
-    for st in root.named_children(&mut c) {
+    let statements = checked.statements();
+    ev.collect(&statements);
+    for &st in &statements {
         let string = first_named(st, "string");
         let target = string
             .map(|s| ev.src(s).trim_matches('\'').to_string())
@@ -261,7 +274,7 @@ pub fn load_bicepparam(
         ..Shared::default()
     };
     let read = read_with_base(&mut probe, display, path, text);
-    let unparseable = probe.findings.iter().any(|f| !super::refused_reference(f));
+    let unparseable = super::unusable_parameters(&probe);
     let using = read
         .using
         .filter(|u| !u.starts_with("br:") && !u.starts_with("br/") && !u.starts_with("ts:"));
@@ -312,6 +325,32 @@ mod tests {
         assert_eq!(&text[loc.range()], "'reg${1}'");
         assert_eq!(vals["name"].used_at, None);
         assert_eq!(&text[vals["tags"].get("a").unwrap().loc.range()], "'b'");
+    }
+
+    #[test]
+    fn a_broken_param_is_unknown_and_the_others_are_read() {
+        let text = "using './main.bicep'\nparam a = 'x' +\nparam b = 'y'\nparam c = a\n";
+        let mut s = Shared::default();
+        let f = s.sources.add("main.bicepparam", text);
+        let vals = read_bicepparam(&mut s, f, text).values;
+        assert_eq!(vals["b"].as_str(), Some("y"));
+        for unknown in ["a", "c"] {
+            assert!(
+                crate::eval::value::is_opaque(&vals[unknown].value),
+                "{unknown}: {:?}",
+                vals[unknown]
+            );
+        }
+        assert_eq!(s.findings.len(), 1);
+        assert_eq!(s.findings[0].code, "BICEP000");
+        assert_eq!(s.model.broken.len(), 1);
+        assert_eq!(s.model.broken[0].symbol.as_deref(), Some("a"));
+        // A broken `extends` may hide any value: the file gives none.
+        let text = "using './main.bicep'\nextends 'base.bicepparam' +\nparam b = 'y'\n";
+        let mut s = Shared::default();
+        let f = s.sources.add("main.bicepparam", text);
+        assert!(read_bicepparam(&mut s, f, text).values.is_empty());
+        assert!(s.model.broken.is_empty() && !s.findings.is_empty());
     }
 
     #[test]

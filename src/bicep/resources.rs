@@ -784,6 +784,13 @@ impl<'t, 's> Eval<'t, 's> {
         for (idx, refs) in pending {
             let mut deps: Vec<usize> = Vec::new();
             for r in refs {
+                if let Some(&b) = self.broken.get(&r.symbol) {
+                    let used_by = &mut self.shared.model.broken[b].used_by;
+                    if !used_by.contains(&idx) {
+                        used_by.push(idx);
+                    }
+                    continue;
+                }
                 let targets: Vec<usize> = if let Some(list) = self.res_index.get(&r.symbol) {
                     match r.index {
                         Some(i) => list.get(i).copied().flatten().into_iter().collect(),
@@ -927,7 +934,7 @@ pub(super) fn load_cached(
     path: &str,
     at: Loc,
     pointer: &str,
-) -> Option<(crate::source::FileId, Rc<str>, Rc<super::syntax::Parsed>)> {
+) -> Option<(crate::source::FileId, Rc<str>, Rc<super::recover::Checked>)> {
     if !ev.shared.modules.contains_key(file) {
         let text = match ev.shared.root.read_resolved(file) {
             Ok(text) => text,
@@ -1116,7 +1123,8 @@ mod tests {
     fn the_memo_restores_its_state_past_the_resource_limit() {
         let text = "module m './m.bicep' = {\n  name: 'm'\n}\n\
                     resource r 'A.B/c@2020-01-01' = {\n  name: 'r'\n}\n";
-        let parsed = syntax::parse(text).expect("parses");
+        let parsed =
+            crate::bicep::recover::check(text, 0, syntax::FileKind::Bicep).expect("parses");
         let mut shared = Shared::default();
         let file = shared.sources.add("main.bicep", text);
         let filler = Resource {
@@ -1143,7 +1151,7 @@ mod tests {
             None,
             FileSetup::top(HashMap::new()),
         );
-        ev.collect(parsed.tree.root_node());
+        ev.collect(&parsed.statements());
         // State of an enclosing evaluation.
         ev.depth = 3;
         ev.locals.push(("x".into(), Node::null(Loc::default())));

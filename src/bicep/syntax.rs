@@ -107,14 +107,21 @@ pub mod parse_cache {
 
 /// BICEP000 findings for the ERROR/MISSING nodes of a tree (the first few, in file order).
 pub fn syntax_errors(tree: &tree_sitter::Tree, text: &str, file: FileId) -> Vec<Finding> {
+    let mut out = tree_errors(tree, text, file, MAX_SYNTAX_ERRORS);
+    out.truncate(MAX_SYNTAX_ERRORS);
+    out
+}
+
+/// The first `limit` ERROR/MISSING findings of a tree, and its statements cut short, in file
+/// order.
+fn tree_errors(tree: &tree_sitter::Tree, text: &str, file: FileId, limit: usize) -> Vec<Finding> {
     let mut out = Vec::new();
     if !tree.root_node().has_error() {
         return out;
     }
-    collect_errors(tree.root_node(), text, file, &mut out);
+    collect_errors(tree.root_node(), text, file, limit, &mut out);
     statements_cut_short(tree.root_node(), text, file, &mut out);
     out.sort_by_key(|f| f.loc.start);
-    out.truncate(MAX_SYNTAX_ERRORS);
     out
 }
 
@@ -230,8 +237,25 @@ fn starts_line_and_statement(text: &str, node: tree_sitter::Node) -> bool {
 /// and MISSING nodes, statements that belong to the other kind of file, two statements on one
 /// line, and a comma followed by a line break.
 pub fn file_errors(parsed: &Parsed, text: &str, file: FileId, kind: FileKind) -> Vec<Finding> {
-    let mut out = syntax_errors(&parsed.tree, text, file);
-    let root = parsed.tree.root_node();
+    let mut out = every_file_error(&parsed.tree, text, file, kind, MAX_SYNTAX_ERRORS);
+    out.truncate(MAX_SYNTAX_ERRORS);
+    out
+}
+
+/// [`file_errors`] with the first `limit` ERROR/MISSING nodes of the tree (each costs a walk
+/// up the tree, so they are never all described) and every error of the checks the grammar
+/// leaves to this module: where those are tells per-statement recovery ([`super::recover`])
+/// which statements are broken (an ERROR or MISSING node is seen in its statement's
+/// `has_error`). Linear in the tree.
+pub fn every_file_error(
+    tree: &tree_sitter::Tree,
+    text: &str,
+    file: FileId,
+    kind: FileKind,
+    limit: usize,
+) -> Vec<Finding> {
+    let mut out = tree_errors(tree, text, file, limit);
+    let root = tree.root_node();
     let mut c = root.walk();
     let mut previous: Option<tree_sitter::Node> = None;
     for st in root.named_children(&mut c) {
@@ -260,7 +284,6 @@ pub fn file_errors(parsed: &Parsed, text: &str, file: FileId, kind: FileKind) ->
     }
     comma_then_line_break(root, file, &mut out);
     out.sort_by_key(|f| f.loc.start);
-    out.truncate(MAX_SYNTAX_ERRORS);
     out
 }
 
@@ -372,13 +395,19 @@ fn misplaced_statement(st: tree_sitter::Node, file: FileId, kind: FileKind) -> O
     }
 }
 
-const MAX_SYNTAX_ERRORS: usize = 5;
+pub const MAX_SYNTAX_ERRORS: usize = 5;
 
 /// Iterative (hostile input may nest thousands of levels deep), in document order.
-fn collect_errors(root: tree_sitter::Node, text: &str, file: FileId, out: &mut Vec<Finding>) {
+fn collect_errors(
+    root: tree_sitter::Node,
+    text: &str,
+    file: FileId,
+    limit: usize,
+    out: &mut Vec<Finding>,
+) {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
-        if out.len() >= MAX_SYNTAX_ERRORS {
+        if out.len() >= limit {
             return;
         }
         if !node.has_error() {

@@ -148,7 +148,38 @@ pub struct Model {
     /// Where the template or parameters files break the official schema of their kind
     /// (SCH002); only the ARM JSON front end has such files.
     pub skeleton: Vec<SkeletonError>,
+    /// Statements skipped for a syntax error (Bicep recovers statement by statement): what
+    /// depends on them is unknown, and what they declare is not in the model.
+    pub broken: Vec<BrokenStatement>,
 }
+
+/// A top-level statement with a syntax error, skipped (its BICEP000 is reported).
+#[derive(Clone, Debug)]
+pub struct BrokenStatement {
+    /// The symbol it declares, when it is a declaration whose name is readable.
+    pub symbol: Option<String>,
+    /// What it is, in words: "resource `pol`", "a statement".
+    pub what: String,
+    /// Where its syntax error is, and that place as `line:column` for messages.
+    pub error: Loc,
+    pub at: String,
+    /// It may declare resources (a resource, a module, or a statement of unknown kind): a
+    /// grant may hide there.
+    pub may_declare_resources: bool,
+    /// Resources (indexes into [`Model::resources`]) whose evaluation referred to it.
+    pub used_by: Vec<usize>,
+}
+
+impl BrokenStatement {
+    /// The reason of the unknown (a [`Sym::Opaque`]) that a reference to `name`, a symbol of a
+    /// broken statement, evaluates to: the rules find where a resource uses it by this text.
+    pub fn unknown_reason(name: &str) -> String {
+        format!("{name}{BROKEN_REASON}")
+    }
+}
+
+/// The end of every [`BrokenStatement::unknown_reason`].
+pub const BROKEN_REASON: &str = " depends on a statement with a syntax error";
 
 /// A place where a template or parameters file breaks the official `deploymentTemplate` /
 /// `deploymentParameters` schema.
@@ -259,6 +290,9 @@ impl Model {
         }
         for i in &mut self.intents.rotation {
             i.loc.file += by;
+        }
+        for b in &mut self.broken {
+            b.error.file += by;
         }
         if let Some(c) = &mut self.intents.cloud {
             c.loc.file += by;

@@ -292,6 +292,12 @@ pub fn unseen_deployments(model: &Model) -> impl Iterator<Item = (usize, &Unseen
         .filter_map(|(i, r)| r.unseen.as_ref().map(|u| (i, u)))
 }
 
+/// Statements skipped for a syntax error that may declare resources (a resource, a module, a
+/// statement of unknown kind): a grant may hide there as in an unseen deployment.
+pub fn broken_statements(model: &Model) -> impl Iterator<Item = &crate::model::BrokenStatement> {
+    model.broken.iter().filter(|b| b.may_declare_resources)
+}
+
 /// How the identity a CMK registry uses is granted access to keys.
 pub struct Access<'a> {
     /// The identity's resource id (from `keyVaultProperties.identity`); for the registry's

@@ -6,9 +6,19 @@ declare_rule! {
     /// Reports a `.bicep` or `.bicepparam` file with a syntax error, naming what was expected
     /// where. The Bicep front end emits it; the other files of the run are still linted.
     ///
+    /// In a `.bicep` file (and in the modules it uses) the front end recovers statement by
+    /// statement: each top-level statement with a syntax error gets its BICEP000 (the first
+    /// few of a file are reported) and is skipped; every other statement is evaluated and
+    /// checked. What depends on a skipped statement is unknown: a resource that uses it gets a
+    /// BICEP002 note, and a grant that may hide in a skipped `resource` or `module` makes
+    /// CMK007 a CMK020 note. In a `.bicepparam` file a broken `param` is an unknown value and a
+    /// broken `var` makes what uses it unknown; any other broken statement (`using`,
+    /// `extends`, …) may hide every value, so the file gives none and the rules do not run on
+    /// its unit.
+    ///
     /// ## Why is this bad?
-    /// The Bicep compiler rejects the file, and no other rule can check it. The exit code is 2:
-    /// an input could not be parsed.
+    /// The Bicep compiler rejects the file, and what the broken statement says is not checked.
+    /// The exit code is 2: an input could not be parsed.
     ///
     /// ## Example
     /// ```json

@@ -1,5 +1,7 @@
 use crate::finding::Finding;
-use crate::query::grants::{Lack, grant_site, lack_of_access, unseen_deployments, why_ineffective};
+use crate::query::grants::{
+    Lack, broken_statements, grant_site, lack_of_access, unseen_deployments, why_ineffective,
+};
 use crate::query::registries::with_access;
 use crate::query::Tri;
 use crate::query::vaults::rbac_by_default;
@@ -124,8 +126,9 @@ impl Rule for KeyAccessMissing {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        // A grant may be in a deployment the tool cannot see into: CMK020 speaks instead.
-        if unseen_deployments(m).next().is_some() {
+        // A grant may be in a deployment the tool cannot see into, or in a statement with a
+        // syntax error: CMK020 speaks instead.
+        if unseen_deployments(m).next().is_some() || broken_statements(m).next().is_some() {
             return;
         }
         let kvp = "properties.encryption.keyVaultProperties.identity";

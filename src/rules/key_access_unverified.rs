@@ -1,7 +1,8 @@
 use crate::finding::Finding;
 use crate::model::Model;
 use crate::query::grants::{
-    Access, Grant, Lack, grant_site, lack_in_template, lack_of_access, unseen_deployments,
+    Access, Grant, Lack, broken_statements, grant_site, lack_in_template, lack_of_access,
+    unseen_deployments,
 };
 use crate::query::registries::with_access;
 use crate::query::{short_name, shown};
@@ -21,6 +22,10 @@ declare_rule! {
     /// - unreadable: a linked template or local module that cannot be read or parsed;
     /// - not followed: past a limit of the resource policy (nesting depth, resource count), or
     ///   an inline template of a `Microsoft.Resources/deployments` resource written in Bicep.
+    ///
+    /// A Bicep statement skipped for a syntax error (BICEP000) that may declare resources (a
+    /// `resource`, a `module`, or a statement whose kind cannot be told) hides a grant the same
+    /// way: the note names it and where its error is.
     ///
     /// It says so too, whether or not such a deployment exists, when the template does not
     /// create the identity (it is passed in by id) and grants it nothing that works: the grant
@@ -97,7 +102,31 @@ impl Rule for KeyAccessUnverified {
 
     fn check(&self, ctx: &Ctx, out: &mut Vec<Finding>) {
         let m = ctx.model;
-        let unseen: Vec<_> = unseen_deployments(m).collect();
+        // Where a grant may hide: (where, the words that finish "the grant may be in …", the
+        // label there).
+        let mut hidden: Vec<(crate::source::Loc, String, String)> = unseen_deployments(m)
+            .map(|(d, why)| {
+                (
+                    m.resources[d].loc,
+                    format!(
+                        "deployment '{}', whose template is {why}",
+                        short_name(&m.resources[d])
+                    ),
+                    format!("the tool cannot see into this deployment: its template is {why}"),
+                )
+            })
+            .collect();
+        hidden.extend(broken_statements(m).map(|b| {
+            (
+                b.error,
+                format!("{}, which has a syntax error at {}", b.what, b.at),
+                "the tool cannot read this statement: it has a syntax error".to_string(),
+            )
+        }));
+        let place = match broken_statements(m).next() {
+            Some(_) => "place",
+            None => "deployment",
+        };
         let kvp = "properties.encryption.keyVaultProperties.identity";
         for (i, _, a) in with_access(m) {
             if !a.identity_deployed {
@@ -134,13 +163,13 @@ impl Rule for KeyAccessUnverified {
                 Some(Lack::NoGrant) => "no grant in the template is for it",
                 Some(Lack::Ineffective(_)) => "no grant in the template gives it key access",
             };
-            let Some(&(first, why)) = unseen.first() else {
+            let Some((_, first, _)) = hidden.first() else {
                 continue;
             };
-            let more = match unseen.len() - NAMED {
+            let more = match hidden.len() - NAMED {
                 0 => String::new(),
                 n => format!(
-                    " (or in {n} more such deployment{})",
+                    " (or in {n} more such {place}{})",
                     if n == 1 { "" } else { "s" }
                 ),
             };
@@ -149,18 +178,14 @@ impl Rule for KeyAccessUnverified {
                 i,
                 kvp,
                 format!(
-                    "could not verify that {} can use the registry's key: {what}, but the grant may be in deployment '{}', whose template is {why}{more}",
+                    "could not verify that {} can use the registry's key: {what}, but the grant may be in {first}{more}",
                     a.who(m),
-                    short_name(&m.resources[first]),
                 ),
             )
             .label("key access not verified for this identity")
             .help("make sure that template grants the identity get, wrapKey and unwrapKey on the key (or the role Key Vault Crypto Service Encryption User on an RBAC vault); lint it too if you can");
-            for &(d, why) in unseen.iter().take(LABELLED) {
-                f = f.related(
-                    m.resources[d].loc,
-                    format!("the tool cannot see into this deployment: its template is {why}"),
-                );
+            for (loc, _, label) in hidden.iter().take(LABELLED) {
+                f = f.related(*loc, label.clone());
             }
             out.push(f);
         }

@@ -168,6 +168,7 @@ catalogue! {
     template_without_schema::TemplateWithoutSchema,
     invalid_bicep::InvalidBicep,
     module_not_followed::ModuleNotFollowed,
+    depends_on_broken_statement::DependsOnBrokenStatement,
     invalid_config::InvalidConfig,
     premium_sku_required::PremiumSkuRequired,
     rsa_key_required::RsaKeyRequired,

@@ -63,7 +63,9 @@ fn linted() -> Option<&'static Linted> {
                     let file = relative(&unit.sources.get(f.loc.file).name);
                     findings.push((file, f.code, f.level.as_str(), f.suppressed.is_some()));
                 }
-                if unit.unparseable {
+                // A Bicep file with a syntax error is checked statement by statement (its unit
+                // is incomplete, not unparseable): its BICEP000 says it does not parse.
+                if unit.unparseable || unit.findings.iter().any(|f| f.code == "BICEP000") {
                     let codes = unit.findings.iter().map(|f| f.code).collect();
                     unparseable.push((relative(&unit.primary), codes));
                 }
