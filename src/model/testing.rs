@@ -228,6 +228,15 @@ pub fn edit(mut list: J, sym: &str, f: impl FnOnce(&mut J)) -> J {
     list
 }
 
+/// The registry `acr` moved to its system-assigned identity (`az acr encryption rotate-key
+/// --identity [system]`): both identities enabled, `keyVaultProperties.identity: 'system'`.
+pub fn on_system_identity(list: J) -> J {
+    edit(list, "acr", |r| {
+        r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
+        r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
+    })
+}
+
 /// Remove the resource with symbolic name `sym` (and the dependencies on it).
 pub fn remove(mut list: J, sym: &str) -> J {
     let arr = list.as_array_mut().unwrap();

@@ -338,13 +338,6 @@ mod tests {
     }
 
     /// The registry moved to its system-assigned identity: `'system'`, with that identity on.
-    fn moved(list: serde_json::Value) -> serde_json::Value {
-        edit(list, "acr", |r| {
-            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
-            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
-        })
-    }
-
     /// A second access-policy entry, for `principal`.
     fn also_granted(list: serde_json::Value, principal: &str) -> serde_json::Value {
         edit(list, "pol", |r| {
@@ -359,10 +352,10 @@ mod tests {
 
     #[test]
     fn the_system_identity_granted_by_its_registry_principal_is_clean() {
-        let list = also_granted(moved(good()), "${ref:acr.identity.principalId}");
+        let list = also_granted(on_system_identity(good()), "${ref:acr.identity.principalId}");
         assert!(check(&KeyAccessMissing, &model(list)).is_empty());
         // A role assignment on an RBAC vault, as `acr-cmk build` generates it.
-        let list = edit(remove(moved(good()), "pol"), "kv", |r| {
+        let list = edit(remove(on_system_identity(good()), "pol"), "kv", |r| {
             r["properties"]["enableRbacAuthorization"] = true.into()
         });
         let list = with(
@@ -378,7 +371,7 @@ mod tests {
     #[test]
     fn the_system_identity_without_a_grant_is_reported() {
         // The user-assigned identity's grant is not the system identity's.
-        let f = check(&KeyAccessMissing, &model(moved(good())));
+        let f = check(&KeyAccessMissing, &model(on_system_identity(good())));
         assert_eq!(
             pointers(&f),
             ["/resources/3/properties/encryption/keyVaultProperties/identity"]
@@ -394,11 +387,11 @@ mod tests {
                 .contains("registry.identity.principalId")
         );
         // Another property of the registry is not its identity's principal.
-        let list = also_granted(moved(good()), "${ref:acr.properties.principalId}");
+        let list = also_granted(on_system_identity(good()), "${ref:acr.properties.principalId}");
         assert_eq!(check(&KeyAccessMissing, &model(list)).len(), 1);
         // Nor is the identity of another registry the template declares.
         let list = with(
-            also_granted(moved(good()), "${ref:other.identity.principalId}"),
+            also_granted(on_system_identity(good()), "${ref:other.identity.principalId}"),
             json!([{"sym": "other", "type": "Microsoft.ContainerRegistry/registries", "name": "other01"}]),
         );
         assert_eq!(check(&KeyAccessMissing, &model(list)).len(), 1);
@@ -407,7 +400,7 @@ mod tests {
     #[test]
     fn an_insufficient_grant_to_the_system_identity_is_reported_at_the_grant() {
         let list = edit(
-            also_granted(moved(good()), "${ref:acr.identity.principalId}"),
+            also_granted(on_system_identity(good()), "${ref:acr.identity.principalId}"),
             "pol",
             |r| r["properties"]["accessPolicies"][1]["permissions"]["keys"] = json!(["get"]),
         );
@@ -424,7 +417,7 @@ mod tests {
     #[test]
     fn a_grant_to_a_principal_the_tool_cannot_tell_is_not_a_verdict_for_the_system_identity() {
         // CMK020 says it could not be verified (see there); CMK007 is not certain.
-        let list = also_granted(moved(good()), "${param:registry_principal_id}");
+        let list = also_granted(on_system_identity(good()), "${param:registry_principal_id}");
         assert!(check(&KeyAccessMissing, &model(list)).is_empty());
     }
 }

@@ -307,10 +307,7 @@ mod tests {
 
     #[test]
     fn the_system_identity_granted_only_to_an_unknown_principal_is_a_note_naming_the_grant() {
-        let list = edit(good(), "acr", |r| {
-            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
-            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
-        });
+        let list = on_system_identity(good());
         let list = edit(list, "pol", |r| {
             let mut entry = r["properties"]["accessPolicies"][0].clone();
             entry["objectId"] = "${param:registry_principal_id}".into();
@@ -348,10 +345,7 @@ mod tests {
 
     #[test]
     fn the_system_identity_without_a_grant_and_an_unseen_deployment_is_a_note() {
-        let list = edit(good(), "acr", |r| {
-            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
-            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
-        });
+        let list = on_system_identity(good());
         let m = model(with(list, remote()));
         let f = check(&KeyAccessUnverified, &m);
         assert_eq!(f.len(), 1);

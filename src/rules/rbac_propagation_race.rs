@@ -149,10 +149,7 @@ mod tests {
             r["properties"]["principalId"] = "${ref:acr.identity.principalId}".into();
             r["dependsOn"] = json!(["acr"]);
         });
-        let list = edit(list, "acr", |r| {
-            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
-            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
-        });
+        let list = on_system_identity(list);
         assert!(check(&RbacPropagationRace, &model(list)).is_empty());
     }
 }

@@ -162,10 +162,8 @@ mod tests {
                 "${ref:acr.identity.principalId}".into();
             r["dependsOn"] = json!(["kv", "acr"]);
         });
-        let list = edit(list, "acr", |r| {
+        let list = edit(on_system_identity(list), "acr", |r| {
             r["dependsOn"] = json!(["uai"]);
-            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
-            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
         });
         assert!(check(&RegistryBeforeKeyAccess, &model(list)).is_empty());
     }

@@ -220,13 +220,6 @@ mod tests {
         edit(good(), "kv", |r| r["properties"]["networkAcls"] = acls)
     }
 
-    fn system(list: serde_json::Value) -> serde_json::Value {
-        edit(list, "acr", |r| {
-            r["identity"]["type"] = "SystemAssigned, UserAssigned".into();
-            r["properties"]["encryption"]["keyVaultProperties"]["identity"] = "system".into();
-        })
-    }
-
     #[test]
     fn an_open_vault_is_clean() {
         for a in [
@@ -270,13 +263,13 @@ mod tests {
 
     #[test]
     fn the_system_identity_needs_the_bypass() {
-        let ok = system(acls(json!({"defaultAction": "Deny"})));
+        let ok = on_system_identity(acls(json!({"defaultAction": "Deny"})));
         assert!(check(&VaultFirewallTrustedServices, &model(ok)).is_empty());
-        let ok = system(acls(
+        let ok = on_system_identity(acls(
             json!({"defaultAction": "Deny", "bypass": "AzureServices"}),
         ));
         assert!(check(&VaultFirewallTrustedServices, &model(ok)).is_empty());
-        let bad = system(acls(json!({"defaultAction": "Deny", "bypass": "None"})));
+        let bad = on_system_identity(acls(json!({"defaultAction": "Deny", "bypass": "None"})));
         let f = check(&VaultFirewallTrustedServices, &model(bad));
         assert_eq!(pointers(&f), ["/resources/1/properties/networkAcls/bypass"]);
     }
