@@ -807,5 +807,8 @@ fn a_broken_grant_in_a_module_makes_key_access_unverifiable() {
         ),
         "{cmk020}"
     );
+    // The advice fits the hiding place: a statement to fix, not a template to lint.
+    let help = doc["findings"][1]["help"].as_str().unwrap();
+    assert!(help.starts_with("fix the syntax error"), "{help}");
     assert_eq!(exit, 2);
 }

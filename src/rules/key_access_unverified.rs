@@ -116,6 +116,8 @@ impl Rule for KeyAccessUnverified {
                 )
             })
             .collect();
+        // The deployments come first: a help for "that template" fits only when one is named.
+        let deployment_named = !hidden.is_empty();
         hidden.extend(broken_statements(m).map(|b| {
             (
                 b.error,
@@ -183,7 +185,11 @@ impl Rule for KeyAccessUnverified {
                 ),
             )
             .label("key access not verified for this identity")
-            .help("make sure that template grants the identity get, wrapKey and unwrapKey on the key (or the role Key Vault Crypto Service Encryption User on an RBAC vault); lint it too if you can");
+            .help(if deployment_named {
+                "make sure that template grants the identity get, wrapKey and unwrapKey on the key (or the role Key Vault Crypto Service Encryption User on an RBAC vault); lint it too if you can"
+            } else {
+                "fix the syntax error so that the statement is checked; a grant there must give the identity get, wrapKey and unwrapKey on the key (or the role Key Vault Crypto Service Encryption User on an RBAC vault)"
+            });
             for (loc, _, label) in hidden.iter().take(LABELLED) {
                 f = f.related(*loc, label.clone());
             }
