@@ -376,19 +376,17 @@ pub enum Lack<'g, 'a> {
     NoGrant,
     /// Every grant for the identity is known not to give key access.
     Ineffective(Vec<&'g Grant<'a>>),
-    /// The registry's system-assigned identity: no grant is certainly for it, and those that
-    /// may give it key access name a principal the tool cannot tell (a parameter, a value from
-    /// outside the template). Nothing verifies the grant, and silence would claim it does.
+    /// No grant is certainly for the identity, and those that may give it key access name a
+    /// principal the tool cannot tell (a parameter, a value from outside the template). Nothing
+    /// verifies the grant, and silence would claim it does.
     PrincipalUnknown(Vec<&'g Grant<'a>>),
 }
 
 /// What the model shows about the identity's key access: `None` when a grant may give it, or
 /// when the identity comes from outside the template (it may hold grants made elsewhere).
 ///
-/// For a user-assigned identity, a grant to a principal the tool cannot tell may be the one
-/// (`None`, as documented by CMK007); for the registry's system-assigned identity, whose
-/// principal only a template that refers to the registry can name, that is
-/// [`Lack::PrincipalUnknown`], which CMK020 reports.
+/// A grant to a principal the tool cannot tell may be the one, or not: that is
+/// [`Lack::PrincipalUnknown`], which CMK020 reports as not verified (not CMK007's error).
 pub fn lack_of_access<'g, 'a>(model: &Model, access: &'g Access<'a>) -> Option<Lack<'g, 'a>> {
     if !access.identity_deployed {
         return None;
@@ -410,7 +408,7 @@ pub fn lack_in_template<'g, 'a>(model: &Model, access: &'g Access<'a>) -> Option
     if may_work.is_empty() {
         return Some(Lack::Ineffective(access.definite().collect()));
     }
-    if access.system && may_work.iter().all(|(_, p)| *p == Tri::Unknown) {
+    if may_work.iter().all(|(_, p)| *p == Tri::Unknown) {
         return Some(Lack::PrincipalUnknown(
             may_work.into_iter().map(|(g, _)| g).collect(),
         ));

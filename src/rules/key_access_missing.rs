@@ -30,16 +30,14 @@ declare_rule! {
     /// Bicep `registry.identity.principalId`; a grant must name it so (directly or through a
     /// nested deployment's or module's parameter) to count. Because that principal exists only
     /// once the registry does, the grant depends on the registry (`acr-cmk build` puts it in a
-    /// nested deployment for `system_assigned` and firewalled vaults). A grant whose principal
-    /// the tool cannot tell (a parameter with no value) is not taken on trust for the system
-    /// identity: CMK020 says, at note level, that the grant could not be verified.
+    /// nested deployment for `system_assigned` and firewalled vaults).
     ///
     /// The rule reports only what is certain: the identity is created by the template (a new
     /// identity cannot hold a grant made elsewhere; a system-assigned identity belongs to the
-    /// registry the template deploys), and no grant in the template may be for it. A
-    /// user-assigned identity passed in by id, or a grant to it whose principal cannot be told,
-    /// is not reported (for an identity passed in by id and granted nothing, CMK020 says, at
-    /// note level, that its key access could not be verified).
+    /// registry the template deploys), and no grant in the template may be for it. An identity
+    /// passed in by id and granted nothing, and a grant whose principal the tool cannot tell (a
+    /// parameter with no value), are not errors: CMK020 says, at note level, that the key
+    /// access could not be verified.
     /// A nested deployment or module whose template the tool sees is looked into (AVM's empty
     /// telemetry deployment hides nothing). When the template also has a deployment the tool
     /// cannot see into (a remote `templateLink`, a registry module, an unreadable file), the

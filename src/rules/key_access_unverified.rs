@@ -39,10 +39,10 @@ declare_rule! {
     /// changes nothing.
     ///
     /// It also says, with or without such a deployment, that the key access could not be
-    /// verified when the registry uses its system-assigned identity
-    /// (`keyVaultProperties.identity: 'system'`) and the only grants that may be for it name a
-    /// principal the tool cannot tell (a parameter with no value instead of the registry's
-    /// `identity.principalId`): the note names the grant and its principal.
+    /// verified when the only grants that may be for the identity name a principal the tool
+    /// cannot tell (a parameter with no value instead of the identity's `principalId`, or, for
+    /// the registry's system-assigned identity, the registry's `identity.principalId`): the note
+    /// names the grant and its principal.
     ///
     /// ## Why is this bad?
     /// If the grant is not in the deployment the tool could not see either, the registry
@@ -198,8 +198,7 @@ impl Rule for KeyAccessUnverified {
     }
 }
 
-/// The registry's system-assigned identity, granted only (if at all) by grants to principals
-/// the tool cannot tell.
+/// An identity granted only (if at all) by grants to principals the tool cannot tell.
 fn principal_unknown(m: &Model, registry: usize, a: &Access, grants: &[&Grant]) -> Finding {
     let first = grants[0];
     // `{parameters('p')}`: the value as written, symbols in braces.
@@ -216,13 +215,18 @@ fn principal_unknown(m: &Model, registry: usize, a: &Access, grants: &[&Grant]) 
         registry,
         "properties.encryption.keyVaultProperties.identity",
         format!(
-            "could not verify that {} can use the registry's key: no grant in the template is certainly for it; the grant in '{}' is for principal {principal}, which the tool cannot tell is the registry's{more}",
+            "could not verify that {} can use the registry's key: no grant in the template is certainly for it; the grant in '{}' is for principal {principal}, which the tool cannot tell is {whose}{more}",
             a.who(m),
             short_name(&m.resources[first.resource]),
+            whose = if a.system { "the registry's" } else { "that identity's" },
         ),
     )
     .label("key access not verified for this identity")
-    .help("write the grant's principal as the registry's identity.principalId (ARM reference(<registry id>, '<api>', 'Full').identity.principalId, Bicep registry.identity.principalId) so that it can be checked, or make sure the value passed is that principal");
+    .help(if a.system {
+        "write the grant's principal as the registry's identity.principalId (ARM reference(<registry id>, '<api>', 'Full').identity.principalId, Bicep registry.identity.principalId) so that it can be checked, or make sure the value passed is that principal"
+    } else {
+        "write the grant's principal as the identity's principalId (ARM reference(<identity id>).principalId, Bicep identity.properties.principalId) so that it can be checked, or make sure the value passed is that principal"
+    });
     for g in grants.iter().take(LABELLED) {
         f = f.related(
             m.locate(g.resource, grant_site(g).segments()).0,
@@ -334,13 +338,23 @@ mod tests {
             "could not verify that the registry's system-assigned identity can use the registry's key: no grant in the template is certainly for it; the grant in 'kvcmk01/add' is for principal {parameters('registry_principal_id')}, which the tool cannot tell is the registry's"
         );
         assert_eq!(f[0].related.len(), 1);
-        // A user-assigned identity keeps the documented benefit of the doubt.
+        // A user-assigned identity granted only to a principal the tool cannot tell: the
+        // same note (a grant that is not checked is not a pass), and no CMK007.
         let uai = edit(remove(good(), "pol"), "kv", |r| {
             r["properties"]["accessPolicies"] = json!([{"tenantId": "t",
                 "objectId": "${param:principal}",
                 "permissions": {"keys": ["get", "wrapKey", "unwrapKey"]}}])
         });
-        assert!(check(&KeyAccessUnverified, &model(uai)).is_empty());
+        let f = check(&KeyAccessUnverified, &model(uai.clone()));
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message.ends_with(
+                "is for principal {parameters('principal')}, which the tool cannot tell is that identity's"
+            ),
+            "{}",
+            f[0].message
+        );
+        assert!(check(&KeyAccessMissing, &model(uai)).is_empty());
         // With the registry's principal written out there is nothing to say.
         let known = edit(list, "pol", |r| {
             r["properties"]["accessPolicies"][1]["objectId"] =
