@@ -11,7 +11,9 @@
 
 use crate::corpus_support;
 use acr_cmk::bicep;
+use acr_cmk::unit::Unit;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 fn corpus() -> Option<PathBuf> {
     corpus_support::corpus("")
@@ -108,20 +110,30 @@ fn avm_container_registry_module_yields_a_registry() {
     assert!(m.of_type("Microsoft.Resources/deployments").count() >= 3);
 }
 
+/// AVM's container-registry `encr` e2e test, loaded once for the tests that read it.
+fn avm_encryption_test() -> Option<&'static Unit> {
+    static UNIT: OnceLock<Option<Unit>> = OnceLock::new();
+    UNIT.get_or_init(|| {
+        let path = corpus()?.join(
+            "bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/encr/main.test.bicep",
+        );
+        let text = corpus_support::text(&path).unwrap();
+        Some(bicep::load_in(
+            &corpus_support::root(),
+            "encr/main.test.bicep",
+            Some(&path),
+            &text,
+            &[],
+        ))
+    })
+    .as_ref()
+}
+
 #[test]
 fn avm_encryption_test_has_registry_identity_and_grant() {
-    let Some(root) = corpus() else { return };
-    let path = root.join(
-        "bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/encr/main.test.bicep",
-    );
-    let text = corpus_support::text(&path).unwrap();
-    let u = bicep::load_in(
-        &corpus_support::root(),
-        "encr/main.test.bicep",
-        Some(&path),
-        &text,
-        &[],
-    );
+    let Some(u) = avm_encryption_test() else {
+        return;
+    };
     assert!(!u.unparseable, "{:?}", u.findings);
     let m = &u.model;
     // The e2e test deploys its dependencies (vault, key, identity, role assignment) through a
@@ -139,18 +151,9 @@ fn avm_encryption_test_has_registry_identity_and_grant() {
 #[test]
 fn avm_encryption_test_links_registry_identity_key_and_grant() {
     use acr_cmk::model::{Sym, Value};
-    let Some(root) = corpus() else { return };
-    let path = root.join(
-        "bicep-registry-modules/avm/res/container-registry/registry/tests/e2e/encr/main.test.bicep",
-    );
-    let text = corpus_support::text(&path).unwrap();
-    let u = bicep::load_in(
-        &corpus_support::root(),
-        "encr/main.test.bicep",
-        Some(&path),
-        &text,
-        &[],
-    );
+    let Some(u) = avm_encryption_test() else {
+        return;
+    };
     let m = &u.model;
     let (uai_idx, uai) = m
         .of_type("Microsoft.ManagedIdentity/userAssignedIdentities")

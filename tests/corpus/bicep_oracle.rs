@@ -105,20 +105,10 @@ fn deployed_types_are_in_the_compiled_template() {
 /// a top-level model resource with the same symbol and type (nothing dropped).
 #[test]
 fn unconditional_resources_are_all_modelled() {
-    let Some(root) = corpus() else { return };
-    let mut checked = 0;
-    let mut missing = Vec::new();
-    for Pair { rel, unit: u, json } in loaded(&root) {
-        let (n, m) = oracle_support::unmodelled_resources(u, json);
-        checked += n;
-        missing.extend(m.into_iter().map(|m| format!("{rel}: {m}")));
-    }
-    println!("{checked} unconditional resources checked");
-    assert!(checked > 100);
-    assert!(
-        missing.is_empty(),
-        "compiled resources missing from the model:\n{}",
-        missing.join("\n")
+    every_pair_agrees(
+        "unconditional resources",
+        "compiled resources missing from the model",
+        oracle_support::unmodelled_resources,
     );
 }
 
@@ -128,21 +118,31 @@ fn unconditional_resources_are_all_modelled() {
 /// or through an `existing` resource whose own `dependsOn` the compiler forwards).
 #[test]
 fn compiled_dependencies_are_found() {
+    every_pair_agrees(
+        "compiled dependencies",
+        "compiled dependencies not found",
+        oracle_support::missing_dependencies,
+    );
+}
+
+/// Run an oracle check (items checked, disagreements) over every loaded pair: more than 100
+/// items are checked and none disagrees.
+fn every_pair_agrees(
+    what: &str,
+    failure: &str,
+    check: impl Fn(&acr_cmk::unit::Unit, &serde_json::Value) -> (usize, Vec<String>),
+) {
     let Some(root) = corpus() else { return };
     let mut checked = 0;
     let mut missing = Vec::new();
     for Pair { rel, unit: u, json } in loaded(&root) {
-        let (n, m) = oracle_support::missing_dependencies(u, json);
+        let (n, m) = check(u, json);
         checked += n;
         missing.extend(m.into_iter().map(|m| format!("{rel}: {m}")));
     }
-    println!("{checked} compiled dependencies checked");
+    println!("{checked} {what} checked");
     assert!(checked > 100);
-    assert!(
-        missing.is_empty(),
-        "compiled dependencies not found:\n{}",
-        missing.join("\n")
-    );
+    assert!(missing.is_empty(), "{failure}:\n{}", missing.join("\n"));
 }
 
 /// Names: where the compiled name is a literal, or exactly one parameter, the model's name of
